@@ -1,0 +1,87 @@
+"""Loaders for the labelled clustering corpora in ../shared/data (read-only, not copied).
+
+Every loader returns plain records in the `newsmon cluster` input shape
+({"id", "title", "text", "url", "source", "published", "language"}) plus a gold "label",
+so benchmarks feed the public contract exactly what a user would.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+DATA = Path(os.environ.get("NEWSMON_SHARED_DATA", "/work/shared/data"))
+
+
+def _id(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def giveme5w1h() -> list[dict]:
+    """419 full-text articles in 70 events (empty texts kept, as in real crawls)."""
+    rows = []
+    with open(DATA / "clusters/giveme5w1h/articles.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            r = json.loads(line)
+            rows.append({
+                "id": r["id"], "title": r["title"] or "", "text": r["text"] or "",
+                "url": r["url"], "source": r["source_domain"], "published": r["date_publish"],
+                "language": "en", "label": r["cluster"],
+            })
+    return rows
+
+
+def uci_headlines() -> list[dict]:
+    """3,622 headlines in 56 stories; title = text = headline."""
+    rows = []
+    with open(DATA / "headlines/uci_headlines_dev.csv", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            when = datetime.fromtimestamp(int(r["TIMESTAMP"]) / 1000, tz=UTC)
+            rows.append({
+                "id": "uci" + r["ID"], "title": r["TITLE"], "text": r["TITLE"], "url": r["URL"],
+                "source": r["PUBLISHER"], "published": when.isoformat(), "language": "en",
+                "label": r["STORY"],
+            })
+    return rows
+
+
+def pac_partisan() -> list[dict]:
+    """146 two-article stories (left and right outlet). Evaluation only: never tune on it."""
+    rows = []
+    path = DATA / "clusters/pac_partisan/articles_annotations_1.jsonl"
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            r = json.loads(line)
+            rows.append({
+                "id": r["id"], "title": r["title"] or "", "text": r["text"] or "",
+                "source": r["source"], "published": r["date"], "language": "en",
+                "label": r["cluster"],
+            })
+    return rows
+
+
+def pair_pool(name: str) -> tuple[list[dict], list[tuple[str, str, bool]]]:
+    """Articles of a tgcontest pool (deduplicated by URL) and its labelled (a, b, same) pairs."""
+    csv.field_size_limit(1 << 30)
+    language = "ru" if name.startswith("ru") else "en"
+    articles: dict[str, dict] = {}
+    pairs = []
+    with open(DATA / f"pairs/{name}.tsv", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle, delimiter="\t"):
+            ids = []
+            for side in ("first", "second"):
+                url = r[f"INPUT:{side}_url"]
+                aid = _id(url)
+                articles.setdefault(aid, {
+                    "id": aid, "title": r[f"INPUT:{side}_title"], "text": r[f"INPUT:{side}_text"],
+                    "url": url, "source": url.split("/")[2] if "//" in url else "",
+                    "published": None, "language": language, "label": None,
+                })
+                ids.append(aid)
+            if ids[0] != ids[1]:
+                pairs.append((ids[0], ids[1], r["GOLDEN:quality"] == "OK"))
+    return list(articles.values()), pairs

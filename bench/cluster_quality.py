@@ -1,0 +1,217 @@
+"""Same-event clustering quality on real labelled corpora: newsmon vs two baselines.
+
+newsmon runs through its public contract (`extractors.cluster_io.cluster_jsonl` on a temp
+JSON-lines file), so what is measured is what `newsmon cluster` users get. Baselines, with
+their threshold swept and only their best F1 kept (an advantage newsmon does not get):
+headline-only rapidfuzz (token_set / token_sort, connected components) and datasketch
+MinHash LSH on title + text (num_perm=128, word 1- and 3-shingles).
+
+Run: .venv/bin/python -m bench.cluster_quality [--corpora giveme uci en_train ...]
+Prints a table and `name: value` lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from rapidfuzz import fuzz, process
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from bench import _data
+from extractors.text import normalize_for_matching, words
+
+Labels = dict[str, str]
+
+
+# --- metrics ----------------------------------------------------------------------------
+
+
+def bcubed(pred: Labels, gold: Labels) -> tuple[float, float, float]:
+    """B-cubed precision, recall, F1 over the items that have a gold label."""
+    ids = [i for i in gold if gold[i] is not None]
+    cell = Counter((pred[i], gold[i]) for i in ids)
+    psize, gsize = Counter(pred[i] for i in ids), Counter(gold[i] for i in ids)
+    p = sum(cell[(pred[i], gold[i])] / psize[pred[i]] for i in ids) / len(ids)
+    r = sum(cell[(pred[i], gold[i])] / gsize[gold[i]] for i in ids) / len(ids)
+    return p, r, _f1(p, r)
+
+
+def pairwise(pred: Labels, gold: Labels) -> tuple[float, float, float]:
+    """Precision, recall, F1 of 'same cluster' over all pairs of items."""
+    ids = [i for i in gold if gold[i] is not None]
+
+    def pairs(counts: Counter) -> int:
+        return sum(c * (c - 1) // 2 for c in counts.values())
+
+    tp = pairs(Counter((pred[i], gold[i]) for i in ids))
+    npred, ngold = pairs(Counter(pred[i] for i in ids)), pairs(Counter(gold[i] for i in ids))
+    p = tp / npred if npred else 1.0
+    r = tp / ngold if ngold else 1.0
+    return p, r, _f1(p, r)
+
+
+def labelled_pairs(pred: Labels, pairs: list[tuple[str, str, bool]]) -> tuple[float, float, float]:
+    """Precision, recall, F1 of 'same event' decisions on human-labelled pairs."""
+    tp = sum(1 for a, b, same in pairs if same and pred[a] == pred[b])
+    fp = sum(1 for a, b, same in pairs if not same and pred[a] == pred[b])
+    fn = sum(1 for a, b, same in pairs if same and pred[a] != pred[b])
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, _f1(p, r)
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+# --- systems ----------------------------------------------------------------------------
+
+
+def newsmon(records: list[dict]) -> Labels:
+    """Cluster through the public `newsmon cluster` contract and read its output back."""
+    from extractors.cluster_io import cluster_jsonl
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = os.path.join(tmp, "in.jsonl"), os.path.join(tmp, "out.jsonl")
+        with open(src, "w", encoding="utf-8") as handle:
+            for r in records:
+                row = {k: v for k, v in r.items() if k != "label" and v is not None}
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if cluster_jsonl(src, out) != 0:
+            raise SystemExit("newsmon cluster failed")
+        with open(out, encoding="utf-8") as handle:
+            return {row["id"]: row["event_id"] for row in map(json.loads, handle)}
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    graph = sparse.coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def headline_baseline(records: list[dict]) -> Callable[[float, str], Labels]:
+    """Connected components of headline pairs scoring >= threshold (all pairs: small corpora)."""
+    titles = [normalize_for_matching(r["title"]) for r in records]
+    matrices = {
+        name: process.cdist(titles, titles, scorer=scorer, workers=-1, dtype=np.uint8)
+        for name, scorer in (("token_set", fuzz.token_set_ratio),
+                             ("token_sort", fuzz.token_sort_ratio))
+    }
+
+    def run(threshold: float, scorer: str) -> Labels:
+        left, right = np.nonzero(matrices[scorer] >= threshold)
+        comp = _components(len(records), left, right)
+        return {r["id"]: str(c) for r, c in zip(records, comp, strict=True)}
+
+    return run
+
+
+def minhash_baseline(records: list[dict]) -> Callable[[float, int], Labels]:
+    """Connected components of MinHash LSH matches on title + text word shingles."""
+    tokens = [words(r["title"] + " " + r["text"]) for r in records]
+    sketches: dict[int, list[MinHash]] = {}
+    for k in (1, 3):
+        sketches[k] = []
+        for t in tokens:
+            grams = {" ".join(t[i : i + k]) for i in range(max(1, len(t) - k + 1))}
+            m = MinHash(num_perm=128, seed=1)
+            m.update_batch([g.encode("utf-8") for g in grams])
+            sketches[k].append(m)
+
+    def run(threshold: float, k: int) -> Labels:
+        lsh = MinHashLSH(threshold=threshold, num_perm=128)
+        for i, m in enumerate(sketches[k]):
+            lsh.insert(i, m)
+        left, right = [], []
+        for i, m in enumerate(sketches[k]):
+            for j in lsh.query(m):
+                left.append(i)
+                right.append(j)
+        comp = _components(len(records), np.array(left, int), np.array(right, int))
+        return {r["id"]: str(c) for r, c in zip(records, comp, strict=True)}
+
+    return run
+
+
+def _best(run: Callable, grid: list[tuple], score: Callable[[Labels], tuple]) -> tuple:
+    """The grid point with the best F1 (last element of the score tuple)."""
+    return max(((score(run(*g)), g) for g in grid), key=lambda x: x[0][-1])
+
+
+# --- corpora ----------------------------------------------------------------------------
+
+
+def corpora(names: list[str]) -> list[tuple[str, list[dict], list | None, bool]]:
+    """(name, records, labelled pairs or None, evaluation-only?) per requested corpus."""
+    out = []
+    for name in names:
+        if name == "giveme":
+            out.append(("giveme5w1h", _data.giveme5w1h(), None, False))
+        elif name == "uci":
+            out.append(("uci_headlines", _data.uci_headlines(), None, False))
+        elif name == "pac":
+            out.append(("pac_partisan*", _data.pac_partisan(), None, True))
+        else:
+            records, pairs = _data.pair_pool(name + "_pool")
+            out.append((name, records, pairs, name == "ru_exam"))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", nargs="+",
+                        default=["giveme", "uci", "en_train", "ru_train", "ru_exam", "pac"])
+    args = parser.parse_args(argv)
+    rows = []
+    head_grid = [(t, s) for s in ("token_set", "token_sort") for t in range(40, 100, 5)]
+    lsh_grid = [(t / 100, k) for k in (1, 3) for t in range(10, 95, 5)]
+    for name, records, pairs, held_out in corpora(args.corpora):
+        gold = {r["id"]: r["label"] for r in records}
+
+        def score(pred: Labels, gold=gold, pairs=pairs) -> tuple:
+            if pairs is not None:
+                return (None, None, None) + labelled_pairs(pred, pairs)
+            return bcubed(pred, gold) + pairwise(pred, gold)
+
+        start = time.perf_counter()
+        ours = score(newsmon(records))
+        seconds = time.perf_counter() - start
+        head, head_at = _best(headline_baseline(records), head_grid, score)
+        lsh, lsh_at = _best(minhash_baseline(records), lsh_grid, score)
+        rows.append((name, len(records), ours, head, head_at, lsh, lsh_at, seconds, held_out))
+        print(f"done {name} in {seconds:.1f}s", file=sys.stderr)
+
+    def fmt(x: float | None) -> str:
+        return "  -  " if x is None else f"{x:.3f}"
+
+    print(f"{'corpus':15} {'n':>5} {'system':22} {'B3-P':>6} {'B3-R':>6} {'B3-F1':>6} "
+          f"{'pw-P':>6} {'pw-R':>6} {'pw-F1':>6}")
+    for name, n, ours, head, head_at, lsh, lsh_at, _, _ in rows:
+        for system, m in (("newsmon", ours), (f"headline {head_at[1]}@{head_at[0]}", head),
+                          (f"minhash k={lsh_at[1]}@{lsh_at[0]:.2f}", lsh)):
+            print(f"{name:15} {n:5d} {system:22} " + " ".join(f"{fmt(x):>6}" for x in m))
+    print("(* evaluation only, never tuned on; ru_exam likewise. F1 on labelled pairs for pools)")
+    wins = True
+    for name, _, ours, head, _, lsh, _, seconds, _ in rows:
+        key = 2 if ours[2] is not None else 5  # B-cubed F1 where defined, else pairwise F1
+        slug = name.rstrip("*")
+        print(f"{slug}_newsmon_f1: {ours[key]:.3f}")
+        print(f"{slug}_headline_best_f1: {head[key]:.3f}")
+        print(f"{slug}_minhash_best_f1: {lsh[key]:.3f}")
+        print(f"{slug}_newsmon_seconds: {seconds:.1f}")
+        wins &= ours[key] > max(head[key], lsh[key])
+    print(f"newsmon_beats_both_everywhere: {wins}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

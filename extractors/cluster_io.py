@@ -1,0 +1,151 @@
+"""The `newsmon cluster` contract: JSON lines of articles in, one assignment per article out.
+
+Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
+datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of"}.
+The whole input is validated before anything is written, and the output is written to a
+temporary file and renamed, so a bad line never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import TextIO
+
+from extractors.events import DEFAULT_SETTINGS, ClusterSettings, cluster
+from extractors.facets import extract_facets
+from extractors.models import Article, ClusterResult
+from extractors.text import content_hash
+
+
+class CorpusError(ValueError):
+    """The input corpus has malformed lines; `problems` holds one message per bad line."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_published(value: object) -> datetime | None:
+    """ISO 8601 date or datetime; a bare date means midnight UTC, a naive time is UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"published must be an ISO 8601 string, got {type(value).__name__}")
+    text = value.strip().replace("Z", "+00:00") if value.strip().endswith("Z") else value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        except ValueError:
+            raise ValueError(f"bad 'published' date {value!r} (want ISO 8601)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _article(record: dict) -> Article:
+    """One validated input record as an Article with facets and content hash filled in."""
+    for key in ("id", "title", "text"):
+        if not isinstance(record.get(key), str):
+            raise ValueError(f"missing or non-string {key!r}")
+    if not record["id"].strip():
+        raise ValueError("empty 'id'")
+    published = parse_published(record.get("published"))
+    url = record.get("url") or record["id"]
+    language = record.get("language") or None
+    title, text = record["title"], record["text"]
+    return Article(
+        id=record["id"],
+        url=url,
+        canonical_url=url,
+        source=record.get("source") or "",
+        title=title,
+        text=text,
+        content_hash=content_hash(text),
+        published_at=published,
+        language=language,
+        facets=extract_facets(title, text, published, language),
+    )
+
+
+def read_corpus(path: str) -> list[Article]:
+    """All articles of a JSON-lines file, or CorpusError listing every bad line by number."""
+    articles: list[Article] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+                article = _article(record)
+            except ValueError as exc:  # JSONDecodeError is a ValueError
+                problems.append(f"{path}:{number}: {exc}")
+                continue
+            if article.id in seen:
+                problems.append(f"{path}:{number}: duplicate id {article.id!r} "
+                                f"(first on line {seen[article.id]})")
+                continue
+            seen[article.id] = number
+            articles.append(article)
+    if problems:
+        raise CorpusError(problems)
+    return articles
+
+
+def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict]:
+    """One {"id", "event_id", "duplicate_of"} record per article, in the given order."""
+    event_of = {m.article_id: m.event_id for m in result.memberships}
+    copy_of = {d.article_id: d.duplicate_of for d in result.duplicates}
+    return [
+        {"id": a.id, "event_id": event_of[a.id], "duplicate_of": copy_of.get(a.id)}
+        for a in articles
+    ]
+
+
+def write_assignments(out: str | None, articles: Sequence[Article], result: ClusterResult) -> None:
+    """Write assignments as JSON lines to `out` atomically (temp file + rename), or stdout."""
+    lines = "".join(
+        json.dumps(row, ensure_ascii=False) + "\n" for row in assignments(articles, result)
+    )
+    if out is None:
+        sys.stdout.write(lines)
+        return
+    directory = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(prefix=".cluster-", suffix=".jsonl", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(lines)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def cluster_jsonl(
+    in_path: str,
+    out_path: str | None,
+    settings: ClusterSettings = DEFAULT_SETTINGS,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run `newsmon cluster`: 0 on success, 2 when the input has malformed lines."""
+    err = stderr or sys.stderr
+    try:
+        articles = read_corpus(in_path)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        return 2
+    except OSError as exc:
+        print(f"{in_path}: {exc}", file=err)
+        return 2
+    write_assignments(out_path, articles, cluster(articles, settings))
+    return 0

@@ -1,0 +1,137 @@
+"""Discover candidate article URLs of one source from its feeds, sitemaps and URL list.
+
+Feeds and sitemaps are fetched with conditional GET (ETag / Last-Modified from the previous
+run): an unchanged document costs one 304 and yields nothing, because its entries were stored
+when it last changed. Sitemap indexes are followed two levels deep at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from extractors.feeds import ParsedFeed, ParsedSitemap, parse_feed, parse_sitemap
+from extractors.http import Fetcher, Validators
+from extractors.models import Candidate, FetchResult, Source
+from extractors.urls import canonicalize
+
+MAX_SITEMAP_DEPTH = 2  # index (0) -> child (1) -> grandchild (2); deeper is ignored
+MAX_CHILD_SITEMAPS = 50  # per index: news sites list years of archives; newest lastmod first
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Discovery:
+    """What one source offered this run."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    documents: list[FetchResult] = field(default_factory=list)
+    validators: dict[str, Validators] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+async def discover_source(
+    fetcher: Fetcher,
+    source: Source,
+    *,
+    since: datetime | None,
+    validators: Mapping[str, Validators],
+) -> Discovery:
+    """Candidates of `source` (canonical URLs, deduplicated, none dated before `since`)."""
+    fetcher.register_source(source)
+    found = Discovery()
+    raw: list[Candidate] = [Candidate(u, source.name, "list") for u in source.urls]
+
+    feeds = await asyncio.gather(
+        *(_document(fetcher, source, url, validators, found) for url in source.feeds)
+    )
+    for url, body in zip(source.feeds, feeds, strict=True):
+        if body is not None:
+            raw.extend(_collect(parse_feed(body, url, source.name), url, found))
+
+    level = list(dict.fromkeys(source.sitemaps))
+    seen = set(level)
+    for depth in range(MAX_SITEMAP_DEPTH + 1):
+        bodies = await asyncio.gather(
+            *(_document(fetcher, source, url, validators, found) for url in level)
+        )
+        children: list[str] = []
+        for url, body in zip(level, bodies, strict=True):
+            if body is None:
+                continue
+            parsed = parse_sitemap(body, url, source.name)
+            raw.extend(_collect(parsed, url, found))
+            if not parsed.sitemaps:
+                continue
+            # An index can stay unchanged while its children change: always re-read it.
+            found.validators.pop(url, None)
+            newest_first = sorted(parsed.sitemaps, key=lambda c: c.lastmod or _EPOCH, reverse=True)
+            fresh = [c.url for c in newest_first
+                     if not _older(c.lastmod, since) and c.url not in seen]
+            if fresh and depth == MAX_SITEMAP_DEPTH:
+                found.errors.append(f"{url}: sitemap index nested deeper than "
+                                    f"{MAX_SITEMAP_DEPTH} levels; not followed")
+                continue
+            if len(fresh) > MAX_CHILD_SITEMAPS:
+                found.errors.append(f"{url}: {len(fresh)} child sitemaps; following the first "
+                                    f"{MAX_CHILD_SITEMAPS}")
+            children.extend(fresh[:MAX_CHILD_SITEMAPS])
+            seen.update(fresh[:MAX_CHILD_SITEMAPS])
+        level = children
+        if not level:
+            break
+
+    found.candidates = merge_candidates(c for c in raw if not _older(c.published, since))
+    return found
+
+
+async def _document(
+    fetcher: Fetcher, source: Source, url: str, validators: Mapping[str, Validators],
+    found: Discovery,
+) -> bytes | None:
+    """Fetch one feed/sitemap, recording its outcome; the body when it is new, else None."""
+    result, body, new_validators, not_modified = await fetcher.fetch_document(
+        url, source.name, validators.get(url)
+    )
+    found.documents.append(result)
+    if result.error_class is not None:
+        found.errors.append(f"{url}: {result.error}")
+        return None
+    if new_validators is not None and not not_modified:
+        found.validators[url] = new_validators
+    return None if not_modified else body
+
+
+def _collect(parsed: ParsedFeed | ParsedSitemap, url: str, found: Discovery) -> list[Candidate]:
+    if parsed.error:
+        found.errors.append(f"{url}: {parsed.error}")
+    return parsed.candidates
+
+
+def _older(moment: datetime | None, since: datetime | None) -> bool:
+    """True only when both are known and `moment` is before `since` (undated entries stay)."""
+    if moment is None or since is None:
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=moment.tzinfo)
+    return moment < since
+
+
+def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """One candidate per canonical URL, in first-seen order, keeping the richest metadata.
+
+    The entry with the most fields (title, date) wins; it borrows a missing title or date from
+    the others, so a feed's title and a sitemap's date of one article end up together.
+    """
+    by_url: dict[str, list[Candidate]] = {}
+    for cand in candidates:
+        by_url.setdefault(canonicalize(cand.url), []).append(cand)
+    merged = []
+    for url, group in by_url.items():
+        best = max(group, key=lambda c: (c.title is not None) + (c.published is not None))
+        title = best.title or next((c.title for c in group if c.title), None)
+        published = best.published or next((c.published for c in group if c.published), None)
+        merged.append(replace(best, url=url, title=title, published=published))
+    return merged

@@ -1,0 +1,153 @@
+"""Plain, frozen records passed between pipeline stages.
+
+No I/O here and no project imports: every stage (fetch, extract, cluster, load) takes and
+returns these, so each stage can be tested, retried or re-run on stored data on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+ExtractionStatus = Literal["extracted", "skipped", "failed"]
+DuplicateKind = Literal["same-url", "same-text", "near-copy"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One outlet as configured in sources.toml."""
+
+    name: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+    language: str | None = None
+    country: str | None = None
+    requests_per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A URL discovered in a feed, sitemap or URL list, with whatever metadata came with it."""
+
+    url: str
+    source: str
+    via: Literal["feed", "sitemap", "list"]
+    title: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The outcome of fetching one URL: a decoded page, or an error saying why not."""
+
+    url: str
+    source: str
+    final_url: str | None = None
+    status_code: int | None = None
+    content_type: str | None = None
+    html: str | None = None
+    error_class: str | None = None
+    error: str | None = None
+    n_bytes: int = 0
+    elapsed_ms: float = 0.0
+    attempts: int = 1
+    fetched_at: datetime | None = None
+    feed_title: str | None = None
+    feed_published: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.html is not None and self.error_class is None
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Who, where, when and what of one article, most prominent first."""
+
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    event_date: date | None = None
+    dates: tuple[date, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned news article ready for clustering and loading."""
+
+    id: str  # stable: hash of canonical_url (see extractors.urls.article_id)
+    url: str
+    canonical_url: str
+    source: str
+    title: str
+    text: str
+    content_hash: str
+    urls: tuple[str, ...] = ()
+    author: str | None = None
+    published_at: datetime | None = None
+    date_source: str | None = None
+    language: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    fetched_at: datetime | None = None
+    facets: Facets = field(default_factory=Facets)
+
+
+@dataclass(frozen=True)
+class ExtractionOutcome:
+    """What extraction made of one fetched page; every page gets exactly one."""
+
+    url: str
+    source: str
+    status: ExtractionStatus
+    reason: str | None = None
+    article: Article | None = None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """`article_id` repeats `duplicate_of` (same URL, same text, or a near copy)."""
+
+    article_id: str
+    duplicate_of: str
+    kind: DuplicateKind
+    score: float
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Why one article belongs to one event: its score and the features behind it."""
+
+    event_id: str
+    article_id: str
+    score: float
+    features: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A real-world happening reported by one or more articles."""
+
+    id: str
+    headline: str
+    article_ids: tuple[str, ...]
+    event_date: date | None = None
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    n_articles: int = 0
+    n_sources: int = 0  # distinct outlets among original reports
+    n_copies: int = 0  # copies (duplicates) attached to the event, counted apart
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """Output of deduplication + event clustering over a set of articles."""
+
+    duplicates: tuple[Duplicate, ...]
+    events: tuple[Event, ...]
+    memberships: tuple[Membership, ...]

@@ -1,0 +1,64 @@
+"""Text normalisation in one place.
+
+Stored text keeps the original characters; `normalize_for_matching` produces the folded form
+that hashing, deduplication and clustering compare, so every stage agrees on "the same text".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Typographic characters folded to ASCII for matching only.
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-",
+        "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
+        "\u2026": "...",
+    }
+)
+
+# Lines that are leftovers of page furniture, not article text.
+_BOILERPLATE_LINE = re.compile(
+    r"^\s*(advertisement|advertisements|sponsored|read more|read more:.*|continue reading"
+    r"|share( this)?( article| story)?|share on (facebook|twitter|x|linkedin|whatsapp)"
+    r"|(facebook|twitter|whatsapp|linkedin|email|print)(\s*[|/·]\s*"
+    r"(facebook|twitter|whatsapp|linkedin|email|print))*"
+    r"|related( articles| stories)?:?|click here to subscribe.*|sign up for our newsletter.*)\s*$",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"[ \t\f\v]+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def clean_text(text: str) -> str:
+    """NFC, tidy whitespace and drop leftover furniture lines; keeps original characters."""
+    text = unicodedata.normalize("NFC", text)
+    lines = []
+    for raw in text.splitlines():
+        line = _SPACES.sub(" ", raw.replace("\u00a0", " ")).strip()
+        if not line or _BOILERPLATE_LINE.match(line):
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def normalize_for_matching(text: str) -> str:
+    """Fold case, quotes, dashes and whitespace so trivially different copies compare equal."""
+    text = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    return " ".join(_SPACES.sub(" ", text).split())
+
+
+def words(text: str) -> list[str]:
+    """Word tokens of the matching form of `text`."""
+    return _WORD.findall(normalize_for_matching(text))
+
+
+def content_hash(text: str) -> str:
+    """Stable hash of the matching form of the text: equal for the same text in any wrapper."""
+    return hashlib.sha256(" ".join(words(text)).encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,150 @@
+"""`newsmon` command line: a thin layer over the flow, the extractors and the warehouse."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="newsmon: scheduled news monitoring into DuckDB.")
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="DuckDB warehouse (default: $NEWSMON_WAREHOUSE "
+                              "or data/newsmon.duckdb)")
+]
+
+
+def _quiet_prefect() -> None:
+    """Local runs: no telemetry, and an ephemeral Prefect API unless the user set one."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The ephemeral server needs ~10 s on an idle 2-core machine; allow for a busy one.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def _db_path(db: Path | None) -> Path:
+    from flows.settings import get_settings
+
+    return db if db is not None else get_settings().warehouse_path
+
+
+@app.command()
+def run(
+    sources: Annotated[Path, typer.Option("--sources", help="sources.toml")] = Path("sources.toml"),
+    db: DbOption = None,
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Only entries newer than this date")
+    ] = None,
+) -> None:
+    """One monitor run (Prefect's local mode; no server needed)."""
+    _quiet_prefect()
+    from flows.monitor import monitor
+
+    summary = monitor(sources=str(sources), warehouse=str(_db_path(db)), since=since)
+    _print_summary(summary, _db_path(db))
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+) -> None:
+    """Serve the bundled demo news site on 127.0.0.1 and run the monitor against it."""
+    _quiet_prefect()
+    from demosite.server import DemoSite
+    from flows.settings import format_resolve
+
+    path = _db_path(db)
+    sources = Path(__file__).resolve().parent.parent / "demosite" / "sources.toml"
+    # The demo site is ours and local: light spacing keeps the demo quick.
+    os.environ.setdefault("NEWSMON_MIN_DELAY_PER_HOST_S", "0.05")
+    with DemoSite() as site:
+        os.environ["NEWSMON_RESOLVE"] = format_resolve(site.resolve_map)
+        console.print(f"demo news site: {len(site.hosts)} outlets on 127.0.0.1:{site.port}")
+        from flows.monitor import monitor
+
+        summary = monitor(sources=str(sources), warehouse=str(path))
+    _print_summary(summary, path)
+
+
+def _print_summary(summary, db: Path) -> None:
+    console.print(
+        f"[bold]newsmon run {summary.run_id}[/bold]\n"
+        f"  sources: {summary.sources}   candidate pages: {summary.candidates}   "
+        f"pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)\n"
+        f"  articles stored: {summary.articles_new}   skipped: {summary.skipped}   "
+        f"extraction failures: {summary.failed}\n"
+        f"  duplicates collapsed: {summary.duplicates}   events: {summary.events}"
+    )
+    if summary.top_events:
+        table = Table(title="Top events", show_lines=False)
+        for col in ("headline", "event_date", "n_articles", "n_sources"):
+            table.add_column(col)
+        for ev in summary.top_events[:8]:
+            table.add_row(str(ev.get("headline", ""))[:70], str(ev.get("event_date", "")),
+                          str(ev.get("n_articles", "")), str(ev.get("n_sources", "")))
+        console.print(table)
+    console.print(
+        "Try:\n"
+        f"  newsmon sql \"SELECT headline, n_articles, n_sources FROM events "
+        f"ORDER BY n_sources DESC LIMIT 5\" --db {db}\n"
+        f"  newsmon sql \"SELECT source, count(*) AS articles FROM articles GROUP BY source\" "
+        f"--db {db}"
+    )
+
+
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(help="A read-only SQL query")] = None,
+    db: DbOption = None,
+) -> None:
+    """Run a read-only query on the warehouse and print it as a table."""
+    from warehouse.db import WarehouseError
+    from warehouse.queries import run_readonly_sql
+
+    path = _db_path(db)
+    if query is None:
+        console.print(f"Open DuckDB's shell read-only:  duckdb -readonly {path}")
+        return
+    try:
+        columns, rows = run_readonly_sql(path, query)
+    except WarehouseError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except Exception as exc:  # duckdb errors: bad SQL, unknown table
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
+def cluster(
+    input: Annotated[Path, typer.Argument(help="JSONL corpus: id, title, text, [url, source, "
+                                          "published, language]")],
+    out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
+) -> None:
+    """Offline deduplication and event clustering of an article corpus (no fetching)."""
+    from extractors.cluster_io import cluster_jsonl
+
+    code = cluster_jsonl(str(input), str(out) if out else None)
+    raise typer.Exit(code)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

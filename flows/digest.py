@@ -1,0 +1,343 @@
+"""The daily digest: one day's top events as a self-contained HTML page and as Markdown.
+
+`build_digest` is the only part that reads the warehouse; the renderers are pure functions
+of a `Digest`. The HTML page must open offline and make no request of any kind: styles are
+inline, charts are hand-written inline SVG, and a Content-Security-Policy forbids fetching
+anything. The only URLs in it are the articles' own links.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warehouse import digest_queries as q
+from warehouse.db import open_reader
+
+TOP_EVENTS = 10
+
+
+@dataclass(frozen=True)
+class DigestArticle:
+    """One report of an event, as listed under it."""
+
+    source: str
+    title: str
+    url: str
+    at: datetime | None  # published, else fetched
+    on_day: bool  # published (or fetched) on the digest's day
+    is_copy: bool
+
+
+@dataclass(frozen=True)
+class DigestEvent:
+    """One of the day's top events with all its articles, oldest first."""
+
+    id: str
+    headline: str
+    event_date: date | None
+    places: tuple[str, ...]
+    actors: tuple[str, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    n_sources: int
+    n_articles: int
+    articles: tuple[DigestArticle, ...]
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    """One outlet's articles on the day, and how many events they belong to."""
+
+    source: str
+    n_articles: int
+    n_events: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one day's digest shows; `day` is None for an empty warehouse."""
+
+    day: date | None
+    generated_at: datetime
+    n_articles: int
+    n_events: int
+    events: tuple[DigestEvent, ...]
+    per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour of `day`
+    per_source: tuple[SourceCoverage, ...]
+
+
+def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_EVENTS) -> Digest:
+    """Read one day (default: the latest day with articles) from the warehouse."""
+    now = datetime.now(UTC)
+    with open_reader(db_path) as con:
+        if day is None:
+            day = con.execute(q.LATEST_DAY).fetchall()[0][0]
+        if day is None:
+            return Digest(None, now, 0, 0, (), (0,) * 24, ())
+        event_rows = con.execute(q.DAY_EVENTS, {"day": day, "limit": limit}).fetchall()
+        ids = [r[0] for r in event_rows]
+        article_rows = con.execute(q.EVENT_ARTICLES, {"day": day, "event_ids": ids}).fetchall()
+        hour_rows = con.execute(
+            q.EVENT_ARTICLES_PER_HOUR, {"day": day, "event_ids": ids}
+        ).fetchall()
+        source_rows = con.execute(q.SOURCES_ON_DAY, {"day": day}).fetchall()
+        n_articles, n_events = con.execute(q.DAY_TOTALS, {"day": day}).fetchall()[0]
+
+    by_event: dict[str, list[DigestArticle]] = {i: [] for i in ids}
+    for event_id, source, title, url, at, on_day, is_copy in article_rows:
+        by_event[event_id].append(
+            DigestArticle(source or "", title or "", url or "", at, bool(on_day), bool(is_copy))
+        )
+    events = tuple(
+        DigestEvent(
+            id=r[0], headline=r[1] or "", event_date=r[2], places=tuple(r[3] or ()),
+            actors=tuple(r[4] or ()), first_seen=r[5], last_seen=r[6],
+            n_sources=r[7] or 0, n_articles=r[8] or 0, articles=tuple(by_event[r[0]]),
+        )
+        for r in event_rows
+    )
+    per_hour = [0] * 24
+    for hour, n in hour_rows:
+        per_hour[hour] = n
+    return Digest(
+        day=day, generated_at=now, n_articles=n_articles, n_events=n_events, events=events,
+        per_hour=tuple(per_hour),
+        per_source=tuple(SourceCoverage(s, a, e) for s, a, e in source_rows),
+    )
+
+
+# --- formatting helpers -----------------------------------------------------------------
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _names(values: tuple[str, ...]) -> str:
+    return ", ".join(values) if values else "—"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _is_web_link(url: str) -> bool:
+    """Only http(s) links are rendered as links (no javascript:, data:, file:)."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+# --- SVG charts -------------------------------------------------------------------------
+
+_BAR = "#3b6ea5"
+_INK = "#333"
+
+
+def hour_chart_svg(per_hour: tuple[int, ...], title: str) -> str:
+    """Vertical bars for the 24 UTC hours of a day, labelled every 3 hours."""
+    width, height, left, bottom, top = 720, 220, 36, 28, 24
+    plot_w, plot_h = width - left - 8, height - bottom - top
+    peak = max(per_hour, default=0) or 1
+    step = plot_w / 24
+    parts = [
+        f'<svg class="chart" id="chart-hours" '
+        f'role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{html.escape(title)}</title>",
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" '
+        f'stroke="{_INK}"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11">0</text>',
+    ]
+    for hour, n in enumerate(per_hour):
+        x = left + hour * step
+        bar_h = plot_h * n / peak
+        if n:
+            parts.append(
+                f'<rect x="{x + 2:.1f}" y="{top + plot_h - bar_h:.1f}" width="{step - 4:.1f}" '
+                f'height="{bar_h:.1f}" fill="{_BAR}"><title>{hour:02d}:00 UTC: '
+                f"{_plural(n, 'article')}</title></rect>"
+            )
+        if hour % 3 == 0:
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" '
+                f'font-size="11">{hour:02d}h</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def source_chart_svg(per_source: tuple[SourceCoverage, ...], title: str) -> str:
+    """One horizontal bar per outlet: its articles that day (and the events they cover)."""
+    row_h, left, width = 26, 180, 720
+    height = max(1, len(per_source)) * row_h + 16
+    plot_w = width - left - 170
+    peak = max((s.n_articles for s in per_source), default=0) or 1
+    parts = [
+        f'<svg class="chart" id="chart-sources" '
+        f'role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{html.escape(title)}</title>",
+    ]
+    for i, cov in enumerate(per_source):
+        y = 8 + i * row_h
+        bar_w = max(2.0, plot_w * cov.n_articles / peak)
+        label = html.escape(cov.source if len(cov.source) <= 26 else cov.source[:25] + "…")
+        events = _plural(cov.n_events, "event")
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" font-size="12">{label}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{bar_w:.1f}" height="{row_h - 8}" '
+            f'fill="{_BAR}"><title>{html.escape(cov.source)}: {cov.n_articles} articles, '
+            f"{events}</title></rect>"
+            f'<text x="{left + bar_w + 6:.1f}" y="{y + 15}" font-size="12">'
+            f"{_plural(cov.n_articles, 'article')} · {events}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+# Nothing may be fetched: no scripts, no external styles, fonts or images.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+_STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
+       max-width: 980px; margin: 2em auto; padding: 0 1em; }
+h1 { margin-bottom: .2em; } .muted { color: #666; }
+section.event { border-top: 1px solid #ddd; padding: .6em 0 1em; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .15em 1em; margin: .4em 0; }
+dt { color: #666; } dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; table-layout: fixed; }
+th:nth-child(1) { width: 13em; } th:nth-child(2) { width: 10em; }
+td, th { text-align: left; padding: .25em .5em; border-bottom: 1px solid #eee; }
+tr.other-day td { color: #777; } .copy { font-size: 12px; color: #a55; }
+svg.chart { max-width: 100%; height: auto; }
+"""
+
+
+def _article_row(article: DigestArticle) -> str:
+    title = html.escape(article.title or article.url)
+    if _is_web_link(article.url):
+        title = (f'<a href="{html.escape(article.url, quote=True)}" '
+                 f'rel="noopener noreferrer">{title}</a>')
+    copy = ' <span class="copy">copy</span>' if article.is_copy else ""
+    css = "" if article.on_day else ' class="other-day"'
+    return (f"<tr{css}><td>{html.escape(_when(article.at))}</td>"
+            f"<td>{html.escape(article.source)}</td><td>{title}{copy}</td></tr>")
+
+
+def _event_section(rank: int, event: DigestEvent) -> str:
+    rows = "".join(_article_row(a) for a in event.articles)
+    coverage = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
+    return f"""<section class="event" id="event-{html.escape(event.id, quote=True)}">
+<h2>{rank}. {html.escape(event.headline)}</h2>
+<dl>
+<dt>Event date</dt><dd>{html.escape(_day(event.event_date))}</dd>
+<dt>Places</dt><dd>{html.escape(_names(event.places))}</dd>
+<dt>Actors</dt><dd>{html.escape(_names(event.actors))}</dd>
+<dt>First seen</dt><dd>{html.escape(_when(event.first_seen))}</dd>
+<dt>Last seen</dt><dd>{html.escape(_when(event.last_seen))}</dd>
+<dt>Coverage</dt><dd>{coverage}</dd>
+</dl>
+<table><thead><tr><th>Time</th><th>Outlet</th><th>Article</th></tr></thead>
+<tbody>{rows}</tbody></table>
+</section>"""
+
+
+def render_html(digest: Digest) -> str:
+    """The digest as one HTML page that needs nothing but itself to display."""
+    day = _day(digest.day)
+    if digest.day is None:
+        body = '<p class="muted">No articles in the warehouse yet.</p>'
+    else:
+        events = "".join(_event_section(i, e) for i, e in enumerate(digest.events, start=1))
+        body = f"""<p class="muted">{_plural(digest.n_articles, "article")} in
+{_plural(digest.n_events, "event")} on
+{day}. Top events, ranked by number of distinct outlets; times are UTC.</p>
+<h2>Articles per hour (top events)</h2>
+{hour_chart_svg(digest.per_hour, f"Articles of the top events per hour, {day}")}
+<h2>Coverage per source</h2>
+{source_chart_svg(digest.per_source, f"Articles per outlet, {day}")}
+{events or '<p class="muted">No events on this day.</p>'}"""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>newsmon digest {day}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>newsmon digest — {day}</h1>
+<p class="muted">Generated {html.escape(_when(digest.generated_at))}.</p>
+{body}
+</body>
+</html>
+"""
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+
+
+def _md(text: str) -> str:
+    """Escape text so titles cannot break links, tables or emphasis."""
+    return " ".join(text.split()).translate(_MD_SPECIAL)
+
+
+def render_markdown(digest: Digest) -> str:
+    """The same digest as Markdown (published as a Prefect artifact after every run)."""
+    day = _day(digest.day)
+    lines = [f"# newsmon digest — {day}", ""]
+    if digest.day is None:
+        return "\n".join([*lines, "No articles in the warehouse yet.", ""])
+    lines += [
+        f"{_plural(digest.n_articles, 'article')} in {_plural(digest.n_events, 'event')}. "
+        "Top events, ranked by number of distinct outlets; times are UTC.",
+        "",
+    ]
+    for rank, event in enumerate(digest.events, start=1):
+        lines += [
+            f"## {rank}. {_md(event.headline)}",
+            "",
+            f"- **Event date:** {_day(event.event_date)}",
+            f"- **Places:** {_md(_names(event.places))}",
+            f"- **Actors:** {_md(_names(event.actors))}",
+            f"- **First / last seen:** {_when(event.first_seen)} / {_when(event.last_seen)}",
+            f"- **Coverage:** {_plural(event.n_sources, 'source')}, "
+            f"{_plural(event.n_articles, 'article')}",
+            "",
+        ]
+        for a in event.articles:
+            title = _md(a.title or a.url)
+            target = a.url.replace(" ", "%20").replace(">", "%3E")
+            link = f"[{title}](<{target}>)" if _is_web_link(a.url) else title
+            copy = " (copy)" if a.is_copy else ""
+            lines.append(f"- {_when(a.at)} · {_md(a.source)} · {link}{copy}")
+        lines.append("")
+    if digest.per_source:
+        lines += ["## Coverage per source", "", "| outlet | articles | events |",
+                  "|---|---:|---:|"]
+        lines += [f"| {_md(s.source)} | {s.n_articles} | {s.n_events} |"
+                  for s in digest.per_source]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def digest_command(db: str | Path, day: date | None, out: str | Path | None) -> int:
+    """`newsmon digest`: write the HTML digest (default digest-<day>.html); exit code."""
+    digest = build_digest(db, day)
+    target = Path(out) if out else Path(f"digest-{_day(digest.day)}.html")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(digest), encoding="utf-8")
+    print(f"digest for {_day(digest.day)}: {len(digest.events)} events -> {target}")
+    return 0

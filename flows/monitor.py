@@ -1,0 +1,182 @@
+"""The monitor flow: discover → fetch → extract → deduplicate and cluster → load.
+
+This is the `prefect.yaml` entrypoint and what `newsmon run` / `newsmon demo` call. It only
+orchestrates: every stage is a plain function in `extractors` or `warehouse`, wrapped by one
+task per batch in `flows.tasks`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+from pydantic import PositiveInt, WithJsonSchema
+
+from extractors.discover import merge_candidates
+from extractors.models import Article, Candidate, ExtractionOutcome
+from extractors.sources import load_sources
+from flows.runners import task_runner_from_env
+from flows.settings import get_settings
+from flows.tasks import cluster_task, discover_task, extract_task, fetch_task
+from warehouse import load, queries
+
+
+@dataclass
+class RunSummary:
+    """What one monitor run did, for the CLI, the artifacts and the `runs` table."""
+
+    run_id: str
+    sources: int = 0
+    candidates: int = 0
+    pages_fetched: int = 0
+    fetch_failures: int = 0
+    articles_new: int = 0
+    skipped: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    events: int = 0
+    top_events: list[dict] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
+        }
+
+
+def _since_datetime(since: date | datetime | None) -> datetime | None:
+    if since is None:
+        return None
+    if isinstance(since, datetime):
+        return since if since.tzinfo else since.replace(tzinfo=UTC)
+    return datetime.combine(since, time(), UTC)
+
+
+def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
+# Pydantic checks parameters when a run starts; the Prefect server checks them against this
+# JSON schema when a deployment run is created. The server ignores "format", so `since` has a
+# pattern (kept short: it is quoted in the error): `--param since=yesterday` is refused at once.
+_ISO_DATE_OR_DATETIME = r"^\d{4}-\d{2}-\d{2}([T ].+)?$"
+Since = Annotated[
+    date | datetime | None,
+    WithJsonSchema({
+        "anyOf": [{"type": "string", "pattern": _ISO_DATE_OR_DATETIME}, {"type": "null"}],
+        "description": "Only entries newer than this ISO 8601 date or datetime (UTC if naive)",
+    }),
+]
+# --- end typed run parameters -------------------------------------------------------------
+
+
+# task_runner: NEWSMON_TASK_RUNNER=thread|dask, read when this module is imported (flows/runners.py)
+@flow(name="monitor", log_prints=False, task_runner=task_runner_from_env())
+def monitor(
+    sources: str = "sources.toml",
+    warehouse: str | None = None,
+    since: Since = None,
+    batch_size: PositiveInt | None = None,
+) -> RunSummary:
+    """One monitoring run over every source in `sources`; safe to re-run at any time."""
+    logger = get_run_logger()
+    settings = get_settings()
+    db = Path(warehouse) if warehouse else settings.warehouse_path
+    db.parent.mkdir(parents=True, exist_ok=True)
+    size = batch_size or settings.batch_size
+    configured = load_sources(sources)  # raises with file/source/field on a bad config
+    run_id = str(flow_run.id or uuid.uuid4())
+    summary = RunSummary(run_id=run_id, sources=len(configured))
+    fetch_settings = settings.fetch_settings()
+    since_at = _since_datetime(since)
+    load.start_run(
+        db, run_id,
+        parameters={"sources": str(sources), "warehouse": str(db), "since": str(since)},
+        flow_run_id=str(flow_run.id) if flow_run.id else None,
+    )
+    status = "failed"
+    try:
+        load.upsert_sources(db, configured)
+        candidates: list[Candidate] = []
+        validators: dict = {}
+        for source in configured:
+            source_since = since_at or queries.last_success(db, source.name)
+            found = discover_task(source, source_since, fetch_settings, db, run_id)
+            candidates.extend(found.candidates)
+            validators.update(found.validators)
+        candidates = merge_candidates(candidates)
+        summary.candidates = len(candidates)
+        logger.info("%d sources, %d new candidate pages", len(configured), len(candidates))
+
+        # Fetch batch N+1 while batch N extracts: fetching is I/O, extraction is CPU.
+        extracting = []
+        for batch_no, batch in enumerate(_chunks(candidates, size), start=1):
+            pages = fetch_task(batch, configured, fetch_settings, db, run_id, batch_no)
+            summary.pages_fetched += sum(p.ok for p in pages)
+            summary.fetch_failures += sum(not p.ok for p in pages)
+            extracting.append(extract_task.submit(pages, db, run_id, batch_no))
+        outcomes: list[ExtractionOutcome] = [o for f in extracting for o in f.result()]
+        articles = _unique_articles(outcomes)
+        summary.articles_new = len(articles)
+        summary.skipped = sum(o.status == "skipped" for o in outcomes)
+        summary.failed = sum(o.status == "failed" for o in outcomes)
+
+        if articles:
+            result, window_ids = cluster_task(articles, db, settings.cluster_window_days)
+            load.replace_clusters(db, run_id, result, window_ids)
+            new_ids = {a.id for a in articles}
+            summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
+            summary.events = len({m.event_id for m in result.memberships
+                                  if m.article_id in new_ids})
+        load.record_validators(db, validators)
+        load.mark_source_success(db, [s.name for s in configured], datetime.now(UTC))
+        summary.top_events = queries.top_events(db, limit=10)
+        status = "completed"
+        _publish_artifacts(summary)
+        return summary
+    finally:
+        load.finish_run(db, run_id, status, summary.counts())
+
+
+def _unique_articles(outcomes: list[ExtractionOutcome]) -> list[Article]:
+    """One article per stable id (two URLs of one page extract to the same id)."""
+    by_id: dict[str, Article] = {}
+    for outcome in outcomes:
+        if outcome.article is not None:
+            by_id.setdefault(outcome.article.id, outcome.article)
+    return list(by_id.values())
+
+
+def _plain(value: object) -> object:
+    """Artifacts are JSON: dates and lists become text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return value
+
+
+def _publish_artifacts(summary: RunSummary) -> None:
+    """A markdown summary and a table of the top events, visible in the Prefect UI."""
+    lines = [
+        f"# newsmon run `{summary.run_id}`",
+        "",
+        "| sources | candidates | pages fetched | new articles | skipped | failed | "
+        "duplicates | events touched |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {summary.sources} | {summary.candidates} | {summary.pages_fetched} | "
+        f"{summary.articles_new} | {summary.skipped} | {summary.failed} | "
+        f"{summary.duplicates} | {summary.events} |",
+    ]
+    create_markdown_artifact(markdown="\n".join(lines), key="monitor-summary",
+                             description="newsmon run summary")
+    if summary.top_events:
+        table = [{k: _plain(v) for k, v in row.items()} for row in summary.top_events]
+        create_table_artifact(table=table, key="top-events",
+                              description="Top events by number of sources")

@@ -1,0 +1,62 @@
+"""Which Prefect task runner the monitor flow uses: threads by default, Dask on request.
+
+A Prefect flow's task runner is fixed when the flow object is made, so the choice is made
+where the flow object is made or copied (`flow.with_options(task_runner=...)`), not inside a
+run. A deployment chooses through its environment: `NEWSMON_TASK_RUNNER=dask` (and optionally
+`NEWSMON_DASK_ADDRESS`) in the work pool's or the deployment's `job_variables.env`, which the
+flow-run process sees when it imports `flows/monitor.py`. See docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar
+
+from prefect import Flow
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RunnerKind = Literal["thread", "dask"]
+F = TypeVar("F", bound=Flow)
+
+# A small local cluster: two worker processes, one thread each (extraction is CPU-bound and
+# trafilatura/lxml do not release the GIL much; 2 cores on the reference machine).
+LOCAL_CLUSTER = {"n_workers": 2, "threads_per_worker": 1, "dashboard_address": ":0"}
+
+
+class RunnerSettings(BaseSettings):
+    """`NEWSMON_TASK_RUNNER` (thread|dask) and `NEWSMON_DASK_ADDRESS` (tcp://host:8786)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore")
+
+    task_runner: RunnerKind = "thread"
+    dask_address: str | None = None
+
+
+def select_task_runner(kind: RunnerKind = "thread", dask_address: str | None = None) -> TaskRunner:
+    """A new task runner of `kind`; Dask joins `dask_address` or starts a 2x1 LocalCluster."""
+    if kind == "thread":
+        return ThreadPoolTaskRunner()
+    if kind == "dask":
+        # Imported here: dask.distributed takes about a second to import and most runs use threads.
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(
+            cluster_class="distributed.LocalCluster", cluster_kwargs=dict(LOCAL_CLUSTER)
+        )
+    raise ValueError(f"unknown task runner {kind!r}: use 'thread' or 'dask'")
+
+
+def task_runner_from_env() -> TaskRunner:
+    """The task runner the environment asks for (`NEWSMON_TASK_RUNNER`, `NEWSMON_DASK_ADDRESS`)."""
+    settings = RunnerSettings()
+    return select_task_runner(settings.task_runner, settings.dask_address)
+
+
+def with_task_runner(
+    flow: F, kind: RunnerKind | None = None, dask_address: str | None = None
+) -> F:
+    """A copy of `flow` using the chosen runner; `kind=None` means: ask the environment."""
+    runner = task_runner_from_env() if kind is None else select_task_runner(kind, dask_address)
+    return flow.with_options(task_runner=runner)

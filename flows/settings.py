@@ -1,0 +1,75 @@
+"""The one place newsmon reads its environment (`NEWSMON_*` variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from extractors.http import FetchSettings
+
+DEFAULT_USER_AGENT = (
+    "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
+)
+
+
+class Settings(BaseSettings):
+    """Runtime settings; every field can be set as `NEWSMON_<FIELD>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the warehouse and caches live")
+    warehouse: Path | None = Field(
+        default=None, description="DuckDB file; default <data_dir>/newsmon.duckdb"
+    )
+    user_agent: str = DEFAULT_USER_AGENT
+    # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
+    resolve: str = ""
+    batch_size: int = Field(default=50, ge=1, description="Pages per fetch/extract task")
+    cluster_window_days: int = Field(default=7, ge=1)
+    writer_timeout_s: float = Field(default=120.0, gt=0)
+    min_delay_per_host_s: float = Field(
+        default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
+    )
+    allow_private_hosts: bool = Field(
+        default=False, description="Fetch hosts on private/loopback addresses (demo, tests)"
+    )
+
+    def fetch_settings(self) -> FetchSettings:
+        return FetchSettings(
+            user_agent=self.user_agent,
+            resolve=self.resolve_map,
+            min_delay_per_host_s=self.min_delay_per_host_s,
+            allow_private_hosts=self.allow_private_hosts,
+        )
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse if self.warehouse is not None else self.data_dir / "newsmon.duckdb"
+
+    @property
+    def resolve_map(self) -> dict[str, str]:
+        return parse_resolve(self.resolve)
+
+
+def parse_resolve(spec: str) -> dict[str, str]:
+    """Parse `host=ip:port,host2=ip:port` into a dict; blank entries are ignored."""
+    out: dict[str, str] = {}
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        host, sep, target = item.partition("=")
+        if not sep or not host.strip() or not target.strip():
+            raise ValueError(f"NEWSMON_RESOLVE entry {item!r} is not host=ip:port")
+        out[host.strip().lower()] = target.strip()
+    return out
+
+
+def format_resolve(mapping: dict[str, str]) -> str:
+    return ",".join(f"{host}={target}" for host, target in sorted(mapping.items()))
+
+
+def get_settings() -> Settings:
+    return Settings()

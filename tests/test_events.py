@@ -1,0 +1,136 @@
+"""Level 3 (same event) on the seed articles, order independence, and the cluster_jsonl contract."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extractors.cluster_io import cluster_jsonl
+from extractors.events import cluster
+from extractors.facets import extract_facets
+from extractors.models import Article
+from extractors.text import content_hash
+
+SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
+SPECS = [  # id, file, outlet, headline, published
+    ("preview", "summit_preview.txt", "rferl.test",
+     "EU official details planned Pashinian-Aliyev meeting in Brussels", "2021-11-20"),
+    ("report", "summit_report.txt", "wire.test",
+     "Armenian, Azerbaijani leaders hold 'significant' EU-mediated talks in Brussels",
+     "2021-12-15"),
+    ("sochi", "sochi_talks.txt", "daily.test",
+     "Putin hosts Pashinian and Aliyev for border talks in Sochi", "2021-11-26"),
+]
+
+
+def make(aid: str, source: str, title: str, text: str, day: str) -> Article:
+    published = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    return Article(
+        id=aid, url=f"https://{source}/{aid}", canonical_url=f"https://{source}/{aid}",
+        source=source, title=title, text=text, content_hash=content_hash(text),
+        published_at=published, language="en",
+        facets=extract_facets(title, text, published, "en"),
+    )
+
+
+@cache
+def corpus() -> tuple[Article, ...]:
+    """The three seed-style reports plus a re-headlined wire copy of the report."""
+    articles = [make(a, s, t, (SEEDS / f).read_text(encoding="utf-8"), d)
+                for a, f, s, t, d in SPECS]
+    report = articles[1].text.replace("significant", "important").rsplit("\n", 1)[0]
+    articles.append(make("copy", "paper.test", "What Pashinian and Aliyev agreed in Brussels",
+                         report, "2021-12-16"))
+    return tuple(articles)
+
+
+def event_of(result) -> dict[str, str]:
+    return {m.article_id: m.event_id for m in result.memberships}
+
+
+def test_preview_and_report_are_one_event_and_not_copies() -> None:
+    result = cluster(corpus())
+    ev = event_of(result)
+    assert ev["preview"] == ev["report"] == ev["copy"]
+    event = next(e for e in result.events if e.id == ev["report"])
+    assert event.n_articles == 3 and event.n_copies == 1 and event.n_sources == 2
+    assert str(event.event_date) == "2021-12-15"
+    assert "Brussels" in event.places
+    dupes = {d.article_id: d for d in result.duplicates}
+    assert set(dupes) == {"copy"} and dupes["copy"].duplicate_of == "report"
+    report = next(m for m in result.memberships if m.article_id == "preview")
+    assert report.features["event_date"] == 1.0 and report.score > 0
+
+
+def test_sochi_talks_with_the_same_actors_are_another_event() -> None:
+    ev = event_of(cluster(corpus()))
+    assert ev["sochi"] != ev["report"]
+    assert ev["sochi"] != ev["preview"]
+
+
+def test_every_article_in_exactly_one_event() -> None:
+    result = cluster(corpus())
+    listed = [a for e in result.events for a in e.article_ids]
+    assert sorted(listed) == sorted(a.id for a in corpus())
+    assert sorted(m.article_id for m in result.memberships) == sorted(listed)
+    assert sum(e.n_articles for e in result.events) == len(corpus())
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.permutations(range(4)), st.integers(0, 3))
+def test_order_of_arrival_does_not_matter(order: list[int], repeat: int) -> None:
+    articles = [corpus()[i] for i in order]
+    articles = articles + articles[:repeat]  # the same article arriving twice changes nothing
+    baseline = cluster(corpus())
+    result = cluster(articles)
+    assert event_of(result) == event_of(baseline)
+    assert result.events == baseline.events
+    assert result.duplicates == baseline.duplicates
+
+
+def write_jsonl(path: Path, rows: list) -> None:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+
+
+def rows() -> list[dict]:
+    return [{"id": a.id, "title": a.title, "text": a.text, "source": a.source,
+             "published": a.published_at.date().isoformat(), "language": "en"}
+            for a in corpus()]
+
+
+def test_cluster_jsonl_writes_one_line_per_article_in_input_order(tmp_path: Path) -> None:
+    shuffled = rows()
+    random.Random(4).shuffle(shuffled)
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, shuffled)
+    assert cluster_jsonl(str(src), str(out)) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [g["id"] for g in got] == [r["id"] for r in shuffled]
+    by_id = {g["id"]: g for g in got}
+    assert by_id["preview"]["event_id"] == by_id["report"]["event_id"]
+    assert by_id["sochi"]["event_id"] != by_id["report"]["event_id"]
+    assert by_id["copy"]["duplicate_of"] == "report" and by_id["preview"]["duplicate_of"] is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [("{not json", "line"), ({"id": "x", "title": "t"}, "text"),
+     ({"id": "x", "title": "t", "text": "b", "published": "15/12/2021"}, "published"),
+     ({"id": "report", "title": "t", "text": "b"}, "duplicate id")],
+)
+def test_cluster_jsonl_rejects_malformed_lines_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: object, why: str
+) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, rows() + [bad])
+    assert cluster_jsonl(str(src), str(out)) != 0
+    err = capsys.readouterr().err
+    assert f"in.jsonl:{len(rows()) + 1}:" in err and why in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]

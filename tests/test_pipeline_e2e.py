@@ -1,0 +1,138 @@
+"""End to end: the monitor flow against the demo news site, checked against its planted truth."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import defaultdict
+
+import duckdb
+import pytest
+
+from demosite import truth
+from extractors.urls import article_id
+
+pytestmark = pytest.mark.slow
+
+
+def _rows(db, query: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_demo_article_is_stored_exactly_once(demo_run):
+    expected = {a.canonical_url for a in truth.expected_articles()}
+    stored = _rows(demo_run["db"], "SELECT canonical_url FROM articles")
+    assert len(stored) == len({r[0] for r in stored}), "an article is stored twice"
+    assert {r[0] for r in stored} == expected
+
+
+def test_two_urls_of_one_article_give_one_article(demo_run):
+    twins = [a for a in truth.expected_articles() if a.alternate_urls]
+    assert twins, "the demo site must plant an article reachable at two URLs"
+    for article in twins:
+        rows = _rows(
+            demo_run["db"],
+            f"SELECT count(*) FROM articles WHERE canonical_url = '{article.canonical_url}'",
+        )
+        assert rows == [(1,)]
+    tracking = _rows(demo_run["db"], "SELECT count(*) FROM articles WHERE url LIKE '%utm_%'")
+    assert tracking == [(0,)]
+
+
+def test_syndicated_copy_is_recorded_as_duplicate(demo_run):
+    copies = [a for a in truth.expected_articles() if a.copy_of_url]
+    assert copies, "the demo site must plant a syndicated wire copy"
+    dups = {
+        (a, b): kind
+        for a, b, kind in _rows(
+            demo_run["db"], "SELECT article_id, duplicate_of, kind FROM duplicates"
+        )
+    }
+    for copy in copies:
+        key = (article_id(copy.canonical_url), article_id(copy.copy_of_url))
+        assert key in dups, f"{copy.canonical_url} not recorded as a copy of {copy.copy_of_url}"
+        assert dups[key] == "near-copy"
+
+
+def _event_of(db) -> dict[str, str]:
+    return dict(
+        _rows(
+            db,
+            "SELECT a.canonical_url, ea.event_id FROM articles a "
+            "JOIN event_articles ea ON ea.article_id = a.id",
+        )
+    )
+
+
+def test_seed_pair_is_one_event_with_two_sources(demo_run):
+    groups = truth.planted_groups()
+    seed_label = next(label for label in groups if "brussels" in label.lower())
+    event_of = _event_of(demo_run["db"])
+    seed_events = {event_of[url] for url in groups[seed_label]}
+    assert len(seed_events) == 1
+    (event_id,) = seed_events
+    n_articles, n_sources = _rows(
+        demo_run["db"], f"SELECT n_articles, n_sources FROM events WHERE id = '{event_id}'"
+    )[0]
+    assert (n_articles, n_sources) == (2, 2)
+
+
+def test_planted_grouping_is_reproduced(demo_run):
+    """Each planted event is one event; different planted events and singles never merge."""
+    event_of = _event_of(demo_run["db"])
+    expected = truth.expected_articles()
+    assert set(event_of) == {a.canonical_url for a in expected}, "every article is in one event"
+    by_event: dict[str, set[str]] = defaultdict(set)
+    for url, event in event_of.items():
+        by_event[event].add(url)
+    predicted = {frozenset(urls) for urls in by_event.values()}
+    planted = {frozenset(urls) for urls in truth.planted_groups().values()}
+    assert predicted == planted
+
+
+def test_second_run_adds_nothing(demo_run):
+    assert demo_run["first"].articles_new > 0
+    assert demo_run["second"].articles_new == 0
+    counts = _rows(
+        demo_run["db"],
+        "SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT id) FROM articles), "
+        "(SELECT count(*) FROM events), (SELECT count(*) FROM event_articles), "
+        "(SELECT count(DISTINCT article_id) FROM event_articles)",
+    )[0]
+    n_articles, n_distinct, n_events, n_members, n_member_distinct = counts
+    assert n_articles == n_distinct == n_members == n_member_distinct
+    assert n_events == len(truth.planted_groups())
+
+
+def test_cluster_command_reproduces_planted_grouping(tmp_path):
+    """`newsmon cluster` on a JSONL of the demo corpus gives the planted grouping."""
+    expected = truth.expected_articles()
+    corpus = tmp_path / "demo.jsonl"
+    with corpus.open("w") as fh:
+        for a in expected:
+            fh.write(json.dumps({
+                "id": a.canonical_url, "title": a.title, "text": a.text, "url": a.canonical_url,
+                "source": a.outlet, "published": a.published.isoformat(),
+            }) + "\n")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "cluster", str(corpus), "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["id"] for row in lines] == [a.canonical_url for a in expected]
+    by_event: dict[str, set[str]] = defaultdict(set)
+    for row in lines:
+        by_event[row["event_id"]].add(row["id"])
+    assert {frozenset(v) for v in by_event.values()} == {
+        frozenset(v) for v in truth.planted_groups().values()
+    }
+    copy_of = {row["id"]: row["duplicate_of"] for row in lines}
+    for a in expected:
+        assert copy_of[a.canonical_url] == a.copy_of_url

@@ -1,0 +1,158 @@
+-- newsmon warehouse: the full current schema, for reading.
+--
+-- The migrations in migrations/ are what actually builds a warehouse (applied in order on
+-- every writer open, recorded in schema_version). This file is what those migrations add up
+-- to, written out once with comments; tests/test_warehouse.py checks that applying it to an
+-- empty database gives exactly the same tables, columns, types and keys as the migrations.
+-- When you add a migration to these tables, update this file in the same change.
+-- Tables other modules add with their own migrations (0010_alerts.sql: alerts,
+-- alert_deliveries) are documented in those files and not repeated here.
+--
+-- Conventions: ids are stable text hashes chosen by the caller (article id = hash of the
+-- canonical URL), so re-runs upsert instead of duplicating; all times are TIMESTAMPTZ (UTC);
+-- multi-valued facets are lists.
+
+-- Which migrations have been applied to this file.
+CREATE TABLE schema_version (
+    version INTEGER PRIMARY KEY,          -- the 4-digit prefix of the migration file
+    name VARCHAR NOT NULL,                -- file name without .sql
+    applied_at TIMESTAMPTZ NOT NULL
+);
+
+-- One row per configured outlet (from sources.toml).
+CREATE TABLE sources (
+    name VARCHAR PRIMARY KEY,
+    feeds VARCHAR[],                      -- RSS/Atom feed URLs
+    sitemaps VARCHAR[],                   -- news sitemap URLs
+    urls VARCHAR[],                       -- fixed article/list URLs
+    language VARCHAR,                     -- expected language (ISO 639-1), if configured
+    country VARCHAR,                      -- ISO 3166-1 alpha-2, if configured
+    first_seen TIMESTAMPTZ,               -- when the outlet was first configured
+    last_success_at TIMESTAMPTZ           -- last run in which the outlet fetched without errors
+);
+
+-- One row per pipeline run (a Prefect flow run, or a CLI run).
+CREATE TABLE runs (
+    run_id VARCHAR PRIMARY KEY,
+    flow_run_id VARCHAR,                  -- Prefect flow run id, if run under Prefect
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,              -- NULL while running (or if the run died)
+    status VARCHAR,                       -- 'running', then what finish_run was told
+    parameters JSON,
+    counts JSON                           -- e.g. {"fetched": 120, "extracted": 97, ...}
+);
+
+-- One row per URL fetched in a run: the outcome of its last attempt.
+CREATE TABLE fetch_log (
+    run_id VARCHAR,
+    url VARCHAR,
+    source VARCHAR,
+    status_code INTEGER,                  -- NULL when no response arrived
+    error_class VARCHAR,                  -- e.g. 'Timeout', 'HTTPStatus'; NULL on success
+    error VARCHAR,
+    n_bytes BIGINT,
+    elapsed_ms DOUBLE,
+    attempt INTEGER,                      -- attempts made, 1 = first try worked
+    fetched_at TIMESTAMPTZ,
+    kind VARCHAR DEFAULT 'page',          -- 'page' or 'document' (feed, sitemap); added in 0003
+    PRIMARY KEY (run_id, url)             -- a retried run does not duplicate rows
+);
+
+-- HTTP validators for conditional GETs of feeds and sitemaps.
+CREATE TABLE validators (
+    url VARCHAR PRIMARY KEY,
+    etag VARCHAR,
+    last_modified VARCHAR,                -- the header value as received
+    updated_at TIMESTAMPTZ
+);
+
+-- The newest raw response per URL, so extraction can be re-run without refetching.
+CREATE TABLE raw_pages (
+    url VARCHAR PRIMARY KEY,
+    source VARCHAR,
+    final_url VARCHAR,                    -- after redirects
+    status_code INTEGER,
+    fetched_at TIMESTAMPTZ,
+    content_type VARCHAR,
+    n_bytes BIGINT,                       -- length of the UTF-8 HTML before compression
+    html_zstd BLOB                        -- zstd-compressed UTF-8 HTML
+);
+
+-- What extraction made of each fetched page, per run.
+CREATE TABLE extraction_log (
+    url VARCHAR,
+    run_id VARCHAR,
+    source VARCHAR,
+    status VARCHAR,                       -- 'extracted' | 'skipped' | 'failed'
+    reason VARCHAR,                       -- why skipped or failed
+    article_id VARCHAR,                   -- the article it produced, if extracted
+    logged_at TIMESTAMPTZ,
+    PRIMARY KEY (url, run_id)
+);
+
+-- One row per article (per canonical URL).
+CREATE TABLE articles (
+    id VARCHAR PRIMARY KEY,               -- hash of canonical_url
+    canonical_url VARCHAR UNIQUE,
+    url VARCHAR,                          -- the URL it was last fetched from
+    urls VARCHAR[],                       -- every URL it was reached by, first first
+    source VARCHAR,
+    title VARCHAR,
+    author VARCHAR,
+    published_at TIMESTAMPTZ,
+    date_source VARCHAR,                  -- where published_at came from (meta, feed, url...)
+    language VARCHAR,
+    site_name VARCHAR,
+    description VARCHAR,
+    text VARCHAR,                         -- cleaned article text
+    content_hash VARCHAR,                 -- extractors.text.content_hash(text)
+    fetched_at TIMESTAMPTZ,               -- first fetch
+    run_id VARCHAR,                       -- first run that stored it
+    actors VARCHAR[],                     -- facets, most prominent first
+    places VARCHAR[],
+    event_date DATE,
+    dates DATE[],
+    keywords VARCHAR[]
+);
+
+-- Articles that repeat another one.
+CREATE TABLE duplicates (
+    article_id VARCHAR PRIMARY KEY,
+    duplicate_of VARCHAR,                 -- the original it repeats
+    kind VARCHAR,                         -- 'same-url' | 'same-text' | 'near-copy'
+    score DOUBLE
+);
+
+-- Real-world happenings, each reported by one or more articles.
+CREATE TABLE events (
+    id VARCHAR PRIMARY KEY,
+    headline VARCHAR,
+    event_date DATE,
+    first_seen TIMESTAMPTZ,
+    last_seen TIMESTAMPTZ,
+    actors VARCHAR[],
+    places VARCHAR[],
+    keywords VARCHAR[],
+    n_articles INTEGER,
+    n_sources INTEGER,                    -- distinct outlets among original reports
+    n_copies INTEGER,                     -- copies attached to the event, counted apart
+    updated_at TIMESTAMPTZ
+);
+
+-- Which event each article belongs to (at most one) and why.
+CREATE TABLE event_articles (
+    article_id VARCHAR PRIMARY KEY,
+    event_id VARCHAR,
+    score DOUBLE,
+    features MAP(VARCHAR, DOUBLE)         -- the similarity features behind the score
+);
+
+-- Events folded into others by re-clustering (added in 0002).
+CREATE TABLE event_merges (
+    from_event_id VARCHAR,
+    into_event_id VARCHAR,
+    merged_at TIMESTAMPTZ,
+    run_id VARCHAR,
+    PRIMARY KEY (from_event_id, into_event_id, run_id)
+);
+

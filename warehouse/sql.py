@@ -1,0 +1,251 @@
+"""Every SQL statement the warehouse runs, as named constants (DDL lives in migrations/).
+
+Batches arrive as Arrow tables registered on the connection under the name `batch` (or `ids`
+for a list of article ids); values are never pasted into SQL, only bound.
+"""
+
+from __future__ import annotations
+
+# The tables this package loads. Other modules may add tables through their own migrations
+# (e.g. 0010_alerts.sql), so counts and exports list the catalog: ALL_TABLES.
+TABLES = (
+    "sources",
+    "runs",
+    "fetch_log",
+    "validators",
+    "raw_pages",
+    "extraction_log",
+    "articles",
+    "duplicates",
+    "events",
+    "event_articles",
+    "event_merges",
+    "schema_version",
+)
+
+VIEWS = (
+    "top_events_today",
+    "event_timeline",
+    "coverage_per_source_day",
+    "failures_per_source",
+    "unclustered_articles",
+)
+
+ALL_TABLES = """
+SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name
+"""
+
+# --- runs -------------------------------------------------------------------------------
+
+START_RUN = """
+INSERT INTO runs (run_id, flow_run_id, started_at, finished_at, status, parameters, counts)
+VALUES ($run_id, $flow_run_id, now(), NULL, 'running', $parameters, NULL)
+ON CONFLICT (run_id) DO UPDATE SET
+    flow_run_id = coalesce(excluded.flow_run_id, runs.flow_run_id),
+    parameters = excluded.parameters,
+    status = 'running',
+    finished_at = NULL
+"""
+
+FINISH_RUN = """
+INSERT INTO runs (run_id, flow_run_id, started_at, finished_at, status, parameters, counts)
+VALUES ($run_id, NULL, NULL, now(), $status, NULL, $counts)
+ON CONFLICT (run_id) DO UPDATE SET
+    finished_at = now(), status = excluded.status, counts = excluded.counts
+"""
+
+# --- sources ----------------------------------------------------------------------------
+
+UPSERT_SOURCES = """
+INSERT INTO sources (name, feeds, sitemaps, urls, language, country, first_seen, last_success_at)
+SELECT name, feeds, sitemaps, urls, language, country, now(), NULL FROM batch
+ON CONFLICT (name) DO UPDATE SET
+    feeds = excluded.feeds, sitemaps = excluded.sitemaps, urls = excluded.urls,
+    language = excluded.language, country = excluded.country
+"""
+
+MARK_SOURCE_SUCCESS = """
+INSERT INTO sources (name, feeds, sitemaps, urls, language, country, first_seen, last_success_at)
+SELECT name, [], [], [], NULL, NULL, $at, $at FROM batch
+ON CONFLICT (name) DO UPDATE SET
+    last_success_at = greatest(sources.last_success_at, excluded.last_success_at)
+"""
+
+# --- fetches ----------------------------------------------------------------------------
+
+UPSERT_FETCH_LOG = """
+INSERT INTO fetch_log (run_id, url, source, status_code, error_class, error, n_bytes,
+                       elapsed_ms, attempt, fetched_at, kind)
+SELECT run_id, url, source, status_code, error_class, error, n_bytes,
+       elapsed_ms, attempt, coalesce(fetched_at, now()), kind FROM batch
+ON CONFLICT (run_id, url) DO UPDATE SET
+    source = excluded.source, status_code = excluded.status_code, kind = excluded.kind,
+    error_class = excluded.error_class, error = excluded.error, n_bytes = excluded.n_bytes,
+    elapsed_ms = excluded.elapsed_ms, attempt = excluded.attempt,
+    fetched_at = excluded.fetched_at
+"""
+
+# Only the newest response per URL is kept: an older one arriving late does not overwrite it.
+UPSERT_RAW_PAGES = """
+INSERT INTO raw_pages (url, source, final_url, status_code, fetched_at, content_type,
+                       n_bytes, html_zstd)
+SELECT url, source, final_url, status_code, coalesce(fetched_at, now()), content_type,
+       n_bytes, html_zstd FROM batch
+ON CONFLICT (url) DO UPDATE SET
+    source = excluded.source, final_url = excluded.final_url,
+    status_code = excluded.status_code, fetched_at = excluded.fetched_at,
+    content_type = excluded.content_type, n_bytes = excluded.n_bytes,
+    html_zstd = excluded.html_zstd
+WHERE excluded.fetched_at >= raw_pages.fetched_at OR raw_pages.fetched_at IS NULL
+"""
+
+UPSERT_VALIDATORS = """
+INSERT INTO validators (url, etag, last_modified, updated_at)
+SELECT url, etag, last_modified, now() FROM batch
+ON CONFLICT (url) DO UPDATE SET
+    etag = excluded.etag, last_modified = excluded.last_modified, updated_at = now()
+"""
+
+SELECT_VALIDATORS = """
+SELECT url, etag, last_modified FROM validators WHERE url IN (SELECT url FROM batch)
+"""
+
+# --- extraction -------------------------------------------------------------------------
+
+UPSERT_EXTRACTION_LOG = """
+INSERT INTO extraction_log (url, run_id, source, status, reason, article_id, logged_at)
+SELECT url, run_id, source, status, reason, article_id, now() FROM batch
+ON CONFLICT (url, run_id) DO UPDATE SET
+    source = excluded.source, status = excluded.status, reason = excluded.reason,
+    article_id = excluded.article_id, logged_at = excluded.logged_at
+"""
+
+_ARTICLE_COLUMNS = """id, canonical_url, url, urls, source, title, author, published_at,
+    date_source, language, site_name, description, text, content_hash,
+    fetched_at, run_id, actors, places, event_date, dates, keywords"""
+
+# Articles load in two statements (same transaction): already stored ids are upserted, new ids
+# are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
+
+# A stored article keeps its first fetch time, its first run and every URL it was reached by;
+# everything else takes the newest extraction (re-extraction may be better).
+UPSERT_EXISTING_ARTICLES = f"""
+INSERT INTO articles ({_ARTICLE_COLUMNS})
+SELECT {_ARTICLE_COLUMNS} FROM batch
+WHERE id IN (SELECT id FROM articles)
+ON CONFLICT (id) DO UPDATE SET
+    url = excluded.url,
+    urls = list_concat(
+        articles.urls,
+        list_filter(excluded.urls, lambda u: NOT list_contains(articles.urls, u))
+    ),
+    source = excluded.source, title = excluded.title, author = excluded.author,
+    published_at = excluded.published_at, date_source = excluded.date_source,
+    language = excluded.language, site_name = excluded.site_name,
+    description = excluded.description, text = excluded.text,
+    content_hash = excluded.content_hash,
+    fetched_at = coalesce(articles.fetched_at, excluded.fetched_at),
+    run_id = coalesce(articles.run_id, excluded.run_id),
+    actors = excluded.actors, places = excluded.places, event_date = excluded.event_date,
+    dates = excluded.dates, keywords = excluded.keywords
+"""
+
+INSERT_NEW_ARTICLES = f"""
+INSERT INTO articles ({_ARTICLE_COLUMNS})
+SELECT {_ARTICLE_COLUMNS} FROM batch
+WHERE id NOT IN (SELECT id FROM articles)
+"""
+
+# --- clusters ---------------------------------------------------------------------------
+
+DELETE_DUPLICATES_OF_IDS = "DELETE FROM duplicates WHERE article_id IN (SELECT id FROM ids)"
+DELETE_MEMBERSHIPS_OF_IDS = "DELETE FROM event_articles WHERE article_id IN (SELECT id FROM ids)"
+DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM event_articles)"
+
+UPSERT_EVENTS = """
+INSERT INTO events (id, headline, event_date, first_seen, last_seen, actors, places, keywords,
+                    n_articles, n_sources, n_copies, updated_at)
+SELECT id, headline, event_date, first_seen, last_seen, actors, places, keywords,
+       n_articles, n_sources, n_copies, now() FROM batch
+ON CONFLICT (id) DO UPDATE SET
+    headline = excluded.headline, event_date = excluded.event_date,
+    first_seen = least(events.first_seen, excluded.first_seen),
+    last_seen = greatest(events.last_seen, excluded.last_seen),
+    actors = excluded.actors, places = excluded.places, keywords = excluded.keywords,
+    n_articles = excluded.n_articles, n_sources = excluded.n_sources,
+    n_copies = excluded.n_copies, updated_at = now()
+"""
+
+UPSERT_MEMBERSHIPS = """
+INSERT INTO event_articles (article_id, event_id, score, features)
+SELECT article_id, event_id, score, features FROM batch
+ON CONFLICT (article_id) DO UPDATE SET
+    event_id = excluded.event_id, score = excluded.score, features = excluded.features
+"""
+
+UPSERT_DUPLICATES = """
+INSERT INTO duplicates (article_id, duplicate_of, kind, score)
+SELECT article_id, duplicate_of, kind, score FROM batch
+ON CONFLICT (article_id) DO UPDATE SET
+    duplicate_of = excluded.duplicate_of, kind = excluded.kind, score = excluded.score
+"""
+
+INSERT_MERGES = """
+INSERT INTO event_merges (from_event_id, into_event_id, merged_at, run_id)
+SELECT from_event_id, into_event_id, now(), run_id FROM batch
+ON CONFLICT DO NOTHING
+"""
+
+# --- maintenance ------------------------------------------------------------------------
+
+PRUNE_RAW = "DELETE FROM raw_pages WHERE fetched_at < now() - to_days(CAST($days AS INTEGER))"
+
+# --- reads ------------------------------------------------------------------------------
+
+STORED_CANONICAL_URLS = """
+SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM batch)
+"""
+
+KNOWN_URLS = """
+SELECT DISTINCT u.url FROM (SELECT unnest(urls) AS url FROM articles) AS u
+WHERE u.url IN (SELECT url FROM batch)
+UNION
+SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM batch)
+"""
+
+LAST_SUCCESS = "SELECT last_success_at FROM sources WHERE name = $source"
+
+ARTICLES_IN_WINDOW = """
+SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, published_at,
+       date_source, language, site_name, description, fetched_at,
+       actors, places, event_date, dates, keywords
+FROM articles
+WHERE published_at >= $since OR fetched_at >= $since OR event_date >= CAST($since AS DATE)
+ORDER BY coalesce(published_at, fetched_at), id
+"""
+
+RAW_PAGES = """
+SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd
+FROM raw_pages
+WHERE $all_urls OR url IN (SELECT url FROM batch)
+ORDER BY url
+"""
+
+TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
+
+# Pages of a source whose latest fetch failed and that no later fetch or extraction covered,
+# with the number of runs they failed in (the caller decides which errors are worth a retry).
+PENDING_RETRIES = """
+WITH attempts AS (
+    SELECT url, status_code, error_class, fetched_at,
+           count(*) OVER (PARTITION BY url) AS n_runs,
+           row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
+    FROM fetch_log
+    WHERE source = $source AND kind = 'page'
+)
+SELECT url, status_code, error_class, n_runs FROM attempts
+WHERE newest = 1 AND error_class IS NOT NULL
+  AND url NOT IN (SELECT url FROM extraction_log)
+  AND url NOT IN (SELECT canonical_url FROM articles)
+ORDER BY url
+"""

@@ -1,0 +1,69 @@
+-- Saved views, recreated on every writer open (CREATE OR REPLACE), so editing this file is
+-- enough to change them. Documented with example queries in docs/warehouse.md.
+
+-- The day an article is "about" for coverage counts: when it was published, else fetched.
+CREATE OR REPLACE VIEW article_days AS
+SELECT a.*, CAST(coalesce(a.published_at, a.fetched_at) AS DATE) AS day
+FROM articles AS a;
+
+-- Events with an article on the latest day that has articles (today if there are none),
+-- most widely reported first.
+CREATE OR REPLACE VIEW top_events_today AS
+WITH latest AS (
+    SELECT coalesce(max(day), current_date) AS day FROM article_days
+)
+SELECT e.id, e.headline, e.event_date, e.n_sources, e.n_articles, e.n_copies,
+       e.first_seen, e.last_seen, e.actors, e.places, latest.day AS day
+FROM events AS e, latest
+WHERE e.id IN (
+    SELECT ea.event_id
+    FROM event_articles AS ea JOIN article_days AS a ON a.id = ea.article_id
+    WHERE a.day = latest.day
+)
+ORDER BY e.n_sources DESC, e.n_articles DESC, e.last_seen DESC NULLS LAST, e.id;
+
+-- Every article of every event, in the order it was published.
+CREATE OR REPLACE VIEW event_timeline AS
+SELECT ea.event_id, a.published_at, a.source, a.title, a.url, a.id AS article_id,
+       ea.score, d.duplicate_of IS NOT NULL AS is_copy
+FROM event_articles AS ea
+JOIN articles AS a ON a.id = ea.article_id
+LEFT JOIN duplicates AS d ON d.article_id = a.id
+ORDER BY ea.event_id, a.published_at NULLS LAST, a.source, a.id;
+
+-- Articles, copies and events per outlet per day.
+CREATE OR REPLACE VIEW coverage_per_source_day AS
+SELECT a.source, a.day,
+       count(*) AS n_articles,
+       count(d.article_id) AS n_copies,
+       count(DISTINCT ea.event_id) AS n_events
+FROM article_days AS a
+LEFT JOIN duplicates AS d ON d.article_id = a.id
+LEFT JOIN event_articles AS ea ON ea.article_id = a.id
+GROUP BY a.source, a.day
+ORDER BY a.day DESC, a.source;
+
+-- What went wrong, per outlet: fetch errors and extraction failures/skips, by kind.
+CREATE OR REPLACE VIEW failures_per_source AS
+SELECT source, 'fetch' AS stage,
+       coalesce(error_class, 'HTTP ' || status_code) AS kind,
+       count(*) AS n, max(fetched_at) AS last_at, any_value(url) AS example_url
+FROM fetch_log
+WHERE error_class IS NOT NULL OR status_code >= 400
+GROUP BY ALL
+UNION ALL
+SELECT source, 'extract' AS stage,
+       status || coalesce(': ' || reason, '') AS kind,
+       count(*) AS n, max(logged_at) AS last_at, any_value(url) AS example_url
+FROM extraction_log
+WHERE status <> 'extracted'
+GROUP BY ALL
+ORDER BY n DESC, source, stage, kind;
+
+-- Articles in no event and not known as a copy: what the next clustering run should look at.
+CREATE OR REPLACE VIEW unclustered_articles AS
+SELECT a.id, a.source, a.published_at, a.fetched_at, a.title, a.url
+FROM articles AS a
+WHERE a.id NOT IN (SELECT article_id FROM event_articles)
+  AND a.id NOT IN (SELECT article_id FROM duplicates)
+ORDER BY a.fetched_at DESC NULLS LAST, a.id;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -102,31 +103,124 @@ def _print_summary(summary, db: Path) -> None:
     )
 
 
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
 @app.command()
 def sql(
     query: Annotated[str | None, typer.Argument(help="A read-only SQL query")] = None,
     db: DbOption = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
+        OutputFormat.table
+    ),
+    output: Annotated[Path | None, typer.Option("--output", help="Write to this file")] = None,
 ) -> None:
-    """Run a read-only query on the warehouse and print it as a table."""
-    from warehouse.db import WarehouseError
+    """Run a read-only query on the warehouse (writes are refused) and print or save it."""
     from warehouse.queries import run_readonly_sql
 
     path = _db_path(db)
     if query is None:
-        console.print(f"Open DuckDB's shell read-only:  duckdb -readonly {path}")
+        console.print(f"Open DuckDB's shell read-only:  duckdb -readonly {path}\n"
+                      "(pip install duckdb-cli, or use `newsmon sql \"QUERY\"`)")
         return
+    if format is OutputFormat.parquet and output is None:
+        err.print("[red]error:[/red] --format parquet needs --output FILE")
+        raise typer.Exit(2)
     try:
         columns, rows = run_readonly_sql(path, query)
-    except WarehouseError as exc:
+    except Exception as exc:  # read-only refusals, bad SQL, unknown tables, a busy file
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    except Exception as exc:  # duckdb errors: bad SQL, unknown table
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
+    _write_result(columns, rows, format, output)
+
+
+def _write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat,
+                  output: Path | None) -> None:
+    import csv
+    import io
+    import json
+
+    if fmt is OutputFormat.parquet:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rows]),
+                       str(output))
+        return
+    if fmt is OutputFormat.table and output is None:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+        return
+    buf = io.StringIO()
+    if fmt is OutputFormat.csv:
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt is OutputFormat.json:
+        for row in rows:
+            buf.write(json.dumps(dict(zip(columns, row, strict=True)), default=str) + "\n")
+    else:  # a table written to a file: tab-separated
+        buf.write("\t".join(columns) + "\n")
+        for row in rows:
+            buf.write("\t".join("" if v is None else str(v) for v in row) + "\n")
+    if output is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        output.write_text(buf.getvalue())
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the Parquet files")],
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", help="Only parquet")] = "parquet",
+) -> None:
+    """Write one Parquet file per table (articles partitioned by day)."""
+    from warehouse.maintenance import export_parquet
+
+    if format != "parquet":
+        err.print("[red]error:[/red] only --format parquet is supported")
+        raise typer.Exit(2)
+    for written in export_parquet(_db_path(db), out):
+        console.print(str(written))
+
+
+@app.command()
+def prune(
+    keep_raw_days: Annotated[int, typer.Option("--keep-raw-days", min=0,
+                                               help="Keep raw HTML this many days")],
+    db: DbOption = None,
+) -> None:
+    """Drop stored raw HTML older than N days; articles and events are never dropped."""
+    from warehouse.maintenance import prune_raw
+
+    console.print(f"dropped {prune_raw(_db_path(db), keep_raw_days)} raw pages")
+
+
+@app.command()
+def extract(
+    inputs: Annotated[list[str], typer.Argument(help="HTML files (.gz too) or http(s) URLs")],
+    url: Annotated[str | None, typer.Option("--url", help="Original URL of a single local "
+                                            "file")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
+) -> None:
+    """Show exactly what newsmon makes of pages: one JSON line per input, in order."""
+    from extractors.extract_cmd import run_extract
+    from flows.settings import get_settings
+
+    fetch_settings = get_settings().fetch_settings()
+    if out is None:
+        code = run_extract(inputs, url, sys.stdout, fetch_settings)
+    else:
+        with out.open("w", encoding="utf-8") as fh:
+            code = run_extract(inputs, url, fh, fetch_settings)
+    raise typer.Exit(code)
 
 
 @app.command()

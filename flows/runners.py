@@ -9,27 +9,18 @@ flow-run process sees when it imports `flows/monitor.py`. See docs/deploy.md.
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from prefect import Flow
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-RunnerKind = Literal["thread", "dask"]
+from flows.settings import RunnerKind, get_settings
+
 F = TypeVar("F", bound=Flow)
 
 # A small local cluster: two worker processes, one thread each (extraction is CPU-bound and
 # trafilatura/lxml do not release the GIL much; 2 cores on the reference machine).
 LOCAL_CLUSTER = {"n_workers": 2, "threads_per_worker": 1, "dashboard_address": ":0"}
-
-
-class RunnerSettings(BaseSettings):
-    """`NEWSMON_TASK_RUNNER` (thread|dask) and `NEWSMON_DASK_ADDRESS` (tcp://host:8786)."""
-
-    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore")
-
-    task_runner: RunnerKind = "thread"
-    dask_address: str | None = None
 
 
 def select_task_runner(kind: RunnerKind = "thread", dask_address: str | None = None) -> TaskRunner:
@@ -42,6 +33,11 @@ def select_task_runner(kind: RunnerKind = "thread", dask_address: str | None = N
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
+        # Dask's workers are daemonic by default, and a daemonic process may not start
+        # children: the extract task's process pool would fail inside them.
+        import dask
+
+        dask.config.set({"distributed.worker.daemon": False})
         return DaskTaskRunner(
             cluster_class="distributed.LocalCluster", cluster_kwargs=dict(LOCAL_CLUSTER)
         )
@@ -50,7 +46,7 @@ def select_task_runner(kind: RunnerKind = "thread", dask_address: str | None = N
 
 def task_runner_from_env() -> TaskRunner:
     """The task runner the environment asks for (`NEWSMON_TASK_RUNNER`, `NEWSMON_DASK_ADDRESS`)."""
-    settings = RunnerSettings()
+    settings = get_settings()
     return select_task_runner(settings.task_runner, settings.dask_address)
 
 

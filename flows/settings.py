@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,9 @@ from extractors.http import FetchSettings
 DEFAULT_USER_AGENT = (
     "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
 )
+
+
+RunnerKind = Literal["thread", "dask"]
 
 
 class Settings(BaseSettings):
@@ -31,6 +35,12 @@ class Settings(BaseSettings):
     writer_timeout_s: float = Field(default=120.0, gt=0)
     min_delay_per_host_s: float = Field(
         default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
+    )
+    task_runner: RunnerKind = Field(
+        default="thread", description="Prefect task runner: thread, or dask (see docs/deploy.md)"
+    )
+    dask_address: str | None = Field(
+        default=None, description="An existing Dask scheduler (tcp://host:8786); default: local"
     )
     allow_private_hosts: bool = Field(
         default=False, description="Fetch hosts on private/loopback addresses (demo, tests)"

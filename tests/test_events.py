@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from demosite.truth import expected_articles
 from extractors.cluster_io import cluster_jsonl
-from extractors.events import cluster
+from extractors.events import ClusterSettings, cluster
 from extractors.facets import extract_facets
 from extractors.models import Article
 from extractors.text import content_hash
@@ -31,7 +32,8 @@ SPECS = [  # id, file, outlet, headline, published
 
 
 def make(aid: str, source: str, title: str, text: str, day: str) -> Article:
-    published = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    published = datetime.fromisoformat(day)
+    published = published if published.tzinfo else published.replace(tzinfo=UTC)
     return Article(
         id=aid, url=f"https://{source}/{aid}", canonical_url=f"https://{source}/{aid}",
         source=source, title=title, text=text, content_hash=content_hash(text),
@@ -93,6 +95,81 @@ def test_order_of_arrival_does_not_matter(order: list[int], repeat: int) -> None
     assert event_of(result) == event_of(baseline)
     assert result.events == baseline.events
     assert result.duplicates == baseline.duplicates
+
+
+# --- late reports: one story told with event dates up to ~3 weeks apart --------------------
+
+LATE_STORIES = ("ocean_smoke_rings", "nigerian_prince_scam_arrest",
+                "apple_store_employee_fired_photo")
+
+
+@cache
+def demo_corpus() -> tuple[Article, ...]:
+    """The demo site's articles: three stories have a report dated 10-17 days after the rest."""
+    return tuple(make(e.canonical_url, e.outlet, e.title, e.text, e.published.isoformat())
+                 for e in expected_articles())
+
+
+def planted(story: str) -> set[str]:
+    return {e.canonical_url for e in expected_articles() if e.planted_event == story}
+
+
+def groups(result) -> set[frozenset[str]]:
+    by_event: dict[str, set[str]] = {}
+    for m in result.memberships:
+        by_event.setdefault(m.event_id, set()).add(m.article_id)
+    return {frozenset(g) for g in by_event.values()}
+
+
+def with_sochi() -> tuple[Article, ...]:
+    """The demo corpus (whose Brussels pair is the seed event) plus the Sochi talks."""
+    return demo_corpus() + tuple(a for a in corpus() if a.id == "sochi")
+
+
+def test_late_reports_sharing_rare_names_and_text_join_their_story() -> None:
+    found = groups(cluster(with_sochi()))
+    for story in LATE_STORIES:
+        assert frozenset(planted(story)) in found, story
+    # Every other planted group is reproduced too; singles and Sochi stay alone.
+    truth = {frozenset(planted(e.planted_event)) for e in expected_articles()}
+    assert found == truth | {frozenset({"sochi"})}
+
+
+def test_without_the_bridge_the_late_reports_split_off() -> None:
+    """The bridge is what joins them: the date penalties alone would keep them apart."""
+    found = groups(cluster(demo_corpus(), ClusterSettings(bridge_days=0)))
+    for story in LATE_STORIES:
+        assert frozenset(planted(story)) not in found, story
+
+
+def test_the_bridge_stops_at_bridge_days() -> None:
+    """The same late report moved five weeks later is a follow-up, not the same event."""
+    story = planted("nigerian_prince_scam_arrest")
+    late = max((a for a in demo_corpus() if a.id in story), key=lambda a: a.published_at)
+    moved = make(late.id, late.source, late.title, late.text,
+                 (late.published_at + timedelta(days=35)).isoformat())
+    assert moved.facets.event_date is not None
+    articles = [a for a in demo_corpus() if a.id != late.id] + [moved]
+    ev = event_of(cluster(articles))
+    assert len({ev[a] for a in story - {late.id}}) == 1
+    assert ev[late.id] not in {ev[a] for a in story - {late.id}}
+
+
+def test_names_alone_never_bridge_another_place_and_date() -> None:
+    """Sochi shares the leaders' names; even a bridge needing almost no name overlap
+    must not join it, because its text is not the Brussels story's text."""
+    loose = ClusterSettings(bridge_names_low=0.0, bridge_names_high=0.01)
+    ev = event_of(cluster(corpus(), loose))
+    assert ev["sochi"] != ev["report"] and ev["sochi"] != ev["preview"]
+    assert ev["preview"] == ev["report"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_bridged_grouping_does_not_depend_on_order(rnd: random.Random) -> None:
+    articles = list(with_sochi())
+    rnd.shuffle(articles)
+    assert cluster(articles).events == cluster(with_sochi()).events
 
 
 def write_jsonl(path: Path, rows: list) -> None:

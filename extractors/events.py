@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -463,3 +463,24 @@ def _assemble(
     memberships.sort(key=lambda m: (m.event_id, m.article_id))
     duplicates = tuple(sorted(copy_of.values(), key=lambda d: d.article_id))
     return ClusterResult(duplicates, tuple(events), tuple(memberships))
+
+
+def event_merges(
+    before: Mapping[str, str], after: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """(old event id, new event id) for events that re-clustering folded into another one.
+
+    `before` and `after` map article id -> event id. An old event is merged when it no longer
+    exists and its articles now sit in an event that also holds another old event's articles
+    (a bridging article joined them); each old id points at the event most of its articles
+    went to. Events that merely changed id are recorded the same way, so links can follow.
+    """
+    surviving = set(after.values())
+    moved: dict[str, Counter[str]] = {}
+    for article, old in before.items():
+        new = after.get(article)
+        if new is not None and old != new and old not in surviving:
+            moved.setdefault(old, Counter())[new] += 1
+    return sorted(
+        (old, max(sorted(targets), key=lambda e: targets[e])) for old, targets in moved.items()
+    )

@@ -46,12 +46,21 @@ def run(
     since: Annotated[
         datetime | None, typer.Option("--since", help="Only entries newer than this date")
     ] = None,
+    watchlists: Annotated[
+        Path | None, typer.Option("--watchlists", help="watchlists.toml to evaluate")
+    ] = None,
+    task_runner: Annotated[
+        str | None, typer.Option("--task-runner", help="thread (default) or dask")
+    ] = None,
 ) -> None:
     """One monitor run (Prefect's local mode; no server needed)."""
     _quiet_prefect()
     from flows.monitor import monitor
+    from flows.runners import with_task_runner
 
-    summary = monitor(sources=str(sources), warehouse=str(_db_path(db)), since=since)
+    flow = with_task_runner(monitor, task_runner) if task_runner else monitor  # type: ignore[arg-type]
+    summary = flow(sources=str(sources), warehouse=str(_db_path(db)), since=since,
+                   watchlists=str(watchlists) if watchlists else None)
     _print_summary(summary, _db_path(db))
 
 
@@ -84,7 +93,8 @@ def _print_summary(summary, db: Path) -> None:
         f"pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)\n"
         f"  articles stored: {summary.articles_new}   skipped: {summary.skipped}   "
         f"extraction failures: {summary.failed}\n"
-        f"  duplicates collapsed: {summary.duplicates}   events: {summary.events}"
+        f"  duplicates collapsed: {summary.duplicates}   events: {summary.events}   "
+        f"alerts: {summary.alerts}"
     )
     if summary.top_events:
         table = Table(title="Top events", show_lines=False)
@@ -234,6 +244,38 @@ def cluster(
 
     code = cluster_jsonl(str(input), str(out) if out else None)
     raise typer.Exit(code)
+
+
+@app.command()
+def digest(
+    date_: Annotated[datetime | None, typer.Option("--date", help="Day (default: latest day "
+                                                   "with articles)", formats=["%Y-%m-%d"])] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="HTML file (default "
+                                             "digest-<day>.html)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the day's digest: top events by sources, their articles, charts; opens offline."""
+    from flows.digest import digest_command
+
+    raise typer.Exit(digest_command(_db_path(db), date_.date() if date_ else None, out))
+
+
+@app.command()
+def alerts(
+    since: Annotated[datetime | None, typer.Option("--since", help="Only matches since")] = None,
+    db: DbOption = None,
+) -> None:
+    """List recent watchlist matches, newest first."""
+    from flows.watchlists import alerts_command
+
+    rows = alerts_command(_db_path(db), since)
+    if not rows:
+        console.print("no alerts")
+        return
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -339,5 +339,5 @@ def digest_command(db: str | Path, day: date | None, out: str | Path | None) -> 
     target = Path(out) if out else Path(f"digest-{_day(digest.day)}.html")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_html(digest), encoding="utf-8")
-    print(f"digest for {_day(digest.day)}: {len(digest.events)} events -> {target}")
+    print(f"digest for {_day(digest.day)}: {_plural(len(digest.events), 'event')} -> {target}")
     return 0

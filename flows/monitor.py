@@ -19,11 +19,20 @@ from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
 from extractors.discover import merge_candidates
+from extractors.events import event_merges
 from extractors.models import Article, Candidate, ExtractionOutcome
 from extractors.sources import load_sources
+from flows.digest import build_digest, render_markdown
 from flows.runners import task_runner_from_env
 from flows.settings import get_settings
-from flows.tasks import cluster_task, discover_task, extract_task, fetch_task
+from flows.tasks import (
+    cluster_task,
+    discover_task,
+    extract_task,
+    fetch_task,
+    watchlists_task,
+)
+from flows.watchlists import load_watchlists
 from warehouse import load, queries
 
 
@@ -40,8 +49,10 @@ class RunSummary:
     skipped: int = 0
     failed: int = 0
     duplicates: int = 0
+    alerts: int = 0
     events: int = 0
     top_events: list[dict] = field(default_factory=list)
+    failures: list[tuple[str, str, int]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -83,6 +94,7 @@ def monitor(
     warehouse: str | None = None,
     since: Since = None,
     batch_size: PositiveInt | None = None,
+    watchlists: str | None = None,
 ) -> RunSummary:
     """One monitoring run over every source in `sources`; safe to re-run at any time."""
     logger = get_run_logger()
@@ -91,6 +103,9 @@ def monitor(
     db.parent.mkdir(parents=True, exist_ok=True)
     size = batch_size or settings.batch_size
     configured = load_sources(sources)  # raises with file/source/field on a bad config
+    rules_path = Path(watchlists) if watchlists else settings.watchlists
+    if rules_path is not None:
+        load_watchlists(rules_path)  # a broken rules file stops the run before any work
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, sources=len(configured))
     fetch_settings = settings.fetch_settings()
@@ -129,16 +144,22 @@ def monitor(
 
         if articles:
             result, window_ids = cluster_task(articles, db, settings.cluster_window_days)
-            load.replace_clusters(db, run_id, result, window_ids)
+            before = queries.event_of_articles(db, window_ids)
+            after = {m.article_id: m.event_id for m in result.memberships}
+            load.replace_clusters(db, run_id, result, window_ids, event_merges(before, after))
             new_ids = {a.id for a in articles}
             summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
-            summary.events = len({m.event_id for m in result.memberships
-                                  if m.article_id in new_ids})
+            touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
+            summary.events = len(touched)
+            if rules_path is not None:
+                alerts, _report = watchlists_task(db, rules_path, run_id, touched)
+                summary.alerts = len(alerts)
         load.record_validators(db, validators)
         load.mark_source_success(db, [s.name for s in configured], datetime.now(UTC))
         summary.top_events = queries.top_events(db, limit=10)
+        summary.failures = queries.run_failures(db, run_id)
         status = "completed"
-        _publish_artifacts(summary)
+        _publish_artifacts(summary, render_markdown(build_digest(db)))
         return summary
     finally:
         load.finish_run(db, run_id, status, summary.counts())
@@ -162,20 +183,38 @@ def _plain(value: object) -> object:
     return value
 
 
-def _publish_artifacts(summary: RunSummary) -> None:
-    """A markdown summary and a table of the top events, visible in the Prefect UI."""
+def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
+    """A markdown summary, the day's digest and a table of the top events, in the Prefect UI."""
     lines = [
         f"# newsmon run `{summary.run_id}`",
         "",
         "| sources | candidates | pages fetched | new articles | skipped | failed | "
-        "duplicates | events touched |",
-        "|---|---|---|---|---|---|---|---|",
+        "duplicates | events touched | alerts |",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| {summary.sources} | {summary.candidates} | {summary.pages_fetched} | "
         f"{summary.articles_new} | {summary.skipped} | {summary.failed} | "
-        f"{summary.duplicates} | {summary.events} |",
+        f"{summary.duplicates} | {summary.events} | {summary.alerts} |",
+        "",
+        "## Failures by reason",
+        "",
     ]
+    if summary.failures:
+        lines += ["| stage | reason | pages |", "|---|---|---|"]
+        lines += [f"| {stage} | {reason} | {n} |" for stage, reason, n in summary.failures]
+    else:
+        lines.append("none")
+    if summary.top_events:
+        lines += ["", "## Top events", "", "| headline | event date | articles | sources |",
+                  "|---|---|---|---|"]
+        lines += [
+            f"| {str(e.get('headline', '')).replace('|', '/')} | {_plain(e.get('event_date'))} "
+            f"| {e.get('n_articles')} | {e.get('n_sources')} |"
+            for e in summary.top_events
+        ]
     create_markdown_artifact(markdown="\n".join(lines), key="monitor-summary",
                              description="newsmon run summary")
+    create_markdown_artifact(markdown=digest_markdown, key="monitor-digest",
+                             description="The digest of the latest day in the warehouse")
     if summary.top_events:
         table = [{k: _plain(v) for k, v in row.items()} for row in summary.top_events]
         create_table_artifact(table=table, key="top-events",

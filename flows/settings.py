@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     warehouse: Path | None = Field(
         default=None, description="DuckDB file; default <data_dir>/newsmon.duckdb"
     )
+    watchlists: Path | None = Field(
+        default=None, description="watchlists.toml evaluated after every load (optional)"
+    )
     user_agent: str = DEFAULT_USER_AGENT
     # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
     resolve: str = ""

@@ -26,6 +26,13 @@ from extractors.models import (
     Source,
 )
 from extractors.parallel import extract_pages
+from flows.watchlists import (
+    Alert,
+    DeliveryReport,
+    deliver_alerts,
+    evaluate_watchlists,
+    load_watchlists,
+)
 from warehouse import load, queries
 
 MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is left in fetch_log
@@ -130,3 +137,21 @@ def _window_start(articles: Sequence[Article], window_days: int) -> datetime:
     known = [s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps if s is not None]
     earliest = min(known) if known else datetime.now(UTC)
     return earliest - timedelta(days=window_days)
+
+
+@task(name="watchlists")
+def watchlists_task(
+    warehouse: Path, rules_path: Path, run_id: str, event_ids: Sequence[str]
+) -> tuple[list[Alert], DeliveryReport]:
+    """Match the watchlist rules against new and updated events; deliver new alerts.
+
+    Delivery failures are recorded in the warehouse and retried by the next run; they never
+    fail the flow.
+    """
+    alerts = evaluate_watchlists(warehouse, rules_path, run_id, event_ids)
+    report = deliver_alerts(warehouse, alerts, load_watchlists(rules_path).urls)
+    get_run_logger().info(
+        "watchlists: %d new alerts; deliveries %d ok, %d failed",
+        len(alerts), report.delivered, report.failed,
+    )
+    return alerts, report

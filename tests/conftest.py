@@ -59,8 +59,9 @@ def demo_run(prefect_server, demo_site, tmp_path_factory) -> dict:
     previous = os.environ.get("NEWSMON_RESOLVE")
     os.environ["NEWSMON_RESOLVE"] = format_resolve(demo_site.resolve_map)
     try:
-        first = monitor(sources=str(DEMO_SOURCES), warehouse=str(db))
-        second = monitor(sources=str(DEMO_SOURCES), warehouse=str(db))
+        rules = str(FIXTURES / "demo_watchlists.toml")
+        first = monitor(sources=str(DEMO_SOURCES), warehouse=str(db), watchlists=rules)
+        second = monitor(sources=str(DEMO_SOURCES), warehouse=str(db), watchlists=rules)
     finally:
         if previous is None:
             os.environ.pop("NEWSMON_RESOLVE", None)

@@ -211,3 +211,12 @@ def test_cluster_jsonl_rejects_malformed_lines_and_writes_nothing(
     err = capsys.readouterr().err
     assert f"in.jsonl:{len(rows()) + 1}:" in err and why in err
     assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_event_merges_record_folded_events():
+    from extractors.events import event_merges
+
+    before = {"a": "ev1", "b": "ev2", "c": "ev3"}
+    after = {"a": "ev1", "b": "ev1", "c": "ev3", "d": "ev1"}
+    assert event_merges(before, after) == [("ev2", "ev1")]
+    assert event_merges(after, after) == []

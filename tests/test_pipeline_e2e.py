@@ -136,3 +136,14 @@ def test_cluster_command_reproduces_planted_grouping(tmp_path):
     copy_of = {row["id"]: row["duplicate_of"] for row in lines}
     for a in expected:
         assert copy_of[a.canonical_url] == a.copy_of_url
+
+
+def test_watchlist_fires_once_for_the_seed_event(demo_run):
+    """The flow evaluates watchlists after loading: one alert, and none again on a re-run."""
+    groups = truth.planted_groups()
+    seed_url = next(iter(groups["armenia_azerbaijan_brussels_talks"]))
+    seed_event = _event_of(demo_run["db"])[seed_url]
+    alerts = _rows(demo_run["db"], "SELECT rule, event_id FROM alerts WHERE rule = 'demo-caucasus'")
+    assert alerts == [("demo-caucasus", seed_event)]
+    assert demo_run["first"].alerts == 1
+    assert demo_run["second"].alerts == 0

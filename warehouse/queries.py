@@ -14,7 +14,7 @@ import pyarrow as pa
 from extractors.models import Article, Facets, FetchResult
 from warehouse import sql
 from warehouse.db import ReadOnlyViolation, open_reader
-from warehouse.load import URLS_SCHEMA, decompress, to_arrow
+from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, to_arrow
 from warehouse.load import load_validators as load_validators  # a read; also reachable here
 
 # Statement types a read may have. SHOW, DESCRIBE and SUMMARIZE parse as SELECT.
@@ -54,6 +54,19 @@ def failed_pages(path: str | Path, source: str) -> list[tuple[str, int | None, s
     """(url, status_code, error_class, runs failed) of `source`'s pages not stored yet."""
     with open_reader(path) as con:
         return con.execute(sql.PENDING_RETRIES, {"source": source}).fetchall()
+
+
+def event_of_articles(path: str | Path, article_ids: Collection[str]) -> dict[str, str]:
+    """article id -> its current event id, for the given articles that have one."""
+    with open_reader(path) as con:
+        con.register("ids", to_arrow([(i,) for i in dict.fromkeys(article_ids)], IDS_SCHEMA))
+        return dict(con.execute(sql.EVENT_OF_ARTICLES).fetchall())
+
+
+def run_failures(path: str | Path, run_id: str) -> list[tuple[str, str, int]]:
+    """(stage, reason, count) of what one run could not store, most frequent first."""
+    with open_reader(path) as con:
+        return con.execute(sql.RUN_FAILURES, {"run_id": run_id}).fetchall()
 
 
 def articles_in_window(path: str | Path, since: datetime) -> list[Article]:

@@ -249,3 +249,19 @@ WHERE newest = 1 AND error_class IS NOT NULL
   AND url NOT IN (SELECT canonical_url FROM articles)
 ORDER BY url
 """
+
+# Current event of each of a batch of article ids (registered as `ids`).
+EVENT_OF_ARTICLES = """
+SELECT ea.article_id, ea.event_id FROM event_articles ea JOIN ids ON ids.id = ea.article_id
+"""
+
+# Why pages of one run were not stored: fetch errors and extraction skips/failures, counted.
+RUN_FAILURES = """
+SELECT 'fetch' AS stage, error_class AS reason, count(*) AS n FROM fetch_log
+WHERE run_id = $run_id AND error_class IS NOT NULL GROUP BY ALL
+UNION ALL
+SELECT status AS stage, regexp_replace(coalesce(reason, ''), ' \\(.*$', '') AS reason,
+       count(*) AS n
+FROM extraction_log WHERE run_id = $run_id AND status <> 'extracted' GROUP BY ALL
+ORDER BY n DESC, stage, reason
+"""

@@ -1,0 +1,160 @@
+"""Pipeline throughput: the whole monitor flow vs a bare httpx + trafilatura loop, same run.
+
+    .venv/bin/python -m bench.pipeline [--pages 2000] [--hosts 16] [--batch-size 50]
+
+N copies of the demo's article pages (bench/_site.py: each outlet's own template, a numbered
+sentence per copy so every content hash differs) are served from a child process on 127.0.0.1
+under 16 bench hosts, each with a news sitemap. Then, in this order:
+
+(a) newsmon: `flows.monitor.monitor` into a fresh DuckDB warehouse: discovery through the
+    sitemaps, fetch batches (robots.txt obeyed, no per-host delay), extraction in the spawn
+    process pool, deduplication and clustering, every load. The Prefect ephemeral API is
+    started by a warm-up flow first (a one-off cost of any Prefect process, printed apart);
+    the process pool's start-up is part of the measured run.
+(b) bare: one process, one keep-alive `httpx.Client`, `get` then `trafilatura.extract` page by
+    page over the same URLs (no discovery, no storage, no clustering).
+
+Prints `name: value` lines; the target is ratio (newsmon pages/s over bare pages/s) >= 1.5.
+Per-stage time comes from the flow's task runs (read back from the Prefect API).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def configure_env(resolve: str, tmp: Path) -> None:
+    """Prefect quiet and local; newsmon routed to the bench site, no politeness delay."""
+    os.environ.update({
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "NEWSMON_RESOLVE": resolve,
+        "NEWSMON_MIN_DELAY_PER_HOST_S": "0",
+    })
+
+
+def warm_up_prefect() -> float:
+    """Start the ephemeral Prefect API with a trivial flow; returns the seconds it took."""
+    from prefect import flow
+
+    @flow(name="bench-warm-up")
+    def warm_up() -> int:
+        return 1
+
+    started = time.perf_counter()
+    warm_up()
+    return time.perf_counter() - started
+
+
+def stage_seconds(flow_run_id, wait_s: float = 15.0) -> dict[str, float]:
+    """Summed run time of the flow's task runs by task (fetch-batch, extract-batch, ...)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    flt = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    deadline = time.monotonic() + wait_s
+    with get_client(sync_client=True) as client:
+        while True:
+            runs, offset = [], 0
+            while batch := client.read_task_runs(flow_run_filter=flt, limit=200, offset=offset):
+                runs.extend(batch)
+                offset += len(batch)
+            done = [r for r in runs if r.end_time is not None and r.start_time is not None]
+            if (runs and len(done) == len(runs)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    totals: dict[str, float] = defaultdict(float)
+    for run in done:
+        totals[run.name.rsplit("-", 1)[0]] += (run.end_time - run.start_time).total_seconds()
+    return dict(totals)
+
+
+def run_newsmon(sources: Path, warehouse: Path, batch_size: int):
+    """The monitor flow; (summary, wall seconds, flow run id)."""
+    from flows.monitor import monitor
+
+    started = time.perf_counter()
+    state = monitor(sources=str(sources), warehouse=str(warehouse), batch_size=batch_size,
+                    return_state=True)
+    elapsed = time.perf_counter() - started
+    return state.result(), elapsed, state.state_details.flow_run_id
+
+
+def run_bare(port: int, urls: list[tuple[str, str]]) -> tuple[int, float]:
+    """httpx get + trafilatura.extract, one page after the other; (pages with text, seconds)."""
+    import httpx
+    import trafilatura
+
+    extracted = 0
+    started = time.perf_counter()
+    with httpx.Client(timeout=30) as client:
+        for host, path in urls:
+            resp = client.get(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
+            text = trafilatura.extract(resp.text, url=f"http://{host}{path}")
+            extracted += bool(text)
+    return extracted, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=16, help="bench outlets (2 conns each)")
+    parser.add_argument("--batch-size", type=int, default=50)
+    args = parser.parse_args()
+
+    from bench._site import serve
+    from extractors.parallel import worker_count
+
+    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp_dir, \
+            serve(args.pages, args.hosts) as site:
+        tmp = Path(tmp_dir)
+        from flows.settings import format_resolve
+
+        configure_env(format_resolve(site.resolve_map), tmp)
+        sources = tmp / "sources.toml"
+        sources.write_text(site.sources_toml, encoding="utf-8")
+        load_before = os.getloadavg()[0]
+        prefect_start = warm_up_prefect()
+
+        summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
+                                                      args.batch_size)
+        stages = stage_seconds(flow_run_id)
+        bare_ok, bare_s = run_bare(site.port, site.urls)
+
+    n = len(site.urls)
+    newsmon_rate = n / newsmon_s
+    bare_rate = n / bare_s
+    print(f"cores: {worker_count()}")
+    print(f"load_avg_1m_before: {load_before:.2f}")
+    print(f"pages: {n}")
+    print(f"hosts: {len(site.hosts)}")
+    print(f"batch_size: {args.batch_size}")
+    print(f"prefect_startup_s: {prefect_start:.1f}")
+    print(f"newsmon_s: {newsmon_s:.1f}")
+    print(f"newsmon_candidates: {summary.candidates}")
+    print(f"newsmon_pages_fetched: {summary.pages_fetched}")
+    print(f"newsmon_articles_new: {summary.articles_new}")
+    print(f"newsmon_duplicates: {summary.duplicates}")
+    print(f"newsmon_events: {summary.events}")
+    for name, seconds in sorted(stages.items()):
+        print(f"stage_{name.replace('-', '_')}_task_s: {seconds:.1f}")
+    print(f"bare_s: {bare_s:.1f}")
+    print(f"bare_pages_with_text: {bare_ok}")
+    print(f"newsmon pages/s: {newsmon_rate:.1f}")
+    print(f"bare pages/s: {bare_rate:.1f}")
+    print(f"ratio: {newsmon_rate / bare_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()

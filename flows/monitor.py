@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Annotated
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
@@ -131,11 +136,17 @@ def monitor(
 
         # Fetch batch N+1 while batch N extracts: fetching is I/O, extraction is CPU.
         extracting = []
-        for batch_no, batch in enumerate(_chunks(candidates, size), start=1):
+        batches = _chunks(candidates, size)
+        progress = create_progress_artifact(
+            progress=0.0, key="monitor-fetch-progress",
+            description=f"Fetching {len(candidates)} pages in {len(batches)} batches",
+        )
+        for batch_no, batch in enumerate(batches, start=1):
             pages = fetch_task(batch, configured, fetch_settings, db, run_id, batch_no)
             summary.pages_fetched += sum(p.ok for p in pages)
             summary.fetch_failures += sum(not p.ok for p in pages)
             extracting.append(extract_task.submit(pages, db, run_id, batch_no))
+            update_progress_artifact(progress, progress=100.0 * batch_no / len(batches))
         outcomes: list[ExtractionOutcome] = [o for f in extracting for o in f.result()]
         articles = _unique_articles(outcomes)
         summary.articles_new = len(articles)

@@ -78,7 +78,7 @@ def main() -> int:
 
     sources = ROOT / "demosite" / "sources.toml"
     chaos = Chaos(seed=args.seed)
-    failed = 0
+    failed = total_faults = total_requests = 0
     with TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=60), \
             DemoSite(fault=chaos) as site:
         os.environ["NEWSMON_RESOLVE"] = format_resolve(site.resolve_map)
@@ -92,6 +92,8 @@ def main() -> int:
             started = time.monotonic()
             summary = monitor(sources=str(sources), warehouse=str(db))
             secs = time.monotonic() - started
+            total_faults += len(chaos.faulted(run))
+            total_requests += sum(entry[0] == run for entry in chaos.log)
             results = check(db, chaos.served())
             bad = [name for name, ok in results.items() if not ok]
             failed += bool(bad)
@@ -101,8 +103,8 @@ def main() -> int:
             print(f"{run:>3} {secs:>5.1f} {rss_mib():>8.0f} {len(chaos.faulted(run)):>6} "
                   f"{summary.articles_new:>4} {summary.fetch_failures:>4} {n_articles:>8}  "
                   f"{'ok' if not bad else 'FAILED: ' + ', '.join(bad)}", flush=True)
-    print(f"{args.runs} runs, {failed} with failed checks; "
-          f"{len(chaos.faulted())} faults injected", flush=True)
+    print(f"{args.runs} runs, {failed} with failed checks; {total_faults} faults injected "
+          f"in {total_requests} requests (robots.txt not counted)", flush=True)
     return 1 if failed else 0
 
 

@@ -202,6 +202,8 @@ def test_adhoc_and_daily_runs_fill_the_warehouse_one_at_a_time(server, client, t
         kinds = {(a.key, a.type) for a in artifacts}
         assert ("monitor-summary", "markdown") in kinds, (run.name, kinds)
         assert ("top-events", "table") in kinds, (run.name, kinds)
+        assert ("monitor-digest", "markdown") in kinds, (run.name, kinds)
+        assert ("monitor-fetch-progress", "progress") in kinds, (run.name, kinds)
 
     con = duckdb.connect(str(db), read_only=True)
     try:

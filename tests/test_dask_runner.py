@@ -1,0 +1,44 @@
+"""The Dask task runner path stores exactly what the default (thread) runner stores."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.conftest import DEMO_SOURCES
+
+pytestmark = pytest.mark.slow
+
+# Content tables and the columns that do not depend on when or by which run they were loaded.
+CONTENT = {
+    "articles": "id, canonical_url, urls, source, title, author, published_at, language, text, "
+                "content_hash, actors, places, event_date, keywords",
+    "duplicates": "article_id, duplicate_of, kind, score",
+    "events": "id, headline, event_date, actors, places, keywords, n_articles, n_sources, "
+              "n_copies",
+    "event_articles": "article_id, event_id, score",
+}
+
+
+def _snapshot(db) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            table: con.execute(f"SELECT {cols} FROM {table} ORDER BY ALL").fetchall()
+            for table, cols in CONTENT.items()
+        }
+    finally:
+        con.close()
+
+
+def test_dask_runner_gives_the_same_warehouse(demo_run, demo_env, tmp_path):
+    from flows.monitor import monitor
+    from flows.runners import with_task_runner
+
+    db = tmp_path / "dask.duckdb"
+    summary = with_task_runner(monitor, "dask")(sources=str(DEMO_SOURCES), warehouse=str(db))
+    assert summary.articles_new > 0
+    dask_tables = _snapshot(db)
+    thread_tables = _snapshot(demo_run["db"])
+    for table in CONTENT:
+        assert dask_tables[table] == thread_tables[table], table

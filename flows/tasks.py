@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -80,12 +81,17 @@ def fetch_task(
 ) -> list[FetchResult]:
     """Fetch one chunk of pages with one shared client; log every outcome, keep raw pages."""
 
+    reused = _fetched_earlier_in_run(batch, warehouse, run_id)
+    todo = [c for c in batch if c.url not in reused]
+
     async def _run() -> list[FetchResult]:
         async with Fetcher(fetch_settings, sources=sources) as fetcher:
-            return await fetcher.fetch_pages(batch)
+            return await fetcher.fetch_pages(todo)
 
-    pages = asyncio.run(_run())
-    load.record_fetches(warehouse, run_id, pages, raw=True)
+    fetched = asyncio.run(_run()) if todo else []
+    load.record_fetches(warehouse, run_id, fetched, raw=True)
+    by_url = {**reused, **{p.url: p for p in fetched}}
+    pages = [by_url[c.url] for c in batch]
     failed = [p for p in pages if not p.ok]
     get_run_logger().info(
         "fetch batch %d: %d pages, %d ok, %d failed%s", batch_no, len(pages),
@@ -93,6 +99,26 @@ def fetch_task(
         f" (e.g. {failed[0].url}: {failed[0].error_class})" if failed else "",
     )
     return pages
+
+
+def _fetched_earlier_in_run(
+    batch: Sequence[Candidate], warehouse: Path, run_id: str
+) -> dict[str, FetchResult]:
+    """Pages this run already fetched and stored raw (a retried flow run keeps its run id).
+
+    They are taken from the warehouse instead of the network, with the feed's metadata put
+    back, so a retry costs no second request.
+    """
+    started = queries.run_started_at(warehouse, run_id)
+    if started is None:
+        return {}
+    wanted = {c.url: c for c in batch}
+    return {
+        page.url: replace(page, feed_title=wanted[page.url].title,
+                          feed_published=wanted[page.url].published)
+        for page in queries.raw_pages(warehouse, list(wanted))
+        if page.fetched_at is not None and page.fetched_at >= started
+    }
 
 
 @task(name="extract-batch", retries=1, retry_delay_seconds=2)

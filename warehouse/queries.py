@@ -103,6 +103,13 @@ def raw_pages(path: str | Path, urls: Collection[str] | None = None) -> list[Fet
     ]
 
 
+def run_started_at(path: str | Path, run_id: str) -> datetime | None:
+    """When run `run_id` first started (a retried Prefect flow run keeps its run id)."""
+    with open_reader(path) as con:
+        rows = con.execute(sql.RUN_STARTED_AT, {"run_id": run_id}).fetchall()
+    return rows[0][0] if rows else None
+
+
 def check_read_only(query: str) -> None:
     """Raise ReadOnlyViolation unless every statement in `query` only reads."""
     statements = duckdb.extract_statements(query)

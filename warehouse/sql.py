@@ -265,3 +265,5 @@ SELECT status AS stage, regexp_replace(coalesce(reason, ''), ' \\(.*$', '') AS r
 FROM extraction_log WHERE run_id = $run_id AND status <> 'extracted' GROUP BY ALL
 ORDER BY n DESC, stage, reason
 """
+
+RUN_STARTED_AT = "SELECT started_at FROM runs WHERE run_id = $run_id"

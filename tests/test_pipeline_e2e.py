@@ -147,3 +147,19 @@ def test_watchlist_fires_once_for_the_seed_event(demo_run):
     assert alerts == [("demo-caucasus", seed_event)]
     assert demo_run["first"].alerts == 1
     assert demo_run["second"].alerts == 0
+
+
+def test_saved_views_answer_day_one_questions_on_the_demo(demo_run):
+    db = demo_run["db"]
+    seed_urls = truth.planted_groups()["armenia_azerbaijan_brussels_talks"]
+    seed_event = _event_of(db)[next(iter(seed_urls))]
+    # The latest day in the demo is the seed report's day: the seed event tops it.
+    top = _rows(db, "SELECT id, n_sources FROM top_events_today")
+    assert (seed_event, 2) in top
+    timeline = _rows(db, f"SELECT url FROM event_timeline WHERE event_id = '{seed_event}'")
+    assert {r[0] for r in timeline} == seed_urls
+    coverage = _rows(db, "SELECT sum(n_articles), sum(n_copies) FROM coverage_per_source_day")
+    copies = sum(1 for a in truth.expected_articles() if a.copy_of_url)
+    assert coverage == [(len(truth.expected_articles()), copies)]
+    assert _rows(db, "SELECT count(*) FROM unclustered_articles") == [(0,)]
+    assert _rows(db, "SELECT coalesce(sum(n), 0) FROM failures_per_source") == [(0,)]

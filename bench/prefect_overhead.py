@@ -8,6 +8,8 @@ discover each source, fetch batch N+1 while batch N extracts (a thread pool inst
 Prefect's thread task runner), cluster, and the same warehouse loads. Each round runs both
 into fresh warehouses, alternating which goes first; the best round of each is compared.
 The extraction pool and the Prefect API are started before timing (one-off costs).
+On a busy machine the difference is mostly CPU, so the CPU seconds of this process and of the
+ephemeral Prefect API server (a child process, read from /proc: Linux only) are printed too.
 Prints `name: value` lines; the target is overhead_pct < 10.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -121,6 +124,22 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     return dict(timing)
 
 
+def prefect_server_cpu_s() -> float:
+    """CPU seconds used so far by the ephemeral Prefect API server (our child process)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != os.getpid():
+                continue
+            if b"prefect.server" not in (stat.parent / "cmdline").read_bytes():
+                continue
+        except (OSError, IndexError, ValueError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
@@ -145,19 +164,23 @@ def main() -> None:
         list(_get_pool().map(abs, range(worker_count())))  # start the workers
 
         prefect_times, plain_times, stages = [], [], {}
+        cpu: dict[str, list[float]] = defaultdict(list)  # this process's CPU s, per run
         for round_no in range(args.rounds):
             order = ("prefect", "plain") if round_no % 2 == 0 else ("plain", "prefect")
             for kind in order:
                 db = tmp / f"{kind}-{round_no}.duckdb"
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
+                server_started = prefect_server_cpu_s()
                 if kind == "prefect":
                     summary = monitor(sources=str(sources), warehouse=str(db),
                                       batch_size=args.batch_size)
                     prefect_times.append(time.perf_counter() - started)
                     prefect_articles = summary.articles_new
+                    cpu["server"].append(prefect_server_cpu_s() - server_started)
                 else:
                     stages = plain_monitor(sources, db, args.batch_size)
                     plain_times.append(time.perf_counter() - started)
+                cpu[kind].append(time.process_time() - cpu_started)
 
     prefect_s, plain_s = min(prefect_times), min(plain_times)
     print(f"cores: {worker_count()}")
@@ -171,6 +194,9 @@ def main() -> None:
         print(f"plain_stage_{name}_s: {stages.get(name, 0.0):.1f}")
     print(f"prefect_runs_s: {', '.join(f'{t:.1f}' for t in prefect_times)}")
     print(f"plain_runs_s: {', '.join(f'{t:.1f}' for t in plain_times)}")
+    print(f"prefect_main_cpu_s: {', '.join(f'{t:.1f}' for t in cpu['prefect'])}")
+    print(f"plain_main_cpu_s: {', '.join(f'{t:.1f}' for t in cpu['plain'])}")
+    print(f"prefect_server_cpu_s: {', '.join(f'{t:.1f}' for t in cpu['server'])}")
     print(f"prefect_s: {prefect_s:.1f}")
     print(f"plain_s: {plain_s:.1f}")
     print(f"overhead_pct: {100 * (prefect_s - plain_s) / plain_s:.1f}")

@@ -155,6 +155,7 @@ def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutco
         site_name=doc.sitename or None,
         description=doc.description or None,
         fetched_at=page.fetched_at,
+        tags=page_tags(doc.categories, doc.tags),
         facets=extract_facets(title, text, published_at, language),
     )
     return ExtractionOutcome(url=page.url, source=page.source, status="extracted", article=article)
@@ -333,3 +334,15 @@ def detect_language(text: str) -> str | None:
         return None
     lang, _score = py3langid.classify(sample)
     return str(lang)
+
+
+def page_tags(*groups: list[str] | None) -> tuple[str, ...]:
+    """Categories and tags as trafilatura gives them (comma-joined strings), split, unique."""
+    seen: dict[str, str] = {}
+    for group in groups:
+        for item in group or ():
+            for tag in item.split(","):
+                tag = " ".join(tag.split())
+                if tag and tag.casefold() not in seen:
+                    seen[tag.casefold()] = tag
+    return tuple(seen.values())[:20]

@@ -92,6 +92,7 @@ class Article:
     site_name: str | None = None
     description: str | None = None
     fetched_at: datetime | None = None
+    tags: tuple[str, ...] = ()  # the page's own categories and tags (meta keywords, ...)
     facets: Facets = field(default_factory=Facets)
 
 

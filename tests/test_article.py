@@ -229,3 +229,15 @@ def test_extract_article_never_raises(html: str) -> None:
     outcome = extract_article(_page("https://outlet-a.test/2024/01/02/x", html))
     assert outcome.status in ("extracted", "skipped", "failed")
     assert (outcome.article is not None) == (outcome.status == "extracted")
+
+
+def test_page_tags_are_kept_split_and_unique() -> None:
+    body = "<p>" + " ".join(["The council met on Tuesday to discuss the budget."] * 12) + "</p>"
+    html = (
+        '<html lang="en"><head><title>Council meets</title>'
+        '<meta name="keywords" content="Budget, council, Budget">'
+        f"</head><body><article><h1>Council meets</h1>{body}</article></body></html>"
+    )
+    outcome = extract_article(_page("https://news.example/2024/05/07/council", html))
+    assert outcome.status == "extracted", outcome.reason
+    assert outcome.article.tags == ("Budget", "council")

@@ -54,7 +54,8 @@ ARTICLE_SCHEMA = pa.schema(
      ("language", pa.string()), ("site_name", pa.string()), ("description", pa.string()),
      ("text", pa.string()), ("content_hash", pa.string()), ("fetched_at", _TS),
      ("run_id", pa.string()), ("actors", _STRS), ("places", _STRS),
-     ("event_date", pa.date32()), ("dates", pa.list_(pa.date32())), ("keywords", _STRS)]
+     ("event_date", pa.date32()), ("dates", pa.list_(pa.date32())), ("keywords", _STRS),
+     ("tags", _STRS)]
 )
 EVENT_SCHEMA = pa.schema(
     [("id", pa.string()), ("headline", pa.string()), ("event_date", pa.date32()),
@@ -234,7 +235,7 @@ def article_row(article: Article, run_id: str) -> tuple:
         article.author, article.published_at, article.date_source, article.language,
         article.site_name, article.description, article.text, article.content_hash,
         article.fetched_at, run_id, list(f.actors), list(f.places), f.event_date,
-        list(f.dates), list(f.keywords),
+        list(f.dates), list(f.keywords), list(article.tags),
     )
 
 

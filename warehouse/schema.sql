@@ -112,7 +112,8 @@ CREATE TABLE articles (
     places VARCHAR[],
     event_date DATE,
     dates DATE[],
-    keywords VARCHAR[]
+    keywords VARCHAR[],
+    tags VARCHAR[]                        -- the page's categories/tags; added in 0004
 );
 
 -- Articles that repeat another one.

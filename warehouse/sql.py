@@ -122,7 +122,7 @@ ON CONFLICT (url, run_id) DO UPDATE SET
 
 _ARTICLE_COLUMNS = """id, canonical_url, url, urls, source, title, author, published_at,
     date_source, language, site_name, description, text, content_hash,
-    fetched_at, run_id, actors, places, event_date, dates, keywords"""
+    fetched_at, run_id, actors, places, event_date, dates, keywords, tags"""
 
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
@@ -147,7 +147,7 @@ ON CONFLICT (id) DO UPDATE SET
     fetched_at = coalesce(articles.fetched_at, excluded.fetched_at),
     run_id = coalesce(articles.run_id, excluded.run_id),
     actors = excluded.actors, places = excluded.places, event_date = excluded.event_date,
-    dates = excluded.dates, keywords = excluded.keywords
+    dates = excluded.dates, keywords = excluded.keywords, tags = excluded.tags
 """
 
 INSERT_NEW_ARTICLES = f"""

@@ -8,6 +8,7 @@ task per batch in `flows.tasks`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -153,12 +154,14 @@ def monitor(
         summary.skipped = sum(o.status == "skipped" for o in outcomes)
         summary.failed = sum(o.status == "failed" for o in outcomes)
 
-        if articles:
-            result, window_ids = cluster_task(articles, db, settings.cluster_window_days)
+        # Articles a stopped run stored but never clustered are clustered now with the new ones.
+        to_cluster = _unique_articles_of([*articles, *queries.unclustered_articles(db)])
+        if to_cluster:
+            result, window_ids = cluster_task(to_cluster, db, settings.cluster_window_days)
             before = queries.event_of_articles(db, window_ids)
             after = {m.article_id: m.event_id for m in result.memberships}
             load.replace_clusters(db, run_id, result, window_ids, event_merges(before, after))
-            new_ids = {a.id for a in articles}
+            new_ids = {a.id for a in to_cluster}
             summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
             touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
             summary.events = len(touched)
@@ -178,10 +181,13 @@ def monitor(
 
 def _unique_articles(outcomes: list[ExtractionOutcome]) -> list[Article]:
     """One article per stable id (two URLs of one page extract to the same id)."""
+    return _unique_articles_of(o.article for o in outcomes if o.article is not None)
+
+
+def _unique_articles_of(articles: Iterable[Article]) -> list[Article]:
     by_id: dict[str, Article] = {}
-    for outcome in outcomes:
-        if outcome.article is not None:
-            by_id.setdefault(outcome.article.id, outcome.article)
+    for article in articles:
+        by_id.setdefault(article.id, article)
     return list(by_id.values())
 
 

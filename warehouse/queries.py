@@ -73,19 +73,28 @@ def articles_in_window(path: str | Path, since: datetime) -> list[Article]:
     """Stored articles published, fetched or about a date since `since`, for re-clustering."""
     with open_reader(path) as con:
         rows = con.execute(sql.ARTICLES_IN_WINDOW, {"since": since}).fetchall()
-    return [
-        Article(
-            id=r[0], url=r[1], canonical_url=r[2], source=r[3], title=r[4], text=r[5],
-            content_hash=r[6], urls=tuple(r[7] or ()), author=r[8], published_at=r[9],
-            date_source=r[10], language=r[11], site_name=r[12], description=r[13],
-            fetched_at=r[14],
-            facets=Facets(
-                actors=tuple(r[15] or ()), places=tuple(r[16] or ()), event_date=r[17],
-                dates=tuple(r[18] or ()), keywords=tuple(r[19] or ()),
-            ),
-        )
-        for r in rows
-    ]
+    return [_article(r) for r in rows]
+
+
+def unclustered_articles(path: str | Path) -> list[Article]:
+    """Stored articles in no event yet, so the next run clusters what a killed run left."""
+    with open_reader(path) as con:
+        rows = con.execute(sql.UNCLUSTERED_ARTICLES).fetchall()
+    return [_article(r) for r in rows]
+
+
+def _article(r: tuple) -> Article:
+    """An Article from a row of sql._ARTICLE_RECORDS."""
+    return Article(
+        id=r[0], url=r[1], canonical_url=r[2], source=r[3], title=r[4], text=r[5],
+        content_hash=r[6], urls=tuple(r[7] or ()), author=r[8], published_at=r[9],
+        date_source=r[10], language=r[11], site_name=r[12], description=r[13],
+        fetched_at=r[14], tags=tuple(r[20] or ()),
+        facets=Facets(
+            actors=tuple(r[15] or ()), places=tuple(r[16] or ()), event_date=r[17],
+            dates=tuple(r[18] or ()), keywords=tuple(r[19] or ()),
+        ),
+    )
 
 
 def raw_pages(path: str | Path, urls: Collection[str] | None = None) -> list[FetchResult]:

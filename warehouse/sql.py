@@ -215,13 +215,23 @@ SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM batch
 
 LAST_SUCCESS = "SELECT last_success_at FROM sources WHERE name = $source"
 
-ARTICLES_IN_WINDOW = """
+# Stored articles as the fields of extractors.models.Article (queries._article builds them).
+_ARTICLE_RECORDS = """
 SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, published_at,
        date_source, language, site_name, description, fetched_at,
-       actors, places, event_date, dates, keywords
+       actors, places, event_date, dates, keywords, tags
 FROM articles
+"""
+
+ARTICLES_IN_WINDOW = _ARTICLE_RECORDS + """
 WHERE published_at >= $since OR fetched_at >= $since OR event_date >= CAST($since AS DATE)
 ORDER BY coalesce(published_at, fetched_at), id
+"""
+
+# Stored articles that no clustering has placed yet (a run stopped between load and cluster).
+UNCLUSTERED_ARTICLES = _ARTICLE_RECORDS + """
+WHERE id NOT IN (SELECT article_id FROM event_articles)
+ORDER BY id
 """
 
 RAW_PAGES = """

@@ -31,6 +31,7 @@ from protego import Protego
 
 from extractors import errors
 from extractors.models import Candidate, FetchResult, Source
+from extractors.urls import without_credentials
 
 MiB = 1024 * 1024
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
@@ -200,6 +201,7 @@ class Fetcher:
         feed_published: datetime | None = None,
     ) -> FetchResult:
         """Fetch one HTML page, decoded; any failure is described in the result."""
+        url = without_credentials(url)
         started = time.monotonic()
         fetched_at = datetime.now(UTC)
         base = {"url": url, "source": source, "fetched_at": fetched_at,
@@ -241,6 +243,7 @@ class Fetcher:
 
         A 304 gives (result, None, the validators sent, True); bytes are not decoded here.
         """
+        url = without_credentials(url)
         started = time.monotonic()
         base = {"url": url, "source": source, "fetched_at": datetime.now(UTC)}
         headers = {}
@@ -299,7 +302,7 @@ class Fetcher:
             location = resp.headers.get("location")
             if resp.status not in REDIRECT_STATUSES or not location:
                 return resp
-            current = urljoin(current, location.strip())
+            current = without_credentials(urljoin(current, location.strip()))
         raise errors.TooManyRedirects(
             f"more than {self.settings.max_redirects} redirects (stopped before {current})",
             attempts=attempts, final_url=current,

@@ -50,6 +50,9 @@ class _SourceModel(BaseModel):
             parts = urlsplit(value.strip())
             if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"item {i} is not an absolute http(s) URL: {value!r}")
+            if "@" in parts.netloc:  # the message must not repeat the password
+                raise ValueError(f"item {i} carries a user name or password in the URL "
+                                 f"(host {parts.hostname}): newsmon does not send credentials")
         return [v.strip() for v in values]
 
 

@@ -42,6 +42,17 @@ def is_fetchable_scheme(url: str) -> bool:
         return False
 
 
+def without_credentials(url: str) -> str:
+    """`url` with any user:password@ removed, so no credential is fetched with or logged."""
+    try:
+        parts = urlsplit(url)
+    except (ValueError, AttributeError):
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def canonicalize(url: str) -> str:
     """The canonical spelling of `url`; never raises (garbage comes back stripped)."""
     try:
@@ -64,9 +75,7 @@ def _canonicalize(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
-    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    if userinfo:
-        netloc = f"{userinfo}@{netloc}"
+    # user:password@ is dropped: credentials are never part of an article's identity.
     path = _escape(parts.path or "/", _NOT_SAFE_PATH)
     return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
 

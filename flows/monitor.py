@@ -122,15 +122,19 @@ def monitor(
         flow_run_id=str(flow_run.id) if flow_run.id else None,
     )
     status = "failed"
+    started = datetime.now(UTC)  # entries published after this are new for the next run
     try:
         load.upsert_sources(db, configured)
         candidates: list[Candidate] = []
         validators: dict = {}
+        discovered: list[str] = []  # sources whose every feed and sitemap was read
         for source in configured:
             source_since = since_at or queries.last_success(db, source.name)
             found = discover_task(source, source_since, fetch_settings, db, run_id)
             candidates.extend(found.candidates)
             validators.update(found.validators)
+            if all(doc.error_class is None for doc in found.documents):
+                discovered.append(source.name)
         candidates = merge_candidates(candidates)
         summary.candidates = len(candidates)
         logger.info("%d sources, %d new candidate pages", len(configured), len(candidates))
@@ -169,7 +173,9 @@ def monitor(
                 alerts, _report = watchlists_task(db, rules_path, run_id, touched)
                 summary.alerts = len(alerts)
         load.record_validators(db, validators)
-        load.mark_source_success(db, [s.name for s in configured], datetime.now(UTC))
+        # A source whose feeds failed keeps its old mark, so the next run still reads its
+        # entries since then (they would otherwise count as already seen).
+        load.mark_source_success(db, discovered, started)
         summary.top_events = queries.top_events(db, limit=10)
         summary.failures = queries.run_failures(db, run_id)
         status = "completed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.http import FetchSettings
@@ -49,13 +49,34 @@ class Settings(BaseSettings):
         default=False, description="Fetch hosts on private/loopback addresses (demo, tests)"
     )
 
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    read_timeout_s: float = Field(default=10.0, gt=0, description="Longest silence mid-body")
+    total_timeout_s: float = Field(default=30.0, gt=0, description="One attempt, end to end")
+    max_retries: int = Field(default=3, ge=0, description="Retries after the first attempt")
+
     def fetch_settings(self) -> FetchSettings:
         return FetchSettings(
             user_agent=self.user_agent,
             resolve=self.resolve_map,
             min_delay_per_host_s=self.min_delay_per_host_s,
             allow_private_hosts=self.allow_private_hosts,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+            total_timeout_s=self.total_timeout_s,
+            max_retries=self.max_retries,
         )
+
+    @model_validator(mode="after")
+    def _warehouse_inside_data_dir(self) -> Settings:
+        """Paths from the environment stay inside the data directory (no `../` escapes)."""
+        if self.warehouse is not None:
+            inside = self.warehouse.resolve().is_relative_to(self.data_dir.resolve())
+            if not inside:
+                raise ValueError(
+                    f"NEWSMON_WAREHOUSE={self.warehouse} is outside NEWSMON_DATA_DIR="
+                    f"{self.data_dir}; put it inside, or pass --db explicitly"
+                )
+        return self
 
     @property
     def warehouse_path(self) -> Path:

@@ -341,9 +341,6 @@ def test_fetcher_reports_each_fault_as_its_error_and_recovers_next_time():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="flows/monitor.py marks every source successful, even one "
-                   "whose discovery failed; the next run then skips its entries as older than "
-                   "last_success_at (see docs/reliability.md)")
 def test_a_source_down_for_a_run_is_caught_up_by_the_next(prefect_server, tmp_path):
     """Outlet B's feed and sitemap answer 500 throughout run 1; run 2 must still find its
     articles (they are older than run 1, so only a correct `last_success_at` lets them in)."""

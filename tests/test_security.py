@@ -2,8 +2,7 @@
 
 Real components throughout: a live DemoSite on 127.0.0.1 (reached under a public-looking name
 through FetchSettings.resolve, which routes inside the transport and is not subject to the
-private-host check), the real Fetcher, a real DuckDB warehouse. Known gaps are strict xfails:
-each names the fix (docs/reliability.md) and turns red once the fix lands, so the mark goes.
+private-host check), the real Fetcher, a real DuckDB warehouse.
 """
 
 from __future__ import annotations
@@ -190,8 +189,6 @@ def test_newsmon_sql_refuses_writes_and_changes_nothing(warehouse: Path, tmp_pat
     assert not out.exists() and not (tmp_path / "export").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="EXPLAIN passes the type check and a read-only DuckDB "
-                   "connection still writes files: see docs/reliability.md, bugs found")
 def test_newsmon_sql_refuses_explain_analyze_copy(warehouse: Path, tmp_path: Path):
     out = tmp_path / "leak.csv"
     with contextlib.suppress(ReadOnlyViolation, duckdb.Error):
@@ -228,8 +225,6 @@ def test_cookies_are_not_logged(site: DemoSite, tmp_path: Path):
     assert all(COOKIE not in repr(r) for r in results)
 
 
-@pytest.mark.xfail(strict=True, reason="URL userinfo is kept in FetchResult.url/final_url and "
-                   "so in fetch_log and the fetch-batch log line: see docs/reliability.md")
 def test_passwords_in_urls_are_not_logged(site: DemoSite, tmp_path: Path):
     settings = FetchSettings(resolve={PUBLIC_NAME: f"127.0.0.1:{site.port}"}, max_retries=0)
     base = f"http://user:{PASSWORD}@{PUBLIC_NAME}"
@@ -243,8 +238,6 @@ def test_passwords_in_urls_are_not_logged(site: DemoSite, tmp_path: Path):
 # --- paths in config stay inside the data directory -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="no containment check yet: Settings.warehouse_path and "
-                   "monitor(warehouse=...) accept any path (see docs/reliability.md)")
 def test_warehouse_path_cannot_escape_the_data_dir(tmp_path: Path, monkeypatch):
     from flows.settings import Settings
 

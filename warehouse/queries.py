@@ -147,6 +147,9 @@ def run_readonly_sql(
     """
     check_read_only(query)
     with open_reader(path) as con:
+        # A read-only connection still reads and writes other files (COPY ... TO inside
+        # EXPLAIN ANALYZE, read_text): user SQL gets no file or network access at all.
+        con.execute(sql.NO_EXTERNAL_ACCESS)
         cursor = con.execute(query, params) if params is not None else con.execute(query)
         columns = [d[0] for d in cursor.description or ()]
         return columns, cursor.fetchall()

@@ -277,3 +277,7 @@ ORDER BY n DESC, stage, reason
 """
 
 RUN_STARTED_AT = "SELECT started_at FROM runs WHERE run_id = $run_id"
+
+# Applied to a connection before running a user's query (`newsmon sql`); cannot be undone
+# by that query.
+NO_EXTERNAL_ACCESS = "SET enable_external_access = false"

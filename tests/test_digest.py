@@ -8,12 +8,15 @@ with a few rows written here, so each test knows exactly what the digest must sh
 from __future__ import annotations
 
 import html
+import http.server
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -215,6 +218,43 @@ def test_digest_command_writes_the_page(small_warehouse, tmp_path, capsys):
     assert str(out) in capsys.readouterr().out
 
 
+class _RecordingProxy:
+    """An HTTP proxy on 127.0.0.1 that answers nothing and records every request."""
+
+    # Chromium's own services (clock, sign-in, variations) call home whatever page it shows.
+    BROWSER_SERVICES = (".google.com", ".googleapis.com", ".gstatic.com", ".gvt1.com")
+
+    def __enter__(self) -> _RecordingProxy:
+        hits = self.hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                hits.append(self.path)
+                self.send_response(502)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_HEAD = do_CONNECT = _record
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def page_requests(self) -> list[str]:
+        def host(target: str) -> str:
+            return (urlsplit(target).hostname or target.rsplit(":", 1)[0]).lower()
+
+        return [h for h in self.hits if not host(h).endswith(self.BROWSER_SERVICES)]
+
+
 def _chromium(tmp_path: Path, page: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
@@ -237,7 +277,16 @@ def test_page_renders_offline_in_headless_chromium(small_warehouse, tmp_path):
     assert png.stat().st_size > 10_000  # a blank 1200x1600 page compresses far below this
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    dom = _chromium(tmp_path, page, "--dump-dom").stdout
+    # Every request the browser makes goes to a recording proxy on 127.0.0.1, and console
+    # messages (CSP violations included) go to stderr: the page must cause neither.
+    with _RecordingProxy() as proxy:
+        run = _chromium(tmp_path, page, "--dump-dom", "--enable-logging=stderr", "--v=0",
+                        f"--proxy-server=http://127.0.0.1:{proxy.port}",
+                        "--proxy-bypass-list=<-loopback>")
+    dom = run.stdout
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == [], console
+    assert proxy.page_requests() == [], proxy.page_requests()
     assert dom.count("<svg") == 2 and 'id="chart-hours"' in dom
     assert dom.count("<rect") >= 4  # hour bars plus one bar per outlet
     assert "Pashinian and Aliyev hold" in dom

@@ -33,15 +33,20 @@ from bench.pipeline import configure_env, warm_up_prefect  # noqa: E402
 
 
 def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, float]:
-    """The monitor flow's work without Prefect; returns seconds per stage and counts."""
+    """The monitor flow's work without Prefect; returns seconds per stage and counts.
+
+    Mirrors flows/monitor.py and flows/tasks.py as of 2026-11-23 11:10 UTC (no watchlists):
+    when the flow gains a step, add it here or the overhead is overstated.
+    """
     from extractors.discover import discover_source, merge_candidates
-    from extractors.events import ClusterSettings, cluster
+    from extractors.events import ClusterSettings, cluster, event_merges
     from extractors.http import Fetcher
     from extractors.parallel import extract_pages
     from extractors.sources import load_sources
-    from flows.monitor import _chunks, _unique_articles
+    from flows.digest import build_digest, render_markdown
+    from flows.monitor import _chunks, _unique_articles, _unique_articles_of
     from flows.settings import get_settings
-    from flows.tasks import _window_start
+    from flows.tasks import _fetched_earlier_in_run, _window_start
     from warehouse import load, queries
 
     timing: dict[str, float] = defaultdict(float)  # extract_* overlap fetch (other threads)
@@ -58,6 +63,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     configured = load_sources(sources)
     run_id = str(uuid.uuid4())
     load.start_run(warehouse, run_id, parameters={"sources": str(sources)})
+    started = datetime.now(UTC)
     load.upsert_sources(warehouse, configured)
 
     def discover(source):
@@ -76,13 +82,17 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
         return found
 
     def fetch(batch):
+        reused = _fetched_earlier_in_run(batch, warehouse, run_id)  # {} here, as in the flow
+        todo = [c for c in batch if c.url not in reused]
+
         async def _run():
             async with Fetcher(fetch_settings, sources=configured) as fetcher:
-                return await fetcher.fetch_pages(batch)
+                return await fetcher.fetch_pages(todo)
 
-        pages = timed("fetch_http", asyncio.run, _run())
-        timed("fetch_load", load.record_fetches, warehouse, run_id, pages, True)
-        return pages
+        fetched = timed("fetch_http", asyncio.run, _run())
+        timed("fetch_load", load.record_fetches, warehouse, run_id, fetched, True)
+        by_url = {**reused, **{p.url: p for p in fetched}}
+        return [by_url[c.url] for c in batch]
 
     def extract(pages):
         outcomes = timed("extract_pool", extract_pages, [p for p in pages if p.ok])
@@ -103,22 +113,28 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
             extracting.append(pool.submit(timed, "extract", extract, pages))
         outcomes = [o for f in extracting for o in f.result()]
     articles = _unique_articles(outcomes)
+    to_cluster = _unique_articles_of([*articles, *queries.unclustered_articles(warehouse)])
 
     def cluster_and_load():
         window = queries.articles_in_window(
-            warehouse, _window_start(articles, settings.cluster_window_days))
+            warehouse, _window_start(to_cluster, settings.cluster_window_days))
         by_id = {a.id: a for a in window}
-        for article in articles:
+        for article in to_cluster:
             by_id.setdefault(article.id, article)
         ordered = sorted(by_id.values(), key=lambda a: a.id)
         result = cluster(ordered, ClusterSettings(window_days=settings.cluster_window_days))
-        load.replace_clusters(warehouse, run_id, result, [a.id for a in ordered])
+        window_ids = [a.id for a in ordered]
+        before = queries.event_of_articles(warehouse, window_ids)
+        after = {m.article_id: m.event_id for m in result.memberships}
+        load.replace_clusters(warehouse, run_id, result, window_ids, event_merges(before, after))
         return result
 
     timed("cluster", cluster_and_load)
     load.record_validators(warehouse, validators)
-    load.mark_source_success(warehouse, [s.name for s in configured], datetime.now(UTC))
+    load.mark_source_success(warehouse, [s.name for s in configured], started)
     queries.top_events(warehouse, limit=10)
+    queries.run_failures(warehouse, run_id)
+    render_markdown(build_digest(warehouse))
     load.finish_run(warehouse, run_id, "completed", {"articles_new": len(articles)})
     timing["articles"] = len(articles)
     return dict(timing)

@@ -51,9 +51,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "newsmon-demosite/1.0"
     status: int | None = None
+    _host = ""
+    _path = ""
 
     def send_response(self, code: int, message: str | None = None) -> None:
+        # Logged before any byte goes out, so a client that has its answer always finds
+        # the request in the log (logging after the reply raced with fast clients).
         self.status = code
+        self.server.demo._record(self._host, self._path, code)  # type: ignore[attr-defined]
         super().send_response(code, message)
 
     def log_message(self, format: str, *args: object) -> None:
@@ -69,6 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         demo: DemoSite = self.server.demo  # type: ignore[attr-defined]
         host = (self.headers.get("Host") or "").split(":", 1)[0].lower()
         path = urlsplit(self.path).path or "/"
+        self._host, self._path = host, path
         self.status = None
         try:
             if demo.fault is not None and demo.fault(self, host, path):
@@ -83,7 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(200, page, with_body)
         finally:
-            demo._record(host, path, self.status)
+            if self.status is None:  # dropped without an answer: logged with no status
+                demo._record(host, path, None)
 
     def _send(self, status: int, page: Page, with_body: bool) -> None:
         self.send_response(status)

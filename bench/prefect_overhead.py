@@ -46,7 +46,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     from flows.digest import build_digest, render_markdown
     from flows.monitor import _chunks, _unique_articles, _unique_articles_of
     from flows.settings import get_settings
-    from flows.tasks import _fetched_earlier_in_run, _window_start
+    from flows.tasks import ROBOTS, _window_start
     from warehouse import load, queries
 
     timing: dict[str, float] = defaultdict(float)  # extract_* overlap fetch (other threads)
@@ -71,7 +71,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
         since = queries.last_success(warehouse, source.name)
 
         async def _run():
-            async with Fetcher(fetch_settings, sources=[source]) as fetcher:
+            async with Fetcher(fetch_settings, sources=[source], robots_cache=ROBOTS) as fetcher:
                 return await discover_source(fetcher, source, since=since, validators=validators)
 
         found = asyncio.run(_run())
@@ -82,17 +82,13 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
         return found
 
     def fetch(batch):
-        reused = _fetched_earlier_in_run(batch, warehouse, run_id)  # {} here, as in the flow
-        todo = [c for c in batch if c.url not in reused]
-
-        async def _run():
-            async with Fetcher(fetch_settings, sources=configured) as fetcher:
-                return await fetcher.fetch_pages(todo)
+        async def _run():  # a first run: nothing fetched earlier to reuse, as in the flow
+            async with Fetcher(fetch_settings, sources=configured, robots_cache=ROBOTS) as fetcher:
+                return await fetcher.fetch_pages(batch)
 
         fetched = timed("fetch_http", asyncio.run, _run())
         timed("fetch_load", load.record_fetches, warehouse, run_id, fetched, True)
-        by_url = {**reused, **{p.url: p for p in fetched}}
-        return [by_url[c.url] for c in batch]
+        return fetched
 
     def extract(pages):
         outcomes = timed("extract_pool", extract_pages, [p for p in pages if p.ok])

@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import random
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -142,6 +143,31 @@ class _HostGate:
             yield
 
 
+class RobotsCache:
+    """robots.txt rules shared by the Fetchers of one process (one per batch), for `ttl_s`.
+
+    Keyed by host and by where the host is routed, so a test server on another port is never
+    answered from a previous one's rules. Only answers are kept (rules, or "no rules" for a
+    4xx); a failed robots.txt fetch is tried again by the next Fetcher.
+    """
+
+    def __init__(self, ttl_s: float = 3600.0) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[tuple[str, str], tuple[float, Protego | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[bool, Protego | None]:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > self.ttl_s:
+            return False, None
+        return True, entry[1]
+
+    def put(self, key: tuple[str, str], rules: Protego | None) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), rules)
+
+
 class Fetcher:
     """Async context manager owning one httpx.AsyncClient, robots cache and politeness gates.
 
@@ -149,8 +175,15 @@ class Fetcher:
             pages = await fetcher.fetch_pages(candidates)
     """
 
-    def __init__(self, settings: FetchSettings | None = None, *, sources: Iterable[Source] = ()):
+    def __init__(
+        self,
+        settings: FetchSettings | None = None,
+        *,
+        sources: Iterable[Source] = (),
+        robots_cache: RobotsCache | None = None,
+    ):
         self.settings = settings or FetchSettings()
+        self._shared_robots = robots_cache
         self._source_delay: dict[str, float] = {}
         for source in sources:
             self.register_source(source)
@@ -452,7 +485,17 @@ class Fetcher:
         lock = self._robots_locks.setdefault(key, asyncio.Lock())
         async with lock:
             if key not in self._robots:
-                self._robots[key] = await self._load_robots(url, source)
+                shared_key = (key, self.settings.resolve.get(urlsplit(url).hostname or "", ""))
+                cached, rules = (
+                    self._shared_robots.get(shared_key) if self._shared_robots else (False, None)
+                )
+                if not cached:
+                    rules = await self._load_robots(url, source)
+                    if self._shared_robots is not None and not isinstance(
+                        rules, errors.FetchError
+                    ):
+                        self._shared_robots.put(shared_key, rules)
+                self._robots[key] = rules
         rules = self._robots[key]
         if isinstance(rules, errors.FetchError):
             raise type(rules)(str(rules), attempts=rules.attempts, final_url=url)

@@ -147,7 +147,8 @@ def monitor(
             description=f"Fetching {len(candidates)} pages in {len(batches)} batches",
         )
         for batch_no, batch in enumerate(batches, start=1):
-            pages = fetch_task(batch, configured, fetch_settings, db, run_id, batch_no)
+            pages = fetch_task(batch, configured, fetch_settings, db, run_id, batch_no,
+                               resumed=flow_run.run_count > 1)
             summary.pages_fetched += sum(p.ok for p in pages)
             summary.fetch_failures += sum(not p.ok for p in pages)
             extracting.append(extract_task.submit(pages, db, run_id, batch_no))

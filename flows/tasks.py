@@ -17,7 +17,7 @@ from prefect import get_run_logger, task
 from extractors.discover import Discovery, discover_source, merge_candidates
 from extractors.errors import is_worth_retrying_later
 from extractors.events import ClusterSettings, cluster
-from extractors.http import Fetcher, FetchSettings
+from extractors.http import Fetcher, FetchSettings, RobotsCache
 from extractors.models import (
     Article,
     Candidate,
@@ -36,6 +36,8 @@ from flows.watchlists import (
 )
 from warehouse import load, queries
 
+# One per process: batches of a run (and runs of a worker) read each robots.txt once an hour.
+ROBOTS = RobotsCache(ttl_s=3600.0)
 MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is left in fetch_log
 
 
@@ -53,7 +55,7 @@ def discover_task(
     validators = load.load_validators(warehouse, [*source.feeds, *source.sitemaps])
 
     async def _run() -> Discovery:
-        async with Fetcher(fetch_settings, sources=[source]) as fetcher:
+        async with Fetcher(fetch_settings, sources=[source], robots_cache=ROBOTS) as fetcher:
             return await discover_source(fetcher, source, since=since, validators=validators)
 
     found = asyncio.run(_run())
@@ -77,15 +79,19 @@ def discover_task(
 @task(name="fetch-batch", retries=2, retry_delay_seconds=2)
 def fetch_task(
     batch: Sequence[Candidate], sources: Sequence[Source], fetch_settings: FetchSettings,
-    warehouse: Path, run_id: str, batch_no: int,
+    warehouse: Path, run_id: str, batch_no: int, resumed: bool = False,
 ) -> list[FetchResult]:
-    """Fetch one chunk of pages with one shared client; log every outcome, keep raw pages."""
+    """Fetch one chunk of pages with one shared client; log every outcome, keep raw pages.
 
-    reused = _fetched_earlier_in_run(batch, warehouse, run_id)
+    `resumed`: this flow run ran before (a Prefect retry); pages it already fetched are
+    taken from the warehouse rather than fetched again.
+    """
+
+    reused = _fetched_earlier_in_run(batch, warehouse, run_id) if resumed else {}
     todo = [c for c in batch if c.url not in reused]
 
     async def _run() -> list[FetchResult]:
-        async with Fetcher(fetch_settings, sources=sources) as fetcher:
+        async with Fetcher(fetch_settings, sources=sources, robots_cache=ROBOTS) as fetcher:
             return await fetcher.fetch_pages(todo)
 
     fetched = asyncio.run(_run()) if todo else []

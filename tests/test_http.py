@@ -305,3 +305,25 @@ def test_invalid_urls_are_results_not_exceptions(fast: FetchSettings) -> None:
         ("InvalidURL", "invalid URL 'http:///nohost': no host"),
         ("UnsupportedScheme", "unsupported URL scheme 'mailto': only http(s) is fetched"),
     ]
+
+
+def test_robots_cache_is_shared_by_fetchers_of_one_process():
+    """Batches each open a Fetcher; with one RobotsCache, robots.txt is read once per host."""
+    from demosite.server import DemoSite
+    from demosite.truth import expected_articles
+    from extractors.http import Fetcher, FetchSettings, RobotsCache
+    from extractors.models import Candidate
+
+    urls = [a.canonical_url for a in expected_articles() if a.outlet == "outlet-a.test"][:3]
+    with DemoSite() as site:
+        settings = FetchSettings(resolve=site.resolve_map)
+        cache = RobotsCache()
+
+        async def one_batch(url: str):
+            async with Fetcher(settings, robots_cache=cache) as fetcher:
+                return await fetcher.fetch_pages([Candidate(url, "A", "list")])
+
+        results = [asyncio.run(one_batch(url))[0] for url in urls]
+        robots = [e for e in site.request_log if e[2] == "/robots.txt"]
+    assert all(r.ok for r in results)
+    assert len(robots) == 1

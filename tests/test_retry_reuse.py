@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 def _fetch_twice(db: str, run_id: str, candidates: list[Candidate]):
     settings = get_settings().fetch_settings()
     sources = [Source(name="Outlet A")]
-    first = fetch_task(candidates, sources, settings, db, run_id, 1)
-    second = fetch_task(candidates, sources, settings, db, run_id, 1)
+    first = fetch_task(candidates, sources, settings, db, run_id, 1, resumed=True)
+    second = fetch_task(candidates, sources, settings, db, run_id, 1, resumed=True)
     return first, second
 
 

@@ -26,7 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do case $$b in bench/_*) continue;; esac; \
-	  echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	  m=$$(basename $$b .py); echo "== bench.$$m"; $(BIN)/python -m bench.$$m || exit 1; done
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -106,6 +108,22 @@ def run_bare(port: int, urls: list[tuple[str, str]]) -> tuple[int, float]:
     return extracted, time.perf_counter() - started
 
 
+@contextmanager
+def bench_site(pages: int, hosts: int) -> Iterator[tuple[object, Path, Path, float]]:
+    """Serve the bench pages, point newsmon at them: (site, temp dir, sources.toml, Prefect
+    start-up seconds). Shared by the benchmarks so they measure the same set-up."""
+    from bench._site import serve
+    from flows.settings import format_resolve
+
+    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp_dir, \
+            serve(pages, hosts) as site:
+        tmp = Path(tmp_dir)
+        configure_env(format_resolve(site.resolve_map), tmp)
+        sources = tmp / "sources.toml"
+        sources.write_text(site.sources_toml, encoding="utf-8")
+        yield site, tmp, sources, warm_up_prefect()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
@@ -113,19 +131,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=50)
     args = parser.parse_args()
 
-    from bench._site import serve
     from extractors.parallel import worker_count
 
-    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp_dir, \
-            serve(args.pages, args.hosts) as site:
-        tmp = Path(tmp_dir)
-        from flows.settings import format_resolve
-
-        configure_env(format_resolve(site.resolve_map), tmp)
-        sources = tmp / "sources.toml"
-        sources.write_text(site.sources_toml, encoding="utf-8")
-        load_before = os.getloadavg()[0]
-        prefect_start = warm_up_prefect()
+    load_before = os.getloadavg()[0]
+    with bench_site(args.pages, args.hosts) as (site, tmp, sources, prefect_start):
 
         summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
                                                       args.batch_size)

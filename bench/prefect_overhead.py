@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.pipeline import configure_env, warm_up_prefect  # noqa: E402
+from bench.pipeline import bench_site  # noqa: E402
 
 
 def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, float]:
@@ -160,16 +159,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=50)
     args = parser.parse_args()
 
-    from bench._site import serve
-    from flows.settings import format_resolve
-
-    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp_dir, \
-            serve(args.pages, args.hosts) as site:
-        tmp = Path(tmp_dir)
-        configure_env(format_resolve(site.resolve_map), tmp)
-        sources = tmp / "sources.toml"
-        sources.write_text(site.sources_toml, encoding="utf-8")
-        warm_up_prefect()
+    with bench_site(args.pages, args.hosts) as (site, tmp, sources, _prefect_start):
         from extractors.parallel import _get_pool, worker_count
         from flows.monitor import monitor
 

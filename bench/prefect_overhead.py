@@ -45,7 +45,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     from flows.digest import build_digest, render_markdown
     from flows.monitor import _chunks, _unique_articles, _unique_articles_of
     from flows.settings import get_settings
-    from flows.tasks import ROBOTS, _window_start
+    from flows.tasks import _window_start, process_robots_cache
     from warehouse import load, queries
 
     timing: dict[str, float] = defaultdict(float)  # extract_* overlap fetch (other threads)
@@ -60,6 +60,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     settings = get_settings()
     fetch_settings = settings.fetch_settings()
     configured = load_sources(sources)
+    robots = process_robots_cache()
     run_id = str(uuid.uuid4())
     load.start_run(warehouse, run_id, parameters={"sources": str(sources)})
     started = datetime.now(UTC)
@@ -70,7 +71,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
         since = queries.last_success(warehouse, source.name)
 
         async def _run():
-            async with Fetcher(fetch_settings, sources=[source], robots_cache=ROBOTS) as fetcher:
+            async with Fetcher(fetch_settings, sources=[source], robots_cache=robots) as fetcher:
                 return await discover_source(fetcher, source, since=since, validators=validators)
 
         found = asyncio.run(_run())
@@ -82,7 +83,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
 
     def fetch(batch):
         async def _run():  # a first run: nothing fetched earlier to reuse, as in the flow
-            async with Fetcher(fetch_settings, sources=configured, robots_cache=ROBOTS) as fetcher:
+            async with Fetcher(fetch_settings, sources=configured, robots_cache=robots) as fetcher:
                 return await fetcher.fetch_pages(batch)
 
         fetched = timed("fetch_http", asyncio.run, _run())

@@ -7,6 +7,7 @@ orchestration boundary. Never one task per article: Prefect costs 7-20 ms per ta
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -36,8 +37,17 @@ from flows.watchlists import (
 )
 from warehouse import load, queries
 
-# One per process: batches of a run (and runs of a worker) read each robots.txt once an hour.
-ROBOTS = RobotsCache(ttl_s=3600.0)
+
+@functools.cache
+def process_robots_cache() -> RobotsCache:
+    """The process's robots.txt cache: batches of a run (and runs of a worker) share it.
+
+    A function, not a module global: Dask pickles task functions by value with the globals
+    they name, and a function is pickled by reference (a lock inside a cache is not picklable,
+    and each worker process should keep its own cache anyway).
+    """
+    return RobotsCache(ttl_s=3600.0)
+
 MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is left in fetch_log
 
 
@@ -55,7 +65,8 @@ def discover_task(
     validators = load.load_validators(warehouse, [*source.feeds, *source.sitemaps])
 
     async def _run() -> Discovery:
-        async with Fetcher(fetch_settings, sources=[source], robots_cache=ROBOTS) as fetcher:
+        robots = process_robots_cache()
+        async with Fetcher(fetch_settings, sources=[source], robots_cache=robots) as fetcher:
             return await discover_source(fetcher, source, since=since, validators=validators)
 
     found = asyncio.run(_run())
@@ -91,7 +102,8 @@ def fetch_task(
     todo = [c for c in batch if c.url not in reused]
 
     async def _run() -> list[FetchResult]:
-        async with Fetcher(fetch_settings, sources=sources, robots_cache=ROBOTS) as fetcher:
+        robots = process_robots_cache()
+        async with Fetcher(fetch_settings, sources=sources, robots_cache=robots) as fetcher:
             return await fetcher.fetch_pages(todo)
 
     fetched = asyncio.run(_run()) if todo else []

@@ -7,8 +7,6 @@ import pytest
 
 from tests.conftest import DEMO_SOURCES
 
-pytestmark = pytest.mark.slow
-
 # Content tables and the columns that do not depend on when or by which run they were loaded.
 CONTENT = {
     "articles": "id, canonical_url, urls, source, title, author, published_at, language, text, "
@@ -31,6 +29,7 @@ def _snapshot(db) -> dict[str, list[tuple]]:
         con.close()
 
 
+@pytest.mark.slow
 def test_dask_runner_gives_the_same_warehouse(demo_run, demo_env, tmp_path):
     from flows.monitor import monitor
     from flows.runners import with_task_runner
@@ -42,3 +41,16 @@ def test_dask_runner_gives_the_same_warehouse(demo_run, demo_env, tmp_path):
     thread_tables = _snapshot(demo_run["db"])
     for table in CONTENT:
         assert dask_tables[table] == thread_tables[table], table
+
+
+def test_monitor_flow_and_its_tasks_can_be_shipped_to_a_dask_worker():
+    """Dask ships the flow (in the run context) and task functions by value: their globals must
+    pickle. A module-level object holding a lock once broke every Dask run."""
+    import cloudpickle
+
+    from flows import tasks
+    from flows.monitor import monitor
+
+    for shipped in (monitor, tasks.discover_task, tasks.fetch_task, tasks.extract_task,
+                    tasks.cluster_task, tasks.watchlists_task):
+        assert cloudpickle.loads(cloudpickle.dumps(shipped)).name == shipped.name

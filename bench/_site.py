@@ -6,6 +6,12 @@ outlets `outlet-NN.test`: the fetcher allows 2 connections per host, so 4 hosts 
 fetching the bottleneck. Each copy starts with a numbered sentence, so content hashes differ.
 Every host has a robots.txt and one Google News sitemap listing its pages.
 
+`html="news"` serves real news pages instead: the 181 pages of the scrapinghub article
+extraction benchmark (126 news sites, median 115 KB of HTML, from ../shared/data; see
+_data.py), repeated under the same kind of URLs, each copy with a numbered paragraph added
+before its first long one. Real pages cost trafilatura several times more than the demo's
+small templates, so this is the realistic mix of parsing and per-page overhead.
+
 The server runs in a child process: in-process, its threads would compete for the GIL with
 the client being measured.
 
@@ -17,8 +23,10 @@ the client being measured.
 
 from __future__ import annotations
 
+import gzip
 import multiprocessing
 import queue
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,11 +42,49 @@ def bench_host(i: int) -> str:
     return f"outlet-{i:02d}.test"
 
 
-def build_pages(n: int, hosts: int = 16) -> dict[tuple[str, str], Page]:
+HTML_KINDS = ("demo", "news")
+_LONG_PARAGRAPH = re.compile(r"<p[^>]*>[^<]{120,}")
+_CANONICAL = re.compile(r"<link[^>]*rel=[\"']?canonical[^>]*>", re.IGNORECASE)
+_OG_URL = re.compile(r"<meta[^>]*property=[\"']?og:url[^>]*>", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
+
+
+def real_news_pages() -> list[tuple[str, bytes]]:
+    """(title, html) of the scrapinghub benchmark's news pages, in a stable order."""
+    from bench._data import DATA
+
+    root = DATA / "extraction_more/scrapinghub/html"
+    files = sorted(root.glob("*.html.gz"))
+    if not files:
+        raise SystemExit(f"skipped: no real news pages in {root} (../shared/data is absent); "
+                         "run with --html demo")
+    out = []
+    for path in files:
+        html = gzip.decompress(path.read_bytes())
+        found = _TITLE.search(html.decode("utf-8", "replace"))
+        title = (found.group(1).strip() if found else "") or path.name.split(".")[0][:16]
+        out.append((title, html))
+    return out
+
+
+def _numbered(html: bytes, i: int, url: str) -> bytes:
+    """The page as copy i at `url`: a paragraph naming the copy before its first long
+    paragraph, and its canonical link and og:url pointing at `url` (newsmon honours them, so
+    the copies would otherwise all be one article)."""
+    text = _CANONICAL.sub(f'<link rel="canonical" href="{url}">', html.decode("utf-8", "replace"))
+    text = _OG_URL.sub(f'<meta property="og:url" content="{url}">', text)
+    found = _LONG_PARAGRAPH.search(text)
+    at = found.start() if found else len(text)
+    extra = f"<p>Update number {i} to this report, filed from the newsdesk.</p>"
+    return (text[:at] + extra + text[at:]).encode("utf-8")
+
+
+def build_pages(n: int, hosts: int = 16, html: str = "demo") -> dict[tuple[str, str], Page]:
     """n article pages plus a sitemap and robots.txt per host, keyed by (host, path)."""
     corpus = load_corpus()
     outlets = {o["host"]: o for o in corpus["outlets"]}
     base = corpus["articles"]
+    news = real_news_pages() if html == "news" else []
     per_host: dict[str, list[dict]] = {}
     pages: dict[tuple[str, str], Page] = {}
     for i in range(n):
@@ -55,8 +101,13 @@ def build_pages(n: int, hosts: int = 16) -> dict[tuple[str, str], Page]:
                            *original["paragraphs"]],
         }
         related = per_host.setdefault(host, [])[-3:]
-        html = ARTICLE_TEMPLATES[original["outlet"]](outlet, article, related)
-        pages[(host, article["path"])] = Page(html.encode("utf-8"), "text/html; charset=utf-8")
+        if news:
+            title, page = news[i % len(news)]
+            article.update(title=title, path=f"/bench/{i}/news-{i % len(news)}")
+            body = _numbered(page, i, f"http://{host}{article['path']}")
+        else:
+            body = ARTICLE_TEMPLATES[original["outlet"]](outlet, article, related).encode("utf-8")
+        pages[(host, article["path"])] = Page(body, "text/html; charset=utf-8")
         per_host[host].append(article)
     for host, articles in per_host.items():
         outlet = {**outlets["outlet-a.test"], "host": host, "sitemap_index": None,
@@ -83,10 +134,11 @@ def sources_toml(hosts: list[str]) -> str:
     )
 
 
-def _serve(n: int, hosts: int, port_queue: multiprocessing.Queue, stop: Event) -> None:
+def _serve(n: int, hosts: int, html: str, port_queue: multiprocessing.Queue,
+           stop: Event) -> None:
     from demosite.server import DemoSite
 
-    with DemoSite(pages=build_pages(n, hosts)) as site:
+    with DemoSite(pages=build_pages(n, hosts, html)) as site:
         port_queue.put(site.port)
         stop.wait()
 
@@ -119,16 +171,18 @@ def _wait_for_port(port_queue: multiprocessing.Queue, child: multiprocessing.Pro
 
 
 @contextmanager
-def serve(pages: int, hosts: int = 16) -> Iterator[Served]:
+def serve(pages: int, hosts: int = 16, html: str = "demo") -> Iterator[Served]:
     """Serve `pages` bench pages from a child process for the duration of the block."""
+    if html == "news":
+        real_news_pages()  # skip with a clear message before starting anything
     ctx = multiprocessing.get_context("spawn")
     port_queue = ctx.Queue()
     stop = ctx.Event()
-    child = ctx.Process(target=_serve, args=(pages, hosts, port_queue, stop), daemon=True)
+    child = ctx.Process(target=_serve, args=(pages, hosts, html, port_queue, stop), daemon=True)
     child.start()
     try:
         port = _wait_for_port(port_queue, child)
-        built = build_pages(pages, hosts)  # cheap; the parent needs the URL list
+        built = build_pages(pages, hosts, html)  # the parent needs the URL list
         used = sorted({host for host, _ in built})
         yield Served(port, article_urls(built), used)
     finally:

@@ -1,10 +1,13 @@
 """Pipeline throughput: the whole monitor flow vs a bare httpx + trafilatura loop, same run.
 
     .venv/bin/python -m bench.pipeline [--pages 2000] [--hosts 16] [--batch-size 50]
+                                       [--html news|demo]
 
-N copies of the demo's article pages (bench/_site.py: each outlet's own template, a numbered
-sentence per copy so every content hash differs) are served from a child process on 127.0.0.1
-under 16 bench hosts, each with a news sitemap. Then, in this order:
+N pages are served from a child process on 127.0.0.1 under 16 bench hosts, each with a news
+sitemap (bench/_site.py). `--html news` (default): copies of 181 real news pages from 126 sites
+(median 115 KB; needs ../shared/data). `--html demo`: copies of the demo's small article pages
+(5 KB each, so per-page overheads weigh far more than parsing). Every copy carries a numbered
+sentence, so content hashes differ. Then, in this order:
 
 (a) newsmon: `flows.monitor.monitor` into a fresh DuckDB warehouse: discovery through the
     sitemaps, fetch batches (robots.txt obeyed, no per-host delay), extraction in the spawn
@@ -31,6 +34,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._site import HTML_KINDS  # noqa: E402
 
 
 def configure_env(resolve: str, tmp: Path) -> None:
@@ -109,14 +114,16 @@ def run_bare(port: int, urls: list[tuple[str, str]]) -> tuple[int, float]:
 
 
 @contextmanager
-def bench_site(pages: int, hosts: int) -> Iterator[tuple[object, Path, Path, float]]:
+def bench_site(
+    pages: int, hosts: int, html: str = "news"
+) -> Iterator[tuple[object, Path, Path, float]]:
     """Serve the bench pages, point newsmon at them: (site, temp dir, sources.toml, Prefect
     start-up seconds). Shared by the benchmarks so they measure the same set-up."""
     from bench._site import serve
     from flows.settings import format_resolve
 
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp_dir, \
-            serve(pages, hosts) as site:
+            serve(pages, hosts, html) as site:
         tmp = Path(tmp_dir)
         configure_env(format_resolve(site.resolve_map), tmp)
         sources = tmp / "sources.toml"
@@ -129,12 +136,14 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--hosts", type=int, default=16, help="bench outlets (2 conns each)")
     parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--html", choices=HTML_KINDS, default="news",
+                        help="real news pages (needs ../shared/data) or the demo's small pages")
     args = parser.parse_args()
 
     from extractors.parallel import worker_count
 
     load_before = os.getloadavg()[0]
-    with bench_site(args.pages, args.hosts) as (site, tmp, sources, prefect_start):
+    with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, prefect_start):
 
         summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
                                                       args.batch_size)
@@ -146,6 +155,7 @@ def main() -> None:
     bare_rate = n / bare_s
     print(f"cores: {worker_count()}")
     print(f"load_avg_1m_before: {load_before:.2f}")
+    print(f"html: {args.html}")
     print(f"pages: {n}")
     print(f"hosts: {len(site.hosts)}")
     print(f"batch_size: {args.batch_size}")

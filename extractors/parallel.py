@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -26,11 +28,27 @@ def worker_count() -> int:
                else (os.cpu_count() or 1))
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: end the worker when the process that made the pool is gone.
+
+    A worker holds both ends of its task queue, so it never sees end-of-file: without this,
+    a flow process killed with SIGKILL (or a Dask worker torn down) leaves its workers behind.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _get_pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         _pool = ProcessPoolExecutor(
-            max_workers=worker_count(), mp_context=multiprocessing.get_context("spawn")
+            max_workers=worker_count(), mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent, initargs=(os.getpid(),),
         )
         atexit.register(shutdown_pool)
     return _pool

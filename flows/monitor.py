@@ -8,7 +8,7 @@ task per batch in `flows.tasks`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -21,16 +21,17 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
 from extractors.discover import merge_candidates
-from extractors.events import event_merges
-from extractors.models import Article, Candidate, ExtractionOutcome
+from extractors.models import Candidate
 from extractors.sources import load_sources
 from flows.digest import build_digest, render_markdown
 from flows.runners import task_runner_from_env
 from flows.settings import get_settings
+from flows.stages import ExtractedBatch
 from flows.tasks import (
     cluster_task,
     discover_task,
@@ -64,6 +65,9 @@ class RunSummary:
         return {
             k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
         }
+
+
+EXTRACTS_IN_FLIGHT = 2  # batches fetched but not yet extracted; bounds a run's memory
 
 
 def _since_datetime(since: date | datetime | None) -> datetime | None:
@@ -139,8 +143,17 @@ def monitor(
         summary.candidates = len(candidates)
         logger.info("%d sources, %d new candidate pages", len(configured), len(candidates))
 
-        # Fetch batch N+1 while batch N extracts: fetching is I/O, extraction is CPU.
-        extracting = []
+        # Fetch batch N+1 while batch N extracts: fetching is I/O, extraction is CPU. At most
+        # EXTRACTS_IN_FLIGHT batches wait for extraction, so fetched pages cannot pile up in
+        # memory when the network outpaces the CPU.
+        extracting: deque[PrefectFuture[ExtractedBatch]] = deque()
+        article_ids: dict[str, None] = {}
+
+        def collect(done: ExtractedBatch) -> None:
+            article_ids.update(dict.fromkeys(done.article_ids))
+            summary.skipped += done.skipped
+            summary.failed += done.failed
+
         batches = _chunks(candidates, size)
         progress = create_progress_artifact(
             progress=0.0, key="monitor-fetch-progress",
@@ -152,21 +165,19 @@ def monitor(
             summary.pages_fetched += sum(p.ok for p in pages)
             summary.fetch_failures += sum(not p.ok for p in pages)
             extracting.append(extract_task.submit(pages, db, run_id, batch_no))
+            del pages
+            while len(extracting) > EXTRACTS_IN_FLIGHT:
+                collect(extracting.popleft().result())
             update_progress_artifact(progress, progress=100.0 * batch_no / len(batches))
-        outcomes: list[ExtractionOutcome] = [o for f in extracting for o in f.result()]
-        articles = _unique_articles(outcomes)
-        summary.articles_new = len(articles)
-        summary.skipped = sum(o.status == "skipped" for o in outcomes)
-        summary.failed = sum(o.status == "failed" for o in outcomes)
+        while extracting:
+            collect(extracting.popleft().result())
+        summary.articles_new = len(article_ids)
 
         # Articles a stopped run stored but never clustered are clustered now with the new ones.
-        to_cluster = _unique_articles_of([*articles, *queries.unclustered_articles(db)])
-        if to_cluster:
-            result, window_ids = cluster_task(to_cluster, db, settings.cluster_window_days)
-            before = queries.event_of_articles(db, window_ids)
-            after = {m.article_id: m.event_id for m in result.memberships}
-            load.replace_clusters(db, run_id, result, window_ids, event_merges(before, after))
-            new_ids = {a.id for a in to_cluster}
+        clustered = cluster_task(list(article_ids), db, settings.cluster_window_days, run_id)
+        if clustered.new_ids:
+            new_ids = set(clustered.new_ids)
+            result = clustered.result
             summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
             touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
             summary.events = len(touched)
@@ -184,18 +195,6 @@ def monitor(
         return summary
     finally:
         load.finish_run(db, run_id, status, summary.counts())
-
-
-def _unique_articles(outcomes: list[ExtractionOutcome]) -> list[Article]:
-    """One article per stable id (two URLs of one page extract to the same id)."""
-    return _unique_articles_of(o.article for o in outcomes if o.article is not None)
-
-
-def _unique_articles_of(articles: Iterable[Article]) -> list[Article]:
-    by_id: dict[str, Article] = {}
-    for article in articles:
-        by_id.setdefault(article.id, article)
-    return list(by_id.values())
 
 
 def _plain(value: object) -> object:

@@ -9,6 +9,7 @@ flow-run process sees when it imports `flows/monitor.py`. See docs/deploy.md.
 
 from __future__ import annotations
 
+import sys
 from typing import TypeVar
 
 from prefect import Flow
@@ -33,15 +34,25 @@ def select_task_runner(kind: RunnerKind = "thread", dask_address: str | None = N
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
-        # Dask's workers are daemonic by default, and a daemonic process may not start
-        # children: the extract task's process pool would fail inside them.
-        import dask
-
-        dask.config.set({"distributed.worker.daemon": False})
+        # Inside Dask workers the extract task uses no process pool (see inside_dask_worker):
+        # the workers are the processes, and Dask's daemonic workers may not start children.
         return DaskTaskRunner(
             cluster_class="distributed.LocalCluster", cluster_kwargs=dict(LOCAL_CLUSTER)
         )
     raise ValueError(f"unknown task runner {kind!r}: use 'thread' or 'dask'")
+
+
+def inside_dask_worker() -> bool:
+    """True in a Dask worker process: there, Dask's processes already use the cores."""
+    if "distributed" not in sys.modules:  # never imported: not a Dask worker (and stay fast)
+        return False
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def task_runner_from_env() -> TaskRunner:

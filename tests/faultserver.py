@@ -112,6 +112,7 @@ class FaultServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 drops SYNs of concurrent clients: 1 s stalls
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -150,6 +151,7 @@ class FaultServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
     server: FaultServer
 
     def log_message(self, format: str, *args) -> None:  # keep test output quiet

@@ -76,6 +76,14 @@ def articles_in_window(path: str | Path, since: datetime) -> list[Article]:
     return [_article(r) for r in rows]
 
 
+def articles_by_ids(path: str | Path, article_ids: Collection[str]) -> list[Article]:
+    """The stored articles with these ids (ordered by id); unknown ids are left out."""
+    with open_reader(path) as con:
+        con.register("ids", to_arrow([(i,) for i in dict.fromkeys(article_ids)], IDS_SCHEMA))
+        rows = con.execute(sql.ARTICLES_BY_IDS).fetchall()
+    return [_article(r) for r in rows]
+
+
 def unclustered_articles(path: str | Path) -> list[Article]:
     """Stored articles in no event yet, so the next run clusters what a killed run left."""
     with open_reader(path) as con:

@@ -228,6 +228,12 @@ WHERE published_at >= $since OR fetched_at >= $since OR event_date >= CAST($sinc
 ORDER BY coalesce(published_at, fetched_at), id
 """
 
+# Stored articles by id (registered Arrow table `ids`): what a run extracted, for clustering.
+ARTICLES_BY_IDS = _ARTICLE_RECORDS + """
+WHERE id IN (SELECT id FROM ids)
+ORDER BY id
+"""
+
 # Stored articles that no clustering has placed yet (a run stopped between load and cluster).
 UNCLUSTERED_ARTICLES = _ARTICLE_RECORDS + """
 WHERE id NOT IN (SELECT article_id FROM event_articles)

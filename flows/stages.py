@@ -1,0 +1,183 @@
+"""The monitor flow's stages as plain functions: one call is one batch of work.
+
+`flows/tasks.py` wraps each in a Prefect task (retries, logs, the orchestration boundary);
+`bench/prefect_overhead.py` calls them directly to measure what Prefect adds. No Prefect here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from extractors.discover import Discovery, discover_source, merge_candidates
+from extractors.errors import is_worth_retrying_later
+from extractors.events import ClusterSettings, cluster, event_merges
+from extractors.http import Fetcher, FetchSettings, RobotsCache
+from extractors.models import Article, Candidate, ClusterResult, FetchResult, Source
+from extractors.parallel import extract_pages
+from warehouse import load, queries
+
+MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is left in fetch_log
+
+
+@functools.cache
+def process_robots_cache() -> RobotsCache:
+    """The process's robots.txt cache: batches of a run (and runs of a worker) share it.
+
+    A function, not a module global: Dask pickles task functions by value with the globals
+    they name, and a function is pickled by reference (a lock inside a cache is not picklable,
+    and each worker process should keep its own cache anyway).
+    """
+    return RobotsCache(ttl_s=3600.0)
+
+
+@dataclass(frozen=True)
+class ExtractedBatch:
+    """What extracting one batch stored. Ids and counts only: the articles are in the
+    warehouse already, so what a run keeps in memory does not grow with its size."""
+
+    article_ids: tuple[str, ...]
+    pages: int
+    skipped: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class ClusteredWindow:
+    """One re-clustering: the result, the articles it covered and which of them were new."""
+
+    result: ClusterResult
+    window_ids: list[str]
+    new_ids: list[str]
+
+
+def discover(
+    source: Source, since: datetime | None, fetch_settings: FetchSettings, warehouse: Path,
+    run_id: str,
+) -> Discovery:
+    """Read one source's feeds and sitemaps and log every document fetch.
+
+    Returns the candidates not stored yet, plus earlier failures due for a retry. The new
+    validators are returned, not stored: the flow stores them once the pages are handled, so
+    a run that dies half way does not turn the next run's feed fetch into an empty 304.
+    """
+    validators = load.load_validators(warehouse, [*source.feeds, *source.sitemaps])
+
+    async def _run() -> Discovery:
+        robots = process_robots_cache()
+        async with Fetcher(fetch_settings, sources=[source], robots_cache=robots) as fetcher:
+            return await discover_source(fetcher, source, since=since, validators=validators)
+
+    found = asyncio.run(_run())
+    load.record_fetches(warehouse, run_id, found.documents, raw=False)
+    retries = [
+        Candidate(url, source.name, "list")
+        for url, status, error_class, n_runs in queries.failed_pages(warehouse, source.name)
+        if n_runs < MAX_RUNS_PER_FAILED_PAGE and is_worth_retrying_later(error_class, status)
+    ]
+    stored = queries.stored_canonical_urls(warehouse, [c.url for c in found.candidates])
+    found.candidates = merge_candidates(
+        [c for c in found.candidates if c.url not in stored] + retries
+    )
+    found.retries = len(retries)
+    return found
+
+
+def fetch(
+    batch: Sequence[Candidate], sources: Sequence[Source], fetch_settings: FetchSettings,
+    warehouse: Path, run_id: str, resumed: bool = False,
+) -> list[FetchResult]:
+    """Fetch one chunk of pages with one shared client; log every outcome, keep raw pages.
+
+    `resumed`: this flow run ran before (a Prefect retry); pages it already fetched are
+    taken from the warehouse rather than fetched again.
+    """
+    reused = _fetched_earlier_in_run(batch, warehouse, run_id) if resumed else {}
+    todo = [c for c in batch if c.url not in reused]
+
+    async def _run() -> list[FetchResult]:
+        robots = process_robots_cache()
+        async with Fetcher(fetch_settings, sources=sources, robots_cache=robots) as fetcher:
+            return await fetcher.fetch_pages(todo)
+
+    fetched = asyncio.run(_run()) if todo else []
+    load.record_fetches(warehouse, run_id, fetched, raw=True)
+    by_url = {**reused, **{p.url: p for p in fetched}}
+    return [by_url[c.url] for c in batch]
+
+
+def _fetched_earlier_in_run(
+    batch: Sequence[Candidate], warehouse: Path, run_id: str
+) -> dict[str, FetchResult]:
+    """Pages this run already fetched and stored raw (a retried flow run keeps its run id).
+
+    They are taken from the warehouse instead of the network, with the feed's metadata put
+    back, so a retry costs no second request.
+    """
+    started = queries.run_started_at(warehouse, run_id)
+    if started is None:
+        return {}
+    wanted = {c.url: c for c in batch}
+    return {
+        page.url: replace(page, feed_title=wanted[page.url].title,
+                          feed_published=wanted[page.url].published)
+        for page in queries.raw_pages(warehouse, list(wanted))
+        if page.fetched_at is not None and page.fetched_at >= started
+    }
+
+
+def extract(
+    pages: Sequence[FetchResult], warehouse: Path, run_id: str, use_pool: bool = True
+) -> ExtractedBatch:
+    """Extract one chunk of fetched pages (in the process pool) and load the articles."""
+    ok_pages = [p for p in pages if p.ok]
+    outcomes = extract_pages(ok_pages, use_pool=use_pool)
+    load.record_extractions(warehouse, run_id, outcomes)
+    return ExtractedBatch(
+        article_ids=tuple(dict.fromkeys(o.article.id for o in outcomes if o.article)),
+        pages=len(ok_pages),
+        skipped=sum(o.status == "skipped" for o in outcomes),
+        failed=sum(o.status == "failed" for o in outcomes),
+    )
+
+
+def cluster_window(
+    article_ids: Sequence[str], warehouse: Path, window_days: int
+) -> ClusteredWindow:
+    """Re-cluster the recent window around the run's articles (deterministic, order-free).
+
+    The run's articles are read back from the warehouse, with every stored article that no
+    clustering has placed yet (what a stopped run left).
+    """
+    by_id = {a.id: a for a in queries.articles_by_ids(warehouse, article_ids)}
+    for article in queries.unclustered_articles(warehouse):
+        by_id.setdefault(article.id, article)
+    new = list(by_id.values())
+    if not new:
+        return ClusteredWindow(ClusterResult((), (), ()), [], [])
+    window = queries.articles_in_window(warehouse, window_start(new, window_days))
+    for article in window:
+        by_id.setdefault(article.id, article)
+    articles = sorted(by_id.values(), key=lambda a: a.id)
+    result = cluster(articles, ClusterSettings(window_days=window_days))
+    return ClusteredWindow(result, [a.id for a in articles], sorted(a.id for a in new))
+
+
+def store_clusters(warehouse: Path, run_id: str, clustered: ClusteredWindow) -> None:
+    """Swap the window's clustering into the warehouse, recording which events merged."""
+    before = queries.event_of_articles(warehouse, clustered.window_ids)
+    after = {m.article_id: m.event_id for m in clustered.result.memberships}
+    load.replace_clusters(warehouse, run_id, clustered.result, clustered.window_ids,
+                          event_merges(before, after))
+
+
+def window_start(articles: Sequence[Article], window_days: int) -> datetime:
+    """Earliest moment an event that a new article could join may have been seen."""
+    stamps = [a.published_at or a.fetched_at for a in articles]
+    known = [s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps if s is not None]
+    earliest = min(known) if known else datetime.now(UTC)
+    return earliest - timedelta(days=window_days)

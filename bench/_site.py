@@ -182,9 +182,10 @@ def serve(pages: int, hosts: int = 16, html: str = "demo") -> Iterator[Served]:
     child.start()
     try:
         port = _wait_for_port(port_queue, child)
-        built = build_pages(pages, hosts, html)  # the parent needs the URL list
-        used = sorted({host for host, _ in built})
-        yield Served(port, article_urls(built), used)
+        built = build_pages(pages, hosts, html)  # the parent needs the URL list only:
+        served = Served(port, article_urls(built), sorted({host for host, _ in built}))
+        del built  # the pages themselves live in the server process (RSS figures stay ours)
+        yield served
     finally:
         stop.set()
         child.join(timeout=10)

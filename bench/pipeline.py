@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -148,6 +149,7 @@ def main() -> None:
         summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
                                                       args.batch_size)
         stages = stage_seconds(flow_run_id)
+        newsmon_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         bare_ok, bare_s = run_bare(site.port, site.urls)
 
     n = len(site.urls)
@@ -168,6 +170,7 @@ def main() -> None:
     print(f"newsmon_events: {summary.events}")
     for name, seconds in sorted(stages.items()):
         print(f"stage_{name.replace('-', '_')}_task_s: {seconds:.1f}")
+    print(f"newsmon_peak_rss_mib: {newsmon_rss:.0f}")  # the flow process (not the pool workers)
     print(f"bare_s: {bare_s:.1f}")
     print(f"bare_pages_with_text: {bare_ok}")
     print(f"newsmon pages/s: {newsmon_rate:.1f}")

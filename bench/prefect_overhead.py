@@ -81,7 +81,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
             pages = timed("fetch", stages.fetch, batch, configured, fetch_settings, warehouse,
                           run_id)
             extracting.append(pool.submit(timed, "extract", stages.extract, pages, warehouse,
-                                          run_id))
+                                          run_id, True, settings.extraction_settings()))
             del pages
             while len(extracting) > EXTRACTS_IN_FLIGHT:
                 article_ids.update(dict.fromkeys(extracting.popleft().result().article_ids))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from extractors.article import extract_article
+from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
 from extractors.http import Fetcher, FetchSettings, decode_html
 from extractors.models import Candidate, ExtractionOutcome, FetchResult
 from extractors.parallel import extract_pages, shutdown_pool
@@ -59,6 +59,7 @@ def run_extract(
     url: str | None,
     out: TextIO,
     fetch_settings: FetchSettings | None = None,
+    settings: ExtractionSettings = DEFAULT_EXTRACTION,
 ) -> int:
     """Extract every input and write one JSON object per line to `out`, in input order.
 
@@ -74,7 +75,7 @@ def run_extract(
         batch = inputs[start : start + BATCH]
         read = _read_inputs(batch, url, fetch_settings)
         pages = [item.page for item in read if item.page is not None]
-        outcomes = iter(_extract_all(pages))
+        outcomes = iter(_extract_all(pages, settings))
         for item in read:
             record = _record(item, next(outcomes) if item.page is not None else None)
             failed = failed or record["status"] == "failed"
@@ -83,13 +84,15 @@ def run_extract(
     return 1 if failed else 0
 
 
-def _extract_all(pages: list[FetchResult]) -> list[ExtractionOutcome]:
+def _extract_all(
+    pages: list[FetchResult], settings: ExtractionSettings
+) -> list[ExtractionOutcome]:
     """The monitor's extraction (pooled when it pays); a dead pool falls back to this process."""
     try:
-        return extract_pages(pages)
+        return extract_pages(pages, settings=settings)
     except BrokenProcessPool:
         shutdown_pool()
-        return [extract_article(page) for page in pages]
+        return [extract_article(page, settings) for page in pages]
 
 
 def _read_inputs(

@@ -8,6 +8,7 @@ to the machine; one pool per process, started on first use and reused by every b
 from __future__ import annotations
 
 import atexit
+import functools
 import multiprocessing
 import os
 import threading
@@ -15,7 +16,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from extractors.article import extract_article
+from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
 from extractors.models import ExtractionOutcome, FetchResult
 
 MIN_PAGES_FOR_POOL = 8  # below this, shipping pages to workers costs more than it saves
@@ -61,9 +62,13 @@ def shutdown_pool() -> None:
         _pool = None
 
 
-def extract_pages(pages: Sequence[FetchResult], use_pool: bool = True) -> list[ExtractionOutcome]:
+def extract_pages(
+    pages: Sequence[FetchResult], use_pool: bool = True,
+    settings: ExtractionSettings = DEFAULT_EXTRACTION,
+) -> list[ExtractionOutcome]:
     """`extract_article` over `pages`, in input order; parallel when it pays."""
     if not use_pool or worker_count() < 2 or len(pages) < MIN_PAGES_FOR_POOL:
-        return [extract_article(page) for page in pages]
+        return [extract_article(page, settings) for page in pages]
     chunksize = max(1, len(pages) // (worker_count() * 4))
-    return list(_get_pool().map(extract_article, pages, chunksize=chunksize))
+    extract = functools.partial(extract_article, settings=settings)
+    return list(_get_pool().map(extract, pages, chunksize=chunksize))

@@ -224,12 +224,13 @@ def extract(
     from extractors.extract_cmd import run_extract
     from flows.settings import get_settings
 
-    fetch_settings = get_settings().fetch_settings()
+    settings = get_settings()
+    fetch_settings, extraction = settings.fetch_settings(), settings.extraction_settings()
     if out is None:
-        code = run_extract(inputs, url, sys.stdout, fetch_settings)
+        code = run_extract(inputs, url, sys.stdout, fetch_settings, extraction)
     else:
         with out.open("w", encoding="utf-8") as fh:
-            code = run_extract(inputs, url, fh, fetch_settings)
+            code = run_extract(inputs, url, fh, fetch_settings, extraction)
     raise typer.Exit(code)
 
 

@@ -119,6 +119,7 @@ def monitor(
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, sources=len(configured))
     fetch_settings = settings.fetch_settings()
+    extraction = settings.extraction_settings()
     since_at = _since_datetime(since)
     load.start_run(
         db, run_id,
@@ -164,7 +165,7 @@ def monitor(
                                resumed=flow_run.run_count > 1)
             summary.pages_fetched += sum(p.ok for p in pages)
             summary.fetch_failures += sum(not p.ok for p in pages)
-            extracting.append(extract_task.submit(pages, db, run_id, batch_no))
+            extracting.append(extract_task.submit(pages, db, run_id, batch_no, extraction))
             del pages
             while len(extracting) > EXTRACTS_IN_FLIGHT:
                 collect(extracting.popleft().result())

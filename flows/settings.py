@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.http import FetchSettings
+
+if TYPE_CHECKING:
+    from extractors.article import ExtractionSettings
 
 DEFAULT_USER_AGENT = (
     "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
@@ -35,6 +38,10 @@ class Settings(BaseSettings):
     resolve: str = ""
     batch_size: int = Field(default=50, ge=1, description="Pages per fetch/extract task")
     cluster_window_days: int = Field(default=7, ge=1)
+    extraction_fast: bool = Field(
+        default=False,
+        description="trafilatura without fallback extractors: ~1.5x faster, slightly lower F1",
+    )
     writer_timeout_s: float = Field(default=120.0, gt=0)
     min_delay_per_host_s: float = Field(
         default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
@@ -53,6 +60,11 @@ class Settings(BaseSettings):
     read_timeout_s: float = Field(default=10.0, gt=0, description="Longest silence mid-body")
     total_timeout_s: float = Field(default=30.0, gt=0, description="One attempt, end to end")
     max_retries: int = Field(default=3, ge=0, description="Retries after the first attempt")
+
+    def extraction_settings(self) -> ExtractionSettings:
+        from extractors.article import ExtractionSettings  # imports trafilatura: only when used
+
+        return ExtractionSettings(fast=self.extraction_fast)
 
     def fetch_settings(self) -> FetchSettings:
         return FetchSettings(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.discover import Discovery, discover_source, merge_candidates
 from extractors.errors import is_worth_retrying_later
 from extractors.events import ClusterSettings, cluster, event_merges
@@ -131,11 +132,12 @@ def _fetched_earlier_in_run(
 
 
 def extract(
-    pages: Sequence[FetchResult], warehouse: Path, run_id: str, use_pool: bool = True
+    pages: Sequence[FetchResult], warehouse: Path, run_id: str, use_pool: bool = True,
+    settings: ExtractionSettings = DEFAULT_EXTRACTION,
 ) -> ExtractedBatch:
     """Extract one chunk of fetched pages (in the process pool) and load the articles."""
     ok_pages = [p for p in pages if p.ok]
-    outcomes = extract_pages(ok_pages, use_pool=use_pool)
+    outcomes = extract_pages(ok_pages, use_pool=use_pool, settings=settings)
     load.record_extractions(warehouse, run_id, outcomes)
     return ExtractedBatch(
         article_ids=tuple(dict.fromkeys(o.article.id for o in outcomes if o.article)),

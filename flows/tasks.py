@@ -15,6 +15,7 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.discover import Discovery
 from extractors.http import FetchSettings
 from extractors.models import Candidate, FetchResult, Source
@@ -64,11 +65,11 @@ def fetch_task(
 @task(name="extract-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def extract_task(
     pages: Sequence[FetchResult], warehouse: Path, run_id: str, batch_no: int,
-    use_pool: bool = True,
+    settings: ExtractionSettings = DEFAULT_EXTRACTION, use_pool: bool = True,
 ) -> ExtractedBatch:
     """Extract one chunk of fetched pages (in the process pool) and load the articles."""
     use_pool = use_pool and not inside_dask_worker()
-    done = stages.extract(pages, warehouse, run_id, use_pool=use_pool)
+    done = stages.extract(pages, warehouse, run_id, use_pool=use_pool, settings=settings)
     get_run_logger().info(
         "extract batch %d: %d pages, %d articles, %d skipped, %d failed", batch_no, done.pages,
         len(done.article_ids), done.skipped, done.failed,

@@ -11,9 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.article import detect_language, extract_article, find_published, gate
+from extractors.article import (
+    DEFAULT_EXTRACTION,
+    ExtractionSettings,
+    detect_language,
+    extract_article,
+    find_published,
+    gate,
+)
 from extractors.http import decode_html
 from extractors.models import FetchResult
+from flows.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GATE = FIXTURES / "extraction_gate"
@@ -30,12 +38,14 @@ def _page(url: str, html: str, **extra) -> FetchResult:
     return FetchResult(url=url, source="test", final_url=url, html=html, **extra)
 
 
-def _gate_scores() -> tuple[float, float, float, int]:
+def _gate_scores(
+    settings: ExtractionSettings = DEFAULT_EXTRACTION,
+) -> tuple[float, float, float, int]:
     items = json.loads((GATE / "evaldata.json").read_text(encoding="utf-8"))
     tp = fp = fn = 0
     for url, item in items.items():
         html = decode_html((GATE / "pages" / item["file"]).read_bytes(), None)
-        outcome = extract_article(_page(url, html))
+        outcome = extract_article(_page(url, html), settings)
         text = outcome.article.text if outcome.article else ""
         found = [s in text for s in item["with"]]
         tp += sum(found)
@@ -53,6 +63,13 @@ def test_snippet_f1_on_gate_pages_stays_above_floor() -> None:
         f"F1 {f1:.4f} (P {precision:.4f}, R {recall:.4f}) < floor {F1_FLOOR}; "
         f"measured when the floor was set: {MEASURED_F1}"
     )
+
+
+def test_fast_extraction_stays_above_the_floor_too() -> None:
+    """NEWSMON_EXTRACTION_FAST trades a little F1 for speed; not below the CI floor."""
+    assert Settings(extraction_fast=True).extraction_settings().fast
+    precision, recall, f1, _ = _gate_scores(ExtractionSettings(fast=True))
+    assert f1 >= F1_FLOOR, f"fast mode F1 {f1:.4f} (P {precision:.4f}, R {recall:.4f})"
 
 
 def test_real_news_page_gives_full_record() -> None:

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
+from pathlib import Path
 
 from demosite.site import ARTICLE_TEMPLATES, Page, load_corpus, news_sitemap, robots_txt
 
@@ -49,15 +50,25 @@ _OG_URL = re.compile(r"<meta[^>]*property=[\"']?og:url[^>]*>", re.IGNORECASE)
 _TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
 
 
-def real_news_pages() -> list[tuple[str, bytes]]:
-    """(title, html) of the scrapinghub benchmark's news pages, in a stable order."""
+def _real_news_files() -> list[Path]:
     from bench._data import DATA
 
-    root = DATA / "extraction_more/scrapinghub/html"
-    files = sorted(root.glob("*.html.gz"))
+    return sorted((DATA / "extraction_more/scrapinghub/html").glob("*.html.gz"))
+
+
+def missing_pages_message(html: str) -> str | None:
+    """Why the benchmark must skip with these pages (the real ones need ../shared/data)."""
+    if html == "news" and not _real_news_files():
+        return ("skipped: the real news pages (../shared/data/extraction_more/scrapinghub) are "
+                "absent; run with --html demo")
+    return None
+
+
+def real_news_pages() -> list[tuple[str, bytes]]:
+    """(title, html) of the scrapinghub benchmark's news pages, in a stable order."""
+    files = _real_news_files()
     if not files:
-        raise SystemExit(f"skipped: no real news pages in {root} (../shared/data is absent); "
-                         "run with --html demo")
+        raise RuntimeError(missing_pages_message("news"))
     out = []
     for path in files:
         html = gzip.decompress(path.read_bytes())
@@ -173,8 +184,6 @@ def _wait_for_port(port_queue: multiprocessing.Queue, child: multiprocessing.Pro
 @contextmanager
 def serve(pages: int, hosts: int = 16, html: str = "demo") -> Iterator[Served]:
     """Serve `pages` bench pages from a child process for the duration of the block."""
-    if html == "news":
-        real_news_pages()  # skip with a clear message before starting anything
     ctx = multiprocessing.get_context("spawn")
     port_queue = ctx.Queue()
     stop = ctx.Event()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._site import HTML_KINDS  # noqa: E402
+from bench._site import HTML_KINDS, missing_pages_message  # noqa: E402
 from bench.pipeline import bench_site  # noqa: E402
 
 
@@ -126,6 +126,9 @@ def main() -> None:
     parser.add_argument("--html", choices=HTML_KINDS, default="news",
                         help="real news pages (needs ../shared/data) or the demo's small pages")
     args = parser.parse_args()
+    if skip := missing_pages_message(args.html):
+        print(skip)
+        return
 
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, _prefect_start):
         from extractors.parallel import _get_pool, worker_count

@@ -132,13 +132,18 @@ def bench_site(
         yield site, tmp, sources, warm_up_prefect()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=2000)
+def add_site_options(parser: argparse.ArgumentParser, pages: int) -> None:
+    """The bench site's options, shared by the benchmarks that serve it (see bench_site)."""
+    parser.add_argument("--pages", type=int, default=pages)
     parser.add_argument("--hosts", type=int, default=16, help="bench outlets (2 conns each)")
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--html", choices=HTML_KINDS, default="news",
                         help="real news pages (needs ../shared/data) or the demo's small pages")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_site_options(parser, pages=2000)
     args = parser.parse_args()
     if skip := missing_pages_message(args.html):
         print(skip)

@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._site import HTML_KINDS, missing_pages_message  # noqa: E402
-from bench.pipeline import bench_site  # noqa: E402
+from bench._site import missing_pages_message  # noqa: E402
+from bench.pipeline import add_site_options, bench_site  # noqa: E402
 
 
 def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, float]:
@@ -119,12 +119,8 @@ def prefect_server_cpu_s() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--hosts", type=int, default=16)
+    add_site_options(parser, pages=1000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=50)
-    parser.add_argument("--html", choices=HTML_KINDS, default="news",
-                        help="real news pages (needs ../shared/data) or the demo's small pages")
     args = parser.parse_args()
     if skip := missing_pages_message(args.html):
         print(skip)

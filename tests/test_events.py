@@ -77,6 +77,78 @@ def test_sochi_talks_with_the_same_actors_are_another_event() -> None:
     assert ev["sochi"] != ev["preview"]
 
 
+# --- same topic is not same story: shared names need agreeing headlines or text -----------
+
+BRIDGE_OPENING = (
+    "Riverton opens the Harbour Bridge after four years of building work",
+    "Mayor Jane Okafor cut the ribbon on the Harbour Bridge in Riverton on Monday, ending four "
+    "years of construction that closed the waterfront road. The bridge carries two tram lines "
+    "and a cycle path across the estuary. Okafor told the crowd that commuters from the north "
+    "bank would save twenty minutes a day. The Riverton City Council paid for half of the "
+    "project; a regional transport fund paid the rest. Engineers said the steel deck was the "
+    "longest of its kind in the country.",
+)
+SCHOOL_MEALS_VOTE = (
+    "Council approves cuts to school meals as Okafor defends the budget",
+    "The Riverton City Council voted on Monday to reduce funding for free school meals by a "
+    "fifth, after a heated debate in which Mayor Jane Okafor defended her budget. Parents "
+    "protested outside the town hall in Riverton with banners and empty lunch boxes. Okafor "
+    "said rising energy costs left the council with no painless choices. Opposition councillors "
+    "argued the savings were small next to the cost of hungry children, and promised to bring "
+    "the matter back at the next meeting of the council.",
+)
+
+
+def test_one_city_hall_on_one_day_is_two_stories_when_the_texts_disagree() -> None:
+    """The same mayor and council on the same day, but a bridge opening and a budget vote."""
+    articles = [make("bridge", "riverton-news.test", *BRIDGE_OPENING, "2024-03-04"),
+                make("meals", "riverton-post.test", *SCHOOL_MEALS_VOTE, "2024-03-04")]
+    assert articles[0].facets.actors[:3] and articles[1].facets.actors[:3]
+    ev = event_of(cluster(articles))
+    assert ev["bridge"] != ev["meals"]
+    # Counting the shared names and date in full, as if they were evidence on their own,
+    # would join them: that is what corroboration prevents.
+    uncorroborated = ClusterSettings(corroboration_low=-2.0, corroboration_high=-1.0)
+    ev = event_of(cluster(articles, uncorroborated))
+    assert ev["bridge"] == ev["meals"]
+
+
+def test_memberships_show_how_much_shared_names_corroborated_the_match() -> None:
+    """The seed pair shares no sentence: its headlines and texts agree only partly, so its
+    shared actors, places and date count in part, and the membership says how much."""
+    s = ClusterSettings()
+    features = {m.article_id: m.features for m in cluster(corpus(), s).memberships}["report"]
+    agreement = max(features["title"], features["text_cosine"])
+    expected = (agreement - s.corroboration_low) / (s.corroboration_high - s.corroboration_low)
+    assert 0.0 < features["corroboration"] < 1.0
+    assert features["corroboration"] == pytest.approx(expected, abs=1e-3)
+
+
+def test_inflected_words_match_through_their_stems() -> None:
+    """Russian inflects names ("Казань", "Казани", "Казанский"): stems let one story's
+    reports agree on them, whole words do not."""
+    opening = [
+        make("a", "kazan-news.test", "В Казани открыли новую станцию метро «Дубравная»",
+             "Мэр Казани Ильсур Метшин в субботу открыл новую станцию метрополитена "
+             "«Дубравная». Станция стала одиннадцатой в городе, строительство заняло три года. "
+             "По словам мэра, новой станцией ежедневно будут пользоваться около двадцати тысяч "
+             "пассажиров из южных районов. Первый поезд отправился со станции в шесть часов "
+             "утра, проезд в первый день был бесплатным для всех жителей.", "2024-05-18"),
+        make("b", "tatar-post.test", "Казанский метрополитен: станцию «Дубравная» открыл мэр",
+             "В субботу в Казань пришло метро на юг города: Ильсур Метшин открыл станцию "
+             "«Дубравную». Это одиннадцатая станция казанского метрополитена, её строили три "
+             "года. Мэр сказал, что станцией каждый день воспользуются двадцать тысяч "
+             "пассажиров южных районов. Первые поезда пошли в шесть утра, в день открытия "
+             "жители ездили бесплатно.", "2024-05-18"),
+    ]
+    stemmed = cluster(opening)
+    whole_words = cluster(opening, ClusterSettings(stem_chars=0))
+    assert len(stemmed.events) == 1
+    by_stem = max(m.features.get("text_cosine", 0.0) for m in stemmed.memberships)
+    by_word = max(m.features.get("text_cosine", 0.0) for m in whole_words.memberships)
+    assert by_stem > by_word + 0.05
+
+
 def test_every_article_in_exactly_one_event() -> None:
     result = cluster(corpus())
     listed = [a for e in result.events for a in e.article_ids]

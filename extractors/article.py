@@ -6,7 +6,8 @@ provenance, language detection, the quality gate and the event facets, so the fl
 
 Speed: most pages are parsed once, inside trafilatura, whose metadata step already runs
 htmldate on that tree (markup first, URL as fallback, see `_date_params`). Extra passes are
-kept to the pages that need them: a balanced second extraction when the precision pass leaves
+kept to the pages that need them: a pass with trafilatura's fallback extractors when its fast
+pass finds under 100 words; a balanced second extraction when the precision pass leaves
 too little text; a markup-only htmldate pass when its date equals the URL's; htmldate's
 extensive (slow) text search when neither markup, feed nor URL dates the page.
 """
@@ -39,9 +40,14 @@ class ExtractionSettings:
     """
 
     favor_precision: bool = True  # trafilatura's stricter boilerplate filter
-    # trafilatura without its fallback extractors (readability, jusText): ~1.5x the pages/s
-    # on real news pages for a little F1 (bench/extraction.py: scrapinghub 0.958 vs 0.965,
-    # the 645-page set 0.918 vs 0.927, where bare trafilatura scores 0.953 and 0.921).
+    # trafilatura's fallback extractors (readability, jusText) are compared with its own
+    # result only when its fast pass finds fewer words than this: they mostly rescue pages
+    # where trafilatura alone finds little. On the extraction sets, F1 as with fallbacks on
+    # every page (scrapinghub 0.965 vs 0.965, the 645-page set 0.925 vs 0.927) for 16 % less
+    # CPU per news page; 6-8 % of pages take the second pass.
+    fallback_below_words: int = 100
+    # Never run the fallbacks, not even on short results (NEWSMON_EXTRACTION_FAST): F1
+    # scrapinghub 0.958, the 645-page set 0.918, where bare trafilatura scores 0.953 and 0.921.
     fast: bool = False
     include_tables: bool = True  # tables hold real article content often enough (scores, data)
     min_words: int = 30  # shorter bodies are stubs, teasers or empty templates (news briefs
@@ -121,15 +127,9 @@ def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutco
 
     if not html.strip():
         return skipped("empty page")
-    doc = _trafilatura(html, page_url, settings.favor_precision, settings)
-    text = clean_text(doc.text or "") if doc is not None else ""
-    if settings.favor_precision and word_count(text) < settings.min_words:
-        # The precision filter sometimes cuts a short news item down to a line or two; a second,
-        # balanced pass (which retries with recall settings itself) recovers it. Few pages pay.
-        second = _trafilatura(html, page_url, False, settings)
-        second_text = clean_text(second.text or "") if second is not None else ""
-        if word_count(second_text) > word_count(text):
-            doc, text = second, second_text
+    doc, text = _main_text(html, page_url, settings, fallbacks=False)
+    if not settings.fast and word_count(text) < settings.fallback_below_words:
+        doc, text = _main_text(html, page_url, settings, fallbacks=True)
     if doc is None or not text.strip():
         return skipped("no main text found")
     title = (doc.title or page.feed_title or "").strip()
@@ -165,14 +165,30 @@ def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutco
     return ExtractionOutcome(url=page.url, source=page.source, status="extracted", article=article)
 
 
+def _main_text(
+    html: str, url: str, settings: ExtractionSettings, fallbacks: bool
+) -> tuple[Document | None, str]:
+    """trafilatura's document and its cleaned main text, with or without its fallbacks."""
+    doc = _trafilatura(html, url, settings.favor_precision, settings, fallbacks)
+    text = clean_text(doc.text or "") if doc is not None else ""
+    if settings.favor_precision and word_count(text) < settings.min_words:
+        # The precision filter sometimes cuts a short news item down to a line or two; a second,
+        # balanced pass (which retries with recall settings itself) recovers it. Few pages pay.
+        second = _trafilatura(html, url, False, settings, fallbacks)
+        second_text = clean_text(second.text or "") if second is not None else ""
+        if word_count(second_text) > word_count(text):
+            doc, text = second, second_text
+    return doc, text
+
+
 def _trafilatura(
-    html: str, url: str, precision: bool, settings: ExtractionSettings
+    html: str, url: str, precision: bool, settings: ExtractionSettings, fallbacks: bool
 ) -> Document | None:
     return trafilatura.bare_extraction(
         html,
         url=url,
         with_metadata=True,
-        fast=settings.fast,
+        fast=not fallbacks,
         favor_precision=precision,
         include_comments=False,  # reader comments are not the article
         include_tables=settings.include_tables,

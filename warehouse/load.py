@@ -162,8 +162,8 @@ def mark_source_success(path: str | Path, source_names: Iterable[str], at: datet
 # --- fetches ----------------------------------------------------------------------------
 
 
-def _compress(html: str) -> bytes:
-    return pa.compress(html.encode("utf-8"), codec="zstd", asbytes=True)
+def _compress(body: bytes) -> bytes:
+    return pa.compress(body, codec="zstd", asbytes=True)
 
 
 def decompress(blob: bytes, n_bytes: int) -> str:
@@ -192,7 +192,7 @@ def record_fetches(
         for r in sorted((r for r in results if r.ok), key=_fetch_order):
             body = r.html.encode("utf-8")
             pages.append((r.url, r.source, r.final_url, r.status_code, r.fetched_at,
-                          r.content_type, len(body), _compress(r.html)))
+                          r.content_type, len(body), _compress(body)))
         steps.append((sql.UPSERT_RAW_PAGES, "batch", to_arrow(last_by_key(pages), RAW_SCHEMA)))
     _load(path, steps)
 

@@ -148,6 +148,18 @@ def sql(
     _write_result(columns, rows, format, output)
 
 
+def _cell(value: object) -> str:
+    """A query result value as text: NULL prints as an empty cell."""
+    return "" if value is None else str(value)
+
+
+def _print_table(columns: list[str], rows: list[tuple]) -> None:
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+
+
 def _write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat,
                   output: Path | None) -> None:
     import csv
@@ -162,10 +174,7 @@ def _write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat,
                        str(output))
         return
     if fmt is OutputFormat.table and output is None:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        console.print(table)
+        _print_table(columns, rows)
         return
     buf = io.StringIO()
     if fmt is OutputFormat.csv:
@@ -178,7 +187,7 @@ def _write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat,
     else:  # a table written to a file: tab-separated
         buf.write("\t".join(columns) + "\n")
         for row in rows:
-            buf.write("\t".join("" if v is None else str(v) for v in row) + "\n")
+            buf.write("\t".join(_cell(v) for v in row) + "\n")
     if output is None:
         sys.stdout.write(buf.getvalue())
     else:
@@ -273,10 +282,7 @@ def alerts(
     if not rows:
         console.print("no alerts")
         return
-    table = Table(*rows[0].keys())
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
-    console.print(table)
+    _print_table(list(rows[0].keys()), [tuple(row.values()) for row in rows])
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.discover import Discovery, discover_source, merge_candidates
@@ -22,6 +23,7 @@ from extractors.models import Article, Candidate, ClusterResult, FetchResult, So
 from extractors.parallel import extract_pages
 from warehouse import load, queries
 
+T = TypeVar("T")
 MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is left in fetch_log
 
 
@@ -56,6 +58,20 @@ class ClusteredWindow:
     new_ids: list[str]
 
 
+def _with_fetcher(
+    fetch_settings: FetchSettings, sources: Sequence[Source],
+    work: Callable[[Fetcher], Awaitable[T]],
+) -> T:
+    """Run `work` with one Fetcher (one client; the process's robots.txt cache) and close it."""
+
+    async def _run() -> T:
+        robots = process_robots_cache()
+        async with Fetcher(fetch_settings, sources=sources, robots_cache=robots) as fetcher:
+            return await work(fetcher)
+
+    return asyncio.run(_run())
+
+
 def discover(
     source: Source, since: datetime | None, fetch_settings: FetchSettings, warehouse: Path,
     run_id: str,
@@ -67,13 +83,10 @@ def discover(
     a run that dies half way does not turn the next run's feed fetch into an empty 304.
     """
     validators = load.load_validators(warehouse, [*source.feeds, *source.sitemaps])
-
-    async def _run() -> Discovery:
-        robots = process_robots_cache()
-        async with Fetcher(fetch_settings, sources=[source], robots_cache=robots) as fetcher:
-            return await discover_source(fetcher, source, since=since, validators=validators)
-
-    found = asyncio.run(_run())
+    found = _with_fetcher(
+        fetch_settings, [source],
+        lambda fetcher: discover_source(fetcher, source, since=since, validators=validators),
+    )
     load.record_fetches(warehouse, run_id, found.documents, raw=False)
     retries = [
         Candidate(url, source.name, "list")
@@ -99,13 +112,7 @@ def fetch(
     """
     reused = _fetched_earlier_in_run(batch, warehouse, run_id) if resumed else {}
     todo = [c for c in batch if c.url not in reused]
-
-    async def _run() -> list[FetchResult]:
-        robots = process_robots_cache()
-        async with Fetcher(fetch_settings, sources=sources, robots_cache=robots) as fetcher:
-            return await fetcher.fetch_pages(todo)
-
-    fetched = asyncio.run(_run()) if todo else []
+    fetched = _with_fetcher(fetch_settings, sources, lambda f: f.fetch_pages(todo)) if todo else []
     load.record_fetches(warehouse, run_id, fetched, raw=True)
     by_url = {**reused, **{p.url: p for p in fetched}}
     return [by_url[c.url] for c in batch]

@@ -90,6 +90,11 @@ def to_arrow(rows: Iterable[tuple], schema: pa.Schema) -> pa.Table:
     )
 
 
+def key_table(keys: Iterable[str], schema: pa.Schema) -> pa.Table:
+    """A one-column table of the distinct `keys`, in first-seen order (ids, URLs, names)."""
+    return to_arrow([(k,) for k in dict.fromkeys(keys)], schema)
+
+
 def last_by_key(rows: Iterable[tuple], key_len: int = 1) -> list[tuple]:
     """Keep the last row per key (the first `key_len` fields): an upsert may touch a row once."""
     return list({row[:key_len]: row for row in rows}.values())
@@ -152,8 +157,7 @@ def upsert_sources(path: str | Path, sources: Sequence[Source]) -> None:
 
 def mark_source_success(path: str | Path, source_names: Iterable[str], at: datetime) -> None:
     """Move each outlet's `last_success_at` forward to `at` (never backwards)."""
-    table = to_arrow([(name,) for name in dict.fromkeys(source_names)], pa.schema(
-        [("name", pa.string())]))
+    table = key_table(source_names, pa.schema([("name", pa.string())]))
     with open_writer(path) as con:
         con.register("batch", table)
         con.execute(sql.MARK_SOURCE_SUCCESS, {"at": at})
@@ -216,7 +220,7 @@ def load_validators(
     path: str | Path, urls: Iterable[str]
 ) -> dict[str, tuple[str | None, str | None]]:
     """url -> (etag, last_modified) for the URLs that have any stored."""
-    table = to_arrow([(u,) for u in dict.fromkeys(urls)], URLS_SCHEMA)
+    table = key_table(urls, URLS_SCHEMA)
     with open_reader(path) as con:
         con.register("batch", table)
         rows = con.execute(sql.SELECT_VALIDATORS).fetchall()
@@ -297,7 +301,7 @@ def replace_clusters(
     Old duplicate and membership rows of those articles go, events left without members go,
     and the events, memberships and duplicates of `result` are upserted, with the merges.
     """
-    ids = to_arrow([(i,) for i in dict.fromkeys(article_ids)], IDS_SCHEMA)
+    ids = key_table(article_ids, IDS_SCHEMA)
     events = last_by_key(
         (e.id, e.headline, e.event_date, e.first_seen, e.last_seen, list(e.actors),
          list(e.places), list(e.keywords), e.n_articles, e.n_sources, e.n_copies)

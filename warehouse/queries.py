@@ -14,7 +14,7 @@ import pyarrow as pa
 from extractors.models import Article, Facets, FetchResult
 from warehouse import sql
 from warehouse.db import ReadOnlyViolation, open_reader
-from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, to_arrow
+from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, key_table
 from warehouse.load import load_validators as load_validators  # a read; also reachable here
 
 # Statement types a read may have. SHOW, DESCRIBE and SUMMARIZE parse as SELECT.
@@ -26,7 +26,7 @@ _PRAGMA_NAME = re.compile(r"^\s*pragma\s+(\w+)", re.IGNORECASE)
 
 
 def _urls_table(urls: Collection[str]) -> pa.Table:
-    return to_arrow([(u,) for u in dict.fromkeys(urls)], URLS_SCHEMA)
+    return key_table(urls, URLS_SCHEMA)
 
 
 def stored_canonical_urls(path: str | Path, urls: Collection[str]) -> set[str]:
@@ -59,7 +59,7 @@ def failed_pages(path: str | Path, source: str) -> list[tuple[str, int | None, s
 def event_of_articles(path: str | Path, article_ids: Collection[str]) -> dict[str, str]:
     """article id -> its current event id, for the given articles that have one."""
     with open_reader(path) as con:
-        con.register("ids", to_arrow([(i,) for i in dict.fromkeys(article_ids)], IDS_SCHEMA))
+        con.register("ids", key_table(article_ids, IDS_SCHEMA))
         return dict(con.execute(sql.EVENT_OF_ARTICLES).fetchall())
 
 
@@ -79,7 +79,7 @@ def articles_in_window(path: str | Path, since: datetime) -> list[Article]:
 def articles_by_ids(path: str | Path, article_ids: Collection[str]) -> list[Article]:
     """The stored articles with these ids (ordered by id); unknown ids are left out."""
     with open_reader(path) as con:
-        con.register("ids", to_arrow([(i,) for i in dict.fromkeys(article_ids)], IDS_SCHEMA))
+        con.register("ids", key_table(article_ids, IDS_SCHEMA))
         rows = con.execute(sql.ARTICLES_BY_IDS).fetchall()
     return [_article(r) for r in rows]
 

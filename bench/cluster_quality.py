@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     head_grids: dict[str, dict[tuple, tuple]] = {}  # corpus -> headline grid point -> scores
     head_grid = [(t, s) for s in ("token_set", "token_sort") for t in range(40, 100, 5)]
+    pools: list[tuple[str, list, Labels, dict[tuple, Labels]]] = []
     lsh_grid = [(t / 100, k) for k in (1, 3) for t in range(10, 95, 5)]
     for name, records, pairs, held_out in corpora(args.corpora):
         gold = {r["id"]: r["label"] for r in records}
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             return bcubed(pred, gold) + pairwise(pred, gold)
 
         start = time.perf_counter()
-        ours = score(newsmon(records))
+        ours_labels = newsmon(records)
+        ours = score(ours_labels)
         seconds = time.perf_counter() - start
         head_run = headline_baseline(records)
         head_all = {g: score(head_run(*g)) for g in head_grid}
@@ -194,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         lsh, lsh_at = _best(minhash_baseline(records), lsh_grid, score)
         rows.append((name, len(records), ours, head, head_at, lsh, lsh_at, seconds, held_out))
         head_grids[name] = head_all
+        if pairs is not None:
+            pools.append((name, pairs, ours_labels, {g: head_run(*g) for g in head_grid}))
         print(f"done {name} in {seconds:.1f}s", file=sys.stderr)
 
     def fmt(x: float | None) -> str:
@@ -216,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         wins &= _key_f1(ours) > max(_key_f1(head), _key_f1(lsh))
     print(f"newsmon_beats_both_everywhere: {wins}")
     print_dev_tuned_headline(rows, head_grids, head_grid)
+    for name, pairs, ours_labels, head_labels in pools:
+        print_pool_uncertainty(name, pairs, ours_labels, head_labels, head_grid)
     return 0
 
 
@@ -238,6 +244,59 @@ def print_dev_tuned_headline(rows: list[tuple], head_grids: dict, grid: list[tup
         print(f"{name.rstrip('*')}_headline_dev_tuned_f1: {theirs:.3f}")
         wins &= _key_f1(ours) > theirs
     print(f"newsmon_beats_dev_tuned_headline_everywhere: {wins}")
+
+
+# --- uncertainty on the small pair pools -------------------------------------------------
+
+
+def _same(labels: Labels, pairs: list[tuple[str, str, bool]]) -> np.ndarray:
+    return np.array([labels[a] == labels[b] for a, b, _ in pairs])
+
+
+def _pair_f1(predicted: np.ndarray, truth: np.ndarray) -> float:
+    tp = int(np.sum(predicted & truth))
+    fp, fn = int(np.sum(predicted & ~truth)), int(np.sum(~predicted & truth))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def print_pool_uncertainty(
+    name: str,
+    pairs: list[tuple[str, str, bool]],
+    ours: Labels,
+    head: dict[tuple, Labels],
+    grid: list[tuple],
+    draws: int = 2000,
+    folds: int = 5,
+    repeats: int = 50,
+) -> None:
+    """How much a pool of 20-35 pairs can tell: (1) a paired bootstrap over the labelled pairs
+    of newsmon's F1 minus the oracle headline's (its threshold fixed where it scored best on
+    the whole pool); (2) the headline baseline with its threshold picked by cross-validation
+    (chosen on 4/5 of the pairs, scored on the other 1/5), which removes the oracle's benefit
+    of choosing among 24 settings with the answers in hand."""
+    truth = np.array([same for *_, same in pairs])
+    ours_same = _same(ours, pairs)
+    head_same = {g: _same(head[g], pairs) for g in grid}
+    oracle = max(grid, key=lambda g: _pair_f1(head_same[g], truth))
+    rng = np.random.default_rng(7)
+    diffs = []
+    for _ in range(draws):
+        pick = rng.integers(0, len(pairs), len(pairs))
+        diffs.append(_pair_f1(ours_same[pick], truth[pick])
+                     - _pair_f1(head_same[oracle][pick], truth[pick]))
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    print(f"{name}_newsmon_minus_headline_best_f1_ci95: {low:+.3f} {high:+.3f}")
+    print(f"{name}_newsmon_at_least_headline_best_share: {np.mean(np.array(diffs) >= 0):.2f}")
+    scores = []
+    for _ in range(repeats):
+        fold_of = rng.permutation(len(pairs)) % folds
+        predicted = np.zeros(len(pairs), bool)
+        for k in range(folds):
+            train, test = fold_of != k, fold_of == k
+            at = max(grid, key=lambda g: _pair_f1(head_same[g][train], truth[train]))
+            predicted[test] = head_same[at][test]
+        scores.append(_pair_f1(predicted, truth))
+    print(f"{name}_headline_cv_f1: {np.mean(scores):.3f}")
 
 
 if __name__ == "__main__":

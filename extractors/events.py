@@ -30,10 +30,12 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 
 from extractors.dedup import arrival_key, article_time, block_pairs, find_duplicates
+from extractors.facets_places import gazetteer
 from extractors.models import Article, ClusterResult, Duplicate, Event, Membership
-from extractors.text import words
+from extractors.text import RUSSIAN_FUNCTION_WORDS, words
 
-# Function words and reporting verbs of English and Russian: useless as blocking keys.
+# Function words and reporting verbs of English (Russian ones: extractors.text): useless as
+# blocking keys.
 _STOPWORD_TEXT = """
     a about after again against all also am an and any are as at be because been before being
     between both but by can could did do does doing down during each few for from further
@@ -43,16 +45,8 @@ _STOPWORD_TEXT = """
     very was we were what when where which while who whom why will with would you your said says
     say told new one two also year years just like get got may might must many much us mr mrs ms
     via amid per according report reports reported news latest update updates week day today
-    yesterday monday tuesday wednesday thursday friday saturday sunday
-    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне
-    было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него
-    до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для
-    мы тебя их чем была сам чтобы без будто чего раз тоже себе под будет ж тогда кто этот того
-    потому этого какой совсем ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем
-    всех никогда можно при наконец два об другой хоть после над больше тот через эти нас про всего
-    них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя
-    такой им более всегда конечно всю между это заявил сообщил году года"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+    yesterday monday tuesday wednesday thursday friday saturday sunday"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | RUSSIAN_FUNCTION_WORDS
 LEAD_WORDS = 60  # the lead: first words of the body, where reports state what happened
 TEXT_WORDS = 800  # words of the body used for TF-IDF (long tails add noise, not evidence)
 
@@ -243,6 +237,27 @@ def _weighted_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float
     return sum(idf[w] for w in a & b) / smaller if smaller > 0 else 0.0
 
 
+def _countries(places: Sequence[str]) -> dict[str, str]:
+    """Casefolded city -> casefolded country, for the cities among `places`."""
+    gaz = gazetteer()
+    return {
+        p.casefold(): country.casefold()
+        for p in places
+        if (country := gaz.country_of(p)) is not None
+    }
+
+
+def _missing_places(
+    mine: frozenset[str], theirs: frozenset[str],
+    my_countries: dict[str, str], their_countries: dict[str, str],
+) -> float:
+    """Share of my main places the other article does not name: not itself, not the country
+    a city of mine lies in ("Wuhan" / "China"), not a city inside a country of mine."""
+    around = theirs | frozenset(their_countries.values())
+    missing = [p for p in mine if p not in around and my_countries.get(p) not in theirs]
+    return len(missing) / len(mine)
+
+
 def _corroboration(title: float, cosine: float, s: ClusterSettings) -> float:
     """How much shared actors, places and dates may add: 0 when neither headline nor text
     agree (same topic: the same city's or club's news), 1 once either clearly does."""
@@ -264,6 +279,7 @@ def _score_candidates(
     actors = [frozenset(x.casefold() for x in a.facets.actors[:k]) for a in articles]
     places = [frozenset(x.casefold() for x in a.facets.places[:k]) for a in articles]
     all_places = [frozenset(x.casefold() for x in a.facets.places) for a in articles]
+    countries = [_countries(a.facets.places) for a in articles]
     names = [_name_words(a, s.bridge_entities, s.stem_chars) for a in articles]
     name_df = Counter(w for ws in names for w in ws)
     name_idf = {w: math.log(n / df) for w, df in name_df.items()}
@@ -320,8 +336,8 @@ def _score_candidates(
         # Same people, but each side's main places are missing from the other's text.
         f["place_conflict"] = 0.0
         if f["actors"] > 0 and places[i] and places[j]:
-            missing_i = len(places[i] - all_places[j]) / len(places[i])
-            missing_j = len(places[j] - all_places[i]) / len(places[j])
+            missing_i = _missing_places(places[i], all_places[j], countries[i], countries[j])
+            missing_j = _missing_places(places[j], all_places[i], countries[j], countries[i])
             f["place_conflict"] = min(missing_i, missing_j) if f["places"] < 1 else 0.0
         gap = abs(when[i] - when[j])
         f["time_gap"] = (

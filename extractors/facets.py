@@ -31,6 +31,7 @@ import regex
 from extractors.facets_dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from extractors.facets_places import Gazetteer, fold, gazetteer
 from extractors.models import Facets
+from extractors.text import RUSSIAN_FUNCTION_WORDS
 
 MAX_ACTORS = 10
 MAX_PLACES = 10
@@ -83,7 +84,7 @@ STOPWORDS = _wordset(
     won't would've could've told asked called later earlier early late since ago
     ago around about near following expected work hold holds held continue continues
     need needs want wants whether amid"""
-)
+) | RUSSIAN_FUNCTION_WORDS
 # Capitalised words that are page furniture or sentence openers, never names.
 _NOT_NAMES = _wordset(
     """photo photos video videos image images enlarge caption toggle advertisement read more
@@ -110,7 +111,9 @@ _TITLES = _wordset(
     adm admiral deputy foreign defense defence interior finance state envoy emir general-secretary
     secretary-general officer inspector constable coach manager striker midfielder
     quarterback qb rapper singer actor actress star founder head counsel attorney
-    congressman congresswoman former late ex"""
+    congressman congresswoman former late ex
+    президент премьер-министр премьер министр губернатор мэр глава председатель депутат
+    сенатор посол спикер генсек патриарх канцлер вице-премьер замминистра бывший экс-президент"""
 )
 # Last words of organisation names.
 _ORG_HEADS = _wordset(
@@ -603,8 +606,16 @@ def _date_weight(sent: _Sentence, mention: DateMention, published: date | None) 
 
 # --- keywords --------------------------------------------------------------------------------
 
-_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z]\b")
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z]\b")  # English keywords
+# Words in any script (filtered to lower-case ones by `_lower_vocab`): a capitalised word
+# that is also used lower-case is an ordinary word. `re` and str.islower are 2.5x faster here
+# than a `regex` \p{Ll} pattern.
+_ANY_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?:['’-][^\W\d_]+)*(?!\w)")
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’-]*\p{L}")
+
+
+def _lower_vocab(text: str) -> set[str]:
+    return {w for w in _ANY_WORD.findall(text) if len(w) > 1 and w.islower()}
 
 
 def _lemma(word: str) -> str:
@@ -669,15 +680,16 @@ def extract_facets(
     """Actors, places, dates, event date and keywords of one article, most prominent first.
 
     Pure and deterministic; never raises on any string. The heuristics are written for
-    English; `language` (ISO 639-1) only switches off lone-word actors for German, which
-    capitalises every noun. Date patterns are English-only.
+    English, with Russian places (in any case), dates, titles and function words added;
+    `language` (ISO 639-1) only switches off lone-word actors for German, which capitalises
+    every noun.
     """
     title = (title or "")[:1000]
     text = (text or "")[:MAX_TEXT_CHARS]
     pub = published.date() if isinstance(published, datetime) else published
     gaz = gazetteer()
     sentences = _sentences(title, text)
-    lower_vocab = set(_LOWER_WORD.findall(text))
+    lower_vocab = _lower_vocab(text)
     found = _scan(sentences, _is_titlecase(title), gaz, lower_vocab)
 
     dateline = _dateline_place(text, gaz)

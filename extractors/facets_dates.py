@@ -1,10 +1,12 @@
-"""Date mentions in English news text, resolved against the publication date.
+"""Date mentions in English (and the commonest Russian forms) of news text, resolved
+against the publication date.
 
 Hand-written patterns instead of dateparser: dateparser is far too slow for every article, and
 news prose uses a small set of forms ("December 15", "Dec. 15, 2021", "15 December", ISO dates,
 "yesterday", "on Saturday", "last week"). Year-less dates take the year that puts them nearest
 the publication date; weekdays mean the latest such day at or before publication unless "next"
 (or unless that is six days back: then the day after publication, see `_weekday`).
+Russian: "15 декабря", "15 декабря 2021 года", "вчера", "сегодня", "завтра".
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ MONTHS = {
     "december": 12,
     "dec": 12,
 }
+# Russian months in the genitive, the case a date takes ("15 декабря").
+_RUSSIAN_MONTH_NAMES = """января февраля марта апреля мая июня июля августа сентября октября
+    ноября декабря"""
+RUSSIAN_MONTHS = {name: n for n, name in enumerate(_RUSSIAN_MONTH_NAMES.split(), start=1)}
 WEEKDAYS = {
     "monday": 0,
     "tuesday": 1,
@@ -65,7 +71,10 @@ _MONTH = r"(?P<month>" + _alternatives(MONTHS) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _WEEKDAY = r"(?P<weekday>" + _alternatives(WEEKDAYS) + r")"
-_REL = "|".join(_either_case(w) for w in ("yesterday", "today", "tomorrow", "tonight"))
+_RELATIVE_DAYS = ("yesterday", "today", "tomorrow", "tonight", "вчера", "сегодня", "завтра")
+_REL = "|".join(_either_case(w) for w in _RELATIVE_DAYS)
+_RUSSIAN_SHIFT = {"вчера": -1, "сегодня": 0, "завтра": 1}
+_RU_MONTH = r"(?P<rm>" + "|".join(RUSSIAN_MONTHS) + r")"
 _DIR = "|".join(_either_case(w) for w in ("last", "next", "this", "previous", "past"))
 _WDIR = "|".join(_either_case(w) for w in ("last", "next", "this", "on", "since"))
 
@@ -76,6 +85,7 @@ _DATE = re.compile(
     rf"|(?P<md>{_MONTH}\s+{_DAY}(?![\d:])(?:,?\s+{_YEAR})?)"
     rf"|(?P<dm>{_DAY.replace('day', 'd2')}\s+(?:of\s+)?"
     rf"{_MONTH.replace('month', 'm2')}(?:,?\s+{_YEAR.replace('year', 'y2')})?)"
+    rf"|(?P<ru>(?P<rd>[0-3]?\d)\s+{_RU_MONTH}(?:\s+(?P<ry>(?:19|20)\d\d))?)"
     rf"|(?P<rel>{_REL})"
     rf"|(?P<span>(?P<dir>{_DIR})\s+(?P<unit>week|month|weekend))"
     rf"|(?P<wd>(?:(?P<wdir>{_WDIR})\s+)?{_WEEKDAY})"
@@ -164,10 +174,14 @@ def _resolve(m: re.Match[str], text: str, published: date | None) -> tuple[date 
     if m["dm"]:
         year = int(m["y2"]) if m["y2"] else None
         return _make(year, MONTHS[m["m2"].lower()], int(m["d2"]), published), False
+    if m["ru"]:
+        year = int(m["ry"]) if m["ry"] else None
+        return _make(year, RUSSIAN_MONTHS[m["rm"]], int(m["rd"]), published), False
     if published is None:
         return None, False
     if m["rel"]:
-        shift = {"yesterday": -1, "tomorrow": 1}.get(m["rel"].lower(), 0)
+        word = m["rel"].lower()
+        shift = {"yesterday": -1, "tomorrow": 1, **_RUSSIAN_SHIFT}.get(word, 0)
         return published + timedelta(days=shift), True
     if m["span"]:
         unit = "week" if m["unit"] == "weekend" else m["unit"]

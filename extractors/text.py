@@ -32,6 +32,20 @@ _BOILERPLATE_LINE = re.compile(
     r"|related( articles| stories)?:?|click here to subscribe.*|sign up for our newsletter.*)\s*$",
     re.IGNORECASE,
 )
+# Russian function words (and the commonest reporting words), for clustering's matching
+# tokens and for facets, where a capitalised one opens a sentence and is never a name.
+RUSSIAN_FUNCTION_WORDS = frozenset(
+    """
+    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне
+    было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него
+    до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для
+    мы тебя их чем была сам чтобы без будто чего раз тоже себе под будет ж тогда кто этот того
+    потому этого какой совсем ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем
+    всех никогда можно при наконец два об другой хоть после над больше тот через эти нас про всего
+    них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя
+    такой им более всегда конечно всю между это заявил сообщил году года
+    """.split()  # noqa: SIM905
+)
 _SPACES = re.compile(r"[ \t\f\v]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 

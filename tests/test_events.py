@@ -149,6 +149,37 @@ def test_inflected_words_match_through_their_stems() -> None:
     assert by_stem > by_word + 0.05
 
 
+SCHOOLS_REOPEN = (
+    "Wuhan pupils return to school after the outbreak",
+    "Pupils in Wuhan went back to their classrooms on Monday for the first time since the "
+    "outbreak began, education official Li Ming told reporters. Teachers checked temperatures "
+    "at the gates and desks stood a metre apart. About 57,000 final-year pupils returned in "
+    "Wuhan, Li Ming said, and younger classes will follow in June if no new cases appear.",
+)
+
+
+def _schools_report(where: str) -> tuple[str, str]:
+    return (
+        f"{where} sends final-year pupils back to class",
+        f"Final-year pupils in {where} returned to school on Monday, months after the outbreak "
+        "closed every classroom, education official Li Ming said. Staff took the temperature of "
+        "every pupil at the gate. Some 57,000 pupils went back, according to Li Ming, and the "
+        "younger ones are due in June.",
+    )
+
+
+@pytest.mark.parametrize("where,same_event", [("China", True), ("Shanghai", False)])
+def test_a_city_and_its_country_agree_two_cities_conflict(where: str, same_event: bool) -> None:
+    """Same official, same figures: a report naming the country the city lies in is the same
+    story; one naming another city is the same people elsewhere, a place conflict."""
+    articles = [make("city", "wuhan-daily.test", *SCHOOLS_REOPEN, "2020-05-06"),
+                make("other", "national.test", *_schools_report(where), "2020-05-06")]
+    assert articles[0].facets.places[:1] == ("Wuhan",)
+    assert articles[1].facets.places[:1] == (where,)
+    ev = event_of(cluster(articles))
+    assert (ev["city"] == ev["other"]) is same_event
+
+
 def test_every_article_in_exactly_one_event() -> None:
     result = cluster(corpus())
     listed = [a for e in result.events for a in e.article_ids]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from extractors.facets import extract_facets, set_actor_extractor
 from extractors.facets_dates import find_dates
-from extractors.facets_places import fold
+from extractors.facets_places import fold, gazetteer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEEDS = FIXTURES / "seeds"
@@ -173,6 +173,10 @@ def _resolve(text: str, published: date) -> list[date]:
         ("last Monday", date(2021, 11, 22), date(2021, 11, 15)),
         ("last week", date(2021, 11, 22), date(2021, 11, 15)),
         ("last month", date(2021, 1, 10), date(2020, 12, 15)),
+        ("саммит 15 декабря", date(2021, 11, 20), date(2021, 12, 15)),
+        ("встреча прошла 26 ноября 2021 года", date(2023, 1, 1), date(2021, 11, 26)),
+        ("Вчера в Брюсселе", date(2021, 12, 16), date(2021, 12, 15)),
+        ("завтра", date(2021, 12, 31), date(2022, 1, 1)),
     ],
 )
 def test_date_resolution(text: str, published: date, expected: date) -> None:
@@ -250,6 +254,28 @@ def test_german_lone_nouns_are_not_actors() -> None:
     facets = extract_facets("", text, None, language="de")
     assert "Olaf Scholz" in facets.actors and "Regierung" not in facets.actors
     assert "Berlin" in facets.places
+
+
+def test_russian_places_in_any_case_and_no_function_words_as_actors() -> None:
+    """Russian declines place names and capitalises a sentence's first word: "под Винницей"
+    is Vinnytsia, "в России" is Russia, and an opening "Но" or "Как" is nobody."""
+    title = "Под Винницей семья попала в ДТП"
+    text = (
+        "Авария произошла 8 ноября на трассе под Винницей. Но водитель не пострадал. "
+        "Как сообщили в полиции, машину везли в Киев. Губернатор Сергей Борзов выехал "
+        "на место. В России и в Казахстане о ДТП писали местные издания."
+    )
+    facets = extract_facets(title, text, datetime(2019, 11, 9, tzinfo=UTC), "ru")
+    assert facets.places[0] == "Vinnytsya"
+    assert {"Kyiv", "Russia", "Kazakhstan"} <= set(facets.places)
+    assert "Сергей Борзов" in facets.actors
+    assert not {"Но", "Как", "В России"} & set(facets.actors)
+    assert facets.event_date == date(2019, 11, 8)
+
+
+@pytest.mark.parametrize("word", ["Центральной", "Константин", "Харари", "Но"])
+def test_russian_words_that_name_small_or_foreign_towns_are_not_places(word: str) -> None:
+    assert gazetteer().lookup(word) is None
 
 
 def test_pluggable_actor_extractor() -> None:

@@ -39,12 +39,6 @@ _AMBIGUOUS_CITIES = frozenset(
 # elsewhere only above ALT_NAME_POPULATION_FLOOR (Russian alternates of small foreign towns
 # include first names: "Константин" is Constantine, Algeria), and never under 4 letters.
 _RUSSIAN_SPEAKING = frozenset("RU UA BY KZ UZ KG TJ TM AZ AM GE MD LT LV EE".split())  # noqa: SIM905
-# Cities whose Russian names are also surnames, adjectives or ordinary words (folded; compared
-# by stem, so the Ukrainian spelling "Центральний" is caught too).
-_AMBIGUOUS_RUSSIAN_CITIES = frozenset(
-    """королев жуковскии пушкин орел мирныи курган шахты находка октябрьскии северныи
-    энгельс киров калинин центральныи артем салават харари""".split()  # noqa: SIM905
-)
 # Noun case endings of Russian, on folded text (fold turns "й" into "и"), longest first.
 _RUSSIAN_ENDINGS = tuple(
     sorted(
@@ -67,19 +61,6 @@ def fold(name: str) -> str:
     return " ".join(bare.replace("’", "'").casefold().strip(" .").split())
 
 
-def _trusted_russian_name(name: str, country_code: str, population: int) -> bool:
-    if not _RUSSIAN_NAME.fullmatch(name) or len(name) < 4:
-        return False
-    if russian_stem(fold(name)) in _ambiguous_stems():
-        return False
-    return country_code in _RUSSIAN_SPEAKING or population >= ALT_NAME_POPULATION_FLOOR
-
-
-@lru_cache(maxsize=1)
-def _ambiguous_stems() -> frozenset[str]:
-    return frozenset(russian_stem(name) for name in _AMBIGUOUS_RUSSIAN_CITIES)
-
-
 def russian_stem(key: str) -> str:
     """A folded Russian name with each word's case ending cut: "казани" -> "казан"."""
     stems = []
@@ -90,6 +71,23 @@ def russian_stem(key: str) -> str:
                 break
         stems.append(word)
     return " ".join(stems)
+
+
+# Cities whose Russian names are also surnames, adjectives or ordinary words (folded; compared
+# by stem, so the Ukrainian spelling "Центральний" is caught too).
+_AMBIGUOUS_RUSSIAN_STEMS = frozenset(
+    russian_stem(name)
+    for name in """королев жуковскии пушкин орел мирныи курган шахты находка октябрьскии северныи
+    энгельс киров калинин центральныи артем салават харари""".split()  # noqa: SIM905
+)
+
+
+def _trusted_russian_name(name: str, country_code: str, population: int) -> bool:
+    if not _RUSSIAN_NAME.fullmatch(name) or len(name) < 4:
+        return False
+    if russian_stem(fold(name)) in _AMBIGUOUS_RUSSIAN_STEMS:
+        return False
+    return country_code in _RUSSIAN_SPEAKING or population >= ALT_NAME_POPULATION_FLOOR
 
 
 @dataclass(frozen=True)

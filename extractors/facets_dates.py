@@ -73,7 +73,7 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _WEEKDAY = r"(?P<weekday>" + _alternatives(WEEKDAYS) + r")"
 _RELATIVE_DAYS = ("yesterday", "today", "tomorrow", "tonight", "вчера", "сегодня", "завтра")
 _REL = "|".join(_either_case(w) for w in _RELATIVE_DAYS)
-_RUSSIAN_SHIFT = {"вчера": -1, "сегодня": 0, "завтра": 1}
+_DAY_SHIFT = {"yesterday": -1, "tomorrow": 1, "вчера": -1, "завтра": 1}  # others: 0
 _RU_MONTH = r"(?P<rm>" + "|".join(RUSSIAN_MONTHS) + r")"
 _DIR = "|".join(_either_case(w) for w in ("last", "next", "this", "previous", "past"))
 _WDIR = "|".join(_either_case(w) for w in ("last", "next", "this", "on", "since"))
@@ -180,9 +180,7 @@ def _resolve(m: re.Match[str], text: str, published: date | None) -> tuple[date 
     if published is None:
         return None, False
     if m["rel"]:
-        word = m["rel"].lower()
-        shift = {"yesterday": -1, "tomorrow": 1, **_RUSSIAN_SHIFT}.get(word, 0)
-        return published + timedelta(days=shift), True
+        return published + timedelta(days=_DAY_SHIFT.get(m["rel"].lower(), 0)), True
     if m["span"]:
         unit = "week" if m["unit"] == "weekend" else m["unit"]
         direction = {"previous": "last", "past": "last"}.get(m["dir"].lower(), m["dir"].lower())

@@ -42,6 +42,12 @@ TITLE_WEIGHT, LEAD_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0
 LEAD_SENTENCES = 2
 DATELINE_BONUS = 4.0
 PERSON_CUE_FACTOR = 2.0  # "President X": a named office holder is rarely a side figure
+# A report is mostly about the last few days: a date more than RECENT_DAYS before publication
+# is more often background ("after the August 29 launch") than the event. On giveme5w1h
+# (dev) 0.5 beyond 3 days raised clustering B-cubed F1 from 0.782 to 0.790 (3/7/14 days and
+# 0.2-0.6 compared).
+RECENT_DAYS = 3
+OLDER_DATE_FACTOR = 0.5
 
 
 class ActorExtractor(Protocol):
@@ -601,6 +607,8 @@ def _date_weight(sent: _Sentence, mention: DateMention, published: date | None) 
         days = (mention.value - published).days
         if days > 60 or days < -400:  # far ahead or long ago: context, not the news
             weight *= 0.3
+        elif days < -RECENT_DAYS:
+            weight *= OLDER_DATE_FACTOR
     return weight
 
 

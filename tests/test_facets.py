@@ -183,6 +183,21 @@ def test_date_resolution(text: str, published: date, expected: date) -> None:
     assert _resolve(text, published) == [expected]
 
 
+def test_an_earlier_event_named_as_background_is_not_the_event_date() -> None:
+    """The news is today's launch; "the August 29 launch" is context, though it is an
+    explicit date next to an event word."""
+    title = "North Korea fires another missile over Japan"
+    text = (
+        "North Korea fired a ballistic missile over northern Japan on Friday morning, officials "
+        "in Tokyo said. The launch follows the August 29 launch, when a missile flew over "
+        "Hokkaido and landed in the Pacific Ocean. Japan's prime minister called the test an "
+        "unprecedented threat. Sirens sounded in Hokkaido and residents were told to take cover."
+    )
+    facets = extract_facets(title, text, datetime(2017, 9, 15, 9, tzinfo=UTC), "en")
+    assert facets.event_date == date(2017, 9, 15)
+    assert date(2017, 8, 29) in facets.dates
+
+
 def test_weekday_before_explicit_date_is_not_counted_twice() -> None:
     assert _resolve("on Sunday, Dec. 31, 2017", date(2018, 1, 2)) == [date(2017, 12, 31)]
 

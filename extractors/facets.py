@@ -48,6 +48,11 @@ PERSON_CUE_FACTOR = 2.0  # "President X": a named office holder is rarely a side
 # 0.2-0.6 compared).
 RECENT_DAYS = 3
 OLDER_DATE_FACTOR = 0.5
+# Most news is about the day it is published: the publication day competes for the event date
+# with this score (one body mention next to an event word scores 2). On giveme5w1h (dev)
+# 1.0 raised clustering B-cubed F1 from 0.790 to 0.805 (0.5 / 1 / 2 / 3 / 5 compared; higher
+# gained little more and overrules single explicit mentions).
+PUBLICATION_PRIOR = 1.0
 
 
 class ActorExtractor(Protocol):
@@ -717,7 +722,7 @@ def extract_facets(
 
     scores = _date_scores(sentences, text, pub)
     dates = sorted(scores, key=lambda d: (-scores[d], abs((d - pub).days) if pub else 0, d))
-    event_date = dates[0] if dates else pub
+    event_date = _event_date(scores, pub)
 
     return Facets(
         actors=tuple(actors[:MAX_ACTORS]),
@@ -726,6 +731,16 @@ def extract_facets(
         dates=tuple(dates),
         keywords=tuple(_keywords(sentences)),
     )
+
+
+def _event_date(scores: dict[date, float], published: date | None) -> date | None:
+    """The best-scored date, with the publication day as a candidate of PUBLICATION_PRIOR
+    on top of its own mentions: a lone weak or far-off mention does not outweigh it."""
+    if published is not None:
+        scores = {**scores, published: scores.get(published, 0.0) + PUBLICATION_PRIOR}
+    if not scores:
+        return None
+    return min(scores, key=lambda d: (-scores[d], abs((d - published).days) if published else 0, d))
 
 
 def _title_boost(merged: list[_Candidate], title: str) -> None:

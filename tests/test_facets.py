@@ -198,6 +198,24 @@ def test_an_earlier_event_named_as_background_is_not_the_event_date() -> None:
     assert date(2017, 8, 29) in facets.dates
 
 
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # One passing mention deep in the body: the story is the day's news.
+        ("The council heard the plans. Residents asked about parking. "
+         "Officials answered questions for two hours. The plans were first shown on "
+         "November 4.", date(2019, 11, 15)),
+        # The lead says when it happened: that wins over the publication day.
+        ("The suspect was arrested on November 4 after a week-long search, police said. "
+         "He appeared in court later.", date(2019, 11, 4)),
+    ],
+)
+def test_publication_day_competes_with_weak_date_mentions(text: str, expected: date) -> None:
+    facets = extract_facets("Council news", text, datetime(2019, 11, 15, 12, tzinfo=UTC))
+    assert facets.event_date == expected
+    assert date(2019, 11, 4) in facets.dates  # every mention is still listed
+
+
 def test_weekday_before_explicit_date_is_not_counted_twice() -> None:
     assert _resolve("on Sunday, Dec. 31, 2017", date(2018, 1, 2)) == [date(2017, 12, 31)]
 

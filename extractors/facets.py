@@ -96,14 +96,16 @@ STOPWORDS = _wordset(
     ago around about near following expected work hold holds held continue continues
     need needs want wants whether amid"""
 ) | RUSSIAN_FUNCTION_WORDS
-# Capitalised words that are page furniture or sentence openers, never names.
+# Capitalised words that are page furniture, sentence openers or abbreviations of common
+# nouns ("CCTV", "ДТП": road accident), never names.
 _NOT_NAMES = _wordset(
     """photo photos video videos image images enlarge caption toggle advertisement read more
     continue reading email share click follow subscribe update updated getty via ap reuters
     afp file here there this that these those it he she they we i you his her their our its
     what when where why how who which while yes no ok okay mr mrs ms dr sir madam please
     tv eve hide sign replay watch watched related play playing live breaking exclusive opinion
-    analysis comments comment loading"""
+    analysis comments comment loading cctv dna gps atm sms pdf suv
+    дтп сми чп вуз жкх смс"""
 )
 # Adjectives and directions: part of names ("North Korea", "Christian Estrosi"), never one alone.
 _ADJECTIVES = _wordset(

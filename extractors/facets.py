@@ -318,9 +318,10 @@ def _is_date_word(tok: _Tok, sentence: str) -> bool:
     if low in WEEKDAYS:
         return True
     if low in MONTHS:
-        if low in _AMBIGUOUS_MONTHS:  # "May" or "June" may be names; a following number decides
+        if low in _AMBIGUOUS_MONTHS:  # "May" or "June" may be names: a number or "in" decides
             follow = sentence[tok.end : tok.end + 4].strip()
-            return bool(follow[:1].isdigit())
+            before = sentence[max(0, tok.start - 8) : tok.start].split()[-1:]
+            return bool(follow[:1].isdigit()) or before in (["in"], ["since"], ["until"])
         return True
     return False
 

@@ -312,6 +312,13 @@ def test_russian_words_that_name_small_or_foreign_towns_are_not_places(word: str
     assert gazetteer().lookup(word) is None
 
 
+def test_a_month_after_in_is_a_month_and_a_name_stays_a_name() -> None:
+    actors = extract_facets("", "Li Ming said classes will follow in June.", None).actors
+    assert actors == ("Li Ming",)
+    actors = extract_facets("", "Li Ming met June Carter and Theresa May.", None).actors
+    assert {"June Carter", "Theresa May"} <= set(actors)
+
+
 def test_pluggable_actor_extractor() -> None:
     set_actor_extractor(lambda title, text: ["Someone Else", "Someone Else"])
     try:

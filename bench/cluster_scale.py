@@ -33,11 +33,11 @@ from scipy.sparse.csgraph import connected_components
 
 from bench import _data
 from bench.cluster_quality import bcubed
-from extractors.cluster_io import parse_published
-from extractors.events import cluster
-from extractors.facets import extract_facets
+from extractors.content.facets import extract_facets
+from extractors.content.text import content_hash, words
+from extractors.events.cluster_io import parse_published
+from extractors.events.clustering import cluster
 from extractors.models import Article
-from extractors.text import content_hash, words
 
 
 def base_articles() -> list[tuple[Article, str]]:

@@ -36,8 +36,8 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from extractors.article import extract_article  # noqa: E402
-from extractors.http import decode_html  # noqa: E402
+from extractors.content.article import extract_article  # noqa: E402
+from extractors.fetch.http import decode_html  # noqa: E402
 from extractors.models import FetchResult  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -26,7 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from extractors.http import Fetcher, FetchSettings  # noqa: E402
+from extractors.fetch.http import Fetcher, FetchSettings  # noqa: E402
 from extractors.models import Candidate  # noqa: E402
 
 PARAGRAPH = "<p>The council met on Tuesday to discuss the flood defences of the river town.</p>\n"

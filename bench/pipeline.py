@@ -149,7 +149,7 @@ def main() -> None:
         print(skip)
         return
 
-    from extractors.parallel import worker_count
+    from extractors.content.parallel import worker_count
 
     load_before = os.getloadavg()[0]
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, prefect_start):

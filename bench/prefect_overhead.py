@@ -40,12 +40,12 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     thread task runner, the same bound on batches in flight), cluster and store, the run's
     closing loads. No watchlists (the bench has no rules file).
     """
-    from extractors.discover import merge_candidates
-    from extractors.sources import load_sources
+    from extractors.fetch.discover import merge_candidates
+    from extractors.fetch.sources import load_sources
     from flows import stages
-    from flows.digest import build_digest, render_markdown
     from flows.monitor import EXTRACTS_IN_FLIGHT, _chunks
     from flows.settings import get_settings
+    from reports.digest import build_digest, render_markdown
     from warehouse import load, queries
 
     timing: dict[str, float] = defaultdict(float)  # extract overlaps fetch (other threads)
@@ -127,7 +127,7 @@ def main() -> None:
         return
 
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, _prefect_start):
-        from extractors.parallel import _get_pool, worker_count
+        from extractors.content.parallel import _get_pool, worker_count
         from flows.monitor import monitor
 
         list(_get_pool().map(abs, range(worker_count())))  # start the workers

@@ -77,7 +77,7 @@ class Facets:
 class Article:
     """A cleaned news article ready for clustering and loading."""
 
-    id: str  # stable: hash of canonical_url (see extractors.urls.article_id)
+    id: str  # stable: hash of canonical_url (see extractors.fetch.urls.article_id)
     url: str
     canonical_url: str
     source: str

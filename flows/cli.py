@@ -230,7 +230,7 @@ def extract(
     out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
 ) -> None:
     """Show exactly what newsmon makes of pages: one JSON line per input, in order."""
-    from extractors.extract_cmd import run_extract
+    from extractors.content.extract_cmd import run_extract
     from flows.settings import get_settings
 
     settings = get_settings()
@@ -250,7 +250,7 @@ def cluster(
     out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
 ) -> None:
     """Offline deduplication and event clustering of an article corpus (no fetching)."""
-    from extractors.cluster_io import cluster_jsonl
+    from extractors.events.cluster_io import cluster_jsonl
 
     code = cluster_jsonl(str(input), str(out) if out else None)
     raise typer.Exit(code)
@@ -265,7 +265,7 @@ def digest(
     db: DbOption = None,
 ) -> None:
     """Write the day's digest: top events by sources, their articles, charts; opens offline."""
-    from flows.digest import digest_command
+    from reports.digest import digest_command
 
     raise typer.Exit(digest_command(_db_path(db), date_.date() if date_ else None, out))
 
@@ -276,7 +276,7 @@ def alerts(
     db: DbOption = None,
 ) -> None:
     """List recent watchlist matches, newest first."""
-    from flows.watchlists import alerts_command
+    from reports.watchlists import alerts_command
 
     rows = alerts_command(_db_path(db), since)
     if not rows:

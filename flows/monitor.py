@@ -25,10 +25,9 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
-from extractors.discover import merge_candidates
+from extractors.fetch.discover import merge_candidates
+from extractors.fetch.sources import load_sources
 from extractors.models import Candidate
-from extractors.sources import load_sources
-from flows.digest import build_digest, render_markdown
 from flows.runners import task_runner_from_env
 from flows.settings import get_settings
 from flows.stages import ExtractedBatch
@@ -39,7 +38,8 @@ from flows.tasks import (
     fetch_task,
     watchlists_task,
 )
-from flows.watchlists import load_watchlists
+from reports.digest import build_digest, render_markdown
+from reports.watchlists import load_watchlists
 from warehouse import load, queries
 
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from extractors.http import FetchSettings
+from extractors.fetch.http import FetchSettings
 
 if TYPE_CHECKING:
-    from extractors.article import ExtractionSettings
+    from extractors.content.article import ExtractionSettings
 
 DEFAULT_USER_AGENT = (
     "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=3, ge=0, description="Retries after the first attempt")
 
     def extraction_settings(self) -> ExtractionSettings:
-        from extractors.article import ExtractionSettings  # imports trafilatura: only when used
+        from extractors.content.article import (
+            ExtractionSettings,  # imports trafilatura: only when used
+        )
 
         return ExtractionSettings(fast=self.extraction_fast)
 

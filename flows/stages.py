@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings
-from extractors.discover import Discovery, discover_source, merge_candidates
-from extractors.errors import is_worth_retrying_later
-from extractors.events import ClusterSettings, cluster, event_merges
-from extractors.http import Fetcher, FetchSettings, RobotsCache
+from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
+from extractors.content.parallel import extract_pages
+from extractors.events.clustering import ClusterSettings, cluster, event_merges
+from extractors.fetch.discover import Discovery, discover_source, merge_candidates
+from extractors.fetch.errors import is_worth_retrying_later
+from extractors.fetch.http import Fetcher, FetchSettings, RobotsCache
 from extractors.models import Article, Candidate, ClusterResult, FetchResult, Source
-from extractors.parallel import extract_pages
 from warehouse import load, queries
 
 T = TypeVar("T")

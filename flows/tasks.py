@@ -15,14 +15,14 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings
-from extractors.discover import Discovery
-from extractors.http import FetchSettings
+from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
+from extractors.fetch.discover import Discovery
+from extractors.fetch.http import FetchSettings
 from extractors.models import Candidate, FetchResult, Source
 from flows import stages
 from flows.runners import inside_dask_worker
 from flows.stages import ClusteredWindow, ExtractedBatch
-from flows.watchlists import (
+from reports.watchlists import (
     Alert,
     DeliveryReport,
     deliver_alerts,

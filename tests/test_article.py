@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.article import (
+from extractors.content.article import (
     DEFAULT_EXTRACTION,
     ExtractionSettings,
     detect_language,
@@ -20,7 +20,7 @@ from extractors.article import (
     gate,
     word_count,
 )
-from extractors.http import decode_html
+from extractors.fetch.http import decode_html
 from extractors.models import FetchResult
 from flows.settings import Settings
 

@@ -302,7 +302,7 @@ def test_no_article_is_stored_or_clustered_twice(chaos_runs):
 def test_fetcher_reports_each_fault_as_its_error_and_recovers_next_time():
     """All seven faults at the Fetcher level with sub-second timeouts: every result is either a
     complete page or the error of the fault met on its last attempt; a second pass gets the rest."""
-    from extractors.http import Fetcher, FetchSettings
+    from extractors.fetch.http import Fetcher, FetchSettings
 
     chaos = Chaos(seed=11, request_rate=0.3, outage_rate=0.0,
                   faults=QUICK_FAULTS + SLOW_FAULTS, hang_s=1.0, drip_every_s=0.1)

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from extractors.extract_cmd import run_extract
+from extractors.content.extract_cmd import run_extract
 from flows.cli import app
 from warehouse.queries import raw_pages
 

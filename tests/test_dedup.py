@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from extractors.dedup import find_duplicates
+from extractors.content.text import content_hash
+from extractors.events.dedup import find_duplicates
 from extractors.models import Article
-from extractors.text import content_hash
 
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
 REPORT = (SEEDS / "summit_report.txt").read_text(encoding="utf-8")

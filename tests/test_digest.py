@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flows.digest import build_digest, digest_command, render_html, render_markdown
+from reports.digest import build_digest, digest_command, render_html, render_markdown
 from warehouse.db import open_writer
 
 DAY = date(2021, 12, 15)

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from demosite.truth import expected_articles
-from extractors.cluster_io import cluster_jsonl
-from extractors.events import ClusterSettings, cluster
-from extractors.facets import extract_facets
+from extractors.content.facets import extract_facets
+from extractors.content.text import content_hash
+from extractors.events.cluster_io import cluster_jsonl
+from extractors.events.clustering import ClusterSettings, cluster
 from extractors.models import Article
-from extractors.text import content_hash
 
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
 SPECS = [  # id, file, outlet, headline, published
@@ -328,7 +328,7 @@ def test_cluster_jsonl_rejects_malformed_lines_and_writes_nothing(
 
 
 def test_event_merges_record_folded_events():
-    from extractors.events import event_merges
+    from extractors.events.clustering import event_merges
 
     before = {"a": "ev1", "b": "ev2", "c": "ev3"}
     after = {"a": "ev1", "b": "ev1", "c": "ev3", "d": "ev1"}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.extract_cmd import run_extract
-from extractors.http import FetchSettings
+from extractors.content.extract_cmd import run_extract
+from extractors.fetch.http import FetchSettings
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 
@@ -123,7 +123,7 @@ def test_gzip_file_without_gz_suffix_is_read(tmp_path: Path) -> None:
 def test_many_inputs_keep_their_order_through_the_pool(tmp_path: Path) -> None:
     names = list(EXPECTED)
     inputs = []
-    for i in range(12):  # above extractors.parallel.MIN_PAGES_FOR_POOL, so the pool is used
+    for i in range(12):  # above extractors.content.parallel.MIN_PAGES_FOR_POOL, so the pool is used
         name = names[i % len(names)]
         copy = tmp_path / f"{i:02d}-{name}"
         shutil.copyfile(PAGES / name, copy)

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.facets import extract_facets, set_actor_extractor
-from extractors.facets_dates import find_dates
-from extractors.facets_places import fold, gazetteer
+from extractors.content.dates import find_dates
+from extractors.content.facets import extract_facets, set_actor_extractor
+from extractors.content.places import fold, gazetteer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEEDS = FIXTURES / "seeds"

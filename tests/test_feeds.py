@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.feeds import ChildSitemap, parse_feed, parse_sitemap
+from extractors.fetch.feeds import ChildSitemap, parse_feed, parse_sitemap
 from extractors.models import Candidate
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from extractors.discover import discover_source, merge_candidates
-from extractors.http import Fetcher, FetchSettings, decode_html
+from extractors.fetch.discover import discover_source, merge_candidates
+from extractors.fetch.http import Fetcher, FetchSettings, decode_html
 from extractors.models import Candidate, Source
 from tests.faultserver import FEED_ETAG, FEED_LAST_MODIFIED, HUGE_BYTES, LATIN1_TEXT, FaultServer
 
@@ -311,7 +311,7 @@ def test_robots_cache_is_shared_by_fetchers_of_one_process():
     """Batches each open a Fetcher; with one RobotsCache, robots.txt is read once per host."""
     from demosite.server import DemoSite
     from demosite.truth import expected_articles
-    from extractors.http import Fetcher, FetchSettings, RobotsCache
+    from extractors.fetch.http import Fetcher, FetchSettings, RobotsCache
     from extractors.models import Candidate
 
     urls = [a.canonical_url for a in expected_articles() if a.outlet == "outlet-a.test"][:3]

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 START_POOL_AND_WAIT = """
 import time
-from extractors.parallel import _get_pool, worker_count
+from extractors.content.parallel import _get_pool, worker_count
 pool = _get_pool()
 list(pool.map(abs, range(worker_count())))  # start every worker
 print(" ".join(str(p) for p in pool._processes), flush=True)

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from demosite import truth
-from extractors.urls import article_id
+from extractors.fetch.urls import article_id
 
 pytestmark = pytest.mark.slow
 

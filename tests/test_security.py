@@ -17,10 +17,10 @@ import pytest
 
 from demosite.server import DemoSite
 from demosite.site import Page
-from extractors.errors import SourcesConfigError
-from extractors.http import Fetcher, FetchSettings
+from extractors.fetch.errors import SourcesConfigError
+from extractors.fetch.http import Fetcher, FetchSettings
+from extractors.fetch.sources import load_sources
 from extractors.models import FetchResult, Source
-from extractors.sources import load_sources
 from warehouse import load, queries
 from warehouse.queries import ReadOnlyViolation
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors.errors import SourcesConfigError
+from extractors.fetch.errors import SourcesConfigError
+from extractors.fetch.sources import load_sources
 from extractors.models import Source
-from extractors.sources import load_sources
 
 GOOD = """
 [[source]]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.urls import article_id, canonicalize, is_fetchable_scheme, resolve_canonical
+from extractors.fetch.urls import article_id, canonicalize, is_fetchable_scheme, resolve_canonical
 
 
 @pytest.mark.parametrize(

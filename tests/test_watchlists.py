@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.watchlists import (
+from reports.watchlists import (
     MAX_ATTEMPTS,
     Alert,
     WatchlistsConfigError,

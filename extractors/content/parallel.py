@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
+from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
 from extractors.models import ExtractionOutcome, FetchResult
 
 MIN_PAGES_FOR_POOL = 8  # below this, shipping pages to workers costs more than it saves

@@ -32,9 +32,9 @@ import charset_normalizer
 import httpx
 from protego import Protego
 
-from extractors import errors
+from extractors.fetch import errors
+from extractors.fetch.urls import without_credentials
 from extractors.models import Candidate, FetchResult, Source
-from extractors.urls import without_credentials
 
 MiB = 1024 * 1024
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})

@@ -1,7 +1,7 @@
 """The core of `newsmon extract`: local files or URLs in, one JSON line per input out.
 
 Pages go through the monitor's own code path (`extract_article` on a FetchResult, in the
-shared process pool of extractors.parallel when there are enough of them), so what this
+shared process pool of extractors.content.parallel when there are enough of them), so what this
 command prints is what the pipeline would store. Inputs are handled in batches to bound memory;
 output order is input order. Any input that fails (unreadable, not HTML, fetch error, parser
 crash) still gets its line, and the return code tells the caller something failed.
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from extractors.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
-from extractors.http import Fetcher, FetchSettings, decode_html
+from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
+from extractors.content.parallel import extract_pages, shutdown_pool
+from extractors.fetch.http import Fetcher, FetchSettings, decode_html
+from extractors.fetch.urls import is_fetchable_scheme
 from extractors.models import Candidate, ExtractionOutcome, FetchResult
-from extractors.parallel import extract_pages, shutdown_pool
-from extractors.urls import is_fetchable_scheme
 
 SOURCE = "cli"  # the `source` of pages named on the command line
 BATCH = 64  # inputs read, fetched and extracted together; bounds memory on long lists

@@ -9,7 +9,7 @@ different event date for the same actors counts against a match. A late report o
 (dated up to three weeks later) is bridged only by strong specific evidence: high TF-IDF
 similarity plus many shared rare names, and no conflicting place.
 
-Flow: duplicates (extractors.dedup) are set aside and follow their original; the originals
+Flow: duplicates (extractors.events.dedup) are set aside and follow their original; the originals
 are blocked on shared rare tokens and entities (large blocks are cut to time neighbours), only
 candidate pairs are scored, and pairs above the threshold are merged best-first with guards
 against chaining (average score between the groups, enough links, no event-date conflict).
@@ -29,12 +29,12 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from extractors.dedup import arrival_key, article_time, block_pairs, find_duplicates
-from extractors.facets_places import gazetteer
+from extractors.content.places import gazetteer
+from extractors.content.text import RUSSIAN_FUNCTION_WORDS, words
+from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
 from extractors.models import Article, ClusterResult, Duplicate, Event, Membership
-from extractors.text import RUSSIAN_FUNCTION_WORDS, words
 
-# Function words and reporting verbs of English (Russian ones: extractors.text): useless as
+# Function words and reporting verbs of English (Russian ones: extractors.content.text): useless as
 # blocking keys.
 _STOPWORD_TEXT = """
     a about after again against all also am an and any are as at be because been before being

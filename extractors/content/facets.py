@@ -28,10 +28,10 @@ from typing import Protocol
 
 import regex
 
-from extractors.facets_dates import MONTHS, WEEKDAYS, DateMention, find_dates
-from extractors.facets_places import Gazetteer, fold, gazetteer
+from extractors.content.dates import MONTHS, WEEKDAYS, DateMention, find_dates
+from extractors.content.places import Gazetteer, fold, gazetteer
+from extractors.content.text import RUSSIAN_FUNCTION_WORDS
 from extractors.models import Facets
-from extractors.text import RUSSIAN_FUNCTION_WORDS
 
 MAX_ACTORS = 10
 MAX_PLACES = 10

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TextIO
 
-from extractors.events import DEFAULT_SETTINGS, ClusterSettings, cluster
-from extractors.facets import extract_facets
+from extractors.content.facets import extract_facets
+from extractors.content.text import content_hash
+from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
 from extractors.models import Article, ClusterResult
-from extractors.text import content_hash
 
 
 class CorpusError(ValueError):

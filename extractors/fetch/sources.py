@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from extractors.errors import SourcesConfigError
+from extractors.fetch.errors import SourcesConfigError
 from extractors.models import Source
 
 

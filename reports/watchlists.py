@@ -30,7 +30,7 @@ import apprise
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from extractors.errors import NewsmonError
+from extractors.fetch.errors import NewsmonError
 from warehouse import digest_queries as q
 from warehouse.db import open_reader, open_writer
 

@@ -121,7 +121,7 @@ def is_worth_retrying_later(error_class: str | None, status_code: int | None) ->
     Transient network failures and retryable HTTP statuses are; a 404, a PDF or a robots.txt
     refusal is not (retrying what is not transient only hammers the site).
     """
-    from extractors.http import RETRY_STATUSES  # http imports this module
+    from extractors.fetch.http import RETRY_STATUSES  # http imports this module
 
     if error_class is None:
         return False

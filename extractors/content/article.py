@@ -24,10 +24,10 @@ import trafilatura
 from htmldate import find_date
 from trafilatura.settings import Document
 
-from extractors.facets import extract_facets
+from extractors.content.facets import extract_facets
+from extractors.content.text import clean_text, content_hash
+from extractors.fetch.urls import article_id, canonicalize, resolve_canonical
 from extractors.models import Article, ExtractionOutcome, FetchResult
-from extractors.text import clean_text, content_hash
-from extractors.urls import article_id, canonicalize, resolve_canonical
 
 
 @dataclass(frozen=True)

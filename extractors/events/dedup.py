@@ -19,8 +19,8 @@ from datetime import UTC
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from extractors.content.text import normalize_for_matching, words
 from extractors.models import Article, Duplicate
-from extractors.text import normalize_for_matching, words
 
 SHINGLE = 4  # words per shingle: long enough that shared shingles mean shared sentences
 SKETCH = 8  # smallest shingle hashes kept per text (a bottom-k MinHash sketch)

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from extractors.feeds import ParsedFeed, ParsedSitemap, parse_feed, parse_sitemap
-from extractors.http import Fetcher, Validators
+from extractors.fetch.feeds import ParsedFeed, ParsedSitemap, parse_feed, parse_sitemap
+from extractors.fetch.http import Fetcher, Validators
+from extractors.fetch.urls import canonicalize
 from extractors.models import Candidate, FetchResult, Source
-from extractors.urls import canonicalize
 
 MAX_SITEMAP_DEPTH = 2  # index (0) -> child (1) -> grandchild (2); deeper is ignored
 MAX_CHILD_SITEMAPS = 50  # per index: news sites list years of archives; newest lastmod first

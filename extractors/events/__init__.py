@@ -1,0 +1,1 @@
+"""Events: copies (dedup), same-event clustering, and the `newsmon cluster` file contract."""

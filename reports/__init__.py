@@ -1,0 +1,1 @@
+"""What users read from the warehouse: the daily digest and watchlist alerts."""

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.fetch.http import FetchSettings
+from warehouse.db import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_PATTERN
 
 if TYPE_CHECKING:
     from extractors.content.article import ExtractionSettings
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
         "where its fast pass finds under 100 words): a little faster, slightly lower F1",
     )
     writer_timeout_s: float = Field(default=120.0, gt=0)
+    storage_version: str = Field(
+        default=DEFAULT_STORAGE_VERSION, pattern=STORAGE_VERSION_PATTERN,
+        description="DuckDB storage format of NEW warehouse files: v1.5.0 (default) opens in "
+        "DuckDB 1.5.x clients; 'latest' is DuckDB's newest format (docs/warehouse.md)",
+    )
     min_delay_per_host_s: float = Field(
         default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
     )

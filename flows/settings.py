@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     )
     user_agent: str = DEFAULT_USER_AGENT
     # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
+    # Trusted: a routed host connects there without the private-address check.
     resolve: str = ""
     batch_size: int = Field(default=50, ge=1, description="Pages per fetch/extract task")
     cluster_window_days: int = Field(default=7, ge=1)
@@ -60,7 +61,9 @@ class Settings(BaseSettings):
         default=None, description="An existing Dask scheduler (tcp://host:8786); default: local"
     )
     allow_private_hosts: bool = Field(
-        default=False, description="Fetch hosts on private/loopback addresses (demo, tests)"
+        default=False,
+        description="Trusted: fetch hosts that are or resolve to private/loopback addresses "
+        "(demo, tests, intranet monitoring); off, every hop's resolved addresses are checked",
     )
 
     connect_timeout_s: float = Field(default=5.0, gt=0)

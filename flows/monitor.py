@@ -111,7 +111,8 @@ def monitor(
     rules = load_watchlists(rules_path) if rules_path is not None else None  # fails early
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, sources=len(configured))
-    store = RunStore(db, run_id, timeout_s=settings.writer_timeout_s)
+    store = RunStore(db, run_id, timeout_s=settings.writer_timeout_s,
+                     storage_version=settings.storage_version)
     started = utc_now()  # entries published after this are new for the next run
     store.start({"sources": str(sources), "warehouse": str(db), "since": str(since)},
                 str(flow_run.id) if flow_run.id else None, configured)

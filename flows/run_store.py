@@ -36,7 +36,7 @@ from reports.watchlists import (
     store_matches,
 )
 from warehouse import alerts, load, queries
-from warehouse.db import Connection, open_reader, open_writer
+from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
 
 TOP_EVENTS = 10  # events listed in a run's summary and artifacts
 
@@ -64,15 +64,18 @@ class ClusterInputs:
 class RunStore:
     """Reads and writes of one monitor run, one short connection each."""
 
-    def __init__(self, path: str | Path, run_id: str, timeout_s: float) -> None:
+    def __init__(self, path: str | Path, run_id: str, timeout_s: float,
+                 storage_version: str = DEFAULT_STORAGE_VERSION) -> None:
         self.path = Path(path)
         self.run_id = run_id
         self.timeout_s = timeout_s
+        self.storage_version = storage_version  # of a warehouse file the run creates
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """One transaction on a connection held only for it."""
-        with open_writer(self.path, timeout_s=self.timeout_s) as con, con.transaction():
+        with open_writer(self.path, timeout_s=self.timeout_s,
+                         storage_version=self.storage_version) as con, con.transaction():
             yield con
 
     @contextmanager

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.fetch.http import FetchSettings
-from warehouse.db import WRITER_TIMEOUT_S
+from warehouse.db import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_PATTERN, WRITER_TIMEOUT_S
 
 if TYPE_CHECKING:
     from extractors.content.article import ExtractionSettings
@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     )
     user_agent: str = _FETCH.user_agent
     # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
+    # Trusted: a routed host connects there without the private-address check.
     resolve: str = ""
     batch_size: int = Field(default=50, ge=1, description="Pages per fetch/extract task")
     cluster_window_days: int = Field(default=7, ge=1)
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     writer_timeout_s: float = Field(
         default=WRITER_TIMEOUT_S, gt=0,
         description="How long a run waits for another writer to let go of the warehouse",
+    )
+    storage_version: str = Field(
+        default=DEFAULT_STORAGE_VERSION, pattern=STORAGE_VERSION_PATTERN,
+        description="DuckDB storage format of NEW warehouse files: v1.5.0 (default) opens in "
+        "DuckDB 1.5.x clients; 'latest' is DuckDB's newest format (docs/warehouse.md)",
     )
     min_delay_per_host_s: float = Field(
         default=_FETCH.min_delay_per_host_s, ge=0,
@@ -65,7 +71,9 @@ class Settings(BaseSettings):
         default=None, description="An existing Dask scheduler (tcp://host:8786); default: local"
     )
     allow_private_hosts: bool = Field(
-        default=False, description="Fetch hosts on private/loopback addresses (demo, tests)"
+        default=False,
+        description="Trusted: fetch hosts that are or resolve to private/loopback addresses "
+        "(demo, tests, intranet monitoring); off, every hop's resolved addresses are checked",
     )
 
     connect_timeout_s: float = Field(default=_FETCH.connect_timeout_s, gt=0)

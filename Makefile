@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench bench-smoke clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	@for b in bench/*.py; do case $$b in bench/_*) continue;; esac; \
 	  m=$$(basename $$b .py); echo "== bench.$$m"; $(BIN)/python -m bench.$$m || exit 1; done
+
+# Every benchmark in its smoke mode (tiny sizes, seconds, no targets): CI runs it so that
+# no benchmark rots. Those needing ../shared/data skip with a message where it is absent.
+bench-smoke: $(STAMP)
+	@for b in bench/*.py; do case $$b in bench/_*) continue;; esac; \
+	  m=$$(basename $$b .py); echo "== bench.$$m --smoke"; \
+	  NEWSMON_BENCH_SMOKE=1 $(BIN)/python -m bench.$$m --smoke || exit 1; done
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

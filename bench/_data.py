@@ -17,6 +17,14 @@ from pathlib import Path
 DATA = Path(os.environ.get("NEWSMON_SHARED_DATA", "/work/shared/data"))
 
 
+def missing(*folders: str) -> str | None:
+    """Why a benchmark must skip (exit 0): the first of these folders of DATA that is absent."""
+    for folder in folders:
+        if not (DATA / folder).is_dir():
+            return f"skipped: {DATA / folder} is absent (the shared data folder, read-only)"
+    return None
+
+
 def _id(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 

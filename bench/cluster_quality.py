@@ -32,6 +32,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from bench import _data
+from bench._smoke import add_smoke_flag, smoke_requested
 from extractors.content.text import normalize_for_matching, words
 
 Labels = dict[str, str]
@@ -174,13 +175,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", nargs="+",
                         default=["giveme", "uci", "en_train", "ru_train", "ru_exam", "pac"])
+    add_smoke_flag(parser)
+    parser.add_argument("--limit", type=int, default=None, help="first N articles per corpus")
     args = parser.parse_args(argv)
+    if skip := _data.missing("clusters", "pairs"):
+        print(skip)
+        return 0
+    if smoke_requested(args):
+        args.corpora, args.limit = ["giveme"], 60
     rows = []
     head_grids: dict[str, dict[tuple, tuple]] = {}  # corpus -> headline grid point -> scores
     head_grid = [(t, s) for s in ("token_set", "token_sort") for t in range(40, 100, 5)]
     pools: list[tuple[str, list, Labels, dict[tuple, Labels]]] = []
     lsh_grid = [(t / 100, k) for k in (1, 3) for t in range(10, 95, 5)]
     for name, records, pairs, held_out in corpora(args.corpora):
+        if args.limit is not None:
+            records = records[: args.limit]
+            kept = {r["id"] for r in records}
+            pairs = pairs and [p for p in pairs if p[0] in kept and p[1] in kept]
         gold = {r["id"]: r["label"] for r in records}
 
         def score(pred: Labels, gold=gold, pairs=pairs) -> tuple:

@@ -32,6 +32,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from bench import _data
+from bench._smoke import add_smoke_flag, smoke_requested
 from bench.cluster_quality import bcubed
 from extractors.content.facets import extract_facets
 from extractors.content.text import content_hash, words
@@ -140,7 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 50_000, 100_000])
     parser.add_argument("--minhash-max", type=int, default=100_000,
                         help="skip the MinHash baseline above this size")
+    add_smoke_flag(parser)
     args = parser.parse_args(argv)
+    if skip := _data.missing("clusters/giveme5w1h", "headlines"):
+        print(skip)
+        return 0
+    if smoke_requested(args):
+        args.sizes, args.minhash_max = [300, 600], 600
     start = time.perf_counter()
     base = base_articles()
     print(f"base_articles: {len(base)}")

@@ -36,6 +36,7 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 from extractors.content.article import extract_article  # noqa: E402
 from extractors.fetch.http import decode_html  # noqa: E402
 from extractors.models import FetchResult  # noqa: E402
@@ -186,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="first N pages of each set")
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
+    add_smoke_flag(parser)
     args = parser.parse_args(argv)
+    if smoke_requested(args):
+        args.limit = 5
     snippets_dir = args.data / "extraction"
     scrapinghub_dir = args.data / "extraction_more" / "scrapinghub"
     if not snippets_dir.is_dir() and not scrapinghub_dir.is_dir():

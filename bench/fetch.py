@@ -1,6 +1,6 @@
 """Fetch throughput: newsmon's Fetcher vs a bare httpx.AsyncClient gather loop, same run.
 
-    .venv/bin/python bench/fetch.py [--pages 2000] [--concurrency 16] [--rounds 3]
+    .venv/bin/python bench/fetch.py [--pages 2000] [--concurrency 16] [--rounds 3] [--smoke]
 
 A small keep-alive HTTP/1.1 server (asyncio, stdlib) runs in a child process on 127.0.0.1 and
 serves a ~10 KB UTF-8 HTML page for every path. Both clients fetch the same N distinct URLs with
@@ -26,6 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 from extractors.fetch.http import Fetcher, FetchSettings  # noqa: E402
 from extractors.models import Candidate  # noqa: E402
 
@@ -96,7 +97,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    if smoke_requested(args):
+        args.pages, args.rounds = 200, 1
 
     ctx = multiprocessing.get_context("spawn")
     ports: multiprocessing.Queue = ctx.Queue()

@@ -3,7 +3,7 @@
 Texts (3-5 KB) are built from real news sentences (Giveme5W1H clusters in ../shared/data,
 Apache-2.0 repository; read at run time, nothing copied). Prints `name: value` lines.
 
-    .venv/bin/python bench/load.py [--rows 100000]
+    .venv/bin/python bench/load.py [--rows 100000] [--smoke]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 import duckdb  # noqa: E402
 
+from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 from extractors.models import Article, ExtractionOutcome, Facets  # noqa: E402
 from warehouse import load  # noqa: E402
 from warehouse.db import apply_migrations, open_writer  # noqa: E402
@@ -102,7 +103,10 @@ def bare_insert(path: Path, outcomes: list[ExtractionOutcome]) -> tuple[float, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    if smoke_requested(args):
+        args.rows = 500
 
     started = time.perf_counter()
     outcomes = make_outcomes(args.rows)

@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._site import HTML_KINDS, missing_pages_message  # noqa: E402
+from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 
 
 def configure_env(resolve: str, tmp: Path) -> None:
@@ -144,7 +145,10 @@ def add_site_options(parser: argparse.ArgumentParser, pages: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_site_options(parser, pages=2000)
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    if smoke_requested(args):
+        args.pages, args.hosts, args.html = 40, 4, "demo"
     if skip := missing_pages_message(args.html):
         print(skip)
         return

@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._site import missing_pages_message  # noqa: E402
+from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 from bench.pipeline import add_site_options, bench_site  # noqa: E402
 
 
@@ -114,7 +115,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_site_options(parser, pages=1000)
     parser.add_argument("--rounds", type=int, default=2)
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    if smoke_requested(args):
+        args.pages, args.hosts, args.html, args.rounds = 40, 4, "demo", 1
     if skip := missing_pages_message(args.html):
         print(skip)
         return

@@ -29,6 +29,7 @@ from prefect.artifacts import (
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
+from extractors.content.parallel import warm_up as warm_up_extraction
 from extractors.fetch.http import FetchSettings
 from extractors.fetch.sources import load_sources
 from extractors.timezones import start_of_day_utc, utc_now
@@ -40,7 +41,12 @@ from flows.pipeline import (
     Pipeline,
 )
 from flows.run_store import RunStore
-from flows.runners import extracts_in_flight, network_task_runner, task_runner_from_env
+from flows.runners import (
+    extracts_in_flight,
+    network_task_runner,
+    task_runner_from_env,
+    uses_dask,
+)
 from flows.settings import Settings, get_settings
 from flows.tasks import (
     cluster_task,
@@ -147,6 +153,8 @@ def _discover_fetch_extract(store: RunStore, sources, inputs, settings: Settings
     threads, extraction on the flow's task runner."""
     fetch_settings: FetchSettings = settings.fetch_settings()
     extraction = settings.extraction_settings()
+    if not uses_dask():
+        warm_up_extraction()  # the process pool starts while sources are discovered
     progress = create_progress_artifact(
         progress=0.0, key="monitor-fetch-progress",
         description=f"Discovering {len(sources)} sources, fetching and extracting their pages",

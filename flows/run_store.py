@@ -27,6 +27,7 @@ from extractors.models import (
     Source,
 )
 from flows.stages import DiscoveredChunk, window_start
+from reports.digest import TOP_EVENTS
 from reports.watchlists import (
     Alert,
     DeliveryState,
@@ -37,8 +38,6 @@ from reports.watchlists import (
 )
 from warehouse import alerts, load, queries
 from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
-
-TOP_EVENTS = 10  # events listed in a run's summary and artifacts
 
 
 @dataclass(frozen=True)

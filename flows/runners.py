@@ -88,18 +88,28 @@ def network_task_runner(threads: int) -> ThreadPoolTaskRunner:
     return ThreadPoolTaskRunner(max_workers=threads)
 
 
+def _flow_dask_runner():
+    """The running flow's DaskTaskRunner, or None (threads, or not in a flow)."""
+    if "prefect_dask" not in sys.modules:  # never imported: not Dask (and stay fast)
+        return None
+    from prefect.context import FlowRunContext
+    from prefect_dask import DaskTaskRunner
+
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    return runner if isinstance(runner, DaskTaskRunner) else None
+
+
+def uses_dask() -> bool:
+    """True inside a flow run whose task runner is Dask."""
+    return _flow_dask_runner() is not None
+
+
 def extracts_in_flight(default: int = 2) -> int:
     """How many batches the flow keeps extracting at once: `default` with threads (the
     process pool parallelises inside a batch), one more than the Dask cluster has threads
     otherwise, so that no worker waits for the flow."""
-    from prefect.context import FlowRunContext
-
-    context = FlowRunContext.get()
-    runner = context.task_runner if context is not None else None
-    if "prefect_dask" not in sys.modules or runner is None:
-        return default
-    from prefect_dask import DaskTaskRunner
-
-    if not isinstance(runner, DaskTaskRunner):
+    runner = _flow_dask_runner()
+    if runner is None:
         return default
     return max(default, sum(runner.client.nthreads().values()) + 1)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from warehouse import digest_queries as q
 from warehouse.db import open_reader
 
-TOP_EVENTS = 10
+TOP_EVENTS = 10  # events in a digest, a run's summary and its Prefect artifacts
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tomllib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import apprise
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from extractors.config import describe_all, named_tables, read_toml, validate_file
 from extractors.fetch.errors import NewsmonError
+from extractors.timezones import start_of_day_utc
 from warehouse import alerts as alerts_db
 from warehouse.db import Connection, open_reader, open_writer
 
@@ -136,64 +137,27 @@ class _FileModel(BaseModel):
 def load_watchlists(path: str | Path) -> Watchlists:
     """Parse `path`; raise WatchlistsConfigError naming file, rule and field on any problem."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise WatchlistsConfigError(f"{path}: file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WatchlistsConfigError(f"{path}: cannot read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise WatchlistsConfigError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        top = _FileModel.model_validate(data)
-    except ValidationError as exc:
-        raise WatchlistsConfigError(
-            f"{path}: expected one or more [[rule]] tables and an optional [delivery] table: "
-            + "; ".join(_describe(err) for err in exc.errors())
-        ) from exc
-
-    rules: list[Rule] = []
-    first_index: dict[str, int] = {}
-    for index, table in enumerate(top.rule, start=1):
-        label = f"rule #{index}"
-        if isinstance(table.get("name"), str) and table["name"].strip():
-            label = f"rule {table['name'].strip()!r} (#{index})"
-        try:
-            model = _RuleModel.model_validate(table)
-        except ValidationError as exc:
-            raise WatchlistsConfigError(
-                f"{path}: {label}: " + "; ".join(_describe(err) for err in exc.errors())
-            ) from exc
-        if model.name in first_index:
-            raise WatchlistsConfigError(
-                f"{path}: {label}: field 'name': duplicate of rule #{first_index[model.name]}"
-            )
+    data = read_toml(path, WatchlistsConfigError)
+    top = validate_file(path, data, _FileModel, "one or more [[rule]] tables and an optional "
+                        "[delivery] table", WatchlistsConfigError)
+    models = named_tables(path, top.rule, _RuleModel, "rule", WatchlistsConfigError)
+    for index, (table, model) in enumerate(zip(top.rule, models, strict=True), start=1):
         if not any(getattr(model, c) for c in CLAUSES) and "min_sources" not in table:
             raise WatchlistsConfigError(
-                f"{path}: {label}: no clause: give at least one of "
+                f"{path}: rule {model.name!r} (#{index}): no clause: give at least one of "
                 f"{', '.join(CLAUSES)}, min_sources (else it would match every event)"
             )
-        first_index[model.name] = index
-        rules.append(Rule(
-            name=model.name, actors_any=tuple(model.actors_any),
-            places_any=tuple(model.places_any), keywords_any=tuple(model.keywords_any),
-            sources_any=tuple(model.sources_any), min_sources=model.min_sources,
-        ))
+    rules = tuple(
+        Rule(name=m.name, actors_any=tuple(m.actors_any), places_any=tuple(m.places_any),
+             keywords_any=tuple(m.keywords_any), sources_any=tuple(m.sources_any),
+             min_sources=m.min_sources)
+        for m in models
+    )
     try:
         delivery = _DeliveryModel.model_validate(top.delivery)
     except ValidationError as exc:
-        raise WatchlistsConfigError(
-            f"{path}: [delivery]: " + "; ".join(_describe(err) for err in exc.errors())
-        ) from exc
-    return Watchlists(rules=tuple(rules), urls=tuple(delivery.urls))
-
-
-def _describe(error: dict) -> str:
-    """One pydantic error as "field 'x': message" (unknown keys say so plainly)."""
-    loc = ".".join(str(part) for part in error["loc"]) or "(table)"
-    if error["type"] == "extra_forbidden":
-        return f"field {loc!r}: unknown key"
-    return f"field {loc!r}: {error['msg'].removeprefix('Value error, ')}"
+        raise WatchlistsConfigError(f"{path}: [delivery]: {describe_all(exc)}") from exc
+    return Watchlists(rules=rules, urls=tuple(delivery.urls))
 
 
 # --- matching (pure) ----------------------------------------------------------------------
@@ -441,10 +405,8 @@ def alerts_command(
     Values are plain JSON types (times as ISO 8601 strings) so the rows can be printed,
     dumped or published as a Prefect table artifact as they are.
     """
-    if isinstance(since, date) and not isinstance(since, datetime):
-        since = datetime.combine(since, time(), UTC)
-    elif isinstance(since, datetime) and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    if since is not None:
+        since = start_of_day_utc(since)
     with open_reader(db) as con:
         rows = alerts_db.recent_alerts(con, since, limit)
     return [

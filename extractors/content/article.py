@@ -28,6 +28,7 @@ from extractors.content.facets import extract_facets
 from extractors.content.text import clean_text, content_hash
 from extractors.fetch.urls import article_id, canonicalize, resolve_canonical
 from extractors.models import Article, ExtractionOutcome, FetchResult
+from extractors.timezones import to_utc
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ def _published(
         if markup_only is not None:
             return markup_only, "meta"
     if feed_published is not None:
-        return _as_utc(feed_published), "feed"
+        return to_utc(feed_published), "feed"
     if url_day is not None:
         return datetime.combine(url_day, time(), UTC), "url"
     text_date = _parse_iso(_htmldate(html, "", extensive=True))
@@ -339,13 +340,9 @@ def _parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return _as_utc(datetime.fromisoformat(value))
+        return to_utc(datetime.fromisoformat(value))
     except ValueError:
         return None
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def detect_language(text: str) -> str | None:

@@ -24,12 +24,12 @@ from typing import Any, TextIO
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
 from extractors.content.parallel import extract_pages, shutdown_pool
 from extractors.fetch.http import Fetcher, FetchSettings, decode_html
+from extractors.fetch.limits import LOCAL_FILE_MAX_BYTES
 from extractors.fetch.urls import is_fetchable_scheme
 from extractors.models import Candidate, ExtractionOutcome, FetchResult
 
 SOURCE = "cli"  # the `source` of pages named on the command line
 BATCH = 64  # inputs read, fetched and extracted together; bounds memory on long lists
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # Signatures of common non-HTML files someone might pass by mistake.
@@ -130,11 +130,11 @@ def read_file(path: str, url: str | None = None) -> _Input:
         if file.is_dir():
             return _Input(path, page_url, error="not a file: is a directory")
         with file.open("rb") as handle:
-            body = handle.read(MAX_FILE_BYTES + 1)
+            body = handle.read(LOCAL_FILE_MAX_BYTES + 1)
     except OSError as exc:
         return _Input(path, page_url, error=f"cannot read: {exc.strerror or exc}")
-    if len(body) > MAX_FILE_BYTES:
-        return _Input(path, page_url, error=f"too large: over {MAX_FILE_BYTES} bytes")
+    if len(body) > LOCAL_FILE_MAX_BYTES:
+        return _Input(path, page_url, error=f"too large: over {LOCAL_FILE_MAX_BYTES} bytes")
     if body.startswith(_GZIP_MAGIC):
         try:
             body = gzip.decompress(body)

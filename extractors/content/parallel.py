@@ -55,6 +55,21 @@ def _get_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def _ready(_: int) -> bool:
+    """Runs in a worker: by then importing this module has imported the extractor."""
+    return True
+
+
+def warm_up() -> None:
+    """Start the pool's workers now, in the background: each imports the extractor (seconds
+    on a busy machine), so a run's first batch does not wait for them."""
+    if worker_count() < 2:
+        return
+    pool = _get_pool()
+    threading.Thread(target=lambda: list(pool.map(_ready, range(worker_count()))),
+                     name="warm-extraction-pool", daemon=True).start()
+
+
 def shutdown_pool() -> None:
     global _pool
     if _pool is not None:

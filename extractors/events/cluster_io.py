@@ -13,13 +13,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TextIO
 
 from extractors.content.facets import extract_facets
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
 from extractors.models import Article, ClusterResult
+from extractors.timezones import naive_as_utc
 
 
 class CorpusError(ValueError):
@@ -44,7 +45,7 @@ def parse_published(value: object) -> datetime | None:
             moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
         except ValueError:
             raise ValueError(f"bad 'published' date {value!r} (want ISO 8601)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return naive_as_utc(moment)
 
 
 def _article(record: dict) -> Article:

@@ -14,13 +14,13 @@ import math
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from extractors.content.text import normalize_for_matching, words
 from extractors.models import Article, Duplicate
+from extractors.timezones import naive_as_utc
 
 SHINGLE = 4  # words per shingle: long enough that shared shingles mean shared sentences
 SKETCH = 8  # smallest shingle hashes kept per text (a bottom-k MinHash sketch)
@@ -32,9 +32,7 @@ def article_time(article: Article) -> float:
     moment = article.published_at or article.fetched_at
     if moment is None:
         return math.nan
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp() / 86400.0
+    return naive_as_utc(moment).timestamp() / 86400.0
 
 
 def arrival_key(article: Article) -> tuple[float, str]:

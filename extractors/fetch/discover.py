@@ -23,6 +23,7 @@ from extractors.fetch.feeds import ParsedFeed, ParsedSitemap, parse_feed, parse_
 from extractors.fetch.http import Fetcher, Validators, host_key
 from extractors.fetch.urls import canonicalize
 from extractors.models import Candidate, FailedPage, FetchResult, Source
+from extractors.timezones import naive_as_utc
 
 MAX_SITEMAP_DEPTH = 2  # index (0) -> child (1) -> grandchild (2); deeper is ignored
 MAX_CHILD_SITEMAPS = 50  # per index: news sites list years of archives; newest lastmod first
@@ -146,9 +147,7 @@ def _older(moment: datetime | None, since: datetime | None) -> bool:
     """True only when both are known and `moment` is before `since` (undated entries stay)."""
     if moment is None or since is None:
         return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=moment.tzinfo)
-    return moment < since
+    return naive_as_utc(moment) < naive_as_utc(since)
 
 
 def source_hosts(source: Source) -> set[str]:

@@ -19,11 +19,11 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import etree
 
+from extractors.fetch.limits import DOCUMENT_MAX_BYTES, describe_bytes
 from extractors.fetch.urls import canonicalize, is_fetchable_scheme
 from extractors.models import Candidate
+from extractors.timezones import to_utc
 
-# Decompressed sitemaps may be at most 50 MB by the sitemap protocol; stop a gzip bomb there.
-MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -215,11 +215,11 @@ def _gunzip(content: bytes) -> tuple[bytes, str | None]:
         return content, None
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        data = inflater.decompress(content, MAX_SITEMAP_BYTES)
+        data = inflater.decompress(content, DOCUMENT_MAX_BYTES)
     except zlib.error as exc:
         return b"", f"bad gzip data: {exc}"
     if inflater.unconsumed_tail:
-        return data, f"decompressed sitemap exceeds {MAX_SITEMAP_BYTES // (1024 * 1024)} MiB cap"
+        return data, f"decompressed sitemap exceeds {describe_bytes(DOCUMENT_MAX_BYTES)} cap"
     if not inflater.eof:
         return data, "gzip stream truncated"
     return data, None
@@ -267,8 +267,6 @@ def _parse_w3c(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return to_utc(parsed)
 
 

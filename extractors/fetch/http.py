@@ -45,19 +45,22 @@ from protego import Protego
 from extractors.fetch import errors
 from extractors.fetch.errors import RETRY_STATUSES
 from extractors.fetch.guard import AddressGuard, PinnedTransport, Resolver
+from extractors.fetch.limits import (
+    DOCUMENT_MAX_BYTES,
+    PAGE_MAX_BYTES,
+    ROBOTS_MAX_BYTES,
+    MiB,
+    describe_bytes,
+)
 from extractors.fetch.urls import without_credentials
 from extractors.models import Candidate, FetchResult, RobotsRecord, Source
 
-MiB = 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Feed/sitemap URLs may answer with any XML, text or gzip type; these never hold one.
 NOT_FEED_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf")
-ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
 ROBOTS_MAX_AGE_S = 24 * 3600.0  # RFC 9309: a cached robots.txt may be used up to 24 h
 MAX_CRAWL_DELAY_S = 30.0  # a robots Crawl-delay above this would stall a run; cap it
-PAGE_MAX_BYTES = 5 * MiB
-DOCUMENT_MAX_BYTES = 50 * MiB  # feeds and sitemaps: the sitemap protocol's own limit
 RECOMMENDED_MIN_DELAY_S = 1.0  # between requests to one host, unless its rules say otherwise
 DEFAULT_USER_AGENT = (
     "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
@@ -692,7 +695,7 @@ def _mime(content_type: str | None) -> str:
 
 
 def _too_large(max_bytes: int, url: str, status: int, content_type: str | None) -> errors.TooLarge:
-    size = f"{max_bytes / MiB:g} MiB" if max_bytes >= MiB else f"{max_bytes} bytes"
+    size = describe_bytes(max_bytes) if max_bytes >= MiB else f"{max_bytes} bytes"
     return errors.TooLarge(f"body exceeds {size} cap", final_url=url, status_code=status,
                            content_type=content_type)
 

@@ -15,12 +15,12 @@ which file, which source and which field are wrong; unknown keys are errors for 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from extractors.config import named_tables, read_toml, validate_file
 from extractors.fetch.errors import SourcesConfigError
 from extractors.models import Source
 
@@ -65,58 +65,18 @@ class _FileModel(BaseModel):
 def load_sources(path: str | Path) -> list[Source]:
     """Parse `path`; raise SourcesConfigError naming file, source and field on any problem."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SourcesConfigError(f"{path}: file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourcesConfigError(f"{path}: cannot read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SourcesConfigError(f"{path}: not valid TOML: {exc}") from exc
-
-    try:
-        tables = _FileModel.model_validate(data).source
-    except ValidationError as exc:
-        raise SourcesConfigError(
-            f"{path}: expected one or more [[source]] tables and nothing else: "
-            + "; ".join(_describe(err) for err in exc.errors())
-        ) from exc
-
-    sources: list[Source] = []
-    first_index: dict[str, int] = {}
-    for index, table in enumerate(tables, start=1):
-        label = f"source #{index}"
-        if isinstance(table.get("name"), str) and table["name"].strip():
-            label = f"source {table['name'].strip()!r} (#{index})"
-        try:
-            model = _SourceModel.model_validate(table)
-        except ValidationError as exc:
-            raise SourcesConfigError(
-                f"{path}: {label}: " + "; ".join(_describe(err) for err in exc.errors())
-            ) from exc
-        if model.name in first_index:
-            raise SourcesConfigError(
-                f"{path}: {label}: field 'name': duplicate of source #{first_index[model.name]}"
-            )
-        first_index[model.name] = index
-        sources.append(
-            Source(
-                name=model.name,
-                feeds=tuple(model.feeds),
-                sitemaps=tuple(model.sitemaps),
-                urls=tuple(model.urls),
-                language=model.language,
-                country=model.country,
-                requests_per_second=model.requests_per_second,
-            )
+    data = read_toml(path, SourcesConfigError)
+    tables = validate_file(path, data, _FileModel, "one or more [[source]] tables and nothing "
+                           "else", SourcesConfigError).source
+    return [
+        Source(
+            name=model.name,
+            feeds=tuple(model.feeds),
+            sitemaps=tuple(model.sitemaps),
+            urls=tuple(model.urls),
+            language=model.language,
+            country=model.country,
+            requests_per_second=model.requests_per_second,
         )
-    return sources
-
-
-def _describe(error: dict) -> str:
-    """One pydantic error as "field 'x': message" (unknown keys say so plainly)."""
-    field = ".".join(str(part) for part in error["loc"]) or "(table)"
-    if error["type"] == "extra_forbidden":
-        return f"field {field!r}: unknown key"
-    message = error["msg"].removeprefix("Value error, ")
-    return f"field {field!r}: {message}"
+        for model in named_tables(path, tables, _SourceModel, "source", SourcesConfigError)
+    ]

@@ -1,0 +1,118 @@
+"""Scale-out: pages/s of the extraction-bound pipeline on threads, 1 and 2 Dask workers.
+
+    .venv/bin/python -m bench.scale_out [--pages 600] [--hosts 16] [--batch-size 25]
+                                        [--html news|demo] [--smoke]
+
+The same run three ways, each into a fresh warehouse: the monitor flow with the default
+thread runner (newsmon's extraction process pool, one process per core), then with a Dask
+cluster of 1 worker process (1 thread) and of 2 worker processes (1 thread each), joined by
+address as a user joins an existing cluster. Pages are bench/_site.py's (`--html news`:
+real news pages, where extraction dominates; needs ../shared/data). Each cluster's workers
+run a few Prefect tasks before the clock starts: a cluster is long-lived, and the first task
+of a fresh worker process costs seconds.
+The Prefect API is started once by a warm-up flow.
+
+Prints `name: value` lines; the target is dask_2_vs_1_workers >= 1.7 (two processes on two
+cores, with the flow process fetching and writing beside them). `--smoke` (or
+NEWSMON_BENCH_SMOKE=1): 20 small demo pages, seconds, no targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._site import missing_pages_message  # noqa: E402
+from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
+from bench.pipeline import add_site_options, bench_site  # noqa: E402
+
+
+def warm_up_workers(address: str, workers: int) -> None:
+    """A long-lived cluster has run tasks before: the first Prefect task in a fresh worker
+    process costs seconds (imports, Prefect's engine and API client), measured apart here.
+    A few tasks per worker, each long enough that the scheduler spreads them."""
+    from prefect import flow, task
+    from prefect_dask import DaskTaskRunner
+
+    @task
+    def warm(_: int) -> int:
+        import extractors.content.article  # noqa: F401  (what an extract task imports)
+
+        time.sleep(0.5)
+        return os.getpid()
+
+    @flow(name="bench-warm-workers", task_runner=DaskTaskRunner(address=address))
+    def warm_all() -> set[int]:
+        return {f.result() for f in warm.map(range(3 * workers))}
+
+    warm_all()
+
+
+def run_flow(sources: Path, db: Path, batch_size: int, dask_address: str | None) -> tuple:
+    """The monitor flow once; (articles, pages fetched, seconds)."""
+    from flows.monitor import monitor
+    from flows.runners import with_task_runner
+
+    flow = with_task_runner(monitor, "dask", dask_address) if dask_address else monitor
+    started = time.perf_counter()
+    summary = flow(sources=str(sources), warehouse=str(db), batch_size=batch_size)
+    return summary.articles_new, summary.pages_fetched, time.perf_counter() - started
+
+
+def run_on_cluster(workers: int, sources: Path, db: Path, batch_size: int) -> tuple:
+    """The flow on a fresh local Dask cluster of `workers` processes of one thread each."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.WARNING) as cluster:
+        warm_up_workers(cluster.scheduler_address, workers)
+        return run_flow(sources, db, batch_size, cluster.scheduler_address)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_site_options(parser, pages=600)
+    add_smoke_flag(parser)
+    parser.set_defaults(batch_size=25)
+    args = parser.parse_args()
+    if smoke_requested(args):
+        args.pages, args.hosts, args.html = 20, 4, "demo"
+    if skip := missing_pages_message(args.html):
+        print(skip)
+        return
+
+    from extractors.content.parallel import _get_pool, worker_count
+
+    load_before = os.getloadavg()[0]
+    results = {}
+    with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, _prefect_start):
+        list(_get_pool().map(abs, range(worker_count())))  # the pool is long-lived too
+        results["thread"] = run_flow(sources, tmp / "thread.duckdb", args.batch_size, None)
+        for workers in (1, 2):
+            results[f"dask_{workers}"] = run_on_cluster(
+                workers, sources, tmp / f"dask{workers}.duckdb", args.batch_size)
+
+    print(f"cores: {worker_count()}")
+    print(f"load_avg_1m_before: {load_before:.2f}")
+    print(f"load_avg_1m_after: {os.getloadavg()[0]:.2f}")
+    print(f"html: {args.html}")
+    print(f"pages: {len(site.urls)}")
+    print(f"batch_size: {args.batch_size}")
+    rates = {}
+    for name, (articles, fetched, seconds) in results.items():
+        rates[name] = fetched / seconds
+        print(f"{name}_articles: {articles}")
+        print(f"{name}_s: {seconds:.1f}")
+        print(f"{name}_pages_per_s: {rates[name]:.1f}")
+    print(f"dask_2_vs_1_workers: {rates['dask_2'] / rates['dask_1']:.2f}")
+    print(f"dask_2_vs_thread: {rates['dask_2'] / rates['thread']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -133,24 +133,35 @@ def bench_site(
         yield site, tmp, sources, warm_up_prefect()
 
 
-def add_site_options(parser: argparse.ArgumentParser, pages: int) -> None:
+def add_site_options(parser: argparse.ArgumentParser, pages: int, batch_size: int = 50) -> None:
     """The bench site's options, shared by the benchmarks that serve it (see bench_site)."""
     parser.add_argument("--pages", type=int, default=pages)
     parser.add_argument("--hosts", type=int, default=16, help="bench outlets (2 conns each)")
-    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument("--html", choices=HTML_KINDS, default="news",
                         help="real news pages (needs ../shared/data) or the demo's small pages")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_site_options(parser, pages=2000)
+def parse_site_args(parser: argparse.ArgumentParser, pages: int, smoke_pages: int,
+                    batch_size: int = 50) -> argparse.Namespace | None:
+    """The bench-site options and --smoke, parsed; None (after saying why) when the pages
+    these options ask for are absent. Smoke: `smoke_pages` demo pages on 4 hosts."""
+    add_site_options(parser, pages, batch_size)
     add_smoke_flag(parser)
     args = parser.parse_args()
-    if smoke_requested(args):
-        args.pages, args.hosts, args.html = 40, 4, "demo"
+    args.smoke = smoke_requested(args)
+    if args.smoke:
+        args.pages, args.hosts, args.html = smoke_pages, 4, "demo"
     if skip := missing_pages_message(args.html):
         print(skip)
+        return None
+    return args
+
+
+def main() -> None:
+    args = parse_site_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]),
+                           pages=2000, smoke_pages=40)
+    if args is None:
         return
 
     from extractors.content.parallel import worker_count

@@ -26,9 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._site import missing_pages_message  # noqa: E402
-from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
-from bench.pipeline import add_site_options, bench_site  # noqa: E402
+from bench.pipeline import bench_site, parse_site_args  # noqa: E402
 
 
 def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, float]:
@@ -113,15 +111,12 @@ def prefect_server_cpu_s() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_site_options(parser, pages=1000)
     parser.add_argument("--rounds", type=int, default=2)
-    add_smoke_flag(parser)
-    args = parser.parse_args()
-    if smoke_requested(args):
-        args.pages, args.hosts, args.html, args.rounds = 40, 4, "demo", 1
-    if skip := missing_pages_message(args.html):
-        print(skip)
+    args = parse_site_args(parser, pages=1000, smoke_pages=40)
+    if args is None:
         return
+    if args.smoke:
+        args.rounds = 1
 
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, _prefect_start):
         from extractors.content.parallel import _get_pool, worker_count

@@ -28,9 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._site import missing_pages_message  # noqa: E402
-from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
-from bench.pipeline import add_site_options, bench_site  # noqa: E402
+from bench.pipeline import bench_site, parse_site_args  # noqa: E402
 
 
 def warm_up_workers(address: str, workers: int) -> None:
@@ -77,14 +75,8 @@ def run_on_cluster(workers: int, sources: Path, db: Path, batch_size: int) -> tu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_site_options(parser, pages=600)
-    add_smoke_flag(parser)
-    parser.set_defaults(batch_size=25)
-    args = parser.parse_args()
-    if smoke_requested(args):
-        args.pages, args.hosts, args.html = 20, 4, "demo"
-    if skip := missing_pages_message(args.html):
-        print(skip)
+    args = parse_site_args(parser, pages=600, smoke_pages=20, batch_size=25)
+    if args is None:
         return
 
     from extractors.content.parallel import _get_pool, worker_count

@@ -14,6 +14,7 @@ pool by default, or Dask workers on other machines (flows/runners.py, docs/deplo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from pydantic import PositiveInt, WithJsonSchema
 from extractors.content.parallel import warm_up as warm_up_extraction
 from extractors.fetch.http import FetchSettings
 from extractors.fetch.sources import load_sources
+from extractors.models import Source
 from extractors.timezones import start_of_day_utc, utc_now
 from flows.pipeline import (
     DISCOVERIES_IN_FLIGHT,
@@ -39,8 +41,9 @@ from flows.pipeline import (
     FETCHES_IN_FLIGHT,
     Dispatch,
     Pipeline,
+    PipelineResult,
 )
-from flows.run_store import RunStore
+from flows.run_store import DiscoveryInputs, RunStore
 from flows.runners import (
     extracts_in_flight,
     network_task_runner,
@@ -147,8 +150,9 @@ def monitor(
         store.finish(status, summary.counts())
 
 
-def _discover_fetch_extract(store: RunStore, sources, inputs, settings: Settings,
-                            batch_size: int):
+def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
+                            inputs: DiscoveryInputs, settings: Settings,
+                            batch_size: int) -> PipelineResult:
     """The streaming part of a run (flows/pipeline.py): network tasks on the flow process's
     threads, extraction on the flow's task runner."""
     fetch_settings: FetchSettings = settings.fetch_settings()

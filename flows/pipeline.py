@@ -22,7 +22,7 @@ from extractors.models import Candidate, ExtractionOutcome, FetchResult, RobotsR
 from flows.run_store import DiscoveryInputs, RunStore
 from flows.stages import DiscoveredChunk, DiscoveryJob, FetchedBatch, FetchJob
 
-DISCOVERIES_IN_FLIGHT = 4  # discovery tasks (chunks of sources) at a time
+DISCOVERIES_IN_FLIGHT = 8  # discovery tasks (chunks of sources) at a time
 FETCHES_IN_FLIGHT = 2  # fetch tasks (batches of pages) at a time
 EXTRACTS_IN_FLIGHT = 2  # batches extracting at a time, with a thread runner
 
@@ -128,7 +128,9 @@ class Pipeline:
         while (self._n_pending and self._fetching < FETCHES_IN_FLIGHT
                and len(self._batches) < max_batches and self._batch_is_due()):
             self._start_fetch()
-        extracting = sum(b.extracting for b in self._batches)
+        # Batches still extracting (not those done and waiting for an older one to be
+        # written: counting those could leave that older one waiting forever).
+        extracting = sum(b.extracting and b.outcomes is None for b in self._batches)
         for batch in self._batches:
             if extracting >= self.dispatch.extracts_in_flight:
                 break

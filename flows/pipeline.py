@@ -95,6 +95,10 @@ class Pipeline:
         self._fetching = 0
         self._written_batches = 0
         self._written_pages = 0
+        # Discovery's document fetches and new robots.txt answers, written with the next batch
+        # (a chunk's own write would cost a writer open, and its checkpoint, per chunk).
+        self._documents: list[FetchResult] = []
+        self._new_robots: list[RobotsRecord] = []
         self._done: queue.SimpleQueue[tuple[str, Any, Completing]] = queue.SimpleQueue()
 
     # --- the loop ----------------------------------------------------------------------------
@@ -113,6 +117,8 @@ class Pipeline:
                 item.outcomes = future.result()
             self._write_ready()
             self._start_work()
+        if self._documents or self._new_robots:  # a run that found no new page
+            self.store.record_batch([], [], self._new_robots, self._documents)
         return self.result
 
     def _watch(self, kind: str, item: Any, future: Completing) -> None:
@@ -159,12 +165,15 @@ class Pipeline:
         )
 
     def _absorb(self, found: DiscoveredChunk) -> None:
-        """A discovered chunk: logged and filtered against the warehouse, its new pages
-        (and its sources' earlier failures due for a retry) queued for fetching."""
-        stored = self.store.record_discovery(found)
+        """A discovered chunk: filtered against the warehouse (one read), its new pages (and
+        its sources' earlier failures due for a retry) queued for fetching."""
+        stored = self.store.stored_urls(
+            [c.url for d in found.by_source.values() for c in d.candidates])
         self.robots.update((r.host, r) for r in found.robots)
+        self._new_robots.extend(found.robots)
         fresh: list[Candidate] = []
         for name, discovery in found.by_source.items():
+            self._documents.extend(discovery.documents)
             self.result.validators.update(discovery.validators)
             if discovery.complete:
                 self.result.complete_sources.append(name)
@@ -211,7 +220,9 @@ class Pipeline:
             batch = self._batches.popleft()
             fetched = batch.fetched
             assert fetched is not None and batch.outcomes is not None
-            self.store.record_batch(fetched.pages, batch.outcomes, fetched.robots)
+            self.store.record_batch(fetched.pages, batch.outcomes,
+                                    [*self._new_robots, *fetched.robots], self._documents)
+            self._documents, self._new_robots = [], []
             self.robots.update((r.host, r) for r in fetched.robots)
             self._written_batches += 1
             self._written_pages += len(fetched.pages)

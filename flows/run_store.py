@@ -26,7 +26,7 @@ from extractors.models import (
     RobotsRecord,
     Source,
 )
-from flows.stages import DiscoveredChunk, window_start
+from flows.stages import window_start
 from reports.digest import TOP_EVENTS
 from reports.watchlists import (
     Alert,
@@ -128,14 +128,9 @@ class RunStore:
             validators=validators, retries=retries, robots=robots,
         )
 
-    def record_discovery(self, chunk: DiscoveredChunk) -> set[str]:
-        """Log a chunk's document fetches and keep its robots.txt answers; returns which of
-        its candidates are stored articles already (by canonical URL)."""
-        documents = [doc for d in chunk.by_source.values() for doc in d.documents]
-        urls = [c.url for d in chunk.by_source.values() for c in d.candidates]
-        with self._write() as con:
-            load.record_fetches(con, self.run_id, documents, raw=False)
-            load.record_robots(con, chunk.robots)
+    def stored_urls(self, urls: Collection[str]) -> set[str]:
+        """Those of `urls` that are stored articles already (by canonical URL)."""
+        with self._read() as con:
             return queries.stored_canonical_urls(con, urls)
 
     def pages_fetched_in_run(self, batch: Sequence[Candidate]) -> dict[str, FetchResult]:
@@ -152,11 +147,15 @@ class RunStore:
         }
 
     def record_batch(self, pages: Sequence[FetchResult], outcomes: Sequence[ExtractionOutcome],
-                     robots: Iterable[RobotsRecord] = ()) -> None:
-        """A batch's fetch log, raw pages, extraction log and articles: one transaction."""
+                     robots: Iterable[RobotsRecord] = (),
+                     documents: Sequence[FetchResult] = ()) -> None:
+        """A batch's fetch log, raw pages, extraction log and articles: one transaction, with
+        the feed and sitemap fetches and robots.txt answers discovery made since the last."""
         with self._write() as con:
             load.record_fetches(con, self.run_id, pages, raw=True)
             load.record_extractions(con, self.run_id, outcomes)
+            if documents:
+                load.record_fetches(con, self.run_id, documents, raw=False)
             load.record_robots(con, robots)
 
     # --- clustering --------------------------------------------------------------------------

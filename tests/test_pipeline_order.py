@@ -37,11 +37,11 @@ class ObservedStore(RunStore):
             self.unwritten += 1
             self.peak_unwritten = max(self.peak_unwritten, self.unwritten)
 
-    def record_batch(self, pages, outcomes, robots=()) -> None:
+    def record_batch(self, pages, outcomes, robots=(), documents=()) -> None:
         with self.lock:
             self.unwritten -= 1
         self.written.append([p.url for p in pages])
-        super().record_batch(pages, outcomes, robots)
+        super().record_batch(pages, outcomes, robots, documents)
 
 
 def _later(delay: float, value) -> Future:

@@ -7,7 +7,6 @@ The dozen real articles and their must-have actors and places are in tests/fixtu
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractors.content.dates import find_dates
-from extractors.content.facets import extract_facets, set_actor_extractor
+from extractors.content.facets import MAX_TEXT_CHARS, extract_facets
 from extractors.content.places import fold, gazetteer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -137,17 +136,6 @@ def test_dozen_actors_are_not_places() -> None:
         assert len(facets.actors) <= 10 and len(facets.places) <= 10
 
 
-def test_speed_per_article() -> None:
-    """Target < 15 ms for ~1,000 words; the bound here is loose for slow CI machines."""
-    extract_facets("warm", "up")  # builds the gazetteer once
-    rows = [row for row, _ in DOZEN]
-    start = time.process_time()  # CPU time: other test processes may share the machine
-    for row in rows:
-        _facets_of(row)
-    per_article = (time.process_time() - start) / len(rows)
-    assert per_article < 0.05, per_article
-
-
 # --- dates ------------------------------------------------------------------------------------
 
 
@@ -265,14 +253,18 @@ def test_never_raises_on_name_and_date_like_noise(text: str) -> None:
     extract_facets(text[:50], text, datetime(2021, 1, 1))
 
 
-def test_deterministic_and_huge_input() -> None:
+def test_deterministic_and_huge_input_is_cut_to_a_bounded_prefix() -> None:
+    """A 1 MB body costs what its first MAX_TEXT_CHARS cost: the work is bounded by the cut,
+    not by the input (speed itself is measured in bench/facets.py)."""
     text = (SEEDS / "summit_report.txt").read_text(encoding="utf-8")
     assert extract_facets("t", text, datetime(2021, 12, 15)) == extract_facets(
         "t", text, datetime(2021, 12, 15)
     )
-    start = time.process_time()
-    extract_facets("t", text * 400, datetime(2021, 12, 15))  # ~1 MB
-    assert time.process_time() - start < 2.0
+    huge = text * 400  # ~1 MB
+    assert len(huge) > 10 * MAX_TEXT_CHARS
+    assert extract_facets("t", huge, datetime(2021, 12, 15)) == extract_facets(
+        "t", huge[:MAX_TEXT_CHARS], datetime(2021, 12, 15)
+    )
 
 
 def test_title_qualifiers_become_places() -> None:
@@ -319,10 +311,15 @@ def test_a_month_after_in_is_a_month_and_a_name_stays_a_name() -> None:
     assert {"June Carter", "Theresa May"} <= set(actors)
 
 
-def test_pluggable_actor_extractor() -> None:
-    set_actor_extractor(lambda title, text: ["Someone Else", "Someone Else"])
-    try:
-        assert _seed("summit_report.txt").actors == ("Someone Else",)
-    finally:
-        set_actor_extractor(None)
-    assert "Charles Michel" in _seed("summit_report.txt").actors
+def someone_else(title: str, text: str) -> list[str]:
+    """A stand-in actor extractor (module level, so worker processes can receive it)."""
+    return ["Someone Else", "Someone Else"]
+
+
+def test_actor_extractor_is_an_option_passed_in() -> None:
+    title, published = SEED_CASES["summit_report.txt"]
+    text = (SEEDS / "summit_report.txt").read_text(encoding="utf-8")
+    facets = extract_facets(title, text, published, actor_extractor=someone_else)
+    assert facets.actors == ("Someone Else",)
+    assert [a.name for a in facets.who] == ["Someone Else"]
+    assert "Charles Michel" in _seed("summit_report.txt").actors  # nothing global changed

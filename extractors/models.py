@@ -173,6 +173,9 @@ class Event:
     n_copies: int = 0  # copies (duplicates) attached to the event, counted apart
     who: tuple[Actor, ...] = ()  # main actors agreed by vote of the articles
     where: Place | None = None  # main place agreed by vote of the articles
+    # Comparison keys of every actor named (extractors.content.facets.actor_key), so that
+    # watchlists match "Pashinyan" to "Nikol Pashinian".
+    actor_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ import duckdb
 import pyarrow as pa
 
 from extractors.models import (
+    Actor,
     Article,
     ClusterResult,
     ExtractionOutcome,
     FetchResult,
+    Place,
     Source,
 )
 from warehouse import sql
@@ -27,6 +29,11 @@ from warehouse.db import open_reader, open_writer
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
+_WHO = pa.list_(pa.struct([("name", pa.string()), ("type", pa.string())]))
+# The main place, flattened: name, country, lat, lon, id (see extractors.models.Place).
+_WHERE_FIELDS = [("where_name", pa.string()), ("where_country", pa.string()),
+                 ("where_lat", pa.float64()), ("where_lon", pa.float64()),
+                 ("where_id", pa.string())]
 
 SOURCES_SCHEMA = pa.schema(
     [("name", pa.string()), ("feeds", _STRS), ("sitemaps", _STRS), ("urls", _STRS),
@@ -55,13 +62,13 @@ ARTICLE_SCHEMA = pa.schema(
      ("text", pa.string()), ("content_hash", pa.string()), ("fetched_at", _TS),
      ("run_id", pa.string()), ("actors", _STRS), ("places", _STRS),
      ("event_date", pa.date32()), ("dates", pa.list_(pa.date32())), ("keywords", _STRS),
-     ("tags", _STRS)]
+     ("tags", _STRS), ("who", _WHO), *_WHERE_FIELDS]
 )
 EVENT_SCHEMA = pa.schema(
     [("id", pa.string()), ("headline", pa.string()), ("event_date", pa.date32()),
      ("first_seen", _TS), ("last_seen", _TS), ("actors", _STRS), ("places", _STRS),
      ("keywords", _STRS), ("n_articles", pa.int32()), ("n_sources", pa.int32()),
-     ("n_copies", pa.int32())]
+     ("n_copies", pa.int32()), ("who", _WHO), *_WHERE_FIELDS, ("actor_keys", _STRS)]
 )
 MEMBERSHIP_SCHEMA = pa.schema(
     [("article_id", pa.string()), ("event_id", pa.string()), ("score", pa.float64()),
@@ -239,8 +246,21 @@ def article_row(article: Article, run_id: str) -> tuple:
         article.author, article.published_at, article.date_source, article.language,
         article.site_name, article.description, article.text, article.content_hash,
         article.fetched_at, run_id, list(f.actors), list(f.places), f.event_date,
-        list(f.dates), list(f.keywords), list(article.tags),
+        list(f.dates), list(f.keywords), list(article.tags), who_rows(f.who),
+        *where_values(f.where),
     )
+
+
+def who_rows(who: Sequence[Actor]) -> list[dict]:
+    """Main actors as the values of a STRUCT(name, type)[] column."""
+    return [{"name": a.name, "type": a.type} for a in who]
+
+
+def where_values(where: Place | None) -> tuple:
+    """The where_name, where_country, where_lat, where_lon, where_id columns."""
+    if where is None:
+        return (None, None, None, None, None)
+    return (where.name, where.country, where.lat, where.lon, where.id)
 
 
 def merge_article_rows(rows: Iterable[tuple]) -> list[tuple]:
@@ -304,7 +324,8 @@ def replace_clusters(
     ids = key_table(article_ids, IDS_SCHEMA)
     events = last_by_key(
         (e.id, e.headline, e.event_date, e.first_seen, e.last_seen, list(e.actors),
-         list(e.places), list(e.keywords), e.n_articles, e.n_sources, e.n_copies)
+         list(e.places), list(e.keywords), e.n_articles, e.n_sources, e.n_copies,
+         who_rows(e.who), *where_values(e.where), list(e.actor_keys))
         for e in result.events
     )
     memberships = last_by_key(

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from extractors.models import Article, Facets, FetchResult
+from extractors.models import Actor, Article, Facets, FetchResult, Place
 from warehouse import sql
 from warehouse.db import ReadOnlyViolation, open_reader
 from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, key_table
@@ -101,6 +101,8 @@ def _article(r: tuple) -> Article:
         facets=Facets(
             actors=tuple(r[15] or ()), places=tuple(r[16] or ()), event_date=r[17],
             dates=tuple(r[18] or ()), keywords=tuple(r[19] or ()),
+            who=tuple(Actor(w["name"], w["type"]) for w in r[21] or ()),
+            where=Place(r[22], r[23], r[24], r[25], r[26]) if r[22] is not None else None,
         ),
     )
 

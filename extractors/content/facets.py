@@ -195,9 +195,7 @@ _EVENT_WORDS = re.compile(
     r"\b(meet|meets|met|meeting|talks|summit|held|hold|holds|took place|take place|agreed to"
     r"|scheduled|signed|attack|attacked|killed|crash|crashed|launch|launched|fired|exploded"
     r"|struck|hit|arrested|convicted|sentenced|elected|voted|died|won|released|fighting"
-    r"|happened|occurred|derailed|collided|seized|raised|approved|opened|visit|visited"
-    r"|bombing|blast|explosion|shooting|shot|race|game|match|final|protest|rally|vote"
-    r"|earthquake|storm|fire|rescue|trapped|fell|beat|defeated|lost)\b",
+    r"|happened|occurred|derailed|collided|seized|raised|approved|opened|visit|visited)\b",
     re.IGNORECASE,
 )
 _BACKGROUND_WORDS = re.compile(

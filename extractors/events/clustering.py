@@ -477,6 +477,7 @@ def _assemble(
                 event_date=record.when,
                 who=record.who,
                 where=record.where,
+                actor_keys=record.actor_keys,
                 actors=_ranked(Counter(x for a in everyone for x in a.facets.actors)),
                 places=_ranked(Counter(x for a in everyone for x in a.facets.places)),
                 keywords=_ranked(Counter(x for a in everyone for x in a.facets.keywords)),

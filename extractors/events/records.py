@@ -38,6 +38,7 @@ class EventRecord:
     where: Place | None
     when: date | None
     headline: str
+    actor_keys: tuple[str, ...] = ()  # actor_key of every main actor and actor mentioned
 
 
 def is_preview(article: Article, when: date | None) -> bool:
@@ -55,7 +56,10 @@ def event_record(reports: Sequence[Article]) -> EventRecord:
     when = _vote_when(reports, weights)  # again, with previews weighed down
     who = _vote_who(reports, weights)
     where = _vote_where(reports, weights)
-    return EventRecord(who, where, when, _headline(reports, weights, who, where, when))
+    keys = sorted({actor_key(x.name) for a in reports for x in a.facets.who}
+                  | {actor_key(name) for a in reports for name in a.facets.actors})
+    return EventRecord(who, where, when, _headline(reports, weights, who, where, when),
+                       tuple(keys))
 
 
 def _vote_when(reports: Sequence[Article], weights: dict[str, float]) -> date | None:

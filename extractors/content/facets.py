@@ -59,6 +59,7 @@ PERSON_CUE_FACTOR = 2.0  # "President X": a named office holder is rarely a side
 HEADLINE_SUBJECT_BONUS = 3.0
 LEAD_SUBJECT_BONUS = 1.0
 LOCATIVE_BONUS = 1.0  # "talks in Brussels": named as the place where something happens
+MODIFIER_FACTOR = 0.5  # "EU-mediated talks", "EU official": the name qualifies another noun
 SPECIFIC_SHARE = 0.3  # a city named this strongly beats its country as the main place
 # The main place's time zone sets the publication day only when the place is this firmly
 # named (a dateline, or headline plus another mention): a passing place must not move it.
@@ -110,6 +111,9 @@ _ROLE_NOUNS = _wordset(
     envoy diplomat diplomats minister ministers aide aides source sources member members
     staff worker workers soldier soldiers troops fighter fighters police officer officers"""
 )
+# A name followed by a hyphenated participle, a possessive or a role noun modifies another
+# noun: "EU-mediated talks", "the EU's commitment", "EU official".
+_ROLE_AFTER = regex.compile(r"\s+(?:" + "|".join(sorted(_ROLE_NOUNS)) + r")\b")
 # Feasts and seasons: capitalised, never actors ("Christmas", "Ramadan").
 _HOLIDAYS = _wordset(
     """christmas easter ramadan eid thanksgiving halloween diwali hanukkah passover
@@ -591,6 +595,8 @@ def _add_actor(
     if cand is None:
         cand = actors[key] = _Candidate(" ".join(words))
     weight = sent.weight * (PERSON_CUE_FACTOR if cued else 1.0)
+    if _modifies(sent.text, seg[-1]):
+        weight *= MODIFIER_FACTOR  # "EU-mediated talks", "EU official": an attribute
     cand.weight += weight
     cand.surfaces[" ".join(words)] += weight
     cand.first = min(cand.first, order)
@@ -745,6 +751,12 @@ def _actor_type(cand: _Candidate, gaz: Gazetteer) -> ActorType:
 def _contains(haystack: list[str], needle: list[str]) -> bool:
     n = len(needle)
     return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def _modifies(sentence: str, last: _Tok) -> bool:
+    raw = sentence[last.start : last.end]
+    cut = raw[len(last.text) : len(last.text) + 1]  # what _clean_token removed: "’s", "-led"
+    return cut in ("-", "'", "’") or bool(_ROLE_AFTER.match(sentence, last.end))
 
 
 def _dateline_place(text: str, found: _Found, gaz: Gazetteer) -> Place | None:
@@ -1023,6 +1035,18 @@ def extract_facets(
         who=who,
         where=where,
     )
+
+
+def record_json(who: tuple[Actor, ...], where: Place | None, when: date | None) -> dict:
+    """The `who`, `where` and `when` keys of the CLI's JSON lines (extract and cluster)."""
+    return {
+        "who": [{"name": a.name, "type": a.type} for a in who],
+        "where": None if where is None else {
+            "name": where.name, "country": where.country, "lat": where.lat,
+            "lon": where.lon, "id": where.id,
+        },
+        "when": when.isoformat() if when else None,
+    }
 
 
 def _local_day(

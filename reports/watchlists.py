@@ -1,7 +1,8 @@
 """Watchlists: named rules over events, evaluated after every load, and their notifications.
 
 A rule names what to watch; every clause given must hold, and a list clause holds when the
-event has any of its values (case-insensitive):
+event has any of its values (case-insensitive; actors by canonical name, so "Pashinyan",
+"Nikol Pashinian" and "nikol pashinyan" all match the event's "Nikol Pashinian"):
 
     [[rule]]
     name = "caucasus"
@@ -30,6 +31,7 @@ import apprise
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from extractors.content.facets import actor_key
 from extractors.fetch.errors import NewsmonError
 from warehouse import digest_queries as q
 from warehouse.db import open_reader, open_writer
@@ -215,8 +217,16 @@ def _why(rule: Rule, hits: dict[str, list[str]], n_sources: int) -> str:
     return "; ".join(parts)
 
 
+def _spelled(keys: list[str], stored: list[str], asked: tuple[str, ...]) -> list[str]:
+    """The matched actor keys as the event spells them (else as the rule does)."""
+    wanted = set(keys)
+    names = [n for n in stored if {actor_key(n), *actor_key(n).split()[-1:]} & wanted]
+    return names or [v for v in asked if actor_key(v) in keys]
+
+
 def _rule_params(rule: Rule, event_ids: Collection[str] | None) -> dict:
     params: dict = {c: [v.lower() for v in getattr(rule, c)] for c in CLAUSES}
+    params["actors_any"] = sorted({actor_key(v) for v in rule.actors_any})
     params["rule"] = rule.name
     params["min_sources"] = rule.min_sources
     params["all_events"] = event_ids is None
@@ -241,10 +251,11 @@ def evaluate_watchlists(
     with open_writer(db) as con:
         rows = []
         for rule in rules:
-            for ev_id, headline, ev_date, n_sources, *hit_lists in con.execute(
+            for ev_id, headline, ev_date, n_sources, actors, *hit_lists in con.execute(
                 q.MATCH_RULE, _rule_params(rule, event_ids)
             ).fetchall():
                 hits = dict(zip(CLAUSES, hit_lists, strict=True))
+                hits["actors_any"] = _spelled(hits["actors_any"], actors, rule.actors_any)
                 rows.append((rule.name, ev_id, run_id, _why(rule, hits, n_sources),
                              headline, ev_date, n_sources))
         if not rows:

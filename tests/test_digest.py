@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from extractors.events.records import actor_keys
 from reports.digest import build_digest, digest_command, render_html, render_markdown
 from warehouse.db import open_writer
 
@@ -71,6 +72,14 @@ EVENTS = {
 }
 
 
+# The main place of each event (name, country, lat, lon, id); "hostile" has none.
+WHERE = {
+    "seed": ("Brussels", "BE", 50.8505, 4.3488, "geonames:2800866"),
+    "smoke": ("Pacific Ocean", None, 0.0, -160.0, "newsmon:pacific-ocean"),
+    "other-day": ("Harbour", None, None, None, None),
+}
+
+
 def fill_warehouse(db: Path) -> None:
     """Write ARTICLES and EVENTS (counts derived from them) into a migrated warehouse."""
     with open_writer(db) as con:
@@ -89,11 +98,17 @@ def fill_warehouse(db: Path) -> None:
             rows = [r for r in ARTICLES if r.event == event_id]
             originals = [r for r in rows if r.copy_of is None]
             times = [r.published for r in rows]
+            where = WHERE.get(event_id)
             con.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                "INSERT INTO events (id, headline, event_date, first_seen, last_seen, actors, "
+                "places, keywords, n_articles, n_sources, n_copies, updated_at, who, "
+                "where_name, where_country, where_lat, where_lon, where_id, actor_keys) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
                 [event_id, headline, event_date, min(times), max(times), actors, places,
                  keywords, len(rows), len({r.source for r in originals}),
-                 len(rows) - len(originals)],
+                 len(rows) - len(originals),
+                 [{"name": a, "type": "person"} for a in actors[:3]],
+                 *(where or (None,) * 5), list(actor_keys(actors))],
             )
 
 

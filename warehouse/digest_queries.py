@@ -65,8 +65,11 @@ WHERE a.day = $day
 
 # The events one rule matches, among all events ($all_events) or those in $event_ids.
 # Each `*_any` clause is skipped when its list is empty, else needs one common value;
-# comparison is case-insensitive (the parameters arrive lower-cased). The `*_hit` columns keep
-# the stored spelling of what matched: they become the alert's "why". An event that
+# comparison is case-insensitive (the parameters arrive lower-cased). Actors compare by their
+# canonical keys ($actors_any holds extractors.content.facets.actor_key of each rule value;
+# events.actor_keys those of the event's actors), so "Pashinyan" matches "Nikol Pashinian".
+# The `*_hit` columns keep the stored spelling of what matched (for actors: the matched keys,
+# which the caller spells with the event's `actors`): they become the alert's "why". An event that
 # re-clustering formed from events this rule already alerted on (event_merges, followed
 # through every step) is the same happening under a new id: it does not alert again.
 MATCH_RULE = """
@@ -89,20 +92,20 @@ event_sources AS (
 ),
 scoped AS (
     SELECT e.id, e.headline, e.event_date, coalesce(e.n_sources, 0) AS n_sources,
-           coalesce(e.actors, []) AS actors, coalesce(e.places, []) AS places,
+           coalesce(e.actor_keys, []) AS actor_keys, coalesce(e.actors, []) AS actors,
+           coalesce(e.places, []) AS places,
            coalesce(e.keywords, []) AS keywords, coalesce(s.sources, []) AS sources
     FROM events AS e LEFT JOIN event_sources AS s ON s.event_id = e.id
     WHERE ($all_events OR e.id IN (SELECT unnest($event_ids)))
       AND e.id NOT IN (SELECT event_id FROM already_alerted)
 )
-SELECT id, headline, event_date, n_sources,
-       list_filter(actors, lambda x: list_contains($actors_any, lower(x))) AS actors_hit,
+SELECT id, headline, event_date, n_sources, actors,
+       list_filter($actors_any, lambda k: list_contains(actor_keys, k)) AS actors_hit,
        list_filter(places, lambda x: list_contains($places_any, lower(x))) AS places_hit,
        list_filter(keywords, lambda x: list_contains($keywords_any, lower(x))) AS keywords_hit,
        list_filter(sources, lambda x: list_contains($sources_any, lower(x))) AS sources_hit
 FROM scoped
-WHERE (len($actors_any) = 0
-       OR list_has_any(list_transform(actors, lambda x: lower(x)), $actors_any))
+WHERE (len($actors_any) = 0 OR list_has_any(actor_keys, $actors_any))
   AND (len($places_any) = 0
        OR list_has_any(list_transform(places, lambda x: lower(x)), $places_any))
   AND (len($keywords_any) = 0

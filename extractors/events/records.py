@@ -38,7 +38,7 @@ class EventRecord:
     where: Place | None
     when: date | None
     headline: str
-    actor_keys: tuple[str, ...] = ()  # actor_key of every main actor and actor mentioned
+    actor_keys: tuple[str, ...] = ()  # see actor_keys()
 
 
 def is_preview(article: Article, when: date | None) -> bool:
@@ -56,10 +56,18 @@ def event_record(reports: Sequence[Article]) -> EventRecord:
     when = _vote_when(reports, weights)  # again, with previews weighed down
     who = _vote_who(reports, weights)
     where = _vote_where(reports, weights)
-    keys = sorted({actor_key(x.name) for a in reports for x in a.facets.who}
-                  | {actor_key(name) for a in reports for name in a.facets.actors})
+    names = [x.name for a in reports for x in a.facets.who]
+    names += [name for a in reports for name in a.facets.actors]
     return EventRecord(who, where, when, _headline(reports, weights, who, where, when),
-                       tuple(keys))
+                       actor_keys(names))
+
+
+def actor_keys(names: Sequence[str]) -> tuple[str, ...]:
+    """Comparison keys of these actors, plus each full name's surname ("aliiev" for "Ilham
+    Aliyev"), so a watchlist may name someone by surname or in another spelling."""
+    keys = {actor_key(name) for name in names}
+    keys |= {key.split()[-1] for key in keys if " " in key}
+    return tuple(sorted(k for k in keys if k))
 
 
 def _vote_when(reports: Sequence[Article], weights: dict[str, float]) -> date | None:

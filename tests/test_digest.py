@@ -162,6 +162,28 @@ def test_digest_charts_count_the_days_articles(small_warehouse):
     assert digest.n_articles == sum(expected_sources.values())
 
 
+def test_digest_shows_each_events_who_where_when_and_where_they_happened(small_warehouse):
+    digest = build_digest(small_warehouse)
+    seed = digest.events[0]
+    assert [a.name for a in seed.who] == ["Nikol Pashinian", "Ilham Aliyev", "Charles Michel"]
+    assert seed.where is not None and (seed.where.name, seed.where.country) == ("Brussels", "BE")
+    page = render_html(digest)
+    section = page[page.index('id="event-seed"'):]
+    section = section[: section.index("</section>")]
+    assert "<dt>Who</dt><dd>Nikol Pashinian (person), Ilham Aliyev (person)" in section
+    assert "<dt>Where</dt><dd>Brussels, BE</dd>" in section
+    assert f"<dt>When</dt><dd>{DAY.isoformat()}</dd>" in section
+    # The place chart: one dot per geocoded place (the hostile event has no place), one bar
+    # per place, nothing fetched.
+    chart = page[page.index('id="chart-places"'):]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count("<circle") == 2  # Brussels and the Pacific Ocean
+    assert "Brussels, BE: 1 event" in chart and "Pacific Ocean: 1 event" in chart
+    markdown = render_markdown(digest)
+    assert "- **Who:** Nikol Pashinian (person), Ilham Aliyev (person)" in markdown
+    assert "- **Where:** Brussels, BE" in markdown and f"- **When:** {DAY.isoformat()}" in markdown
+
+
 def test_digest_of_a_given_day(small_warehouse):
     digest = build_digest(small_warehouse, date(2021, 12, 14))
     assert [e.id for e in digest.events] == ["other-day"]
@@ -202,7 +224,7 @@ def test_html_is_self_contained_and_escapes_what_it_shows(small_warehouse):
     page = render_html(digest)
 
     assert_self_contained(page, _article_urls(digest))
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3
     assert "Content-Security-Policy" in page
     # Every web article is linked; the javascript: URL is shown as text only.
     for url in _article_urls(digest) - {"javascript:alert(1)"}:
@@ -302,7 +324,7 @@ def test_page_renders_offline_in_headless_chromium(small_warehouse, tmp_path):
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], console
     assert proxy.page_requests() == [], proxy.page_requests()
-    assert dom.count("<svg") == 2 and 'id="chart-hours"' in dom
+    assert dom.count("<svg") == 3 and 'id="chart-hours"' in dom and 'id="chart-places"' in dom
     assert dom.count("<rect") >= 4  # hour bars plus one bar per outlet
     assert "Pashinian and Aliyev hold" in dom
 

@@ -14,7 +14,8 @@ LATEST_DAY = "SELECT max(day) FROM article_days"
 # Events with at least one article on $day, most widely reported first.
 DAY_EVENTS = """
 SELECT e.id, e.headline, e.event_date, e.places, e.actors,
-       e.first_seen, e.last_seen, e.n_sources, e.n_articles
+       e.first_seen, e.last_seen, e.n_sources, e.n_articles,
+       e.who, e.where_name, e.where_country, e.where_lat, e.where_lon, e.where_id
 FROM events AS e
 WHERE e.id IN (
     SELECT ea.event_id

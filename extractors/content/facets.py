@@ -149,7 +149,8 @@ _TITLES = _wordset(
     secretary-general officer inspector constable coach manager striker midfielder
     quarterback qb rapper singer actor actress star founder head counsel attorney
     congressman congresswoman former late ex republican democrat democratic conservative
-    labour tory liberal socialist
+    labour tory liberal socialist general activist lawyer journalist reporter analyst
+    economist author writer scientist
     президент премьер-министр премьер министр губернатор мэр глава председатель депутат
     сенатор посол спикер генсек патриарх канцлер вице-премьер замминистра бывший экс-президент"""
 )
@@ -163,6 +164,7 @@ _ORG_HEADS = _wordset(
     temple church hospital school center centre league alliance movement front cabinet
     government republic kingdom nations tribunal agentur international industries holdings
     motors systems technologies labs studios records entertainment media partnership
+    electric dynamics mills
     chiefs staff"""
 )
 # Publications named after places ("The New York Times") do not locate the story there.
@@ -585,6 +587,8 @@ def _add_actor(
         return
     if len(words) == 1 and len(words[0]) < 2:
         return
+    if len(words) > 1 and all(_shouted(w) for w in words):
+        return  # "USA TODAY", "BREAKING NEWS": a shouted heading or byline, not a name
     if not country and (
         folded[-1] in _EVENT_HEADS or folded[-1] in _FEATURE_HEADS  # "Grand Prix", "Tasman Sea"
         or any(w in _HOLIDAYS for w in folded)  # "Christmas", "Christmas Eve"

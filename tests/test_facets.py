@@ -524,3 +524,11 @@ def test_a_province_is_a_place_and_a_first_name_is_not() -> None:
     assert facets.where is not None and facets.where.name == "Hebei"
     assert facets.where.country == "CN" and facets.where.id == "iso3166-2:CN-HE"
     assert "Hebei" not in facets.actors and "Jos" not in facets.places
+
+
+def test_an_embedded_posts_date_is_not_the_event_date() -> None:
+    text = ("SEATTLE -- Five people were shot downtown on Wednesday night, police said. "
+            "Crews are treating 5 patients. pic.twitter.com/HTtHejkTpc -- Seattle Fire Dept "
+            "(@SeattleFire) November 10, 2016 The gunman fled.")
+    facets = extract_facets("Five shot in Seattle", text, datetime(2016, 11, 10, 4, 35, tzinfo=UTC))
+    assert facets.event_date == date(2016, 11, 9)

@@ -61,9 +61,6 @@ LEAD_SUBJECT_BONUS = 1.0
 LOCATIVE_BONUS = 1.0  # "talks in Brussels": named as the place where something happens
 MODIFIER_FACTOR = 0.5  # "EU-mediated talks", "EU official": the name qualifies another noun
 SPECIFIC_SHARE = 0.3  # a city named this strongly beats its country as the main place
-# The main place's time zone sets the publication day only when the place is this firmly
-# named (a dateline, or headline plus another mention): a passing place must not move it.
-SETTLED_PLACE = 4.0
 # A report is mostly about the last few days: a date more than RECENT_DAYS before publication
 # is more often background ("after the August 29 launch") than the event. On giveme5w1h
 # (dev) 0.5 beyond 3 days raised clustering B-cubed F1 from 0.782 to 0.790 (3/7/14 days and
@@ -201,7 +198,8 @@ _EVENT_WORDS = re.compile(
     r"\b(meet|meets|met|meeting|talks|summit|held|hold|holds|took place|take place|agreed to"
     r"|scheduled|signed|attack|attacked|killed|crash|crashed|launch|launched|fired|exploded"
     r"|struck|hit|arrested|convicted|sentenced|elected|voted|died|won|released|fighting"
-    r"|happened|occurred|derailed|collided|seized|raised|approved|opened|visit|visited)\b",
+    r"|happened|occurred|derailed|collided|seized|raised|approved|opened|visit|visited"
+    r"|bombing|blast|explosion|shooting|shot)\b",
     re.IGNORECASE,
 )
 _BACKGROUND_WORDS = re.compile(
@@ -211,6 +209,8 @@ _BACKGROUND_WORDS = re.compile(
 )
 # Updates of an earlier event ("the death toll rose to six Friday"): the day of the update.
 _UPDATE_WORDS = re.compile(r"\b(toll|rose to|risen to|climbed to|has risen|now stands)\b")
+# The signature line of an embedded social-media post, just before its date.
+_EMBED_SIGNATURE = re.compile(r"\(@\w{1,30}\)\s*$")
 _REPORTING_BEFORE = re.compile(
     r"\b(said|says|told|announced|added|confirmed|reported|stated|wrote|tweeted)\s+(on\s+)?$",
     re.IGNORECASE,
@@ -457,6 +457,7 @@ class _Found:
     first_place: dict[str, int]
     named: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # not demonyms
     located: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # "in X"
+    in_title: set[str] = field(default_factory=set)  # places the headline names
 
 
 def _place_of(tokens: list[str], gaz: Gazetteer) -> str | None:
@@ -483,6 +484,8 @@ def _scan(
         found.first_place.setdefault(place, order)
         if named:
             found.named[place] += weight
+            if sent.in_title:
+                found.in_title.add(place)
             if _LOCATIVE.search(sent.text[max(0, seg[0].start - 20) : seg[0].start]):
                 found.located[place] += weight
 
@@ -870,6 +873,8 @@ def _inside_quotes(sentence: str, at: int) -> bool:
 
 def _date_weight(sent: _Sentence, mention: DateMention, published: date | None) -> float:
     s = sent.text
+    if _EMBED_SIGNATURE.search(s[max(0, mention.start - 40) : mention.start]):
+        return 0.0  # "— Seattle Fire (@SeattleFire) November 10, 2016": an embedded post's date
     weight = sent.weight
     window = s[max(0, mention.start - 60) : mention.end + 60]
     if _EVENT_WORDS.search(window):
@@ -1023,7 +1028,7 @@ def extract_facets(
     actors = [name for name, c in zip(names, merged, strict=True) if not c.country]
 
     settled = where is not None and (
-        dateline is not None or found.named.get(gaz.lookup(where.name) or "", 0.0) >= SETTLED_PLACE
+        dateline is not None or gaz.lookup(where.name) in found.in_title
     )
     pub = _local_day(published, where if settled else None, gaz)
     scores = _date_scores(sentences, text, pub)
@@ -1058,7 +1063,8 @@ def _local_day(
 ) -> date | None:
     """The publication day where the story is set ("03:37 UTC" is the evening before in
     Seattle), so "on Wednesday" and the publication-day default are that place's days.
-    A time of exactly midnight is a bare date and is not shifted."""
+    Only a place the dateline or the headline names moves the day (a wrong guess of the
+    place must not move it), and a time of exactly midnight is a bare date: not shifted."""
     if published is None or not isinstance(published, datetime):
         return published
     if published.time() == time(0, 0) or where is None:

@@ -147,7 +147,8 @@ _TITLES = _wordset(
     quarterback qb rapper singer actor actress star founder head counsel attorney
     congressman congresswoman former late ex republican democrat democratic conservative
     labour tory liberal socialist general activist lawyer journalist reporter analyst
-    economist author writer scientist
+    economist author writer scientist president-elect vice-president governor-elect
+    mayor-elect prime-minister
     президент премьер-министр премьер министр губернатор мэр глава председатель депутат
     сенатор посол спикер генсек патриарх канцлер вице-премьер замминистра бывший экс-президент"""
 )
@@ -161,7 +162,7 @@ _ORG_HEADS = _wordset(
     temple church hospital school center centre league alliance movement front cabinet
     government republic kingdom nations tribunal agentur international industries holdings
     motors systems technologies labs studios records entertainment media partnership
-    electric dynamics mills
+    electric dynamics mills dept
     chiefs staff"""
 )
 # Publications named after places ("The New York Times") do not locate the story there.

@@ -532,3 +532,17 @@ def test_an_embedded_posts_date_is_not_the_event_date() -> None:
             "(@SeattleFire) November 10, 2016 The gunman fled.")
     facets = extract_facets("Five shot in Seattle", text, datetime(2016, 11, 10, 4, 35, tzinfo=UTC))
     assert facets.event_date == date(2016, 11, 9)
+
+
+def test_a_named_site_is_the_most_specific_place() -> None:
+    text = ("CHICAGO -- Fans packed the streets around Wrigley Field on Wednesday night. "
+            "Thousands gathered at Wrigley Field to watch the game on screens.")
+    facets = extract_facets("Fans celebrate at Wrigley Field", text, datetime(2016, 11, 3))
+    where = facets.where
+    assert where is not None
+    assert where.name in ("Chicago", "Wrigley Field")  # the dateline settles it: Chicago
+    text = text.replace("CHICAGO -- ", "") + " Chicago has waited 108 years."
+    where = extract_facets("Fans celebrate at Wrigley Field", text, datetime(2016, 11, 3)).where
+    assert where is not None and where.name == "Wrigley Field"
+    assert where.country == "US" and where.id is None and round(where.lat) == 42
+    assert "Wrigley Field" not in extract_facets("", text, None).actors

@@ -60,6 +60,7 @@ HEADLINE_SUBJECT_BONUS = 3.0
 LEAD_SUBJECT_BONUS = 1.0
 LOCATIVE_BONUS = 1.0  # "talks in Brussels": named as the place where something happens
 MODIFIER_FACTOR = 0.5  # "EU-mediated talks", "EU official": the name qualifies another noun
+VENUE_MIN_WEIGHT = 2.0  # a named site must be in the headline or lead, or named twice
 SPECIFIC_SHARE = 0.3  # a city named this strongly beats its country as the main place
 # A report is mostly about the last few days: a date more than RECENT_DAYS before publication
 # is more often background ("after the August 29 launch") than the event. On giveme5w1h
@@ -111,6 +112,14 @@ _ROLE_NOUNS = _wordset(
 # A name followed by a hyphenated participle, a possessive or a role noun modifies another
 # noun: "EU-mediated talks", "the EU's commitment", "EU official".
 _ROLE_AFTER = regex.compile(r"\s+(?:" + "|".join(sorted(_ROLE_NOUNS)) + r")\b")
+# Last words of named sites: "Wrigley Field", "Tahrir Square" (or the word after the name:
+# "the Interlagos circuit").
+_VENUE_HEADS = _wordset(
+    """field stadium arena circuit track raceway speedway square airport station hospital
+    palace hall bridge hotel church cathedral mosque temple museum prison embassy consulate
+    park gardens"""
+)
+_NEXT_WORD = regex.compile(r"\s+(\p{Ll}+)\b")
 # Feasts and seasons: capitalised, never actors ("Christmas", "Ramadan").
 _HOLIDAYS = _wordset(
     """christmas easter ramadan eid thanksgiving halloween diwali hanukkah passover
@@ -459,6 +468,7 @@ class _Found:
     named: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # not demonyms
     located: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # "in X"
     in_title: set[str] = field(default_factory=set)  # places the headline names
+    venues: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # "at X Field"
 
 
 def _place_of(tokens: list[str], gaz: Gazetteer) -> str | None:
@@ -540,8 +550,20 @@ def _scan(
                     and _common_word(words[0], lower_vocab)
                 ):
                     seg, words = seg[1:], words[1:]  # "Following Morsi's ouster"
+                if _is_venue(sent.text, seg, words):
+                    found.venues[" ".join(words)] += sent.weight
+                    found.first_place.setdefault(" ".join(words), order)
+                    continue
                 _add_actor(found.actors, seg, words, sent, cued, order)
     return found
+
+
+def _is_venue(sentence: str, seg: list[_Tok], words: list[str]) -> bool:
+    """A named site where something happens: "at Wrigley Field", "at the Interlagos circuit"."""
+    if not _LOCATIVE.search(sentence[max(0, seg[0].start - 20) : seg[0].start]):
+        return False
+    after = _NEXT_WORD.match(sentence, seg[-1].end)
+    return fold(words[-1]) in _VENUE_HEADS or bool(after and after[1] in _VENUE_HEADS)
 
 
 # A place where something happens: "in Brussels", "at Interlagos", "near the town of".
@@ -800,15 +822,30 @@ def _main_place(found: _Found, dateline: Place | None, gaz: Gazetteer) -> Place 
     place inside it that is named at least SPECIFIC_SHARE as strongly (a city over its
     country: "Mazar-i-Sharif, Afghanistan"). Places only implied by an adjective ("German
     consulate", "Azerbaijani President") do not count; names after "in", "at", "near" count
-    1 + LOCATIVE_BONUS as much ("talks in Brussels" over the parties Armenia and Azerbaijan)."""
+    1 + LOCATIVE_BONUS as much ("talks in Brussels" over the parties Armenia and Azerbaijan).
+    A named site ("at Wrigley Field") named as strongly wins over the place and takes its
+    country and position (id None: the gazetteer does not know the site)."""
     if dateline is not None:
         return dateline
+    place, place_score = _best_place(found, gaz)
+    venues = [v for v, w in found.venues.items()
+              if w >= max(VENUE_MIN_WEIGHT, SPECIFIC_SHARE * place_score)]
+    if venues:  # a named site, placed where the place it lies in is
+        venue = max(venues, key=lambda v: (found.venues[v], -found.first_place[v], v))
+        if place is None:
+            return Place(venue)
+        return Place(venue, place.country, place.lat, place.lon, None)
+    return place
+
+
+def _best_place(found: _Found, gaz: Gazetteer) -> tuple[Place | None, float]:
+    """The best gazetteer place and its score."""
     score = {
         p: found.named[p] + LOCATIVE_BONUS * found.located.get(p, 0.0) for p in found.named
     }
     ranked = sorted(score, key=lambda p: (-score[p], found.first_place[p], p))
     if not ranked:
-        return None
+        return None, 0.0
     best = ranked[0]
     while True:
         inside = [p for p in ranked if p != best and _lies_in(p, best, gaz)
@@ -816,7 +853,7 @@ def _main_place(found: _Found, dateline: Place | None, gaz: Gazetteer) -> Place 
         if not inside:
             break
         best = min(inside, key=lambda p: found.first_place[p])  # the story's first city
-    return gaz.record(best) or Place(best)
+    return gaz.record(best) or Place(best), score[best]
 
 
 def _lies_in(place: str, container: str, gaz: Gazetteer) -> bool:
@@ -998,6 +1035,8 @@ def extract_facets(
     found = _scan(sentences, titlecase, gaz, lower_vocab)
 
     _drop_first_names(found, gaz)
+    for venue in found.venues:  # a site named "at Wrigley Field" is no actor elsewhere either
+        found.actors.pop(_name_key([fold(w) for w in venue.split()]), None)
     dateline = _dateline_place(text, found, gaz)
     if dateline:
         canonical = gaz.lookup(dateline.name) or dateline.name

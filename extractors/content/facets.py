@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import regex
 
 from extractors.content.dates import MONTHS, WEEKDAYS, DateMention, find_dates
-from extractors.content.places import Gazetteer, fold, gazetteer
+from extractors.content.places import Gazetteer, fold, gazetteer, place_key
 from extractors.content.text import STOPWORDS
 from extractors.models import Actor, ActorType, Facets, Place
 
@@ -171,7 +171,7 @@ _ORG_HEADS = _wordset(
     temple church hospital school center centre league alliance movement front cabinet
     government republic kingdom nations tribunal agentur international industries holdings
     motors systems technologies labs studios records entertainment media partnership
-    electric dynamics mills dept
+    electric dynamics mills dept street st
     chiefs staff"""
 )
 # Publications named after places ("The New York Times") do not locate the story there.
@@ -458,6 +458,8 @@ class _Candidate:
     after_the: bool = False  # "the Taliban": an organisation, not a person
     cued: bool = False  # after a title ("President X"): a person
     country: bool = False  # a country acting ("North Korea fired")
+    surname_ref: bool = False  # also named by its last word alone: a person's surname
+    head_ref: bool = False  # also named by its first word alone: a company's or group's name
 
 
 @dataclass
@@ -681,6 +683,12 @@ def _merge_actors(
                     _credit(totals, keep, target.get(part, part), cand, same=False)
                 continue
         _credit(totals, keep, root, cand, same=root == key)
+    for key, into in target.items():  # how the short forms refer to the full name
+        if " " not in key and into in totals:
+            if into.split()[-1] == key:
+                totals[into].surname_ref = True  # "Verstappen" for "Max Verstappen": a person
+            elif into.split()[0] == key:
+                totals[into].head_ref = True  # "Amazon" for "Amazon Ring": a company
     return list(totals.values())
 
 
@@ -704,6 +712,8 @@ def _absorb(total: _Candidate, cand: _Candidate, spellings: bool = True) -> None
     total.cued = total.cued or cand.cued
     total.after_the = total.after_the or cand.after_the
     total.country = total.country or cand.country
+    total.surname_ref = total.surname_ref or cand.surname_ref
+    total.head_ref = total.head_ref or cand.head_ref
 
 
 # --- canonical names ----------------------------------------------------------------------
@@ -771,10 +781,12 @@ def _actor_type(cand: _Candidate, gaz: Gazetteer) -> ActorType:
         return "country"
     if any(w in _ORG_HEADS or w in _MEDIA_HEADS for w in folded):
         return "organisation"
-    if len(words) == 1 and (_shouted(words[0]) or cand.after_the) and not cand.cued:
-        return "organisation"  # "NATO", "the Taliban"
-    if cand.after_the and not cand.cued:
-        return "organisation"  # "the Chicago Cubs", "the Red Cross"
+    if cand.cued or cand.surname_ref:
+        return "person"  # "President Aliyev", "Max Verstappen ... Verstappen said"
+    if len(words) == 1 or cand.after_the or cand.head_ref:
+        # "NATO", "Netflix", "the Taliban", "the Chicago Cubs", "Amazon Ring ... Amazon":
+        # news introduces people by full name, and only groups go by one word or "the"
+        return "organisation"
     return "person"
 
 
@@ -857,27 +869,18 @@ def _best_place(found: _Found, gaz: Gazetteer) -> tuple[Place | None, float]:
 
 
 def _lies_in(place: str, container: str, gaz: Gazetteer) -> bool:
-    """A city or province inside a country, or a city inside a province or state."""
-    if gaz.kinds.get(container) == "country":
+    """A city or province inside a country, or a city inside a US state (the packaged data
+    knows no other province of a city)."""
+    kind = gaz.kinds.get(container)
+    if kind == "country":
         return gaz.country_of(place) == container
-    record, box = gaz.record(place), gaz.record(container)
-    return (
-        gaz.kinds.get(place) == "city" and gaz.kinds.get(container) in ("region", "area")
-        and record is not None and box is not None and record.country == box.country
-        and box.country is not None and gaz.country_of(container) is not None
-        and _same_state(place, container, gaz)
-    )
-
-
-def _same_state(city: str, region: str, gaz: Gazetteer) -> bool:
-    """Only US states know their cities (the packaged data has no province of a city)."""
-    code = gaz.state_codes.get(fold(region))
-    if code is None:
-        return False
-    return any(
-        cc == "US" and state == code and record == gaz.record(city)
-        for cc, state, record in gaz.dateline_cities.get(fold(city).replace("-", " "), ())
-    )
+    if kind == "region" and gaz.kinds.get(place) == "city":
+        code, record = gaz.state_codes.get(place_key(container)), gaz.record(place)
+        return code is not None and any(
+            cc == "US" and state == code and found == record
+            for cc, state, found in gaz.dateline_cities.get(place_key(place), ())
+        )
+    return False
 
 
 # --- dates -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from pydantic import PositiveInt, WithJsonSchema
 from extractors.fetch.discover import merge_candidates
 from extractors.fetch.sources import load_sources
 from extractors.models import Candidate
+from flows.progress import report as report_progress
 from flows.runners import task_runner_from_env
 from flows.settings import get_settings
 from flows.stages import ExtractedBatch
@@ -133,13 +134,15 @@ def monitor(
         candidates: list[Candidate] = []
         validators: dict = {}
         discovered: list[str] = []  # sources whose every feed and sitemap was read
-        for source in configured:
+        for n_done, source in enumerate(configured):
+            report_progress("discover", n_done, len(configured))
             source_since = since_at or queries.last_success(db, source.name)
             found = discover_task(source, source_since, fetch_settings, db, run_id)
             candidates.extend(found.candidates)
             validators.update(found.validators)
             if all(doc.error_class is None for doc in found.documents):
                 discovered.append(source.name)
+        report_progress("discover", len(configured), len(configured))
         candidates = merge_candidates(candidates)
         summary.candidates = len(candidates)
         logger.info("%d sources, %d new candidate pages", len(configured), len(candidates))
@@ -154,8 +157,14 @@ def monitor(
             article_ids.update(dict.fromkeys(done.article_ids))
             summary.skipped += done.skipped
             summary.failed += done.failed
+            nonlocal batches_done
+            batches_done += 1
+            logger.info("extracted batch %d of %d", batches_done, len(batches))
+            report_progress("extract", batches_done, len(batches))
 
+        batches_done = 0
         batches = _chunks(candidates, size)
+        report_progress("fetch", 0, len(candidates))
         progress = create_progress_artifact(
             progress=0.0, key="monitor-fetch-progress",
             description=f"Fetching {len(candidates)} pages in {len(batches)} batches",
@@ -165,6 +174,8 @@ def monitor(
                                resumed=flow_run.run_count > 1)
             summary.pages_fetched += sum(p.ok for p in pages)
             summary.fetch_failures += sum(not p.ok for p in pages)
+            report_progress("fetch", summary.pages_fetched + summary.fetch_failures,
+                            len(candidates))
             extracting.append(extract_task.submit(pages, db, run_id, batch_no, extraction))
             del pages
             while len(extracting) > EXTRACTS_IN_FLIGHT:
@@ -175,7 +186,9 @@ def monitor(
         summary.articles_new = len(article_ids)
 
         # Articles a stopped run stored but never clustered are clustered now with the new ones.
+        report_progress("cluster", 0, 1)
         clustered = cluster_task(list(article_ids), db, settings.cluster_window_days, run_id)
+        report_progress("cluster", 1, 1)
         if clustered.new_ids:
             new_ids = set(clustered.new_ids)
             result = clustered.result

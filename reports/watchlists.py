@@ -263,6 +263,41 @@ def evaluate_watchlists(
     return sorted(alerts, key=lambda a: (a.rule, a.event_id))
 
 
+def _utc(since: date | datetime | None) -> datetime | None:
+    """A date means its midnight UTC; a naive time is UTC."""
+    if isinstance(since, date) and not isinstance(since, datetime):
+        return datetime.combine(since, time(), UTC)
+    if isinstance(since, datetime) and since.tzinfo is None:
+        return since.replace(tzinfo=UTC)
+    return since
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What applying the rules to stored events did (`newsmon alerts --evaluate`)."""
+
+    rules: int
+    events: int
+    alerts: list[Alert]
+    delivery: DeliveryReport
+
+
+def evaluate_stored(
+    db: str | Path, rules_path: str | Path, since: date | datetime | None = None
+) -> Evaluation:
+    """Apply the rules to events already in the warehouse (last seen since `since`, or all).
+
+    New matches are stored and delivered exactly as after a run; a (rule, event) matched
+    before is neither stored nor delivered again, however often this runs.
+    """
+    watchlists = load_watchlists(rules_path)
+    with open_reader(db) as con:
+        ids = [r[0] for r in con.execute(q.EVENTS_SEEN_SINCE, {"since": _utc(since)}).fetchall()]
+    alerts = evaluate_watchlists(db, rules_path, None, ids)
+    delivery = deliver_alerts(db, alerts, watchlists.urls)
+    return Evaluation(len(watchlists.rules), len(ids), alerts, delivery)
+
+
 # --- delivery ---------------------------------------------------------------------------
 
 _DELIVERY_BATCH = pa.schema([
@@ -385,12 +420,8 @@ def alerts_command(
     Values are plain JSON types (times as ISO 8601 strings) so the rows can be printed,
     dumped or published as a Prefect table artifact as they are.
     """
-    if isinstance(since, date) and not isinstance(since, datetime):
-        since = datetime.combine(since, time(), UTC)
-    elif isinstance(since, datetime) and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
     with open_reader(db) as con:
-        cursor = con.execute(q.RECENT_ALERTS, {"since": since, "limit": limit})
+        cursor = con.execute(q.RECENT_ALERTS, {"since": _utc(since), "limit": limit})
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
     return [

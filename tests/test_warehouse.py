@@ -233,7 +233,9 @@ def test_raw_pages_keep_only_the_newest_response_and_round_trip(tmp_path):
     assert page.html == "<p>new ünïcode</p>" and page.fetched_at == new.fetched_at
     assert queries.raw_pages(path, ["https://other.test/"]) == []
     assert queries.table_counts(path)["fetch_log"] == 2
-    assert maintenance.prune_raw(path, keep_days=0) == 1
+    assert maintenance.raw_pages_to_prune(path, keep_days=0) == (1, 1)
+    assert maintenance.raw_pages_to_prune(path, keep_days=100_000) == (0, 1)
+    assert maintenance.prune_raw(path, keep_days=0).dropped == 1
     assert queries.table_counts(path)["raw_pages"] == 0
 
 

@@ -8,6 +8,7 @@ Exceptions::
 
     WarehouseError            anything the warehouse raises on purpose
     ├── WarehouseBusy         the file stayed locked longer than the caller's timeout
+    ├── WarehouseMissing      a reader was pointed at a file that does not exist
     └── ReadOnlyViolation     a statement that would change data was sent to the read-only path
 """
 
@@ -33,6 +34,22 @@ class WarehouseError(Exception):
 
 class WarehouseBusy(WarehouseError):
     """Another process kept the warehouse file locked for longer than we were told to wait."""
+
+
+class WarehouseMissing(WarehouseError, FileNotFoundError):
+    """A read found no warehouse file: readers never create one (nor its folder)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"no warehouse at {path} (run `newsmon run` or `newsmon demo` first)")
+        self.path = path
+
+
+def require_warehouse(path: str | Path) -> Path:
+    """`path` as a Path if a warehouse file is there; WarehouseMissing otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise WarehouseMissing(path)
+    return path
 
 
 class ReadOnlyViolation(WarehouseError):
@@ -157,17 +174,55 @@ def open_writer(path: str | Path, timeout_s: float = 60.0) -> Iterator[duckdb.Du
 def open_reader(path: str | Path, timeout_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection, retried while a writer holds the file; closed on exit.
 
-    A missing file is first created empty (schema and views) so that queries on a fresh
-    warehouse answer "nothing yet" instead of failing.
+    A missing file raises WarehouseMissing: a read never creates a warehouse or a folder
+    (a typo in `--db` must not leave an empty warehouse behind).
     """
-    path = Path(path)
+    path = require_warehouse(path)
     started = time.monotonic()
-    if not path.exists():
-        with open_writer(path, timeout_s=timeout_s):
-            pass
     deadline = started + timeout_s
     con = _connect_retrying(path, read_only=True, deadline=deadline, waited_from=started)
     try:
         yield con
     finally:
         con.close()
+
+
+def file_bytes(path: str | Path) -> int:
+    """Bytes the warehouse takes on disk: the file and its write-ahead log."""
+    path = Path(path)
+    wal = path.with_name(path.name + ".wal")
+    return sum(f.stat().st_size for f in (path, wal) if f.exists())
+
+
+def sql_string(text: str | Path) -> str:
+    """A SQL string literal (ATTACH and COPY TO take no bound parameters)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def compact(path: str | Path, timeout_s: float = 60.0) -> int:
+    """Rewrite the warehouse into a fresh file and swap it in; returns the bytes it now takes.
+
+    DuckDB reuses the blocks of deleted rows but gives few of them back to the file system:
+    a copy is the way to shrink the file. The writer lock is held throughout, and the copy
+    replaces the file only once it is complete, so a crash leaves the original as it was.
+    """
+    path = require_warehouse(path)
+    copy = path.with_name(path.name + ".compact")
+    copy.unlink(missing_ok=True)  # left by a crash: never a warehouse anyone uses
+    started = time.monotonic()
+    with _file_lock(path.with_name(path.name + ".lock"), timeout_s, path) as deadline:
+        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started)
+        try:
+            con.execute("CHECKPOINT")
+            (name,) = con.execute("SELECT current_database()").fetchone()
+            con.execute(f"ATTACH {sql_string(copy)} AS compacted")
+            con.execute(f'COPY FROM DATABASE "{name.replace(chr(34), chr(34) * 2)}" TO compacted')
+            con.execute("DETACH compacted")
+        except BaseException:
+            con.close()
+            copy.unlink(missing_ok=True)
+            copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+            raise
+        con.close()
+        os.replace(copy, path)
+    return file_bytes(path)

@@ -19,6 +19,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import duckdb
+
 NEWSMON = Path(sys.executable).parent / "newsmon"
 ROOT = Path(__file__).resolve().parent.parent
 _DROPPED = ("NEWSMON_", "PREFECT_API_", "PREFECT_PROFILE", "PREFECT_HOME", "COLUMNS")
@@ -94,3 +96,12 @@ def newsmon_on_terminal(*args: str, cwd: Path, env: Mapping[str, str] | None = N
 def tree(folder: Path) -> set[str]:
     """Every path under `folder`, relative: to show that a command created nothing."""
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def query_rows(db: str | Path, query: str) -> list[tuple]:
+    """The rows of one query on a warehouse file, read-only, the connection closed after."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()

@@ -174,3 +174,34 @@ def test_a_dead_prefect_server_is_two_lines_not_a_traceback(folder):
     before = tree(folder)
     assert_refused(newsmon("run", cwd=folder), folder, before,
                    f"no Prefect server answers at PREFECT_API_URL={url}")
+
+
+def test_init_writes_starter_files_that_load_and_never_overwrites(folder):
+    from extractors.fetch.sources import load_sources
+    from reports.watchlists import load_watchlists
+
+    written = newsmon("init", cwd=folder)
+
+    assert written.returncode == 0, written.stderr
+    assert tree(folder) == {"sources.toml", "watchlists.toml"}
+    demo = load_sources(DEMO_SOURCES)
+    assert load_sources(folder / "sources.toml") == demo  # the demo outlets, ready to run
+    assert "# [[source]]" in (folder / "sources.toml").read_text()  # and how to add yours
+    assert load_watchlists(folder / "watchlists.toml").rules
+    (folder / "sources.toml").write_text("# mine\n")
+    before = tree(folder)
+    assert_refused(newsmon("init", cwd=folder), folder, before,
+                   "sources.toml, watchlists.toml already exist: nothing written", "--force")
+    assert (folder / "sources.toml").read_text() == "# mine\n"
+    assert newsmon("init", "--force", cwd=folder).returncode == 0
+    assert load_sources(folder / "sources.toml") == demo
+
+
+def test_demo_site_on_a_busy_port_says_so(folder):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        before = tree(folder)
+        assert_refused(newsmon("demo-site", "--port", str(port), cwd=folder), folder, before,
+                       f"cannot serve on 127.0.0.1:{port}", "--port")

@@ -14,10 +14,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.cli_helpers import NEWSMON, ROOT, newsmon, newsmon_on_terminal, user_env
+from tests.cli_helpers import NEWSMON, ROOT, newsmon, newsmon_on_terminal, query_rows, user_env
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 STARTER_RULES = ROOT / "flows" / "templates" / "watchlists.toml"
@@ -32,30 +31,24 @@ def warehouse(demo_run, tmp_path: Path) -> Path:
     return copy
 
 
-def _one(db: Path, query: str):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
-
 
 def _content(db: Path) -> dict:
     """What prune must never change: rows of the kept tables, and every constraint."""
     return {
-        "articles": _one(db, "SELECT id, canonical_url, title FROM articles ORDER BY id"),
-        "events": _one(db, "SELECT id, headline, n_sources FROM events ORDER BY id"),
-        "members": _one(db, "SELECT article_id, event_id FROM event_articles ORDER BY 1"),
-        "constraints": _one(db, "SELECT table_name, constraint_text FROM duckdb_constraints() "
-                                "ORDER BY ALL"),
-        "views": _one(db, "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1"),
+        "articles": query_rows(db, "SELECT id, canonical_url, title FROM articles ORDER BY id"),
+        "events": query_rows(db, "SELECT id, headline, n_sources FROM events ORDER BY id"),
+        "members": query_rows(db, "SELECT article_id, event_id FROM event_articles ORDER BY 1"),
+        "constraints": query_rows(db, "SELECT table_name, constraint_text "
+                                      "FROM duckdb_constraints() ORDER BY ALL"),
+        "views": query_rows(db, "SELECT view_name FROM duckdb_views() WHERE NOT internal "
+                                "ORDER BY 1"),
     }
 
 
 @pytest.mark.slow
 def test_prune_gives_the_space_back_and_asks_before_dropping_everything(warehouse, tmp_path):
     db = str(warehouse)
-    [(n_raw,)] = _one(warehouse, "SELECT count(*) FROM raw_pages")
+    [(n_raw,)] = query_rows(warehouse, "SELECT count(*) FROM raw_pages")
     kept = _content(warehouse)
     size_before = warehouse.stat().st_size
     assert n_raw > 0
@@ -74,7 +67,7 @@ def test_prune_gives_the_space_back_and_asks_before_dropping_everything(warehous
     too_recent = newsmon("prune", "--keep-raw-days", "36500", "--db", db, cwd=tmp_path)
     assert too_recent.returncode == 0
     assert f"none of the {n_raw} stored raw pages is older than 36500 days" in too_recent.stdout
-    assert _one(warehouse, "SELECT count(*) FROM raw_pages") == [(n_raw,)]
+    assert query_rows(warehouse, "SELECT count(*) FROM raw_pages") == [(n_raw,)]
     assert warehouse.stat().st_size == size_before
 
     pruned = newsmon("prune", "--keep-raw-days", "0", "--yes", "--db", db, cwd=tmp_path)
@@ -88,7 +81,7 @@ def test_prune_gives_the_space_back_and_asks_before_dropping_everything(warehous
     assert int(figures[1]) == n_raw
     assert float(figures[2]) == round(size_before / 1e6, 1)
     assert float(figures[3]) == round(size_after / 1e6, 1)
-    assert _one(warehouse, "SELECT count(*) FROM raw_pages") == [(0,)]
+    assert query_rows(warehouse, "SELECT count(*) FROM raw_pages") == [(0,)]
     assert _content(warehouse) == kept  # articles, events, keys and views as they were
     assert not list(tmp_path.glob("*.compact*"))
     # The compacted file is a working warehouse: a writer can still store into it.
@@ -100,8 +93,8 @@ def test_prune_gives_the_space_back_and_asks_before_dropping_everything(warehous
 @pytest.mark.slow
 def test_alerts_evaluate_applies_rules_to_stored_events_once(warehouse, tmp_path):
     db = str(warehouse)
-    [(n_events,)] = _one(warehouse, "SELECT count(*) FROM events")
-    [(alerts_before,)] = _one(warehouse, "SELECT count(*) FROM alerts")
+    [(n_events,)] = query_rows(warehouse, "SELECT count(*) FROM events")
+    [(alerts_before,)] = query_rows(warehouse, "SELECT count(*) FROM alerts")
 
     first = newsmon("alerts", "--evaluate", "--watchlists", str(STARTER_RULES), "--db", db,
                     cwd=tmp_path, env={"COLUMNS": "200"})
@@ -112,21 +105,22 @@ def test_alerts_evaluate_applies_rules_to_stored_events_once(warehouse, tmp_path
     assert (int(new[1]), int(new[2])) == (3, n_events)
     assert int(new[3]) >= 1
     assert "caucasus" in first.stdout  # the seed event: Armenia and Azerbaijan, two outlets
-    stored = _one(warehouse, "SELECT rule, event_id FROM alerts WHERE run_id IS NULL ORDER BY ALL")
+    stored = query_rows(warehouse, "SELECT rule, event_id FROM alerts WHERE run_id IS NULL")
     assert len(stored) == int(new[3])
-    assert _one(warehouse, "SELECT count(*) FROM alerts") == [(alerts_before + len(stored),)]
+    assert query_rows(warehouse, "SELECT count(*) FROM alerts") == [(alerts_before + len(stored),)]
 
     again = newsmon("alerts", "--evaluate", "--watchlists", str(STARTER_RULES), "--db", db,
                     cwd=tmp_path)
     assert again.returncode == 0
     assert f"3 rules on {n_events} stored events: 0 new alerts" in again.stdout
-    assert _one(warehouse, "SELECT count(*) FROM alerts") == [(alerts_before + len(stored),)]
+    assert query_rows(warehouse, "SELECT count(*) FROM alerts") == [(alerts_before + len(stored),)]
 
     # --since bounds the events looked at by when they were last seen.
     later = newsmon("alerts", "--evaluate", "--since", "2030-01-01", "--watchlists",
                     str(STARTER_RULES), "--db", db, cwd=tmp_path)
     assert "3 rules on 0 stored events: 0 new alerts" in later.stdout
-    [(recent,)] = _one(warehouse, "SELECT count(*) FROM events WHERE last_seen >= '2021-01-01'")
+    [(recent,)] = query_rows(warehouse,
+                             "SELECT count(*) FROM events WHERE last_seen >= '2021-01-01'")
     since = newsmon("alerts", "--evaluate", "--since", "2021-01-01", "--watchlists",
                     str(STARTER_RULES), "--db", db, cwd=tmp_path)
     assert f"3 rules on {recent} stored events" in since.stdout and 0 < recent < n_events

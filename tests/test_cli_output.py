@@ -14,24 +14,16 @@ import shutil
 import subprocess
 from datetime import datetime
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from demosite import truth
 from flows.output import MIN_COLUMN, fit_widths, shorten
 from flows.settings import format_resolve
-from tests.cli_helpers import ROOT, newsmon, newsmon_on_terminal, user_env
+from tests.cli_helpers import ROOT, newsmon, newsmon_on_terminal, query_rows, user_env
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
-
-def _rows(db, query: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
 
 
 def _header_cells(line: str) -> list[str]:
@@ -69,7 +61,7 @@ def test_shortened_text_ends_after_a_whole_word():
 @pytest.mark.slow
 def test_sql_tables_fit_the_terminal_and_wide_shows_every_column(demo_run, tmp_path):
     db = str(demo_run["db"])
-    columns = [r[0] for r in _rows(db, "DESCRIBE events")]
+    columns = [r[0] for r in query_rows(db, "DESCRIBE events")]
     query = "SELECT * FROM events ORDER BY n_sources DESC, id"
 
     fitted = newsmon("sql", query, "--db", db, cwd=tmp_path, env={"COLUMNS": "100"})
@@ -79,7 +71,7 @@ def test_sql_tables_fit_the_terminal_and_wide_shows_every_column(demo_run, tmp_p
     assert lines and all(len(line) <= 100 for line in lines)
     shown = _header_cells(lines[1])
     assert 3 <= len(shown) < len(columns) and shown == columns[: len(shown)]
-    rows = _rows(db, query)
+    rows = query_rows(db, query)
     naturals = [max(len(c), *(len(str(r[i])) for r in rows)) for i, c in enumerate(shown)]
     assert all(w >= min(n, MIN_COLUMN) for w, n in zip(_widths(lines[0]), naturals, strict=True))
     hidden = columns[len(shown):]
@@ -97,7 +89,7 @@ def test_sql_tables_fit_the_terminal_and_wide_shows_every_column(demo_run, tmp_p
 def test_list_columns_read_a_semicolon_b_in_tables_and_csv_and_stay_arrays(demo_run, tmp_path):
     db = str(demo_run["db"])
     query = "SELECT id, places FROM events WHERE len(places) >= 2 ORDER BY id LIMIT 1"
-    [(event_id, places)] = _rows(db, query)
+    [(event_id, places)] = query_rows(db, query)
     as_text = "; ".join(places)
 
     table = newsmon("sql", query, "--db", db, cwd=tmp_path, env={"COLUMNS": "250"})
@@ -118,7 +110,7 @@ def test_list_columns_read_a_semicolon_b_in_tables_and_csv_and_stay_arrays(demo_
 @pytest.mark.slow
 def test_the_default_digest_shows_every_event_the_latest_runs_fetched(demo_run, tmp_path):
     db = str(demo_run["db"])
-    [(n_events, fetched)] = _rows(db, "SELECT (SELECT count(*) FROM events), "
+    [(n_events, fetched)] = query_rows(db, "SELECT (SELECT count(*) FROM events), "
                                       "CAST(max(fetched_at) AS DATE) FROM articles")
     shown = min(10, n_events)
     assert shown > 1
@@ -200,7 +192,7 @@ def test_run_without_a_terminal_prints_plain_progress_lines(demo_site, tmp_path)
     assert re.fullmatch(r"newsmon: fetch (\d+)/\1 pages", progress[-3]), progress
     assert progress[-2:] == ["newsmon: extract 1/1 batches", "newsmon: cluster 1/1 steps"]
     # --since bounded the backfill to what was published since then.
-    [(n, oldest)] = _rows(tmp_path / "w.duckdb",
+    [(n, oldest)] = query_rows(tmp_path / "w.duckdb",
                           "SELECT count(*), min(published_at) FROM articles")
     assert n > 0 and oldest >= datetime.fromisoformat("2019-11-01T00:00:00+00:00")
     assert "Top events fetched on" in result.stdout

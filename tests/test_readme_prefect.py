@@ -135,3 +135,19 @@ def test_the_readme_prefect_section_runs_verbatim(tmp_path):
     assert oldest.date().isoformat() >= "2019-11-01"  # the README's since= bounded the run
     for source, n in per_source.items():  # the README's last command printed them
         assert re.search(rf"{re.escape(source)}\s*│\s*{n}\b", done.stdout), done.stdout
+
+
+def test_the_deployments_read_what_newsmon_init_writes_and_run_code_that_exists():
+    """prefect.yaml's entrypoints exist, and the sources file both deployments default to is
+    one `newsmon init` writes (the README's terminal 4 runs it before deploying)."""
+    from flows.starter import starter_files
+
+    spec = (ROOT / "prefect.yaml").read_text()
+    entrypoints = re.findall(r"^\s+entrypoint: (\S+)$", spec, re.M)
+    defaults = re.findall(r"^\s+sources: (\S+)$", spec, re.M)
+    assert len(entrypoints) == len(defaults) == 2
+    for entrypoint in entrypoints:
+        path, function = entrypoint.split(":")
+        assert f"def {function}(" in (ROOT / path).read_text()
+    assert set(defaults) <= set(starter_files())
+    assert "newsmon init" in readme_terminals((ROOT / "README.md").read_text())[4]

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import NEWSMON, ROOT, newsmon, newsmon_on_terminal, query_rows, user_env
+from warehouse.sql import STORAGE_VERSION_OF_FILE
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 STARTER_RULES = ROOT / "flows" / "templates" / "watchlists.toml"
@@ -42,6 +43,7 @@ def _content(db: Path) -> dict:
                                       "FROM duckdb_constraints() ORDER BY ALL"),
         "views": query_rows(db, "SELECT view_name FROM duckdb_views() WHERE NOT internal "
                                 "ORDER BY 1"),
+        "storage format": query_rows(db, STORAGE_VERSION_OF_FILE),  # 1.x clients still open it
     }
 
 

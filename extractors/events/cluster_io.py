@@ -1,7 +1,10 @@
 """The `newsmon cluster` contract: JSON lines of articles in, one assignment per article out.
 
 Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
-datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of"}.
+datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of",
+"who", "where", "when"}, where who / where / when are the record of the article's event, as
+its articles agree on it (see extractors/events/records.py): who a list of {"name", "type"},
+where {"name", "country", "lat", "lon", "id"} or null, when an ISO date or null.
 The whole input is validated before anything is written, and the output is written to a
 temporary file and renamed, so a bad line never leaves a half-written result behind. The
 input must be UTF-8 (a leading BOM is allowed); a line that is not is reported by number.
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TextIO
 
-from extractors.content.facets import extract_facets
+from extractors.content.facets import extract_facets, record_json
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
 from extractors.models import Article, ClusterResult
@@ -112,13 +115,19 @@ def read_corpus(path: str) -> list[Article]:
 
 
 def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict]:
-    """One {"id", "event_id", "duplicate_of"} record per article, in the given order."""
+    """One {"id", "event_id", "duplicate_of", "who", "where", "when"} record per article,
+    in the given order; who / where / when are its event's agreed record."""
     event_of = {m.article_id: m.event_id for m in result.memberships}
     copy_of = {d.article_id: d.duplicate_of for d in result.duplicates}
-    return [
-        {"id": a.id, "event_id": event_of[a.id], "duplicate_of": copy_of.get(a.id)}
-        for a in articles
-    ]
+    events = {e.id: e for e in result.events}
+    rows = []
+    for a in articles:
+        event = events[event_of[a.id]]
+        rows.append({
+            "id": a.id, "event_id": event.id, "duplicate_of": copy_of.get(a.id),
+            **record_json(event.who, event.where, event.event_date),
+        })
+    return rows
 
 
 def write_assignments(out: str | None, articles: Sequence[Article], result: ClusterResult) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from extractors.fetch.discover import chunk_sources, merge_candidates
 from extractors.fetch.http import Validators, host_key
 from extractors.models import Candidate, ExtractionOutcome, FetchResult, RobotsRecord, Source
+from flows.progress import report as report_progress
 from flows.run_store import DiscoveryInputs, RunStore
 from flows.stages import DiscoveredChunk, DiscoveryJob, FetchedBatch, FetchJob
 
@@ -99,11 +100,13 @@ class Pipeline:
         # (a chunk's own write would cost a writer open, and its checkpoint, per chunk).
         self._documents: list[FetchResult] = []
         self._new_robots: list[RobotsRecord] = []
+        self._sources_discovered = 0
         self._done: queue.SimpleQueue[tuple[str, Any, Completing]] = queue.SimpleQueue()
 
     # --- the loop ----------------------------------------------------------------------------
 
     def run(self) -> PipelineResult:
+        report_progress("discover", 0, len(self.sources))
         self._start_work()
         while self._discovering or self._batches:
             kind, item, future = self._done.get()
@@ -169,6 +172,8 @@ class Pipeline:
         its sources' earlier failures due for a retry) queued for fetching."""
         stored = self.store.stored_urls(
             [c.url for d in found.by_source.values() for c in d.candidates])
+        self._sources_discovered += len(found.by_source)
+        report_progress("discover", self._sources_discovered, len(self.sources))
         self.robots.update((r.host, r) for r in found.robots)
         self._new_robots.extend(found.robots)
         fresh: list[Candidate] = []
@@ -234,10 +239,19 @@ class Pipeline:
             r.article_ids.update(dict.fromkeys(
                 o.article.id for o in batch.outcomes if o.article is not None
                 and o.status == "extracted"))
+            self._report_written()
             if self.on_progress is not None:
                 discovered = 1 - (self._discovering + len(self._chunks)) / max(1, self._n_chunks)
                 self.on_progress(100.0 * discovered * self._written_pages
                                  / max(1, self.result.candidates))
+
+
+    def _report_written(self) -> None:
+        """Pages and batches written so far, out of those known so far (discovery may still
+        add more), for the CLI's progress bar and the run's log."""
+        report_progress("fetch", self._written_pages, self.result.candidates)
+        report_progress("extract", self._written_batches,
+                        self._written_batches + len(self._batches))
 
 
 def fetch_job(

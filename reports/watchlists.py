@@ -1,7 +1,8 @@
 """Watchlists: named rules over events, evaluated after every load, and their notifications.
 
 A rule names what to watch; every clause given must hold, and a list clause holds when the
-event has any of its values (case-insensitive):
+event has any of its values (case-insensitive; actors by canonical name, so "Pashinyan",
+"Nikol Pashinian" and "nikol pashinyan" all match the event's "Nikol Pashinian"):
 
     [[rule]]
     name = "caucasus"
@@ -29,6 +30,7 @@ import apprise
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from extractors.config import describe_all, named_tables, read_toml, validate_file
+from extractors.content.facets import actor_key
 from extractors.fetch.errors import NewsmonError
 from extractors.timezones import start_of_day_utc
 from warehouse import alerts as alerts_db
@@ -200,6 +202,20 @@ def _hits(values: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
     return [v for v in values if v.lower() in lowered]
 
 
+def _actor_hits(names: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
+    """The event's actors (stored spelling) that a clause names by canonical name: spelling
+    variants meet under actor_key ("Pashinyan" / "Pashinian"), and a one-word value also
+    names the full names ending in it ("Aliyev" -> "Ilham Aliyev")."""
+    keys = {actor_key(w) for w in wanted}
+    surnames = {k for k in keys if " " not in k}
+    hits = []
+    for name in names:
+        key = actor_key(name)
+        if key in keys or (key and key.split()[-1] in surnames):
+            hits.append(name)
+    return list(dict.fromkeys(hits))
+
+
 def _why(rule: Rule, hits: dict[str, list[str]], n_sources: int) -> str:
     """Which clause matched on what, e.g. "places_any: Armenia, Azerbaijan; min_sources: 2>=2"."""
     parts = [f"{clause}: {', '.join(hits[clause])}" for clause in CLAUSES
@@ -220,7 +236,7 @@ def match_rules(rules: Iterable[Rule], events: Iterable[WatchedEvent]) -> list[M
             if rule.name in event.alerted_before or event.n_sources < rule.min_sources:
                 continue
             hits = {
-                "actors_any": _hits(event.actors, rule.actors_any),
+                "actors_any": _actor_hits(event.actors, rule.actors_any),
                 "places_any": _hits(event.places, rule.places_any),
                 "keywords_any": _hits(event.keywords, rule.keywords_any),
                 "sources_any": _hits(event.sources, rule.sources_any),
@@ -269,6 +285,32 @@ def evaluate_watchlists(
         return []
     with open_writer(db) as con:
         return store_matches(con, matches, run_id)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What applying the rules to stored events did (`newsmon alerts --evaluate`)."""
+
+    rules: int
+    events: int
+    alerts: list[Alert]
+    delivery: DeliveryReport
+
+
+def evaluate_stored(
+    db: str | Path, rules_path: str | Path, since: date | datetime | None = None
+) -> Evaluation:
+    """Apply the rules to events already in the warehouse (last seen since `since`, or all).
+
+    New matches are stored and delivered exactly as after a run; a (rule, event) matched
+    before is neither stored nor delivered again, however often this runs.
+    """
+    watchlists = load_watchlists(rules_path)
+    with open_reader(db) as con:
+        ids = alerts_db.events_seen_since(con, start_of_day_utc(since) if since else None)
+    alerts = evaluate_watchlists(db, rules_path, None, ids)
+    delivery = deliver_alerts(db, alerts, watchlists.urls)
+    return Evaluation(len(watchlists.rules), len(ids), alerts, delivery)
 
 
 # --- delivery ---------------------------------------------------------------------------
@@ -405,10 +447,8 @@ def alerts_command(
     Values are plain JSON types (times as ISO 8601 strings) so the rows can be printed,
     dumped or published as a Prefect table artifact as they are.
     """
-    if since is not None:
-        since = start_of_day_utc(since)
     with open_reader(db) as con:
-        rows = alerts_db.recent_alerts(con, since, limit)
+        rows = alerts_db.recent_alerts(con, start_of_day_utc(since) if since else None, limit)
     return [
         {c: v.isoformat() if isinstance(v, date) else v for c, v in row.items()}
         for row in rows

@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from extractors.events.records import actor_keys
 from reports.digest import build_digest, digest_command, render_html, render_markdown
-from warehouse.db import open_writer
+from warehouse.db import WarehouseMissing, open_writer
 
 DAY = date(2021, 12, 15)
 HOSTILE_TITLE = 'Bad <script src="http://evil.example/x.js"></script> & [co](x) | *'
@@ -71,6 +72,14 @@ EVENTS = {
 }
 
 
+# The main place of each event (name, country, lat, lon, id); "hostile" has none.
+WHERE = {
+    "seed": ("Brussels", "BE", 50.8505, 4.3488, "geonames:2800866"),
+    "smoke": ("Pacific Ocean", None, 0.0, -160.0, "newsmon:pacific-ocean"),
+    "other-day": ("Harbour", None, None, None, None),
+}
+
+
 def fill_warehouse(db: Path) -> None:
     """Write ARTICLES and EVENTS (counts derived from them) into a migrated warehouse."""
     with open_writer(db) as con:
@@ -89,11 +98,17 @@ def fill_warehouse(db: Path) -> None:
             rows = [r for r in ARTICLES if r.event == event_id]
             originals = [r for r in rows if r.copy_of is None]
             times = [r.published for r in rows]
+            where = WHERE.get(event_id)
             con.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                "INSERT INTO events (id, headline, event_date, first_seen, last_seen, actors, "
+                "places, keywords, n_articles, n_sources, n_copies, updated_at, who, "
+                "where_name, where_country, where_lat, where_lon, where_id, actor_keys) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
                 [event_id, headline, event_date, min(times), max(times), actors, places,
                  keywords, len(rows), len({r.source for r in originals}),
-                 len(rows) - len(originals)],
+                 len(rows) - len(originals),
+                 [{"name": a, "type": "person"} for a in actors[:3]],
+                 *(where or (None,) * 5), list(actor_keys(actors))],
             )
 
 
@@ -147,6 +162,28 @@ def test_digest_charts_count_the_days_articles(small_warehouse):
     assert digest.n_articles == sum(expected_sources.values())
 
 
+def test_digest_shows_each_events_who_where_when_and_where_they_happened(small_warehouse):
+    digest = build_digest(small_warehouse)
+    seed = digest.events[0]
+    assert [a.name for a in seed.who] == ["Nikol Pashinian", "Ilham Aliyev", "Charles Michel"]
+    assert seed.where is not None and (seed.where.name, seed.where.country) == ("Brussels", "BE")
+    page = render_html(digest)
+    section = page[page.index('id="event-seed"'):]
+    section = section[: section.index("</section>")]
+    assert "<dt>Who</dt><dd>Nikol Pashinian (person), Ilham Aliyev (person)" in section
+    assert "<dt>Where</dt><dd>Brussels, BE</dd>" in section
+    assert f"<dt>When</dt><dd>{DAY.isoformat()}</dd>" in section
+    # The place chart: one dot per geocoded place (the hostile event has no place), one bar
+    # per place, nothing fetched.
+    chart = page[page.index('id="chart-places"'):]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count("<circle") == 2  # Brussels and the Pacific Ocean
+    assert "Brussels, BE: 1 event" in chart and "Pacific Ocean: 1 event" in chart
+    markdown = render_markdown(digest)
+    assert "- **Who:** Nikol Pashinian (person), Ilham Aliyev (person)" in markdown
+    assert "- **Where:** Brussels, BE" in markdown and f"- **When:** {DAY.isoformat()}" in markdown
+
+
 def test_digest_of_a_given_day(small_warehouse):
     digest = build_digest(small_warehouse, date(2021, 12, 14))
     assert [e.id for e in digest.events] == ["other-day"]
@@ -154,10 +191,33 @@ def test_digest_of_a_given_day(small_warehouse):
 
 
 def test_digest_of_an_empty_warehouse(tmp_path):
-    digest = build_digest(tmp_path / "empty.duckdb")
-    assert digest.day is None and digest.events == ()
-    assert "No articles" in render_html(digest)
-    assert "No articles" in render_markdown(digest)
+    empty = tmp_path / "empty.duckdb"
+    with open_writer(empty):
+        pass
+    for basis in ("published", "fetched"):
+        digest = build_digest(empty, basis=basis)
+        assert digest.day is None and digest.events == ()
+        assert "No articles" in render_html(digest)
+        assert "No articles" in render_markdown(digest)
+
+
+def test_a_digest_never_creates_a_warehouse(tmp_path):
+    with pytest.raises(WarehouseMissing, match="no warehouse at .*missing.duckdb"):
+        build_digest(tmp_path / "missing.duckdb")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_digest_of_the_latest_fetch_day_covers_everything_fetched_then(small_warehouse):
+    """What the latest runs brought in, whatever day it was published: every event."""
+    digest = build_digest(small_warehouse, basis="fetched")
+
+    assert (digest.day, digest.basis) == (date(2021, 12, 16), "fetched")
+    assert {e.id for e in digest.events} == set(EVENTS)
+    assert digest.n_articles == len(ARTICLES)
+    seed = next(e for e in digest.events if e.id == "seed")
+    assert all(a.on_day for a in seed.articles)  # both were fetched that day
+    assert "fetched on 2021-12-16" in render_markdown(digest)
+    assert build_digest(small_warehouse, DAY, basis="fetched").events == ()
 
 
 # --- the HTML page ----------------------------------------------------------------------
@@ -187,7 +247,7 @@ def test_html_is_self_contained_and_escapes_what_it_shows(small_warehouse):
     page = render_html(digest)
 
     assert_self_contained(page, _article_urls(digest))
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3
     assert "Content-Security-Policy" in page
     # Every web article is linked; the javascript: URL is shown as text only.
     for url in _article_urls(digest) - {"javascript:alert(1)"}:
@@ -211,11 +271,15 @@ def test_markdown_has_events_outlets_and_links(small_warehouse):
 
 
 def test_digest_command_writes_the_page(small_warehouse, tmp_path, capsys):
-    out = tmp_path / "out" / "digest.html"
-    assert digest_command(small_warehouse, None, out) == 0
+    out = tmp_path / "digest.html"
+    assert digest_command(small_warehouse, None, out) == 0  # default: the latest fetch day
     page = out.read_text(encoding="utf-8")
-    assert "newsmon digest — 2021-12-15" in page
-    assert str(out) in capsys.readouterr().out
+    assert "newsmon digest — 2021-12-16" in page and "fetched on 2021-12-16" in page
+    printed = capsys.readouterr().out
+    assert str(out) in printed and "4 events" in printed
+    assert digest_command(small_warehouse, DAY, out) == 0  # a given day: published that day
+    assert "newsmon digest — 2021-12-15" in out.read_text(encoding="utf-8")
+    assert "on 2021-12-15: 3 events" in capsys.readouterr().out
 
 
 class _RecordingProxy:
@@ -287,7 +351,7 @@ def test_page_renders_offline_in_headless_chromium(small_warehouse, tmp_path):
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], console
     assert proxy.page_requests() == [], proxy.page_requests()
-    assert dom.count("<svg") == 2 and 'id="chart-hours"' in dom
+    assert dom.count("<svg") == 3 and 'id="chart-hours"' in dom and 'id="chart-places"' in dom
     assert dom.count("<rect") >= 4  # hour bars plus one bar per outlet
     assert "Pashinian and Aliyev hold" in dom
 

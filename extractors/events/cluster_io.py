@@ -1,9 +1,13 @@
 """The `newsmon cluster` contract: JSON lines of articles in, one assignment per article out.
 
 Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
-datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of"}.
+datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of",
+"who", "where", "when"}, where who / where / when are the record of the article's event, as
+its articles agree on it (see extractors/events/records.py): who a list of {"name", "type"},
+where {"name", "country", "lat", "lon", "id"} or null, when an ISO date or null.
 The whole input is validated before anything is written, and the output is written to a
-temporary file and renamed, so a bad line never leaves a half-written result behind.
+temporary file and renamed, so a bad line never leaves a half-written result behind. The
+input must be UTF-8 (a leading BOM is allowed); a line that is not is reported by number.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TextIO
 
-from extractors.content.facets import extract_facets
+from extractors.content.facets import extract_facets, record_json
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
 from extractors.models import Article, ClusterResult
@@ -78,8 +82,18 @@ def read_corpus(path: str) -> list[Article]:
     articles: list[Article] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+                                f"at column {exc.start + 1}); newsmon cluster reads UTF-8")
+                continue
+            if "\x00" in line:  # valid UTF-8, but no JSON text has NULs: UTF-16 or binary
+                problems.append(f"{path}:{number}: not UTF-8 text (NUL bytes: UTF-16?); "
+                                "newsmon cluster reads UTF-8")
+                continue
             if not line.strip():
                 continue
             try:
@@ -102,13 +116,19 @@ def read_corpus(path: str) -> list[Article]:
 
 
 def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict]:
-    """One {"id", "event_id", "duplicate_of"} record per article, in the given order."""
+    """One {"id", "event_id", "duplicate_of", "who", "where", "when"} record per article,
+    in the given order; who / where / when are its event's agreed record."""
     event_of = {m.article_id: m.event_id for m in result.memberships}
     copy_of = {d.article_id: d.duplicate_of for d in result.duplicates}
-    return [
-        {"id": a.id, "event_id": event_of[a.id], "duplicate_of": copy_of.get(a.id)}
-        for a in articles
-    ]
+    events = {e.id: e for e in result.events}
+    rows = []
+    for a in articles:
+        event = events[event_of[a.id]]
+        rows.append({
+            "id": a.id, "event_id": event.id, "duplicate_of": copy_of.get(a.id),
+            **record_json(event.who, event.where, event.event_date),
+        })
+    return rows
 
 
 def write_assignments(out: str | None, articles: Sequence[Article], result: ClusterResult) -> None:
@@ -122,6 +142,7 @@ def write_assignments(out: str | None, articles: Sequence[Article], result: Clus
     directory = os.path.dirname(os.path.abspath(out))
     fd, tmp = tempfile.mkstemp(prefix=".cluster-", suffix=".jsonl", dir=directory)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a plain open would not
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(lines)
         os.replace(tmp, out)
@@ -129,6 +150,13 @@ def write_assignments(out: str | None, articles: Sequence[Article], result: Clus
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def cluster_jsonl(

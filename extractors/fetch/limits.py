@@ -11,7 +11,6 @@ MiB = 1024 * 1024
 PAGE_MAX_BYTES = 5 * MiB  # one HTML page fetched over the network
 DOCUMENT_MAX_BYTES = 50 * MiB  # one feed or sitemap, compressed or decompressed
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
-LOCAL_FILE_MAX_BYTES = 50 * MiB  # one HTML file given to `newsmon extract`
 
 
 def describe_bytes(n: int) -> str:

@@ -36,6 +36,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bench._data import DATA
+from bench._smoke import add_smoke_flag, smoke_requested
 from extractors.content.facets import extract_facets
 from extractors.content.places import gazetteer
 
@@ -168,8 +169,7 @@ def _rate(hits: list[bool | None]) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=GOLD)
-    parser.add_argument("--smoke", action="store_true",
-                        help=f"first {SMOKE_ARTICLES} articles only (seconds; for CI)")
+    add_smoke_flag(parser)  # the first SMOKE_ARTICLES articles only
     parser.add_argument("--show-misses", action="store_true",
                         help="print each article newsmon gets wrong, with the gold phrases")
     args = parser.parse_args(argv)
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {args.gold} is absent (see ../shared/data/README.md)")
         return 0
     rows = load_gold(args.gold)
-    if args.smoke:
+    if smoke_requested(args):
         rows = rows[:SMOKE_ARTICLES]
     gazetteer()  # built once, outside the timing
     started = time.process_time()

@@ -10,6 +10,7 @@ write (RunStore); the stages run wherever `Dispatch` sends them.
 
 from __future__ import annotations
 
+import itertools
 import queue
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -101,7 +102,9 @@ class Pipeline:
         self._documents: list[FetchResult] = []
         self._new_robots: list[RobotsRecord] = []
         self._sources_discovered = 0
-        self._done: queue.SimpleQueue[tuple[str, Any, Completing]] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[int] = queue.SimpleQueue()  # keys of completed futures
+        self._futures: dict[int, tuple[str, Any, Completing]] = {}  # started, not yet handled
+        self._keys = itertools.count()
 
     # --- the loop ----------------------------------------------------------------------------
 
@@ -109,7 +112,7 @@ class Pipeline:
         report_progress("discover", 0, len(self.sources))
         self._start_work()
         while self._discovering or self._batches:
-            kind, item, future = self._done.get()
+            kind, item, future = self._futures.pop(self._done.get())
             if kind == "discovered":
                 self._discovering -= 1
                 self._absorb(future.result())
@@ -125,7 +128,18 @@ class Pipeline:
         return self.result
 
     def _watch(self, kind: str, item: Any, future: Completing) -> None:
-        future.add_done_callback(lambda done: self._done.put((kind, item, done)))
+        """Queue the future's key when it completes; the flow thread then takes the future
+        and its item out of `_futures`.
+
+        The callback holds only the key: a finished future may live on (Prefect's thread
+        futures reference themselves and wait for Python's rare full collection), and a
+        callback holding the batch kept its pages alive with it; a run's memory then grew
+        with the pages it had handled.
+        """
+        key = next(self._keys)
+        self._futures[key] = (kind, item, future)
+        done = self._done
+        future.add_done_callback(lambda _: done.put(key))
 
     def _start_work(self) -> None:
         """Start whatever the bounds allow: discovery chunks, fetches, then extractions."""
@@ -269,3 +283,5 @@ def fetch_job(
         robots={h: r for h, r in robots.items() if h in hosts},
         reused=store.pages_fetched_in_run(candidates) if resumed else {},
     )
+
+

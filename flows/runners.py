@@ -14,10 +14,13 @@ flow-run process sees when it imports `flows/monitor.py`. See docs/deploy.md.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import sys
-from typing import TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from prefect import Flow
+from prefect import Flow, Task
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.settings import RunnerKind, get_settings
@@ -81,11 +84,34 @@ def with_task_runner(
     return flow.with_options(task_runner=select_task_runner(kind, dask_address))
 
 
-def network_task_runner(threads: int) -> ThreadPoolTaskRunner:
+class NetworkThreads:
     """Threads of the flow process for the network tasks, whatever the flow's runner: every
-    Fetcher of the process shares one politeness (flows/stages.py). Use as a context manager
-    inside the flow; `.submit(task, parameters)` gives a Prefect future."""
-    return ThreadPoolTaskRunner(max_workers=threads)
+    Fetcher of the process shares one politeness (flows/stages.py).
+
+    Each task is called as a Prefect task (its run is recorded, with its retries) inside the
+    flow run's context, and its result comes back in a plain `concurrent.futures.Future`.
+    Prefect's own thread-runner futures reference themselves; a cycle holding a batch of
+    pages kept it alive until Python's rare full collection, and a run's memory grew with
+    the pages it had handled.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="newsmon-net")
+
+    def submit(self, task: Task, parameters: dict[str, Any]) -> Future:
+        context = contextvars.copy_context()  # the flow run's context, as Prefect's runner
+        return self._pool.submit(context.run, functools.partial(task, **parameters))
+
+    def __enter__(self) -> NetworkThreads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def network_task_runner(threads: int) -> NetworkThreads:
+    """The flow's network threads; use as a context manager inside the flow."""
+    return NetworkThreads(threads)
 
 
 def _flow_dask_runner():

@@ -23,7 +23,10 @@ from demosite.server import DemoSite
 pytestmark = pytest.mark.slow
 
 LATENCY_S = 0.15
-DELAY_S = 0.5  # NEWSMON_MIN_DELAY_PER_HOST_S in these tests
+DELAY_S = 1.0  # NEWSMON_MIN_DELAY_PER_HOST_S in these tests (the default)
+# Arrival times are taken by the server: a request's trip (thread scheduling on a busy 2-core
+# machine, a new connection) may add this much to one gap and take it from the next.
+JITTER_S = 0.1
 
 
 @dataclass
@@ -100,7 +103,7 @@ def test_many_hosts_are_discovered_side_by_side_and_each_keeps_its_spacing(
 ):
     n = 24
     hook = Distant()
-    summaries, db, _log = _run(tmp_path, n, hook, monkeypatch, crawl_delay={3: 1.2})
+    summaries, db, _log = _run(tmp_path, n, hook, monkeypatch, crawl_delay={3: 2.0})
 
     assert summaries[0].articles_new == 2 * n
     assert _rows(db, "SELECT count(*) FROM articles") == [(2 * n,)]
@@ -116,11 +119,11 @@ def test_many_hosts_are_discovered_side_by_side_and_each_keeps_its_spacing(
         starts = [at for at, _ in requests]
         gaps = [b - a for a, b in zip(starts[1:], starts[2:], strict=False)]
         # every request after the feed keeps the host's delay (the server sees the spacing)
-        assert all(g >= DELAY_S - 0.05 for g in gaps), (host, gaps)
+        assert all(g >= DELAY_S - JITTER_S for g in gaps), (host, gaps)
         robots_to_feed = starts[1] - starts[0]
-        if host == outlet_host(3):  # its robots.txt asks for Crawl-delay: 1.2
-            assert robots_to_feed >= 1.2 - 0.05, robots_to_feed
-            assert all(g >= 1.2 - 0.05 for g in gaps), gaps
+        if host == outlet_host(3):  # its robots.txt asks for Crawl-delay: 2
+            assert robots_to_feed >= 2.0 - JITTER_S, robots_to_feed
+            assert all(g >= 2.0 - JITTER_S for g in gaps), gaps
         else:  # no rule asks for more: the feed follows robots.txt without the default delay
             assert robots_to_feed < DELAY_S, (host, robots_to_feed)
 

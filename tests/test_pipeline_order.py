@@ -8,14 +8,21 @@ more batches than its bound.
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from concurrent.futures import Future
 from datetime import UTC, datetime
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors.fetch.discover import Discovery
 from extractors.models import Candidate, ExtractionOutcome, FetchResult, Source
 from flows.pipeline import FETCHES_IN_FLIGHT, Dispatch, Pipeline
 from flows.run_store import RunStore
+from flows.runners import NetworkThreads
 from flows.stages import DiscoveredChunk, DiscoveryJob, FetchedBatch, FetchJob
 from warehouse.db import open_reader
 
@@ -126,3 +133,55 @@ def test_a_batch_takes_one_page_of_each_waiting_host_in_turn(tmp_path):
     pipeline._absorb(_discover(DiscoveryJob(tuple(sources), {}, {}, {}), 1).result())
     hosts = [url.split("/")[2] for url in (c.url for c in pipeline._take(5))]
     assert hosts == ["s0.test", "s1.test", "s2.test", "s0.test", "s1.test"]
+
+
+@task(cache_policy=NO_CACHE)
+def _fetch_pages(job: FetchJob) -> FetchedBatch:
+    return FetchedBatch([FetchResult(url=c.url, source=c.source, html="<p>x</p>" * 2000,
+                                     status_code=200, fetched_at=datetime.now(UTC))
+                         for c in job.candidates])
+
+
+@task(cache_policy=NO_CACHE)
+def _skip_all(pages: list[FetchResult], _batch_no: int) -> list[ExtractionOutcome]:
+    return [ExtractionOutcome(p.url, p.source, "skipped", "test") for p in pages]
+
+
+def test_written_pages_are_freed_during_the_run(prefect_server, tmp_path):
+    """Memory follows the batches in flight, not the pages handled: once a batch is written
+    nothing of the run holds its pages, even with Prefect's task futures (which keep
+    themselves alive until Python's full collection) in the loop."""
+    store = ObservedStore(tmp_path / "w.duckdb", "run-1", timeout_s=30)
+    sources = [Source(name=f"s{i}") for i in range(N_SOURCES)]
+    store.start({}, None, sources)
+    pages: list[weakref.ref] = []
+    alive_when_written: list[int] = []
+    original = store.record_batch
+
+    def record_batch(batch_pages, outcomes, robots=(), documents=()):
+        pages.extend(weakref.ref(p) for p in batch_pages)
+        original(batch_pages, outcomes, robots, documents)
+        alive_when_written.append(sum(ref() is not None for ref in pages))
+
+    store.record_batch = record_batch
+
+    @flow
+    def run() -> None:
+        with NetworkThreads(2) as network, ThreadPoolTaskRunner(max_workers=2) as compute:
+            dispatch = Dispatch(
+                _discover,
+                lambda job: network.submit(_fetch_pages, {"job": job}),
+                lambda batch, n: compute.submit(_skip_all, {"pages": batch, "_batch_no": n}),
+            )
+            Pipeline(store, dispatch, sources,
+                     store.discovery_inputs(sources, None, datetime.now(UTC)),
+                     batch_size=BATCH).run()
+
+    gc.disable()  # only references, not the cycle collector, may free the pages
+    try:
+        run()
+    finally:
+        gc.enable()
+    assert len(pages) == N_SOURCES * PAGES_PER_SOURCE
+    bound = (FETCHES_IN_FLIGHT + 2 + 1) * BATCH  # pages of the batches in flight
+    assert max(alive_when_written) <= bound, alive_when_written

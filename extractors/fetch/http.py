@@ -176,8 +176,11 @@ class _Slots:
 
 
 class _HostGate:
-    """At most `concurrency` requests in flight to one host; each start reserves the next
-    one's earliest start (its own gap), so starts keep the host's spacing in every thread."""
+    """At most `concurrency` requests in flight to one host, started at least the host's gap
+    apart. The start is taken, and the next one's earliest start set, only once the request
+    also holds a slot of the global bound and goes out at once: a wait for that slot can
+    never squeeze two requests to a host closer together than their gap. Waiting for the
+    host's next start holds no global slot, so other hosts are not held up meanwhile."""
 
     def __init__(self, concurrency: int) -> None:
         self._slots = _Slots(concurrency)
@@ -185,16 +188,27 @@ class _HostGate:
         self._next_start = 0.0  # time.monotonic()
 
     @contextlib.asynccontextmanager
-    async def slot(self, gap_after: float) -> AsyncIterator[float]:
-        """Wait for a slot and the host's next start; the next request waits `gap_after`."""
+    async def slot(self, gap_after: float, in_flight: _Slots) -> AsyncIterator[None]:
+        """A host slot and a global slot, at the host's next start; the next request of
+        this host starts `gap_after` seconds later at the earliest."""
         async with self._slots.held():
-            with self._lock:
-                now = time.monotonic()
-                start = max(now, self._next_start)
-                self._next_start = start + gap_after
-            if start > now:
-                await asyncio.sleep(start - now)
-            yield start
+            while True:
+                with self._lock:
+                    wait = self._next_start - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                await in_flight.acquire()
+                with self._lock:
+                    now = time.monotonic()
+                    if now >= self._next_start:
+                        self._next_start = now + gap_after
+                        break
+                in_flight.release()  # another request of this host started meanwhile
+            try:
+                yield
+            finally:
+                in_flight.release()
 
     def not_before(self, moment: float) -> None:
         """No request starts before `moment` (a Crawl-delay learned after robots.txt)."""
@@ -497,7 +511,7 @@ class Fetcher:
         s = self.settings
         gate = self._politeness.gate(host_key(url))
         gap = self._rules_gap(url, source) if robots_txt else self._delay(url, source)
-        async with gate.slot(gap), self._politeness.in_flight.held():
+        async with gate.slot(gap, self._politeness.in_flight):
             try:
                 async with asyncio.timeout(s.total_timeout_s):
                     return await self._exchange(url, accept, max_bytes, headers)

@@ -143,6 +143,9 @@ class Event:
     n_articles: int = 0
     n_sources: int = 0  # distinct outlets among original reports
     n_copies: int = 0  # copies (duplicates) attached to the event, counted apart
+    # The event's heaviest word stems (TF-IDF summed over its reports, heaviest first) with
+    # their weights: what stories compare events by.
+    terms: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

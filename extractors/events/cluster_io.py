@@ -1,7 +1,9 @@
 """The `newsmon cluster` contract: JSON lines of articles in, one assignment per article out.
 
 Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
-datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of"}.
+datetime), "language", "summary" (a feed summary: it stands in for an empty text)}. Output
+lines, in input order: {"id", "event_id", "duplicate_of"}. A missing "published" or an empty
+"text" is unknown, not evidence against a match: see ClusterSettings.
 The whole input is validated before anything is written, and the output is written to a
 temporary file and renamed, so a bad line never leaves a half-written result behind.
 """
@@ -58,6 +60,9 @@ def _article(record: dict) -> Article:
     url = record.get("url") or record["id"]
     language = record.get("language") or None
     title, text = record["title"], record["text"]
+    summary = record.get("summary") or None
+    if summary is not None and not isinstance(summary, str):
+        raise ValueError("'summary' must be a string")
     return Article(
         id=record["id"],
         url=url,
@@ -68,7 +73,8 @@ def _article(record: dict) -> Article:
         content_hash=content_hash(text),
         published_at=published,
         language=language,
-        facets=extract_facets(title, text, published, language),
+        description=summary,
+        facets=extract_facets(title, text or summary or "", published, language),
     )
 
 

@@ -110,10 +110,20 @@ class ClusterSettings:
     # content word, so inflected forms meet (Russian "Казань" / "Казани", English
     # "protest" / "protesters"); 0 compares whole words.
     stem_chars: int = 6
-    # Headline-only pairs (either body under min_body_words content words): headline, lead and
-    # text features then all measure the same few words, so they need more agreement.
-    w_headline_only: float = 0.10
+    # Headline-only pairs (either body under min_body_words content words: feed titles,
+    # paywalls, headline lists). The headline then carries the decision, with its own weights
+    # and its own bar: a missing body is no evidence either way. Token ratios of the headline
+    # separate such pairs far better than TF-IDF cosine of a few words, so the headline score
+    # is h_title * title + h_lead * lead + h_text * text_cosine, and it must reach
+    # headline_threshold (both event dates known) or undated_headline_threshold (either one
+    # unknown: there is then no date agreement to earn, and no conflict to fear).
     min_body_words: int = 25
+    h_title: float = 0.80
+    h_lead: float = 0.15
+    h_text: float = 0.0
+    headline_threshold: float = 0.58
+    undated_headline_threshold: float = 0.51
+    undated_threshold: float = 0.38
     # Chaining guard (average linkage over the candidate graph): two groups merge only if the
     # mean score of their candidate pairs scoring at least event_threshold - average_floor
     # reaches event_threshold - average_slack, and their most common event dates are within
@@ -141,6 +151,8 @@ class ClusterSettings:
     bridge_names_low: float = 0.4
     bridge_names_high: float = 0.7
     bridge_entities: int = 10  # actors and places (each) whose names are compared
+    # Each event keeps its event_terms heaviest terms (with weights): stories compare by them.
+    event_terms: int = 30
 
 
 DEFAULT_SETTINGS = ClusterSettings()
@@ -165,10 +177,12 @@ def cluster(
     )
     copy_of = {d.article_id: d for d in duplicates}
     originals = [a for a in ordered if a.id not in copy_of]
-    edges, features = _score_candidates(originals, settings)
+    texts = _Texts.of(originals, settings)
+    edges, features = _score_candidates(originals, texts, settings)
     bridged = {e: f["bridge"] for e, f in features.items() if f["bridge"] > 0}
     groups = _group(originals, edges, bridged, settings)
-    return _assemble(ordered, originals, groups, edges, features, copy_of)
+    terms = _event_terms(texts, groups, settings.event_terms)
+    return _assemble(ordered, originals, groups, edges, features, copy_of, terms)
 
 
 # --- features ---------------------------------------------------------------------------
@@ -180,13 +194,23 @@ def _content_tokens(text: str, stem_chars: int) -> list[str]:
     return [w[:stem_chars] for w in tokens] if stem_chars > 0 else tokens
 
 
+def _body_tokens(article: Article, s: ClusterSettings) -> list[str]:
+    """The body's matching tokens; a page without a body is represented by its summary (feed
+    or meta description), when it has one, rather than by nothing."""
+    body = _content_tokens(article.text, s.stem_chars)
+    if len(body) < s.min_body_words and article.description:
+        body = _content_tokens(article.description, s.stem_chars) + body
+    return body[:TEXT_WORDS]
+
+
 def _event_day(article: Article) -> float:
     d = article.facets.event_date
     return math.nan if d is None else d.toordinal() - 719163.0  # days since 1970-01-01
 
 
-def _tfidf(docs: list[list[str]]) -> tuple[sparse.csr_matrix, list[list[str]]]:
-    """L2-normalised sublinear TF-IDF rows, and each document's terms by weight."""
+def _tfidf(docs: list[list[str]]) -> tuple[sparse.csr_matrix, list[list[str]], list[str]]:
+    """L2-normalised sublinear TF-IDF rows, each document's terms by weight, and the column
+    terms."""
     df: Counter[str] = Counter()
     counts = [Counter(d) for d in docs]
     for c in counts:
@@ -209,7 +233,25 @@ def _tfidf(docs: list[list[str]]) -> tuple[sparse.csr_matrix, list[list[str]]]:
         (np.asarray(data, dtype=np.float32), np.asarray(indices), np.asarray(indptr)),
         shape=(n, len(vocab)),
     )
-    return matrix, top_terms
+    return matrix, top_terms, sorted(df)
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The matching tokens of a set of articles and their TF-IDF rows (title + title + body)."""
+
+    titles: list[list[str]]
+    bodies: list[list[str]]
+    matrix: sparse.csr_matrix
+    top_terms: list[list[str]]  # each article's terms, heaviest first
+    vocab: list[str]  # the term of each matrix column
+
+    @classmethod
+    def of(cls, articles: Sequence[Article], s: ClusterSettings) -> _Texts:
+        titles = [_content_tokens(a.title, s.stem_chars) for a in articles]
+        bodies = [_body_tokens(a, s) for a in articles]
+        matrix, top_terms, vocab = _tfidf([t + t + b for t, b in zip(titles, bodies, strict=True)])
+        return cls(titles, bodies, matrix, top_terms, vocab)
 
 
 def _row_dots(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -269,15 +311,13 @@ def _corroboration(title: float, cosine: float, s: ClusterSettings) -> float:
 
 
 def _score_candidates(
-    articles: list[Article], s: ClusterSettings
+    articles: list[Article], texts: _Texts, s: ClusterSettings
 ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], dict[str, float]]]:
     """Score blocked candidate pairs; return the linking edges and their features."""
     n = len(articles)
     if n < 2:
         return {}, {}
-    titles = [_content_tokens(a.title, s.stem_chars) for a in articles]
-    bodies = [_content_tokens(a.text, s.stem_chars)[:TEXT_WORDS] for a in articles]
-    matrix, top_terms = _tfidf([t + t + b for t, b in zip(titles, bodies, strict=True)])
+    titles, bodies, matrix, top_terms = texts.titles, texts.bodies, texts.matrix, texts.top_terms
     k = s.top_entities
     actors = [frozenset(x.casefold() for x in a.facets.actors[:k]) for a in articles]
     places = [frozenset(x.casefold() for x in a.facets.places[:k]) for a in articles]
@@ -296,6 +336,11 @@ def _score_candidates(
     published = np.array([article_time(a) for a in articles])
     event_days = np.array([_event_day(a) for a in articles])
     when = np.where(np.isnan(event_days), published, event_days)
+    # The pipeline knows when it fetched a page whose publication date is unknown: that time
+    # stands in for the time gap (never for date agreement), and the evidence says so.
+    by_fetch = np.isnan(event_days) & np.array(
+        [a.published_at is None and a.fetched_at is not None for a in articles]
+    )
     pairs = block_pairs(postings.values(), when, s.max_block, s.block_width)
     if len(pairs) == 0:
         return {}, {}
@@ -314,9 +359,20 @@ def _score_candidates(
     ) / 100.0
     cosine = _row_dots(matrix, left, right)
     short = np.array([len(b) < s.min_body_words for b in bodies])
-    headline_only = (short[left] | short[right]).astype(np.float32)
-    base = s.w_title * title + s.w_lead * lead + s.w_text * cosine
-    base -= s.w_headline_only * headline_only
+    headline_only = short[left] | short[right]
+    dated = ~(np.isnan(event_days[left]) | np.isnan(event_days[right]))
+    # Each kind of evidence has its own bar (see ClusterSettings.headline_threshold); scores
+    # are shifted by it, so one threshold (event_threshold) holds for every pair downstream.
+    bar = np.where(
+        headline_only,
+        np.where(dated, s.headline_threshold, s.undated_headline_threshold),
+        np.where(dated, s.event_threshold, s.undated_threshold),
+    )
+    base = np.where(
+        headline_only,
+        s.h_title * title + s.h_lead * lead + s.h_text * cosine,
+        s.w_title * title + s.w_lead * lead + s.w_text * cosine,
+    ) - (bar - s.event_threshold)
     # Prune: pairs that cannot reach the threshold even with full entity and date agreement.
     best_case = base + s.w_actors + s.w_places + s.w_event_date
     keep = np.nonzero(best_case >= s.event_threshold - s.average_floor)[0]
@@ -328,6 +384,7 @@ def _score_candidates(
         i, j = int(left[p]), int(right[p])
         f = {"title": float(title[p]), "lead": float(lead[p]), "text_cosine": float(cosine[p])}
         f["headline_only"] = float(headline_only[p])
+        f["threshold"] = float(bar[p])
         f["actors"] = _overlap(actors[i], actors[j])
         f["places"] = _overlap(places[i], places[j])
         both_dated = not (math.isnan(event_days[i]) or math.isnan(event_days[j]))
@@ -346,6 +403,8 @@ def _score_candidates(
         f["time_gap"] = (
             0.0 if math.isnan(gap) or gap <= window else min(1.0, math.log2(gap / window) / 3)
         )
+        if not math.isnan(gap) and (by_fetch[i] or by_fetch[j]):
+            f["time_from_fetch"] = 1.0
         f["names"] = _weighted_overlap(names[i], names[j], name_idf)
         f["bridge"] = 0.0
         if gap <= s.bridge_days and cosine[p] >= s.bridge_cosine and not f["place_conflict"]:
@@ -436,6 +495,28 @@ def _group(
 # --- events -----------------------------------------------------------------------------
 
 
+def _event_terms(
+    texts: _Texts, roots: list[int], limit: int
+) -> dict[int, tuple[tuple[str, float], ...]]:
+    """Each group's heaviest terms: the sum of its reports' TF-IDF rows, so the words that are
+    frequent in the event and rare in the window lead. Stories compare events by them."""
+    if not roots:
+        return {}
+    groups = sorted(set(roots))
+    row_of = {r: k for k, r in enumerate(groups)}
+    member = sparse.csr_matrix(
+        (np.ones(len(roots), dtype=np.float32), ([row_of[r] for r in roots], range(len(roots)))),
+        shape=(len(groups), len(roots)),
+    )
+    sums = (member @ texts.matrix).tocsr()
+    terms = {}
+    for r, k in row_of.items():
+        row = sums.getrow(k)
+        order = sorted(zip(-row.data, row.indices.tolist(), strict=True))[:limit]
+        terms[r] = tuple((texts.vocab[col], round(float(-w), 4)) for w, col in order)
+    return terms
+
+
 def _ranked(values: Counter[str], limit: int = 10) -> tuple[str, ...]:
     return tuple(v for v, _ in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
 
@@ -447,6 +528,7 @@ def _assemble(
     edges: dict[tuple[int, int], float],
     features: dict[tuple[int, int], dict[str, float]],
     copy_of: dict[str, Duplicate],
+    terms: dict[int, tuple[tuple[str, float], ...]],
 ) -> ClusterResult:
     """Build events (with aggregated facets) and one membership per article."""
     members: dict[int, list[int]] = defaultdict(list)
@@ -472,7 +554,7 @@ def _assemble(
 
     events: list[Event] = []
     memberships: list[Membership] = []
-    for group in members.values():
+    for root, group in members.items():
         reports = [originals[i] for i in group]
         copied = [c for i in group for c in copies[i]]
         everyone = reports + copied
@@ -498,6 +580,7 @@ def _assemble(
                 n_articles=len(everyone),
                 n_sources=len({a.source for a in reports if a.source}),
                 n_copies=len(copied),
+                terms=terms[root],
             )
         )
         for i in group:

@@ -149,6 +149,21 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Story:
+    """A developing story: events that follow one another over days or weeks."""
+
+    id: str
+    title: str  # the headline of its biggest event
+    event_ids: tuple[str, ...]  # oldest first
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    n_events: int = 0
+    n_articles: int = 0
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ClusterResult:
     """Output of deduplication + event clustering over a set of articles."""
 

@@ -336,6 +336,10 @@ def _score_candidates(
     published = np.array([article_time(a) for a in articles])
     event_days = np.array([_event_day(a) for a in articles])
     when = np.where(np.isnan(event_days), published, event_days)
+    # An event date the text states (one of its mentioned dates), rather than the publication
+    # day taken for want of one.
+    stated = [a.facets.event_date is not None and a.facets.event_date in a.facets.dates
+              for a in articles]
     # The pipeline knows when it fetched a page whose publication date is unknown: that time
     # stands in for the time gap (never for date agreement), and the evidence says so.
     by_fetch = np.isnan(event_days) & np.array(
@@ -389,8 +393,13 @@ def _score_candidates(
         f["places"] = _overlap(places[i], places[j])
         both_dated = not (math.isnan(event_days[i]) or math.isnan(event_days[j]))
         date_gap = abs(event_days[i] - event_days[j]) if both_dated else math.nan
+        # Two dates the texts state, days apart, are two happenings (last week's match and
+        # this week's): half credit within the window is for publication days taken for want
+        # of a stated date, which lag the event by a few days.
+        both_stated = both_dated and stated[i] and stated[j]
         f["event_date"] = (
-            0.0 if not both_dated else 1.0 if date_gap <= 1 else 0.5 if date_gap <= window else 0.0
+            0.0 if not both_dated else 1.0 if date_gap <= 1
+            else 0.5 if date_gap <= window and not both_stated else 0.0
         )
         f["date_conflict"] = 1.0 if both_dated and date_gap > window else 0.0
         # Same people, but each side's main places are missing from the other's text.
@@ -407,7 +416,11 @@ def _score_candidates(
             f["time_from_fetch"] = 1.0
         f["names"] = _weighted_overlap(names[i], names[j], name_idf)
         f["bridge"] = 0.0
-        if gap <= s.bridge_days and cosine[p] >= s.bridge_cosine and not f["place_conflict"]:
+        # A late report's date is often its own publication day: the bridge lifts the date
+        # penalties only then. Two reports that each state their date (an arrest, and the
+        # same person's arrest again three weeks later) describe two happenings.
+        if (gap <= s.bridge_days and cosine[p] >= s.bridge_cosine and not f["place_conflict"]
+                and not both_stated):
             low, high = s.bridge_names_low, s.bridge_names_high
             f["bridge"] = min(1.0, max(0.0, (f["names"] - low) / (high - low)))
         date_penalty = s.w_date_conflict * f["date_conflict"] + s.w_time_gap * f["time_gap"]

@@ -164,6 +164,15 @@ class Story:
 
 
 @dataclass(frozen=True)
+class StoryResult:
+    """Output of story building: the story of each placed event, and the full record of
+    every story those events are in."""
+
+    stories: tuple[Story, ...]
+    story_of: dict[str, str] = field(default_factory=dict)  # event id -> story id
+
+
+@dataclass(frozen=True)
 class ClusterResult:
     """Output of deduplication + event clustering over a set of articles."""
 

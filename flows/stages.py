@@ -17,10 +17,18 @@ from typing import TypeVar
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.content.parallel import extract_pages
 from extractors.events.clustering import ClusterSettings, cluster, event_merges
+from extractors.events.stories import DEFAULT_STORY_SETTINGS, StorySettings, build_stories
 from extractors.fetch.discover import Discovery, discover_source, merge_candidates
 from extractors.fetch.errors import is_worth_retrying_later
 from extractors.fetch.http import Fetcher, FetchSettings, RobotsCache
-from extractors.models import Article, Candidate, ClusterResult, FetchResult, Source
+from extractors.models import (
+    Article,
+    Candidate,
+    ClusterResult,
+    FetchResult,
+    Source,
+    StoryResult,
+)
 from warehouse import load, queries
 
 T = TypeVar("T")
@@ -51,11 +59,13 @@ class ExtractedBatch:
 
 @dataclass(frozen=True)
 class ClusteredWindow:
-    """One re-clustering: the result, the articles it covered and which of them were new."""
+    """One re-clustering: the result, the articles it covered and which of them were new,
+    and the stories its events are in."""
 
     result: ClusterResult
     window_ids: list[str]
     new_ids: list[str]
+    stories: StoryResult = StoryResult(())
 
 
 def _with_fetcher(
@@ -173,15 +183,31 @@ def cluster_window(
         by_id.setdefault(article.id, article)
     articles = sorted(by_id.values(), key=lambda a: a.id)
     result = cluster(articles, ClusterSettings(window_days=window_days))
-    return ClusteredWindow(result, [a.id for a in articles], sorted(a.id for a in new))
+    window_ids = [a.id for a in articles]
+    stories = place_in_stories(result, window_ids, warehouse, window_start(new, window_days))
+    return ClusteredWindow(result, window_ids, sorted(a.id for a in new), stories)
+
+
+def place_in_stories(
+    result: ClusterResult, window_ids: Sequence[str], warehouse: Path, since: datetime,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> StoryResult:
+    """Place the window's events into the stories stored so far: those with an event seen
+    within the story window before `since` may continue."""
+    earlier, story_of = queries.story_context(
+        warehouse, since - timedelta(days=settings.window_days), window_ids
+    )
+    previous = queries.story_of_articles(warehouse, window_ids)
+    return build_stories(result.events, earlier, story_of, previous, settings)
 
 
 def store_clusters(warehouse: Path, run_id: str, clustered: ClusteredWindow) -> None:
-    """Swap the window's clustering into the warehouse, recording which events merged."""
+    """Swap the window's clustering (and its stories) into the warehouse, recording which
+    events merged."""
     before = queries.event_of_articles(warehouse, clustered.window_ids)
     after = {m.article_id: m.event_id for m in clustered.result.memberships}
     load.replace_clusters(warehouse, run_id, clustered.result, clustered.window_ids,
-                          event_merges(before, after))
+                          event_merges(before, after), clustered.stories)
 
 
 def window_start(articles: Sequence[Article], window_days: int) -> datetime:

@@ -90,7 +90,9 @@ def fill_warehouse(db: Path) -> None:
             originals = [r for r in rows if r.copy_of is None]
             times = [r.published for r in rows]
             con.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                "INSERT INTO events (id, headline, event_date, first_seen, last_seen, actors, "
+                "places, keywords, n_articles, n_sources, n_copies, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
                 [event_id, headline, event_date, min(times), max(times), actors, places,
                  keywords, len(rows), len({r.source for r in originals}),
                  len(rows) - len(originals)],

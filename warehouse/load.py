@@ -21,6 +21,7 @@ from extractors.models import (
     ExtractionOutcome,
     FetchResult,
     Source,
+    StoryResult,
 )
 from warehouse import sql
 from warehouse.db import open_reader, open_writer
@@ -61,7 +62,13 @@ EVENT_SCHEMA = pa.schema(
     [("id", pa.string()), ("headline", pa.string()), ("event_date", pa.date32()),
      ("first_seen", _TS), ("last_seen", _TS), ("actors", _STRS), ("places", _STRS),
      ("keywords", _STRS), ("n_articles", pa.int32()), ("n_sources", pa.int32()),
-     ("n_copies", pa.int32())]
+     ("n_copies", pa.int32()), ("story_id", pa.string()),
+     ("terms", pa.map_(pa.string(), pa.float64()))]
+)
+STORY_SCHEMA = pa.schema(
+    [("id", pa.string()), ("title", pa.string()), ("first_seen", _TS), ("last_seen", _TS),
+     ("n_events", pa.int32()), ("n_articles", pa.int32()), ("actors", _STRS),
+     ("places", _STRS)]
 )
 MEMBERSHIP_SCHEMA = pa.schema(
     [("article_id", pa.string()), ("event_id", pa.string()), ("score", pa.float64()),
@@ -295,17 +302,27 @@ def replace_clusters(
     result: ClusterResult,
     article_ids: Collection[str],
     merges: Sequence[tuple[str, str]] = (),
+    stories: StoryResult | None = None,
 ) -> None:
     """Swap in a new clustering of `article_ids` atomically.
 
     Old duplicate and membership rows of those articles go, events left without members go,
     and the events, memberships and duplicates of `result` are upserted, with the merges.
+    `stories` names each event's story and carries the records of the stories touched;
+    stories left without events go.
     """
     ids = key_table(article_ids, IDS_SCHEMA)
+    story_of = stories.story_of if stories is not None else {}
     events = last_by_key(
         (e.id, e.headline, e.event_date, e.first_seen, e.last_seen, list(e.actors),
-         list(e.places), list(e.keywords), e.n_articles, e.n_sources, e.n_copies)
+         list(e.places), list(e.keywords), e.n_articles, e.n_sources, e.n_copies,
+         story_of.get(e.id), list(e.terms))
         for e in result.events
+    )
+    story_rows = last_by_key(
+        (s.id, s.title, s.first_seen, s.last_seen, s.n_events, s.n_articles, list(s.actors),
+         list(s.places))
+        for s in (stories.stories if stories is not None else ())
     )
     memberships = last_by_key(
         (m.article_id, m.event_id, m.score, list(m.features.items()))
@@ -325,5 +342,7 @@ def replace_clusters(
             (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
             (sql.DELETE_EMPTY_EVENTS, "", None),
             (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
+            (sql.UPSERT_STORIES, "batch", to_arrow(story_rows, STORY_SCHEMA)),
+            (sql.DELETE_EMPTY_STORIES, "", None),
         ],
     )

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from extractors.models import Article, Facets, FetchResult
+from extractors.models import Article, Event, Facets, FetchResult
 from warehouse import sql
 from warehouse.db import ReadOnlyViolation, open_reader
 from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, key_table
@@ -61,6 +61,33 @@ def event_of_articles(path: str | Path, article_ids: Collection[str]) -> dict[st
     with open_reader(path) as con:
         con.register("ids", key_table(article_ids, IDS_SCHEMA))
         return dict(con.execute(sql.EVENT_OF_ARTICLES).fetchall())
+
+
+def story_context(
+    path: str | Path, since: datetime, window_ids: Collection[str]
+) -> tuple[list[Event], dict[str, str]]:
+    """The stored events that the window's events may join in stories (every event of a story
+    seen since `since`, except those the re-clustering of `window_ids` replaces), and each
+    one's story id. Their article ids are not loaded (stories do not need them)."""
+    with open_reader(path) as con:
+        con.register("ids", key_table(window_ids, IDS_SCHEMA))
+        rows = con.execute(sql.STORY_CONTEXT, {"since": since}).fetchall()
+    events = [
+        Event(id=r[0], headline=r[1] or "", article_ids=(), event_date=r[2], first_seen=r[3],
+              last_seen=r[4], actors=tuple(r[5] or ()), places=tuple(r[6] or ()),
+              keywords=tuple(r[7] or ()), n_articles=r[8] or 0, n_sources=r[9] or 0,
+              n_copies=r[10] or 0, terms=tuple(sorted((r[11] or {}).items(),
+                                                      key=lambda kv: (-kv[1], kv[0]))))
+        for r in rows
+    ]
+    return events, {r[0]: r[12] for r in rows}
+
+
+def story_of_articles(path: str | Path, article_ids: Collection[str]) -> dict[str, str]:
+    """article id -> the story its event is in now, for the given articles that have one."""
+    with open_reader(path) as con:
+        con.register("ids", key_table(article_ids, IDS_SCHEMA))
+        return dict(con.execute(sql.STORY_OF_ARTICLES).fetchall())
 
 
 def run_failures(path: str | Path, run_id: str) -> list[tuple[str, str, int]]:

@@ -137,7 +137,9 @@ CREATE TABLE events (
     n_articles INTEGER,
     n_sources INTEGER,                    -- distinct outlets among original reports
     n_copies INTEGER,                     -- copies attached to the event, counted apart
-    updated_at TIMESTAMPTZ
+    updated_at TIMESTAMPTZ,
+    story_id VARCHAR,                     -- the story thread it belongs to; added in 0012
+    terms MAP(VARCHAR, DOUBLE)            -- heaviest word stems and weights; added in 0012
 );
 
 -- Which event each article belongs to (at most one) and why.
@@ -157,3 +159,15 @@ CREATE TABLE event_merges (
     PRIMARY KEY (from_event_id, into_event_id, run_id)
 );
 
+-- Story threads: events of one developing story, over days or weeks (added in 0012).
+CREATE TABLE stories (
+    id VARCHAR PRIMARY KEY,
+    title VARCHAR,                        -- the headline of its biggest event
+    first_seen TIMESTAMPTZ,
+    last_seen TIMESTAMPTZ,
+    n_events INTEGER,
+    n_articles INTEGER,
+    actors VARCHAR[],                     -- the names most of its articles carry
+    places VARCHAR[],
+    updated_at TIMESTAMPTZ
+);

@@ -2,8 +2,9 @@
 
 Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
 datetime), "language", "summary" (a feed summary: it stands in for an empty text)}. Output
-lines, in input order: {"id", "event_id", "duplicate_of"}. A missing "published" or an empty
-"text" is unknown, not evidence against a match: see ClusterSettings.
+lines, in input order: {"id", "event_id", "duplicate_of", "story_id"} (the story thread the
+event belongs to: extractors.events.stories). A missing "published" or an empty "text" is
+unknown, not evidence against a match: see ClusterSettings.
 The whole input is validated before anything is written, and the output is written to a
 temporary file and renamed, so a bad line never leaves a half-written result behind.
 """
@@ -21,7 +22,8 @@ from typing import TextIO
 from extractors.content.facets import extract_facets
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
-from extractors.models import Article, ClusterResult
+from extractors.events.stories import build_stories
+from extractors.models import Article, ClusterResult, StoryResult
 
 
 class CorpusError(ValueError):
@@ -106,12 +108,17 @@ def read_corpus(path: str) -> list[Article]:
     return articles
 
 
-def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict]:
-    """One {"id", "event_id", "duplicate_of"} record per article, in the given order."""
+def assignments(
+    articles: Sequence[Article], result: ClusterResult, stories: StoryResult | None = None
+) -> list[dict]:
+    """One {"id", "event_id", "duplicate_of", "story_id"} record per article, in the given
+    order; stories are built from the result's events unless given."""
+    stories = stories if stories is not None else build_stories(result.events)
     event_of = {m.article_id: m.event_id for m in result.memberships}
     copy_of = {d.article_id: d.duplicate_of for d in result.duplicates}
     return [
-        {"id": a.id, "event_id": event_of[a.id], "duplicate_of": copy_of.get(a.id)}
+        {"id": a.id, "event_id": event_of[a.id], "duplicate_of": copy_of.get(a.id),
+         "story_id": stories.story_of[event_of[a.id]]}
         for a in articles
     ]
 

@@ -25,11 +25,11 @@ import hashlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from extractors.content.text import words
-from extractors.models import Event, Story
+from extractors.models import Event, Story, StoryResult
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,6 @@ class StorySettings:
 
 
 DEFAULT_STORY_SETTINGS = StorySettings()
-
-
-@dataclass(frozen=True)
-class StoryResult:
-    """The story of every placed event, and the full record of every story they are in."""
-
-    stories: tuple[Story, ...]
-    story_of: dict[str, str] = field(default_factory=dict)  # event id -> story id
 
 
 def story_id(founding_event_id: str) -> str:

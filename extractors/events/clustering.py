@@ -194,13 +194,14 @@ def _content_tokens(text: str, stem_chars: int) -> list[str]:
     return [w[:stem_chars] for w in tokens] if stem_chars > 0 else tokens
 
 
-def _body_tokens(article: Article, s: ClusterSettings) -> list[str]:
-    """The body's matching tokens; a page without a body is represented by its summary (feed
-    or meta description), when it has one, rather than by nothing."""
-    body = _content_tokens(article.text, s.stem_chars)
-    if len(body) < s.min_body_words and article.description:
-        body = _content_tokens(article.description, s.stem_chars) + body
-    return body[:TEXT_WORDS]
+def _summary_tokens(article: Article, s: ClusterSettings) -> list[str]:
+    """A page without a body is represented by its summary (feed or meta description), when
+    it has one, rather than by nothing: the summary's matching tokens, else none."""
+    if not article.description:
+        return []
+    if len(_content_tokens(article.text, s.stem_chars)) >= s.min_body_words:
+        return []
+    return _content_tokens(article.description, s.stem_chars)
 
 
 def _event_day(article: Article) -> float:
@@ -241,7 +242,8 @@ class _Texts:
     """The matching tokens of a set of articles and their TF-IDF rows (title + title + body)."""
 
     titles: list[list[str]]
-    bodies: list[list[str]]
+    summaries: list[list[str]]  # a body-less page's summary (see _summary_tokens), else []
+    bodies: list[list[str]]  # the body, else the summary
     matrix: sparse.csr_matrix
     top_terms: list[list[str]]  # each article's terms, heaviest first
     vocab: list[str]  # the term of each matrix column
@@ -249,9 +251,22 @@ class _Texts:
     @classmethod
     def of(cls, articles: Sequence[Article], s: ClusterSettings) -> _Texts:
         titles = [_content_tokens(a.title, s.stem_chars) for a in articles]
-        bodies = [_body_tokens(a, s) for a in articles]
+        summaries = [_summary_tokens(a, s) for a in articles]
+        bodies = [
+            (summary + _content_tokens(a.text, s.stem_chars))[:TEXT_WORDS]
+            for a, summary in zip(articles, summaries, strict=True)
+        ]
         matrix, top_terms, vocab = _tfidf([t + t + b for t, b in zip(titles, bodies, strict=True)])
-        return cls(titles, bodies, matrix, top_terms, vocab)
+        return cls(titles, summaries, bodies, matrix, top_terms, vocab)
+
+
+def _headline_similarity(strings: list[str], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Mean of rapidfuzz token_set and token_sort ratios (0-1) of each (left, right) pair."""
+    a, b = [strings[i] for i in left], [strings[j] for j in right]
+    return (
+        process.cpdist(a, b, scorer=fuzz.token_set_ratio, workers=-1)
+        + process.cpdist(a, b, scorer=fuzz.token_sort_ratio, workers=-1)
+    ) / 200.0
 
 
 def _row_dots(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -352,18 +367,18 @@ def _score_candidates(
 
     title_str = [" ".join(t) for t in titles]
     lead_str = [" ".join(b[:LEAD_WORDS]) or t for b, t in zip(bodies, title_str, strict=True)]
-    ta, tb = [title_str[i] for i in left], [title_str[j] for j in right]
-    title = (
-        process.cpdist(ta, tb, scorer=fuzz.token_set_ratio, workers=-1)
-        + process.cpdist(ta, tb, scorer=fuzz.token_sort_ratio, workers=-1)
-    ) / 200.0
+    title = _headline_similarity(title_str, left, right)
+    short = np.array([len(b) < s.min_body_words for b in bodies])
+    headline_only = short[left] | short[right]
+    if any(texts.summaries):
+        # Without a body, the headline and any summary carry the decision together.
+        with_summary = [" ".join(t + x) for t, x in zip(titles, texts.summaries, strict=True)]
+        title = np.where(headline_only, _headline_similarity(with_summary, left, right), title)
     lead = process.cpdist(
         [lead_str[i] for i in left], [lead_str[j] for j in right],
         scorer=fuzz.token_set_ratio, workers=-1,
     ) / 100.0
     cosine = _row_dots(matrix, left, right)
-    short = np.array([len(b) < s.min_body_words for b in bodies])
-    headline_only = short[left] | short[right]
     dated = ~(np.isnan(event_days[left]) | np.isnan(event_days[right]))
     # Each kind of evidence has its own bar (see ClusterSettings.headline_threshold); scores
     # are shifted by it, so one threshold (event_threshold) holds for every pair downstream.

@@ -33,8 +33,33 @@ class DigestArticle:
 
 
 @dataclass(frozen=True)
+class StoryStep:
+    """One event of a developing story, as the story's timeline lists it."""
+
+    event_id: str
+    headline: str
+    first_seen: datetime | None
+    n_sources: int
+    n_articles: int
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """The developing story a top event belongs to, with all its events, oldest first."""
+
+    id: str
+    title: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    n_events: int
+    n_articles: int
+    events: tuple[StoryStep, ...]
+
+
+@dataclass(frozen=True)
 class DigestEvent:
-    """One of the day's top events with all its articles, oldest first."""
+    """One of the day's top events with all its articles, oldest first, and the developing
+    story it is part of (None when the event is a story of its own)."""
 
     id: str
     headline: str
@@ -46,6 +71,7 @@ class DigestEvent:
     n_sources: int
     n_articles: int
     articles: tuple[DigestArticle, ...]
+    story: DigestStory | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +107,7 @@ def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_
         event_rows = con.execute(q.DAY_EVENTS, {"day": day, "limit": limit}).fetchall()
         ids = [r[0] for r in event_rows]
         article_rows = con.execute(q.EVENT_ARTICLES, {"day": day, "event_ids": ids}).fetchall()
+        story_rows = con.execute(q.STORY_TIMELINES, {"event_ids": ids}).fetchall()
         hour_rows = con.execute(
             q.EVENT_ARTICLES_PER_HOUR, {"day": day, "event_ids": ids}
         ).fetchall()
@@ -92,11 +119,14 @@ def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_
         by_event[event_id].append(
             DigestArticle(source or "", title or "", url or "", at, bool(on_day), bool(is_copy))
         )
+    stories = _stories(story_rows)
+    story_of = {step.event_id: story for story in stories.values() for step in story.events}
     events = tuple(
         DigestEvent(
             id=r[0], headline=r[1] or "", event_date=r[2], places=tuple(r[3] or ()),
             actors=tuple(r[4] or ()), first_seen=r[5], last_seen=r[6],
             n_sources=r[7] or 0, n_articles=r[8] or 0, articles=tuple(by_event[r[0]]),
+            story=story_of.get(r[0]),
         )
         for r in event_rows
     )
@@ -108,6 +138,18 @@ def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_
         per_hour=tuple(per_hour),
         per_source=tuple(SourceCoverage(s, a, e) for s, a, e in source_rows),
     )
+
+
+def _stories(rows: list[tuple]) -> dict[str, DigestStory]:
+    """DigestStory by id from STORY_TIMELINES rows (one row per story event, oldest first)."""
+    steps: dict[str, list[StoryStep]] = {}
+    heads: dict[str, tuple] = {}
+    for sid, title, first, last, n_events, n_articles, eid, headline, seen, n_src, n_art in rows:
+        heads[sid] = (title or "", first, last, n_events or 0, n_articles or 0)
+        steps.setdefault(sid, []).append(
+            StoryStep(eid, headline or "", seen, n_src or 0, n_art or 0)
+        )
+    return {sid: DigestStory(sid, *heads[sid], events=tuple(steps[sid])) for sid in heads}
 
 
 # --- formatting helpers -----------------------------------------------------------------
@@ -218,6 +260,9 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; table-layout: f
 th:nth-child(1) { width: 13em; } th:nth-child(2) { width: 10em; }
 td, th { text-align: left; padding: .25em .5em; border-bottom: 1px solid #eee; }
 tr.other-day td { color: #777; } .copy { font-size: 12px; color: #a55; }
+ol.timeline { list-style: none; margin: .3em 0 .8em; padding-left: 1em;
+              border-left: 3px solid #3b6ea5; }
+ol.timeline li { margin: .15em 0; } ol.timeline li.current { font-weight: 600; }
 svg.chart { max-width: 100%; height: auto; }
 """
 
@@ -233,6 +278,31 @@ def _article_row(article: DigestArticle) -> str:
             f"<td>{html.escape(article.source)}</td><td>{title}{copy}</td></tr>")
 
 
+def _span(story: DigestStory) -> str:
+    first = story.first_seen.date().isoformat() if story.first_seen else "—"
+    last = story.last_seen.date().isoformat() if story.last_seen else "—"
+    return (f"{_plural(story.n_events, 'event')}, {_plural(story.n_articles, 'article')}, "
+            f"{first} to {last}")
+
+
+def _story_timeline(event: DigestEvent) -> str:
+    """The developing story the event is part of: its events in time order, this one marked."""
+    story = event.story
+    if story is None:
+        return ""
+    current = ' class="current"'
+    items = "".join(
+        f"<li{current if step.event_id == event.id else ''}>"
+        f"{html.escape(_day(step.first_seen.date() if step.first_seen else None))} · "
+        f"{html.escape(step.headline)} "
+        f'<span class="muted">({_plural(step.n_sources, "source")})</span></li>'
+        for step in story.events
+    )
+    return (f'<div class="story"><p><strong>Developing story</strong>: '
+            f'{html.escape(story.title)} <span class="muted">({_span(story)})</span></p>'
+            f'<ol class="timeline">{items}</ol></div>')
+
+
 def _event_section(rank: int, event: DigestEvent) -> str:
     rows = "".join(_article_row(a) for a in event.articles)
     coverage = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
@@ -246,6 +316,7 @@ def _event_section(rank: int, event: DigestEvent) -> str:
 <dt>Last seen</dt><dd>{html.escape(_when(event.last_seen))}</dd>
 <dt>Coverage</dt><dd>{coverage}</dd>
 </dl>
+{_story_timeline(event)}
 <table><thead><tr><th>Time</th><th>Outlet</th><th>Article</th></tr></thead>
 <tbody>{rows}</tbody></table>
 </section>"""
@@ -315,8 +386,15 @@ def render_markdown(digest: Digest) -> str:
             f"- **First / last seen:** {_when(event.first_seen)} / {_when(event.last_seen)}",
             f"- **Coverage:** {_plural(event.n_sources, 'source')}, "
             f"{_plural(event.n_articles, 'article')}",
-            "",
         ]
+        if event.story is not None:
+            lines.append(f"- **Developing story:** {_md(event.story.title)} "
+                         f"({_span(event.story)})")
+            for step in event.story.events:
+                when = _day(step.first_seen.date() if step.first_seen else None)
+                text = f"{when} · {_md(step.headline)} ({_plural(step.n_sources, 'source')})"
+                lines.append(f"  - **{text}**" if step.event_id == event.id else f"  - {text}")
+        lines.append("")
         for a in event.articles:
             title = _md(a.title or a.url)
             target = a.url.replace(" ", "%20").replace(">", "%3E")

@@ -58,6 +58,8 @@ ARTICLES = (
     Row("d2", "hostile", "Outlet D", HOSTILE_TITLE, "javascript:alert(1)", _at(15, 11, 5)),
     Row("b9", "other-day", "Outlet B", "Harbour reopens after storm",
         "http://outlet-b.test/harbour", _at(14, 7, 0)),
+    Row("s1", "sochi", "Outlet C", "Putin hosts Pashinian and Aliyev for talks in Sochi",
+        "https://outlet-c.test/sochi", _at(26, 10, 0, month=11)),
 )
 EVENTS = {
     # id: (headline, event_date, actors, places, keywords)
@@ -68,7 +70,12 @@ EVENTS = {
               ["Pacific"], ["smoke", "ocean"]),
     "hostile": (HOSTILE_TITLE, None, [], [], []),
     "other-day": ("Harbour reopens after storm", date(2021, 12, 14), [], ["Harbour"], []),
+    "sochi": ("Putin hosts Pashinian and Aliyev for talks in Sochi", date(2021, 11, 26),
+              ["Vladimir Putin", "Nikol Pashinian"], ["Sochi"], ["talks"]),
 }
+# One developing story: the Sochi talks (26 November) and the Brussels talks (the seed).
+STORIES = {"st_talks": ("Pashinian and Aliyev hold 'significant' talks in Brussels",
+                        ("seed", "sochi"))}
 
 
 def fill_warehouse(db: Path) -> None:
@@ -97,6 +104,16 @@ def fill_warehouse(db: Path) -> None:
                  keywords, len(rows), len({r.source for r in originals}),
                  len(rows) - len(originals)],
             )
+        for story_id, (title, event_ids) in STORIES.items():
+            rows = [r for r in ARTICLES if r.event in event_ids]
+            con.execute(
+                "INSERT INTO stories (id, title, first_seen, last_seen, n_events, n_articles) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [story_id, title, min(r.published for r in rows),
+                 max(r.published for r in rows), len(event_ids), len(rows)],
+            )
+            con.execute("UPDATE events SET story_id = ? WHERE list_contains(?, id)",
+                        [story_id, list(event_ids)])
 
 
 @pytest.fixture()
@@ -133,6 +150,22 @@ def test_digest_defaults_to_latest_day_and_ranks_events_by_outlets(small_warehou
     assert [(a.source, a.is_copy) for a in smoke.articles] == [
         ("Outlet C", False), ("Outlet D", True)
     ]
+
+
+def test_a_top_event_shows_its_developing_story_on_a_timeline(small_warehouse):
+    digest = build_digest(small_warehouse)
+    seed = next(e for e in digest.events if e.id == "seed")
+    assert seed.story is not None and seed.story.n_events == 2
+    assert [s.event_id for s in seed.story.events] == ["seed", "sochi"], "oldest first"
+    assert all(e.story is None for e in digest.events if e.id != "seed")
+
+    page = render_html(digest)
+    timeline = page[page.index('<ol class="timeline">'):]
+    assert timeline.index("2021-11-20") < timeline.index("Sochi")
+    assert '<li class="current">2021-11-20 · Pashinian and Aliyev hold' in page
+    md = render_markdown(digest)
+    assert "- **Developing story:** Pashinian and Aliyev hold" in md
+    assert "  - 2021-11-26 · Putin hosts Pashinian and Aliyev for talks in Sochi (1 source)" in md
 
 
 def test_digest_charts_count_the_days_articles(small_warehouse):

@@ -39,6 +39,33 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class FailedPage:
+    """A page whose latest fetch failed in an earlier run and that is still not stored."""
+
+    url: str
+    source: str
+    status_code: int | None
+    error_class: str
+    n_runs: int  # runs it failed in
+
+
+@dataclass(frozen=True)
+class RobotsRecord:
+    """One host's robots.txt answer, as data: fetched once, reused by later batches and runs
+    until `expires_at`. `rules` None means no rules (a 4xx: everything allowed). A record
+    with `error_class` says the host could not be asked this run: every page of it fails
+    with that error, and it is never stored."""
+
+    host: str  # scheme://host[:port]
+    fetched_at: datetime
+    expires_at: datetime
+    status_code: int | None = None
+    rules: str | None = None
+    error_class: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """The outcome of fetching one URL: a decoded page, or an error saying why not."""
 

@@ -1,16 +1,21 @@
 """The monitor flow: discover → fetch → extract → deduplicate and cluster → load.
 
 This is the `prefect.yaml` entrypoint and what `newsmon run` / `newsmon demo` call. It only
-orchestrates: every stage is a plain function in `extractors` or `warehouse`, wrapped by one
-task per batch in `flows.tasks`.
+orchestrates: every stage is a plain function (flows/stages.py over `extractors`) wrapped by
+one task per batch (flows/tasks.py), taking data and returning data. The flow process is the
+only one that opens the warehouse (flows/run_store.py): it reads what a stage needs before
+dispatching it and writes each result as it arrives, one transaction per batch.
+
+Network stages run on a thread runner of the flow process (one politeness for every host);
+extraction, clustering and rule matching go to the flow's task runner: threads with a process
+pool by default, or Dask workers on other machines (flows/runners.py, docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,26 +26,34 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
-from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
-from extractors.fetch.discover import merge_candidates
+from extractors.fetch.http import FetchSettings
 from extractors.fetch.sources import load_sources
-from extractors.models import Candidate
-from flows.runners import task_runner_from_env
-from flows.settings import get_settings
-from flows.stages import ExtractedBatch
+from extractors.timezones import start_of_day_utc, utc_now
+from flows.pipeline import (
+    DISCOVERIES_IN_FLIGHT,
+    EXTRACTS_IN_FLIGHT,
+    FETCHES_IN_FLIGHT,
+    Dispatch,
+    Pipeline,
+)
+from flows.progress import report as report_progress
+from flows.run_store import RunStore
+from flows.runners import extracts_in_flight, network_task_runner, task_runner_from_env
+from flows.settings import Settings, get_settings
+from flows.stages import place_in_stories
 from flows.tasks import (
     cluster_task,
+    deliver_task,
     discover_task,
     extract_task,
     fetch_task,
-    watchlists_task,
+    match_task,
 )
 from reports.digest import build_digest, render_markdown
-from reports.watchlists import load_watchlists
-from warehouse import load, queries
+from reports.watchlists import Watchlists, load_watchlists
 
 
 @dataclass
@@ -59,27 +72,12 @@ class RunSummary:
     alerts: int = 0
     events: int = 0
     top_events: list[dict] = field(default_factory=list)
-    failures: list[tuple[str, str, int]] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)  # {stage, reason, n}
 
     def counts(self) -> dict[str, int]:
         return {
             k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
         }
-
-
-EXTRACTS_IN_FLIGHT = 2  # batches fetched but not yet extracted; bounds a run's memory
-
-
-def _since_datetime(since: date | datetime | None) -> datetime | None:
-    if since is None:
-        return None
-    if isinstance(since, datetime):
-        return since if since.tzinfo else since.replace(tzinfo=UTC)
-    return datetime.combine(since, time(), UTC)
-
-
-def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 # --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
@@ -110,92 +108,99 @@ def monitor(
     logger = get_run_logger()
     settings = get_settings()
     db = Path(warehouse) if warehouse else settings.warehouse_path
-    db.parent.mkdir(parents=True, exist_ok=True)
-    size = batch_size or settings.batch_size
     configured = load_sources(sources)  # raises with file/source/field on a bad config
     rules_path = Path(watchlists) if watchlists else settings.watchlists
-    if rules_path is not None:
-        load_watchlists(rules_path)  # a broken rules file stops the run before any work
+    rules = load_watchlists(rules_path) if rules_path is not None else None  # fails early
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, sources=len(configured))
-    fetch_settings = settings.fetch_settings()
-    extraction = settings.extraction_settings()
-    since_at = _since_datetime(since)
-    load.start_run(
-        db, run_id,
-        parameters={"sources": str(sources), "warehouse": str(db), "since": str(since)},
-        flow_run_id=str(flow_run.id) if flow_run.id else None,
-    )
+    store = RunStore(db, run_id, timeout_s=settings.writer_timeout_s,
+                     storage_version=settings.storage_version)
+    started = utc_now()  # entries published after this are new for the next run
+    store.start({"sources": str(sources), "warehouse": str(db), "since": str(since)},
+                str(flow_run.id) if flow_run.id else None, configured)
     status = "failed"
-    started = datetime.now(UTC)  # entries published after this are new for the next run
     try:
-        load.upsert_sources(db, configured)
-        candidates: list[Candidate] = []
-        validators: dict = {}
-        discovered: list[str] = []  # sources whose every feed and sitemap was read
-        for source in configured:
-            source_since = since_at or queries.last_success(db, source.name)
-            found = discover_task(source, source_since, fetch_settings, db, run_id)
-            candidates.extend(found.candidates)
-            validators.update(found.validators)
-            if all(doc.error_class is None for doc in found.documents):
-                discovered.append(source.name)
-        candidates = merge_candidates(candidates)
-        summary.candidates = len(candidates)
-        logger.info("%d sources, %d new candidate pages", len(configured), len(candidates))
+        inputs = store.discovery_inputs(configured, start_of_day_utc(since) if since else None,
+                                        now=started)
+        fetched = _discover_fetch_extract(store, configured, inputs, settings,
+                                          batch_size or settings.batch_size)
+        for name in ("candidates", "pages_fetched", "fetch_failures", "skipped", "failed"):
+            setattr(summary, name, getattr(fetched, name))
+        summary.articles_new = len(fetched.article_ids)
+        logger.info("%d sources, %d new candidate pages, %d articles", len(configured),
+                    fetched.candidates, summary.articles_new)
 
-        # Fetch batch N+1 while batch N extracts: fetching is I/O, extraction is CPU. At most
-        # EXTRACTS_IN_FLIGHT batches wait for extraction, so fetched pages cannot pile up in
-        # memory when the network outpaces the CPU.
-        extracting: deque[PrefectFuture[ExtractedBatch]] = deque()
-        article_ids: dict[str, None] = {}
-
-        def collect(done: ExtractedBatch) -> None:
-            article_ids.update(dict.fromkeys(done.article_ids))
-            summary.skipped += done.skipped
-            summary.failed += done.failed
-
-        batches = _chunks(candidates, size)
-        progress = create_progress_artifact(
-            progress=0.0, key="monitor-fetch-progress",
-            description=f"Fetching {len(candidates)} pages in {len(batches)} batches",
-        )
-        for batch_no, batch in enumerate(batches, start=1):
-            pages = fetch_task(batch, configured, fetch_settings, db, run_id, batch_no,
-                               resumed=flow_run.run_count > 1)
-            summary.pages_fetched += sum(p.ok for p in pages)
-            summary.fetch_failures += sum(not p.ok for p in pages)
-            extracting.append(extract_task.submit(pages, db, run_id, batch_no, extraction))
-            del pages
-            while len(extracting) > EXTRACTS_IN_FLIGHT:
-                collect(extracting.popleft().result())
-            update_progress_artifact(progress, progress=100.0 * batch_no / len(batches))
-        while extracting:
-            collect(extracting.popleft().result())
-        summary.articles_new = len(article_ids)
-
-        # Articles a stopped run stored but never clustered are clustered now with the new ones.
-        clustered = cluster_task(list(article_ids), db, settings.cluster_window_days, run_id)
-        if clustered.new_ids:
-            new_ids = set(clustered.new_ids)
-            result = clustered.result
-            summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
-            touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
-            summary.events = len(touched)
-            if rules_path is not None:
-                alerts, _report = watchlists_task(db, rules_path, run_id, touched)
-                summary.alerts = len(alerts)
-        load.record_validators(db, validators)
-        # A source whose feeds failed keeps its old mark, so the next run still reads its
-        # entries since then (they would otherwise count as already seen).
-        load.mark_source_success(db, discovered, started)
-        summary.top_events = queries.top_events(db, limit=10)
-        summary.failures = queries.run_failures(db, run_id)
+        touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
+                           summary)
+        if rules is not None and touched:
+            summary.alerts = _watch(store, rules, touched)
+        store.complete(fetched.validators, fetched.complete_sources, started)
+        summary.top_events, summary.failures = store.report()
         status = "completed"
         _publish_artifacts(summary, render_markdown(build_digest(db)))
         return summary
     finally:
-        load.finish_run(db, run_id, status, summary.counts())
+        store.finish(status, summary.counts())
+
+
+def _discover_fetch_extract(store: RunStore, sources, inputs, settings: Settings,
+                            batch_size: int):
+    """The streaming part of a run (flows/pipeline.py): network tasks on the flow process's
+    threads, extraction on the flow's task runner."""
+    fetch_settings: FetchSettings = settings.fetch_settings()
+    extraction = settings.extraction_settings()
+    progress = create_progress_artifact(
+        progress=0.0, key="monitor-fetch-progress",
+        description=f"Discovering {len(sources)} sources, fetching and extracting their pages",
+    )
+    with network_task_runner(DISCOVERIES_IN_FLIGHT + FETCHES_IN_FLIGHT) as network:
+        dispatch = Dispatch(
+            discover=lambda job, n: network.submit(
+                discover_task, {"job": job, "fetch_settings": fetch_settings, "chunk_no": n}),
+            fetch=lambda job: network.submit(
+                fetch_task, {"job": job, "fetch_settings": fetch_settings}),
+            extract=lambda pages, n: extract_task.submit(pages, n, extraction),
+            extracts_in_flight=extracts_in_flight(EXTRACTS_IN_FLIGHT),
+        )
+        pipeline = Pipeline(
+            store, dispatch, sources, inputs, batch_size, resumed=flow_run.run_count > 1,
+            on_progress=lambda pct: update_progress_artifact(progress, progress=pct),
+        )
+        result = pipeline.run()
+    update_progress_artifact(progress, progress=100.0)
+    return result
+
+
+def _cluster(store: RunStore, article_ids: list[str], window_days: int,
+             summary: RunSummary) -> list[str]:
+    """Re-cluster the window around the run's articles (and any a stopped run stored but
+    never clustered); returns the events the new articles are in."""
+    report_progress("cluster", 0, 1)
+    inputs = store.cluster_inputs(article_ids, window_days)
+    if not inputs.new_ids:
+        report_progress("cluster", 1, 1)
+        return []
+    result = cluster_task.submit(inputs.articles, window_days, inputs.new_ids).result()
+    # Stories are cheap (a window's events against the stored stories): placed here.
+    store.record_clusters(inputs, result, place_in_stories(result, inputs.stories))
+    report_progress("cluster", 1, 1)
+    new_ids = set(inputs.new_ids)
+    summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
+    touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
+    summary.events = len(touched)
+    return touched
+
+
+def _watch(store: RunStore, rules: Watchlists, event_ids: list[str]) -> int:
+    """Match the watchlist rules against new and updated events; deliver new alerts.
+    Delivery failures are recorded and retried by the next run; they never fail the flow."""
+    matches = match_task.submit(list(rules.rules), store.watched_events(event_ids)).result()
+    alerts = store.store_matches(matches)
+    if rules.urls:
+        attempts, _report = deliver_task(alerts, list(rules.urls),
+                                         store.delivery_state(rules.urls))
+        store.record_deliveries(attempts)
+    return len(alerts)
 
 
 def _plain(value: object) -> object:
@@ -224,7 +229,7 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
     ]
     if summary.failures:
         lines += ["| stage | reason | pages |", "|---|---|---|"]
-        lines += [f"| {stage} | {reason} | {n} |" for stage, reason, n in summary.failures]
+        lines += [f"| {f['stage']} | {f['reason']} | {f['n']} |" for f in summary.failures]
     else:
         lines.append("none")
     if summary.top_events:

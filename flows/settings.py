@@ -1,21 +1,24 @@
-"""The one place newsmon reads its environment (`NEWSMON_*` variables)."""
+"""The one place newsmon reads its environment (`NEWSMON_*` variables).
+
+Defaults are defined once, where they are used: fetching in `FetchSettings`, the warehouse's
+wait in `warehouse.db`; the fields below only expose them as variables.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.fetch.http import FetchSettings
+from warehouse.db import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_PATTERN, WRITER_TIMEOUT_S
 
 if TYPE_CHECKING:
     from extractors.content.article import ExtractionSettings
 
-DEFAULT_USER_AGENT = (
-    "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
-)
+_FETCH = FetchSettings()  # the fetch defaults
 
 
 RunnerKind = Literal["thread", "dask"]
@@ -33,8 +36,9 @@ class Settings(BaseSettings):
     watchlists: Path | None = Field(
         default=None, description="watchlists.toml evaluated after every load (optional)"
     )
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str = _FETCH.user_agent
     # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
+    # Trusted: a routed host connects there without the private-address check.
     resolve: str = ""
     batch_size: int = Field(default=50, ge=1, description="Pages per fetch/extract task")
     cluster_window_days: int = Field(default=7, ge=1)
@@ -43,9 +47,22 @@ class Settings(BaseSettings):
         description="never run trafilatura's fallback extractors (by default they run on pages "
         "where its fast pass finds under 100 words): a little faster, slightly lower F1",
     )
-    writer_timeout_s: float = Field(default=120.0, gt=0)
+    writer_timeout_s: float = Field(
+        default=WRITER_TIMEOUT_S, gt=0,
+        description="How long a run waits for another writer to let go of the warehouse",
+    )
+    storage_version: str = Field(
+        default=DEFAULT_STORAGE_VERSION, pattern=STORAGE_VERSION_PATTERN,
+        description="DuckDB storage format of NEW warehouse files: v1.5.0 (default) opens in "
+        "DuckDB 1.5.x clients; 'latest' is DuckDB's newest format (docs/warehouse.md)",
+    )
     min_delay_per_host_s: float = Field(
-        default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
+        default=_FETCH.min_delay_per_host_s, ge=0,
+        description="Spacing between requests to one host (politeness)",
+    )
+    global_concurrency: int = Field(
+        default=_FETCH.global_concurrency, ge=1,
+        description="Requests in flight at once over all hosts",
     )
     task_runner: RunnerKind = Field(
         default="thread", description="Prefect task runner: thread, or dask (see docs/deploy.md)"
@@ -54,13 +71,18 @@ class Settings(BaseSettings):
         default=None, description="An existing Dask scheduler (tcp://host:8786); default: local"
     )
     allow_private_hosts: bool = Field(
-        default=False, description="Fetch hosts on private/loopback addresses (demo, tests)"
+        default=False,
+        description="Trusted: fetch hosts that are or resolve to private/loopback addresses "
+        "(demo, tests, intranet monitoring); off, every hop's resolved addresses are checked",
     )
 
-    connect_timeout_s: float = Field(default=5.0, gt=0)
-    read_timeout_s: float = Field(default=10.0, gt=0, description="Longest silence mid-body")
-    total_timeout_s: float = Field(default=30.0, gt=0, description="One attempt, end to end")
-    max_retries: int = Field(default=3, ge=0, description="Retries after the first attempt")
+    connect_timeout_s: float = Field(default=_FETCH.connect_timeout_s, gt=0)
+    read_timeout_s: float = Field(default=_FETCH.read_timeout_s, gt=0,
+                                  description="Longest silence mid-body")
+    total_timeout_s: float = Field(default=_FETCH.total_timeout_s, gt=0,
+                                   description="One attempt, end to end")
+    max_retries: int = Field(default=_FETCH.max_retries, ge=0,
+                             description="Retries after the first attempt")
 
     def extraction_settings(self) -> ExtractionSettings:
         from extractors.content.article import (
@@ -74,6 +96,7 @@ class Settings(BaseSettings):
             user_agent=self.user_agent,
             resolve=self.resolve_map,
             min_delay_per_host_s=self.min_delay_per_host_s,
+            global_concurrency=self.global_concurrency,
             allow_private_hosts=self.allow_private_hosts,
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,
@@ -89,7 +112,8 @@ class Settings(BaseSettings):
             if not inside:
                 raise ValueError(
                     f"NEWSMON_WAREHOUSE={self.warehouse} is outside NEWSMON_DATA_DIR="
-                    f"{self.data_dir}; put it inside, or pass --db explicitly"
+                    f"{self.data_dir}: move it inside, or unset NEWSMON_WAREHOUSE and pass "
+                    "--db PATH"
                 )
         return self
 
@@ -100,6 +124,19 @@ class Settings(BaseSettings):
     @property
     def resolve_map(self) -> dict[str, str]:
         return parse_resolve(self.resolve)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """A settings ValidationError as one line naming the NEWSMON_* variables at fault."""
+    problems = []
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            name = "NEWSMON_" + str(error["loc"][0]).upper()
+            problems.append(f"{name}={error['input']!r}: {message}")
+        else:  # a check across fields: its message names them
+            problems.append(message)
+    return "; ".join(problems)
 
 
 def parse_resolve(spec: str) -> dict[str, str]:

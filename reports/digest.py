@@ -12,12 +12,17 @@ import html
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from warehouse import digest_queries as q
 from warehouse.db import open_reader
 
 TOP_EVENTS = 10
+
+# What a digest's day counts: articles published that day (else fetched), or articles newsmon
+# fetched that day, whenever they were published: what that day's runs brought in.
+DayBasis = Literal["published", "fetched"]
 
 
 @dataclass(frozen=True)
@@ -92,64 +97,77 @@ class Digest:
     n_articles: int
     n_events: int
     events: tuple[DigestEvent, ...]
-    per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour of `day`
+    per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour published
     per_source: tuple[SourceCoverage, ...]
+    basis: DayBasis = "published"
 
 
-def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_EVENTS) -> Digest:
-    """Read one day (default: the latest day with articles) from the warehouse."""
+def build_digest(
+    db_path: str | Path, day: date | None = None, limit: int = TOP_EVENTS,
+    basis: DayBasis = "published",
+) -> Digest:
+    """Read one day from the warehouse (default: the latest day with articles on `basis`)."""
     now = datetime.now(UTC)
+    by_fetch = basis == "fetched"
     with open_reader(db_path) as con:
         if day is None:
-            day = con.execute(q.LATEST_DAY).fetchall()[0][0]
+            day = con.value(q.LATEST_FETCH_DAY if by_fetch else q.LATEST_DAY)
         if day is None:
-            return Digest(None, now, 0, 0, (), (0,) * 24, ())
-        event_rows = con.execute(q.DAY_EVENTS, {"day": day, "limit": limit}).fetchall()
-        ids = [r[0] for r in event_rows]
-        article_rows = con.execute(q.EVENT_ARTICLES, {"day": day, "event_ids": ids}).fetchall()
-        story_rows = con.execute(q.STORY_TIMELINES, {"event_ids": ids}).fetchall()
-        hour_rows = con.execute(
-            q.EVENT_ARTICLES_PER_HOUR, {"day": day, "event_ids": ids}
-        ).fetchall()
-        source_rows = con.execute(q.SOURCES_ON_DAY, {"day": day}).fetchall()
-        n_articles, n_events = con.execute(q.DAY_TOTALS, {"day": day}).fetchall()[0]
+            return Digest(None, now, 0, 0, (), (0,) * 24, (), basis)
+        on_day = {"day": day, "by_fetch": by_fetch}
+        event_rows = con.rows(q.DAY_EVENTS, {**on_day, "limit": limit})
+        ids = [r["id"] for r in event_rows]
+        article_rows = con.rows(q.EVENT_ARTICLES, {**on_day, "event_ids": ids})
+        story_rows = con.rows(q.STORY_TIMELINES, {"event_ids": ids})
+        hour_rows = con.rows(q.EVENT_ARTICLES_PER_HOUR, {**on_day, "event_ids": ids})
+        source_rows = con.rows(q.SOURCES_ON_DAY, on_day)
+        totals = con.one(q.DAY_TOTALS, on_day)
 
     by_event: dict[str, list[DigestArticle]] = {i: [] for i in ids}
-    for event_id, source, title, url, at, on_day, is_copy in article_rows:
-        by_event[event_id].append(
-            DigestArticle(source or "", title or "", url or "", at, bool(on_day), bool(is_copy))
-        )
+    for r in article_rows:
+        by_event[r["event_id"]].append(DigestArticle(
+            r["source"] or "", r["title"] or "", r["url"] or "", r["seen_at"],
+            bool(r["on_day"]), bool(r["is_copy"]),
+        ))
     stories = _stories(story_rows)
     story_of = {step.event_id: story for story in stories.values() for step in story.events}
     events = tuple(
         DigestEvent(
-            id=r[0], headline=r[1] or "", event_date=r[2], places=tuple(r[3] or ()),
-            actors=tuple(r[4] or ()), first_seen=r[5], last_seen=r[6],
-            n_sources=r[7] or 0, n_articles=r[8] or 0, articles=tuple(by_event[r[0]]),
-            story=story_of.get(r[0]),
+            id=r["id"], headline=r["headline"] or "", event_date=r["event_date"],
+            places=tuple(r["places"] or ()), actors=tuple(r["actors"] or ()),
+            first_seen=r["first_seen"], last_seen=r["last_seen"],
+            n_sources=r["n_sources"] or 0, n_articles=r["n_articles"] or 0,
+            articles=tuple(by_event[r["id"]]), story=story_of.get(r["id"]),
         )
         for r in event_rows
     )
     per_hour = [0] * 24
-    for hour, n in hour_rows:
-        per_hour[hour] = n
+    for r in hour_rows:
+        per_hour[r["h"]] = r["n"]
     return Digest(
-        day=day, generated_at=now, n_articles=n_articles, n_events=n_events, events=events,
-        per_hour=tuple(per_hour),
-        per_source=tuple(SourceCoverage(s, a, e) for s, a, e in source_rows),
+        day=day, generated_at=now, n_articles=totals["n_articles"],
+        n_events=totals["n_events"], events=events, per_hour=tuple(per_hour),
+        per_source=tuple(SourceCoverage(r["source"], r["n_articles"], r["n_events"])
+                         for r in source_rows),
+        basis=basis,
     )
 
 
-def _stories(rows: list[tuple]) -> dict[str, DigestStory]:
+def _stories(rows: list[dict]) -> dict[str, DigestStory]:
     """DigestStory by id from STORY_TIMELINES rows (one row per story event, oldest first)."""
     steps: dict[str, list[StoryStep]] = {}
-    heads: dict[str, tuple] = {}
-    for sid, title, first, last, n_events, n_articles, eid, headline, seen, n_src, n_art in rows:
-        heads[sid] = (title or "", first, last, n_events or 0, n_articles or 0)
-        steps.setdefault(sid, []).append(
-            StoryStep(eid, headline or "", seen, n_src or 0, n_art or 0)
-        )
-    return {sid: DigestStory(sid, *heads[sid], events=tuple(steps[sid])) for sid in heads}
+    heads: dict[str, dict] = {}
+    for r in rows:
+        heads[r["story_id"]] = r
+        steps.setdefault(r["story_id"], []).append(StoryStep(
+            r["event_id"], r["headline"] or "", r["event_first_seen"], r["n_sources"] or 0,
+            r["event_n_articles"] or 0,
+        ))
+    return {
+        sid: DigestStory(sid, r["title"] or "", r["first_seen"], r["last_seen"],
+                         r["n_events"] or 0, r["n_articles"] or 0, tuple(steps[sid]))
+        for sid, r in heads.items()
+    }
 
 
 # --- formatting helpers -----------------------------------------------------------------
@@ -169,6 +187,11 @@ def _names(values: tuple[str, ...]) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _on(digest: Digest) -> str:
+    """Which articles the digest counts: "on 2021-12-15" or "fetched on 2021-12-15"."""
+    return f"{'fetched ' if digest.basis == 'fetched' else ''}on {_day(digest.day)}"
 
 
 def _is_web_link(url: str) -> bool:
@@ -330,8 +353,8 @@ def render_html(digest: Digest) -> str:
     else:
         events = "".join(_event_section(i, e) for i, e in enumerate(digest.events, start=1))
         body = f"""<p class="muted">{_plural(digest.n_articles, "article")} in
-{_plural(digest.n_events, "event")} on
-{day}. Top events, ranked by number of distinct outlets; times are UTC.</p>
+{_plural(digest.n_events, "event")} {_on(digest)}.
+Top events, ranked by number of distinct outlets; times are UTC.</p>
 <h2>Articles per hour (top events)</h2>
 {hour_chart_svg(digest.per_hour, f"Articles of the top events per hour, {day}")}
 <h2>Coverage per source</h2>
@@ -372,8 +395,8 @@ def render_markdown(digest: Digest) -> str:
     if digest.day is None:
         return "\n".join([*lines, "No articles in the warehouse yet.", ""])
     lines += [
-        f"{_plural(digest.n_articles, 'article')} in {_plural(digest.n_events, 'event')}. "
-        "Top events, ranked by number of distinct outlets; times are UTC.",
+        f"{_plural(digest.n_articles, 'article')} in {_plural(digest.n_events, 'event')} "
+        f"{_on(digest)}. Top events, ranked by number of distinct outlets; times are UTC.",
         "",
     ]
     for rank, event in enumerate(digest.events, start=1):
@@ -412,10 +435,14 @@ def render_markdown(digest: Digest) -> str:
 
 
 def digest_command(db: str | Path, day: date | None, out: str | Path | None) -> int:
-    """`newsmon digest`: write the HTML digest (default digest-<day>.html); exit code."""
-    digest = build_digest(db, day)
+    """`newsmon digest`: write the HTML digest (default digest-<day>.html); exit code.
+
+    With a `day`, the articles published that day; without, what newsmon fetched on the latest
+    day it fetched anything: the news the latest runs brought in, whenever it was published.
+    """
+    digest = build_digest(db, day, basis="published" if day else "fetched")
     target = Path(out) if out else Path(f"digest-{_day(digest.day)}.html")
-    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_html(digest), encoding="utf-8")
-    print(f"digest for {_day(digest.day)}: {_plural(len(digest.events), 'event')} -> {target}")
+    print(f"digest of the articles {_on(digest)}: {_plural(len(digest.events), 'event')} "
+          f"-> {target}")
     return 0

@@ -27,8 +27,9 @@ from extractors.events.clustering import ClusterSettings, cluster
 from extractors.events.stories import build_stories, story_id
 from extractors.models import Article, ExtractionOutcome
 from flows import stages
+from flows.run_store import RunStore
 from warehouse import load
-from warehouse.db import open_reader
+from warehouse.db import open_reader, open_writer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stories"
 
@@ -161,13 +162,18 @@ def test_story_records_span_their_events() -> None:
 # --- the flow: stories grow run by run ------------------------------------------------------
 
 
-def _store(db: Path, run_id: str, articles: list[Article]) -> stages.ClusteredWindow:
-    load.record_extractions(db, run_id, [
-        ExtractionOutcome(a.url, a.source, "extracted", article=a) for a in articles
-    ])
-    clustered = stages.cluster_window([a.id for a in articles], db, window_days=7)
-    stages.store_clusters(db, run_id, clustered)
-    return clustered
+def _store(db: Path, run_id: str, articles: list[Article]) -> list[str]:
+    """One monitor run's clustering step (flows.monitor._cluster) over these new articles;
+    returns the ids of the window it re-clustered."""
+    with open_writer(db) as con:
+        load.record_extractions(con, run_id, [
+            ExtractionOutcome(a.url, a.source, "extracted", article=a) for a in articles
+        ])
+    store = RunStore(db, run_id, timeout_s=30)
+    inputs = store.cluster_inputs([a.id for a in articles], window_days=7)
+    result = stages.cluster_articles(inputs.articles, window_days=7)
+    store.record_clusters(inputs, result, stages.place_in_stories(result, inputs.stories))
+    return [a.id for a in inputs.articles]
 
 
 def test_the_flow_continues_a_story_three_weeks_later(tmp_path: Path) -> None:
@@ -181,23 +187,21 @@ def test_the_flow_continues_a_story_three_weeks_later(tmp_path: Path) -> None:
                                                                "quake-japan")]
     second = [a for a in fetched if expected[a.id]["event"] == "arrest-2"]
     _store(db, "run-1", first)
-    clustered = _store(db, "run-2", second)
-    assert set(clustered.window_ids) == {a.id for a in second}, "arrest 1 is outside the window"
+    window = _store(db, "run-2", second)
+    assert set(window) == {a.id for a in second}, "the first arrest is outside the window"
     with open_reader(db) as con:
-        rows = con.execute(
-            "SELECT ea.article_id, e.id, e.story_id FROM event_articles ea "
-            "JOIN events e ON e.id = ea.event_id").fetchall()
-        stories = con.execute("SELECT id, n_events, n_articles, first_seen, last_seen "
-                              "FROM stories").fetchall()
-    event_of = {a: e for a, e, _ in rows}
-    story_of = {a: s for a, _, s in rows}
+        rows = con.rows("SELECT ea.article_id, e.id, e.story_id FROM event_articles ea "
+                        "JOIN events e ON e.id = ea.event_id")
+        stories = {r["id"]: r for r in con.rows("SELECT * FROM stories")}
+    event_of = {r["article_id"]: r["id"] for r in rows}
+    story_of = {r["article_id"]: r["story_id"] for r in rows}
     arrests = [a for a in expected if expected[a]["story"] == "lindqvist"]
     assert len({event_of[a] for a in arrests}) == 2
     assert len({story_of[a] for a in arrests}) == 1
-    assert len(set(story_of.values())) == 3
-    lindqvist = next(s for s in stories if s[0] == story_of[arrests[0]])
-    assert lindqvist[1:3] == (2, 4)
-    assert lindqvist[3] < lindqvist[4] - timedelta(days=20)
+    assert set(stories) == set(story_of.values()) and len(stories) == 3
+    lindqvist = stories[story_of[arrests[0]]]
+    assert (lindqvist["n_events"], lindqvist["n_articles"]) == (2, 4)
+    assert lindqvist["first_seen"] < lindqvist["last_seen"] - timedelta(days=20)
 
 
 # --- unknown is unknown: a missing date or body -------------------------------------------

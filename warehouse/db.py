@@ -8,23 +8,38 @@ Exceptions::
 
     WarehouseError            anything the warehouse raises on purpose
     ├── WarehouseBusy         the file stayed locked longer than the caller's timeout
+    ├── WarehouseMissing      a reader was pointed at a file that does not exist
     └── ReadOnlyViolation     a statement that would change data was sent to the read-only path
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
+import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
+
+from warehouse import sql
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# New warehouse files are written in the storage format of DuckDB 1.5, which every DuckDB 1.5.x
+# client reads (the CLI from `pip install duckdb-cli`, DBeaver, R, BI tools); DuckDB 2.x reads
+# and writes it too. "latest" gives DuckDB's newest format, which 1.x clients refuse.
+DEFAULT_STORAGE_VERSION = "v1.5.0"
+STORAGE_VERSION_PATTERN = r"^(latest|v\d+\.\d+\.\d+)$"
 VIEWS_FILE = Path(__file__).with_name("views.sql")
 _POLL_S = 0.05  # how often a waiting writer or reader tries again
+WRITER_TIMEOUT_S = 120.0  # how long a writer waits for the file (NEWSMON_WRITER_TIMEOUT_S)
+READER_TIMEOUT_S = 30.0  # how long a reader waits for a writer to let go of the file
 
 
 class WarehouseError(Exception):
@@ -35,8 +50,110 @@ class WarehouseBusy(WarehouseError):
     """Another process kept the warehouse file locked for longer than we were told to wait."""
 
 
+class WarehouseMissing(WarehouseError, FileNotFoundError):
+    """A read found no warehouse file: readers never create one (nor its folder)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"no warehouse at {path} (run `newsmon run` or `newsmon demo` first)")
+        self.path = path
+
+
+def require_warehouse(path: str | Path) -> Path:
+    """`path` as a Path if a warehouse file is there; WarehouseMissing otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise WarehouseMissing(path)
+    return path
+
+
 class ReadOnlyViolation(WarehouseError):
     """A statement that is not a read was sent to the read-only SQL path."""
+
+
+Row = dict[str, Any]  # one result row, by column name
+
+
+class Connection:
+    """A DuckDB connection that names its rows, in the spirit of sqlite-utils.
+
+    Reads come back as dicts keyed by column name (`rows`, `one`) or as plain values
+    (`value`, `column`); Arrow tables passed as keyword arguments are registered under that
+    name for the one statement (`con.rows(sql.KNOWN_URLS, batch=urls_table)`). Values are
+    bound (`$name` with a dict, `?` with a list), never pasted into SQL.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.duckdb = con
+        self._depth = 0  # nesting of transaction()
+
+    def execute(self, statement: str, params: Any = None,
+                **tables: pa.Table) -> duckdb.DuckDBPyConnection:
+        """Run one statement (any kind); the DuckDB result, for statements that return none."""
+        for name, table in tables.items():
+            self.duckdb.register(name, table)
+        try:
+            if params is None:
+                return self.duckdb.execute(statement)
+            return self.duckdb.execute(statement, params)
+        finally:
+            for name in tables:
+                self.duckdb.unregister(name)
+
+    def rows(self, statement: str, params: Any = None, **tables: pa.Table) -> list[Row]:
+        """Every row of a query, each a dict by column name."""
+        for name, table in tables.items():
+            self.duckdb.register(name, table)
+        try:
+            cursor = (self.duckdb.execute(statement) if params is None
+                      else self.duckdb.execute(statement, params))
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            for name in tables:
+                self.duckdb.unregister(name)
+
+    def one(self, statement: str, params: Any = None, **tables: pa.Table) -> Row | None:
+        """The first row of a query, or None."""
+        found = self.rows(statement, params, **tables)
+        return found[0] if found else None
+
+    def column(self, statement: str, params: Any = None, **tables: pa.Table) -> list[Any]:
+        """The first column of every row."""
+        return [next(iter(row.values())) for row in self.rows(statement, params, **tables)]
+
+    def value(self, statement: str, params: Any = None, **tables: pa.Table) -> Any:
+        """The first column of the first row (None when there is no row)."""
+        found = self.column(statement, params, **tables)
+        return found[0] if found else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Everything inside commits together or not at all (rolled back on any error).
+
+        Nested uses join the outermost transaction, so a loader that is atomic on its own
+        (`load.record_fetches`) becomes part of the caller's batch when called inside one.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.duckdb.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self.duckdb.execute("ROLLBACK")
+            raise
+        else:
+            self.duckdb.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        self.duckdb.close()
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
@@ -50,11 +167,13 @@ def _is_lock_conflict(exc: duckdb.Error) -> bool:
     return "lock" in message or "different configuration" in message
 
 
-def _connect_retrying(path: Path, read_only: bool, deadline: float, waited_from: float):
+def _connect_retrying(
+    path: Path, read_only: bool, deadline: float, waited_from: float, config: dict | None = None
+):
     """Connect, retrying DuckDB's file-lock error until `deadline` (monotonic seconds)."""
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=config or {})
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
                 if _is_lock_conflict(exc):
@@ -95,79 +214,231 @@ def _file_lock(lock_path: Path, timeout_s: float, db_path: Path) -> Iterator[flo
         os.close(fd)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration file, in order."""
+@functools.cache
+def migrations() -> tuple[tuple[int, str, str], ...]:
+    """(version, name, sql) of every migration file, in order (read once per process)."""
     found = []
     for file in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
         found.append((int(file.name[:4]), file.stem, file.read_text(encoding="utf-8")))
-    return found
+    return tuple(found)
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[str]:
+def apply_migrations(con: Connection | duckdb.DuckDBPyConnection,
+                     upto: int | None = None) -> list[str]:
     """Apply pending migrations (each in its own transaction) and recreate the views.
 
     Returns the names applied. `upto` stops at a version (tests build old files with it).
     """
-    con.execute(
+    raw = con.duckdb if isinstance(con, Connection) else con
+    raw.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
     )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    done = {row[0] for row in raw.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
-    for version, name, sql in migrations():
+    for version, name, statements in migrations():
         if version in done or (upto is not None and version > upto):
             continue
-        con.execute("BEGIN TRANSACTION")
+        raw.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_version VALUES (?, ?, now())", [version, name]
-            )
-            con.execute("COMMIT")
+            raw.execute(statements)
+            raw.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+            raw.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            raw.execute("ROLLBACK")
             raise
         applied.append(name)
     if upto is None:
-        con.execute(VIEWS_FILE.read_text(encoding="utf-8"))
+        raw.execute(VIEWS_FILE.read_text(encoding="utf-8"))
     return applied
 
 
+def _new_file_config(storage_version: str) -> dict[str, str]:
+    """DuckDB settings for creating a warehouse file in `storage_version`'s format."""
+    if storage_version == "latest":
+        return {}
+    return {"storage_compatibility_version": storage_version}
+
+
+def storage_version_of(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of the connection's file, as DuckDB names it ("v1.5.0+", "v2.0.0+")."""
+    rows = con.execute(sql.STORAGE_VERSION_OF_FILE).fetchall()
+    return str(rows[0][0]) if rows and rows[0][0] else "unknown"
+
+
+def readable_by_duckdb_1x(storage_version: str) -> bool:
+    """True when DuckDB 1.x clients can open a file of this storage format ("v1.5.0+")."""
+    return storage_version.startswith("v1.") or storage_version.startswith("v0.")
+
+
+
+# Files this process has migrated (and whose views it created), by identity: a writer opens
+# the file once per batch, and re-running every migration check and view on each open cost
+# more than the batch's own writes. A file replaced under the same name is caught by the
+# version check in `_ensure_schema`.
+_MIGRATED: set[tuple[str, int, int]] = set()
+_MIGRATED_LOCK = threading.Lock()
+
+
+def _file_identity(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_dev, stat.st_ino)
+
+
+def latest_version() -> int:
+    """The version of the newest migration file."""
+    return max(version for version, _, _ in migrations())
+
+
+def _ensure_schema(con: Connection, path: Path) -> None:
+    """Migrate the file once per process; later opens only check its version (one row)."""
+    key = _file_identity(path)
+    with _MIGRATED_LOCK:
+        known = key in _MIGRATED
+    if known:
+        try:
+            if con.value("SELECT max(version) FROM schema_version") == latest_version():
+                return
+        except duckdb.CatalogException:  # a new, empty file under a known name
+            pass
+    apply_migrations(con)
+    with _MIGRATED_LOCK:
+        _MIGRATED.add(key)
+
+
 @contextmanager
-def open_writer(path: str | Path, timeout_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection for one batch, with migrations applied; closed on exit.
+def open_writer(
+    path: str | Path, timeout_s: float = WRITER_TIMEOUT_S,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> Iterator[Connection]:
+    """A read-write connection for one batch, the schema up to date; closed on exit.
 
     Waits up to `timeout_s` for other writers (the flock) and for readers still holding the
-    file (DuckDB's own lock), then raises WarehouseBusy.
+    file (DuckDB's own lock), then raises WarehouseBusy. Hold it for one batch, not a run:
+    while it is open no other process can read the file. A file that does not exist yet is
+    created in `storage_version`'s format; an existing file keeps its own.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
     started = time.monotonic()
     with _file_lock(lock_path, timeout_s, path) as deadline:
-        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started)
+        config = None if path.exists() else _new_file_config(storage_version)
+        con = Connection(_connect_retrying(path, read_only=False, deadline=deadline,
+                                           waited_from=started, config=config))
         try:
-            apply_migrations(con)
+            _ensure_schema(con, path)
             yield con
         finally:
             con.close()
 
 
 @contextmanager
-def open_reader(path: str | Path, timeout_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_reader(path: str | Path, timeout_s: float = READER_TIMEOUT_S) -> Iterator[Connection]:
     """A read-only connection, retried while a writer holds the file; closed on exit.
 
-    A missing file is first created empty (schema and views) so that queries on a fresh
-    warehouse answer "nothing yet" instead of failing.
+    A missing file raises WarehouseMissing: a read never creates a warehouse or a folder
+    (a typo in `--db` must not leave an empty warehouse behind).
     """
-    path = Path(path)
+    path = require_warehouse(path)
     started = time.monotonic()
-    if not path.exists():
-        with open_writer(path, timeout_s=timeout_s):
-            pass
     deadline = started + timeout_s
-    con = _connect_retrying(path, read_only=True, deadline=deadline, waited_from=started)
+    con = Connection(
+        _connect_retrying(path, read_only=True, deadline=deadline, waited_from=started)
+    )
     try:
         yield con
     finally:
         con.close()
+
+
+def file_bytes(path: str | Path) -> int:
+    """Bytes the warehouse takes on disk: the file and its write-ahead log."""
+    path = Path(path)
+    wal = path.with_name(path.name + ".wal")
+    return sum(f.stat().st_size for f in (path, wal) if f.exists())
+
+
+def sql_string(text: str | Path) -> str:
+    """A SQL string literal (ATTACH and COPY TO take no bound parameters)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _quoted(identifier: str) -> str:
+    """A quoted SQL identifier (names here come from DuckDB's own catalog)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+_REWRITE_ALIAS = "newsmon_rewrite_target"  # the copy's catalog name while it is attached
+
+
+def _rewrite(
+    path: Path, storage_version: str | None, timeout_s: float, backup: Path | None = None
+) -> tuple[str, str]:
+    """Copy the warehouse into a fresh file and put it in place; (format before, after).
+
+    DuckDB's own `COPY FROM DATABASE` copies every table, view and sequence into a new file
+    attached with `storage_version` (None: the file's own format); row counts are compared
+    before the copy replaces the file (the old one is kept as `backup` when given). Holds the
+    writer lock throughout, so no run writes in between; readers wait as for any writer.
+    """
+    fresh = path.with_name(path.name + ".rewriting")
+    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):  # from a crash: never used
+        leftover.unlink(missing_ok=True)
+    started = time.monotonic()
+    with _file_lock(path.with_name(path.name + ".lock"), timeout_s, path) as deadline:
+        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started)
+        try:
+            before = storage_version_of(con)
+            target = storage_version or before.rstrip("+")
+            source = con.execute("SELECT current_database()").fetchall()[0][0]
+            con.execute(f"ATTACH {sql_string(fresh)} AS {_REWRITE_ALIAS} "
+                        f"(STORAGE_VERSION {sql_string(target)})")
+            con.execute(f"COPY FROM DATABASE {_quoted(source)} TO {_REWRITE_ALIAS}")
+            for (table,) in con.execute(sql.ALL_TABLES).fetchall():
+                old, new = (
+                    con.execute(f"SELECT count(*) FROM {_quoted(db)}.{_quoted(table)}").fetchall()
+                    for db in (source, _REWRITE_ALIAS)
+                )
+                if old != new:
+                    raise WarehouseError(f"rewriting lost rows of {table}: {old} -> {new}")
+            con.execute(f"USE {_REWRITE_ALIAS}")
+            after = storage_version_of(con)
+            con.execute(f"USE {_quoted(source)}")
+            con.execute(f"DETACH {_REWRITE_ALIAS}")
+        except BaseException:
+            con.close()
+            fresh.unlink(missing_ok=True)
+            fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+            raise
+        con.close()
+        if backup is not None:
+            os.replace(path, backup)
+        os.replace(fresh, path)
+    return before, after
+
+
+def convert_storage(
+    path: str | Path, storage_version: str = DEFAULT_STORAGE_VERSION, timeout_s: float = 60.0
+) -> tuple[str, str, Path]:
+    """Rewrite the warehouse in `storage_version`'s format; returns (before, after, backup).
+
+    The old file is kept beside it as `<name>.bak` (see _rewrite for how the copy is made).
+    """
+    if not re.match(STORAGE_VERSION_PATTERN, storage_version):
+        raise WarehouseError(f"storage version {storage_version!r}: use e.g. v1.5.0 or latest")
+    path = require_warehouse(path)
+    backup = path.with_name(path.name + ".bak")
+    before, after = _rewrite(path, storage_version, timeout_s, backup=backup)
+    return before, after, backup
+
+
+def compact(path: str | Path, timeout_s: float = 60.0) -> int:
+    """Rewrite the warehouse into a fresh copy of itself; returns the bytes it now takes.
+
+    DuckDB reuses the blocks of deleted rows but gives few of them back to the file system:
+    a copy is the way to shrink the file. It keeps the file's storage format.
+    """
+    path = require_warehouse(path)
+    _rewrite(path, None, timeout_s)
+    return file_bytes(path)

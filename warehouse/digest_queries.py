@@ -1,8 +1,10 @@
 """Every SQL statement of the daily digest and the watchlists, as named constants.
 
-Values are always bound (`$name`), never pasted in. A "day" is the UTC date an article was
-published, else fetched: the `article_days` view (views.sql), the same day `top_events_today`
-uses. Connections from warehouse.db run with TimeZone = 'UTC', so `hour()` is a UTC hour.
+Values are always bound (`$name`), never pasted in. A digest's day is either the UTC date an
+article was published, else fetched (the `article_days` view in views.sql, the same day
+`top_events_today` uses), or, with `$by_fetch`, the UTC date newsmon fetched it: what one
+day's runs brought in. Connections from warehouse.db run with TimeZone = 'UTC', so `hour()`
+is a UTC hour.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 # --- digest -----------------------------------------------------------------------------
 
 LATEST_DAY = "SELECT max(day) FROM article_days"
+LATEST_FETCH_DAY = "SELECT CAST(max(fetched_at) AS DATE) FROM articles"
+
+# The day an article of `article_days AS a` counts for in this digest.
+_DAY = "(CASE WHEN $by_fetch THEN CAST(a.fetched_at AS DATE) ELSE a.day END)"
 
 # Events with at least one article on $day, most widely reported first.
-DAY_EVENTS = """
+DAY_EVENTS = f"""
 SELECT e.id, e.headline, e.event_date, e.places, e.actors,
        e.first_seen, e.last_seen, e.n_sources, e.n_articles
 FROM events AS e
 WHERE e.id IN (
     SELECT ea.event_id
     FROM event_articles AS ea JOIN article_days AS a ON a.id = ea.article_id
-    WHERE a.day = $day
+    WHERE {_DAY} = $day
 )
 ORDER BY e.n_sources DESC NULLS LAST, e.n_articles DESC NULLS LAST,
          e.last_seen DESC NULLS LAST, e.id
@@ -27,9 +33,9 @@ LIMIT $limit
 """
 
 # Every article of the given events (all days, so an event's earlier reports show too).
-EVENT_ARTICLES = """
+EVENT_ARTICLES = f"""
 SELECT ea.event_id, a.source, a.title, a.url, coalesce(a.published_at, a.fetched_at) AS seen_at,
-       a.day = $day AS on_day, d.duplicate_of IS NOT NULL AS is_copy
+       {_DAY} = $day AS on_day, d.duplicate_of IS NOT NULL AS is_copy
 FROM event_articles AS ea
 JOIN article_days AS a ON a.id = ea.article_id
 LEFT JOIN duplicates AS d ON d.article_id = a.id
@@ -40,8 +46,9 @@ ORDER BY ea.event_id, seen_at NULLS LAST, a.source, a.id
 # The developing stories (more than one event) of the given events, with all their events,
 # oldest first: each top event's story timeline.
 STORY_TIMELINES = """
-SELECT s.id, s.title, s.first_seen, s.last_seen, s.n_events, s.n_articles,
-       e.id, e.headline, e.first_seen, e.n_sources, e.n_articles
+SELECT s.id AS story_id, s.title, s.first_seen, s.last_seen, s.n_events, s.n_articles,
+       e.id AS event_id, e.headline, e.first_seen AS event_first_seen, e.n_sources,
+       e.n_articles AS event_n_articles
 FROM stories AS s JOIN events AS e ON e.story_id = s.id
 WHERE s.n_events > 1
   AND s.id IN (SELECT story_id FROM events WHERE list_contains($event_ids, id))
@@ -49,78 +56,73 @@ ORDER BY s.id, e.first_seen NULLS LAST, e.id
 """
 
 # Articles of the given events on $day, per UTC hour (hours without articles are absent).
-EVENT_ARTICLES_PER_HOUR = """
+EVENT_ARTICLES_PER_HOUR = f"""
 SELECT hour(coalesce(a.published_at, a.fetched_at)) AS h, count(*) AS n
 FROM event_articles AS ea JOIN article_days AS a ON a.id = ea.article_id
-WHERE a.day = $day AND list_contains($event_ids, ea.event_id)
+WHERE {_DAY} = $day AND list_contains($event_ids, ea.event_id)
 GROUP BY h
 ORDER BY h
 """
 
 # Every outlet's articles (and the events they belong to) on $day.
-SOURCES_ON_DAY = """
+SOURCES_ON_DAY = f"""
 SELECT a.source, count(*) AS n_articles, count(DISTINCT ea.event_id) AS n_events
 FROM article_days AS a LEFT JOIN event_articles AS ea ON ea.article_id = a.id
-WHERE a.day = $day
+WHERE {_DAY} = $day
 GROUP BY a.source
 ORDER BY n_articles DESC, a.source
 """
 
-DAY_TOTALS = """
+DAY_TOTALS = f"""
 SELECT count(*) AS n_articles, count(DISTINCT ea.event_id) AS n_events
 FROM article_days AS a LEFT JOIN event_articles AS ea ON ea.article_id = a.id
-WHERE a.day = $day
+WHERE {_DAY} = $day
 """
 
 # --- watchlists -------------------------------------------------------------------------
 
-# The events one rule matches, among all events ($all_events) or those in $event_ids.
-# Each `*_any` clause is skipped when its list is empty, else needs one common value;
-# comparison is case-insensitive (the parameters arrive lower-cased). The `*_hit` columns keep
-# the stored spelling of what matched: they become the alert's "why". An event that
-# re-clustering formed from events this rule already alerted on (event_merges, followed
-# through every step) is the same happening under a new id: it does not alert again.
-MATCH_RULE = """
+# What rule matching needs of the events in scope: all events ($all_events) or those in
+# $event_ids, with their outlets and the rules that already alerted on an event they were
+# merged from (event_merges, followed through every step): re-clustering that forms an event
+# from alerted ones is the same happening under a new id, and must not alert again.
+WATCHED_EVENTS = """
 WITH RECURSIVE merged_from (event_id, ancestor) AS (
     SELECT into_event_id, from_event_id FROM event_merges
     UNION
     SELECT f.event_id, m.from_event_id
     FROM merged_from AS f JOIN event_merges AS m ON m.into_event_id = f.ancestor
 ),
-already_alerted AS (
-    SELECT DISTINCT f.event_id
-    FROM merged_from AS f JOIN alerts AS al ON al.event_id = f.ancestor AND al.rule = $rule
-),
-event_sources AS (
-    SELECT ea.event_id, list(DISTINCT a.source ORDER BY a.source) AS sources
-    FROM event_articles AS ea JOIN articles AS a ON a.id = ea.article_id
-    WHERE len($sources_any) > 0  -- only rules about outlets need this join
-      AND ($all_events OR ea.event_id IN (SELECT unnest($event_ids)))
-    GROUP BY ea.event_id
-),
 scoped AS (
-    SELECT e.id, e.headline, e.event_date, coalesce(e.n_sources, 0) AS n_sources,
-           coalesce(e.actors, []) AS actors, coalesce(e.places, []) AS places,
-           coalesce(e.keywords, []) AS keywords, coalesce(s.sources, []) AS sources
-    FROM events AS e LEFT JOIN event_sources AS s ON s.event_id = e.id
-    WHERE ($all_events OR e.id IN (SELECT unnest($event_ids)))
-      AND e.id NOT IN (SELECT event_id FROM already_alerted)
+    SELECT * FROM events WHERE $all_events OR id IN (SELECT unnest($event_ids))
+),
+alerted AS (
+    SELECT f.event_id, list(DISTINCT al.rule ORDER BY al.rule) AS rules
+    FROM merged_from AS f JOIN alerts AS al ON al.event_id = f.ancestor
+    WHERE f.event_id IN (SELECT id FROM scoped)
+    GROUP BY f.event_id
+),
+outlets AS (
+    SELECT ea.event_id, list(DISTINCT a.source ORDER BY a.source)
+                        FILTER (WHERE a.source IS NOT NULL) AS sources
+    FROM event_articles AS ea JOIN articles AS a ON a.id = ea.article_id
+    WHERE ea.event_id IN (SELECT id FROM scoped)
+    GROUP BY ea.event_id
 )
-SELECT id, headline, event_date, n_sources,
-       list_filter(actors, lambda x: list_contains($actors_any, lower(x))) AS actors_hit,
-       list_filter(places, lambda x: list_contains($places_any, lower(x))) AS places_hit,
-       list_filter(keywords, lambda x: list_contains($keywords_any, lower(x))) AS keywords_hit,
-       list_filter(sources, lambda x: list_contains($sources_any, lower(x))) AS sources_hit
-FROM scoped
-WHERE (len($actors_any) = 0
-       OR list_has_any(list_transform(actors, lambda x: lower(x)), $actors_any))
-  AND (len($places_any) = 0
-       OR list_has_any(list_transform(places, lambda x: lower(x)), $places_any))
-  AND (len($keywords_any) = 0
-       OR list_has_any(list_transform(keywords, lambda x: lower(x)), $keywords_any))
-  AND (len($sources_any) = 0
-       OR list_has_any(list_transform(sources, lambda x: lower(x)), $sources_any))
-  AND n_sources >= $min_sources
+SELECT e.id, coalesce(e.headline, '') AS headline, e.event_date,
+       coalesce(e.n_sources, 0) AS n_sources, coalesce(e.actors, []) AS actors,
+       coalesce(e.places, []) AS places, coalesce(e.keywords, []) AS keywords,
+       coalesce(o.sources, []) AS sources, coalesce(al.rules, []) AS alerted_before
+FROM scoped AS e
+LEFT JOIN outlets AS o ON o.event_id = e.id
+LEFT JOIN alerted AS al ON al.event_id = e.id
+ORDER BY e.id
+"""
+
+# Stored events last seen (or last re-clustered) since $since, or all when it is NULL: what
+# `newsmon alerts --evaluate` applies the rules to.
+EVENTS_SEEN_SINCE = """
+SELECT id FROM events
+WHERE $since IS NULL OR coalesce(last_seen, updated_at) >= $since
 ORDER BY id
 """
 

@@ -1,9 +1,15 @@
-"""Read helpers over the warehouse; each opens (and closes) its own read-only connection."""
+"""Reads over an open connection (`warehouse.db.open_reader` or `open_writer`), by name.
+
+Each returns plain records (`extractors.models`) or dicts, never positional tuples. The flow
+reads what a stage needs before dispatching it: one query for all sources or a whole batch,
+never one per source or page. `run_readonly_sql` is the `newsmon sql` path and opens its own
+read-only connection.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,11 +17,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from extractors.models import Article, Event, Facets, FetchResult
+from extractors.models import Article, Event, Facets, FailedPage, FetchResult, RobotsRecord
 from warehouse import sql
-from warehouse.db import ReadOnlyViolation, open_reader
-from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, key_table
-from warehouse.load import load_validators as load_validators  # a read; also reachable here
+from warehouse.db import Connection, ReadOnlyViolation, open_reader
+from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, decompress, key_table
 
 # Statement types a read may have. SHOW, DESCRIBE and SUMMARIZE parse as SELECT.
 _READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -24,134 +29,175 @@ _READ_PRAGMAS = {"table_info", "show", "show_tables", "show_tables_expanded", "d
                  "storage_info", "version", "platform", "metadata_info"}
 _PRAGMA_NAME = re.compile(r"^\s*pragma\s+(\w+)", re.IGNORECASE)
 
+Validators = tuple[str | None, str | None]  # (ETag, Last-Modified)
 
-def _urls_table(urls: Collection[str]) -> pa.Table:
+
+def _urls(urls: Iterable[str]) -> pa.Table:
     return key_table(urls, URLS_SCHEMA)
 
 
-def stored_canonical_urls(path: str | Path, urls: Collection[str]) -> set[str]:
+# --- what discovery and fetching need ----------------------------------------------------
+
+
+def stored_canonical_urls(con: Connection, urls: Collection[str]) -> set[str]:
     """Those of `urls` that are the canonical URL of a stored article."""
-    with open_reader(path) as con:
-        con.register("batch", _urls_table(urls))
-        return {row[0] for row in con.execute(sql.STORED_CANONICAL_URLS).fetchall()}
+    return set(con.column(sql.STORED_CANONICAL_URLS, batch=_urls(urls)))
 
 
-def known_urls(path: str | Path, urls: Collection[str]) -> set[str]:
+def known_urls(con: Connection, urls: Collection[str]) -> set[str]:
     """Those of `urls` any stored article was reached by (or is canonically at)."""
-    with open_reader(path) as con:
-        con.register("batch", _urls_table(urls))
-        return {row[0] for row in con.execute(sql.KNOWN_URLS).fetchall()}
+    return set(con.column(sql.KNOWN_URLS, batch=_urls(urls)))
 
 
-def last_success(path: str | Path, source: str) -> datetime | None:
-    """When `source` last completed a run without errors, if ever."""
-    with open_reader(path) as con:
-        rows = con.execute(sql.LAST_SUCCESS, {"source": source}).fetchall()
-    return rows[0][0] if rows else None
+def last_success(con: Connection, sources: Iterable[str]) -> dict[str, datetime]:
+    """source name -> when it last completed a run without errors (absent: never)."""
+    return {
+        row["name"]: row["last_success_at"]
+        for row in con.rows(sql.LAST_SUCCESS, batch=key_table(sources, NAMES_SCHEMA))
+    }
 
 
-def failed_pages(path: str | Path, source: str) -> list[tuple[str, int | None, str, int]]:
-    """(url, status_code, error_class, runs failed) of `source`'s pages not stored yet."""
-    with open_reader(path) as con:
-        return con.execute(sql.PENDING_RETRIES, {"source": source}).fetchall()
+def validators(con: Connection, urls: Iterable[str]) -> dict[str, Validators]:
+    """url -> (etag, last_modified) for the feed and sitemap URLs that have any stored."""
+    return {
+        row["url"]: (row["etag"], row["last_modified"])
+        for row in con.rows(sql.SELECT_VALIDATORS, batch=_urls(urls))
+    }
 
 
-def event_of_articles(path: str | Path, article_ids: Collection[str]) -> dict[str, str]:
-    """article id -> its current event id, for the given articles that have one."""
-    with open_reader(path) as con:
-        con.register("ids", key_table(article_ids, IDS_SCHEMA))
-        return dict(con.execute(sql.EVENT_OF_ARTICLES).fetchall())
+def failed_pages(con: Connection, sources: Iterable[str]) -> list[FailedPage]:
+    """Pages of these sources whose latest fetch failed and that are still not stored."""
+    return [
+        FailedPage(**row)
+        for row in con.rows(sql.PENDING_RETRIES, batch=key_table(sources, NAMES_SCHEMA))
+    ]
 
 
-def story_context(
-    path: str | Path, since: datetime, window_ids: Collection[str]
-) -> tuple[list[Event], dict[str, str]]:
-    """The stored events that the window's events may join in stories (every event of a story
-    seen since `since`, except those the re-clustering of `window_ids` replaces), and each
-    one's story id. Their article ids are not loaded (stories do not need them)."""
-    with open_reader(path) as con:
-        con.register("ids", key_table(window_ids, IDS_SCHEMA))
-        rows = con.execute(sql.STORY_CONTEXT, {"since": since}).fetchall()
-    events = [
-        Event(id=r[0], headline=r[1] or "", article_ids=(), event_date=r[2], first_seen=r[3],
-              last_seen=r[4], actors=tuple(r[5] or ()), places=tuple(r[6] or ()),
-              keywords=tuple(r[7] or ()), n_articles=r[8] or 0, n_sources=r[9] or 0,
-              n_copies=r[10] or 0, terms=tuple(sorted((r[11] or {}).items(),
-                                                      key=lambda kv: (-kv[1], kv[0]))))
+def robots(con: Connection, hosts: Iterable[str], now: datetime) -> dict[str, RobotsRecord]:
+    """host -> its robots.txt answer still valid at `now` (expired ones are left out)."""
+    return {
+        row["host"]: RobotsRecord(**row)
+        for row in con.rows(sql.SELECT_ROBOTS, {"now": now},
+                            batch=key_table(hosts, NAMES_SCHEMA))
+    }
+
+
+def run_started_at(con: Connection, run_id: str) -> datetime | None:
+    """When run `run_id` first started (a retried Prefect flow run keeps its run id)."""
+    return con.value(sql.RUN_STARTED_AT, {"run_id": run_id})
+
+
+def raw_pages(
+    con: Connection, urls: Collection[str] | None = None, since: datetime | None = None
+) -> list[FetchResult]:
+    """Stored raw responses (all, or those of `urls`; fetched at or after `since`) as
+    FetchResults, to re-extract offline or to reuse in a retried run."""
+    rows = con.rows(sql.RAW_PAGES, {"all_urls": urls is None, "since": since},
+                    batch=_urls(urls or ()))
+    return [
+        FetchResult(
+            url=r["url"], source=r["source"], final_url=r["final_url"],
+            status_code=r["status_code"], content_type=r["content_type"],
+            html=decompress(r["html_zstd"], r["n_bytes"]), n_bytes=r["n_bytes"],
+            fetched_at=r["fetched_at"],
+        )
         for r in rows
     ]
-    return events, {r[0]: r[12] for r in rows}
 
 
-def story_of_articles(path: str | Path, article_ids: Collection[str]) -> dict[str, str]:
-    """article id -> the story its event is in now, for the given articles that have one."""
-    with open_reader(path) as con:
-        con.register("ids", key_table(article_ids, IDS_SCHEMA))
-        return dict(con.execute(sql.STORY_OF_ARTICLES).fetchall())
+# --- what clustering needs ---------------------------------------------------------------
+
+_FACET_FIELDS = ("actors", "places", "event_date", "dates", "keywords")
+_TUPLE_FIELDS = ("urls", "tags")
 
 
-def run_failures(path: str | Path, run_id: str) -> list[tuple[str, str, int]]:
-    """(stage, reason, count) of what one run could not store, most frequent first."""
-    with open_reader(path) as con:
-        return con.execute(sql.RUN_FAILURES, {"run_id": run_id}).fetchall()
-
-
-def articles_in_window(path: str | Path, since: datetime) -> list[Article]:
-    """Stored articles published, fetched or about a date since `since`, for re-clustering."""
-    with open_reader(path) as con:
-        rows = con.execute(sql.ARTICLES_IN_WINDOW, {"since": since}).fetchall()
-    return [_article(r) for r in rows]
-
-
-def articles_by_ids(path: str | Path, article_ids: Collection[str]) -> list[Article]:
-    """The stored articles with these ids (ordered by id); unknown ids are left out."""
-    with open_reader(path) as con:
-        con.register("ids", key_table(article_ids, IDS_SCHEMA))
-        rows = con.execute(sql.ARTICLES_BY_IDS).fetchall()
-    return [_article(r) for r in rows]
-
-
-def unclustered_articles(path: str | Path) -> list[Article]:
-    """Stored articles in no event yet, so the next run clusters what a killed run left."""
-    with open_reader(path) as con:
-        rows = con.execute(sql.UNCLUSTERED_ARTICLES).fetchall()
-    return [_article(r) for r in rows]
-
-
-def _article(r: tuple) -> Article:
-    """An Article from a row of sql._ARTICLE_RECORDS."""
+def _article(row: dict[str, Any]) -> Article:
+    """An Article from a row of sql._ARTICLE_RECORDS (columns named as Article's fields)."""
+    fields = dict(row)
+    facets = {name: fields.pop(name) for name in _FACET_FIELDS}
+    for name in _TUPLE_FIELDS:
+        fields[name] = tuple(fields[name] or ())
     return Article(
-        id=r[0], url=r[1], canonical_url=r[2], source=r[3], title=r[4], text=r[5],
-        content_hash=r[6], urls=tuple(r[7] or ()), author=r[8], published_at=r[9],
-        date_source=r[10], language=r[11], site_name=r[12], description=r[13],
-        fetched_at=r[14], tags=tuple(r[20] or ()),
-        facets=Facets(
-            actors=tuple(r[15] or ()), places=tuple(r[16] or ()), event_date=r[17],
-            dates=tuple(r[18] or ()), keywords=tuple(r[19] or ()),
-        ),
+        **fields,
+        facets=Facets(**{k: v if k == "event_date" else tuple(v or ())
+                         for k, v in facets.items()}),
     )
 
 
-def raw_pages(path: str | Path, urls: Collection[str] | None = None) -> list[FetchResult]:
-    """Stored raw responses (all, or those of `urls`) as FetchResults, to re-extract offline."""
-    with open_reader(path) as con:
-        con.register("batch", _urls_table(urls or ()))
-        rows = con.execute(sql.RAW_PAGES, {"all_urls": urls is None}).fetchall()
-    return [
-        FetchResult(
-            url=url, source=source, final_url=final_url, status_code=status,
-            content_type=ctype, html=decompress(blob, n_bytes), n_bytes=n_bytes,
-            fetched_at=fetched_at,
-        )
-        for url, source, final_url, status, ctype, n_bytes, fetched_at, blob in rows
+def articles_in_window(con: Connection, since: datetime) -> list[Article]:
+    """Stored articles published, fetched or about a date since `since`, for re-clustering."""
+    return [_article(r) for r in con.rows(sql.ARTICLES_IN_WINDOW, {"since": since})]
+
+
+def articles_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
+    """The stored articles with these ids (ordered by id); unknown ids are left out."""
+    return [_article(r) for r in con.rows(sql.ARTICLES_BY_IDS,
+                                          ids=key_table(article_ids, IDS_SCHEMA))]
+
+
+def unclustered_articles(con: Connection) -> list[Article]:
+    """Stored articles in no event yet, so the next run clusters what a killed run left."""
+    return [_article(r) for r in con.rows(sql.UNCLUSTERED_ARTICLES)]
+
+
+def event_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str, str]:
+    """article id -> its current event id, for the given articles that have one."""
+    return {
+        row["article_id"]: row["event_id"]
+        for row in con.rows(sql.EVENT_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
+    }
+
+
+def story_context(
+    con: Connection, since: datetime, window_ids: Collection[str]
+) -> tuple[list[Event], dict[str, str]]:
+    """The stored events that a re-clustered window's events may join in stories (every
+    event of a story seen since `since`, except those the re-clustering of `window_ids`
+    replaces), and each one's story id. Article ids are not read: stories do not need them."""
+    rows = con.rows(sql.STORY_CONTEXT, {"since": since}, ids=key_table(window_ids, IDS_SCHEMA))
+    events = [
+        Event(id=r["id"], headline=r["headline"] or "", article_ids=(),
+              event_date=r["event_date"], first_seen=r["first_seen"], last_seen=r["last_seen"],
+              actors=tuple(r["actors"] or ()), places=tuple(r["places"] or ()),
+              keywords=tuple(r["keywords"] or ()), n_articles=r["n_articles"] or 0,
+              n_sources=r["n_sources"] or 0, n_copies=r["n_copies"] or 0,
+              terms=tuple(sorted((r["terms"] or {}).items(), key=lambda kv: (-kv[1], kv[0]))))
+        for r in rows
     ]
+    return events, {r["id"]: r["story_id"] for r in rows}
 
 
-def run_started_at(path: str | Path, run_id: str) -> datetime | None:
-    """When run `run_id` first started (a retried Prefect flow run keeps its run id)."""
-    with open_reader(path) as con:
-        rows = con.execute(sql.RUN_STARTED_AT, {"run_id": run_id}).fetchall()
-    return rows[0][0] if rows else None
+def story_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str, str]:
+    """article id -> the story its event is in now, for the given articles that have one."""
+    return {
+        row["article_id"]: row["story_id"]
+        for row in con.rows(sql.STORY_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
+    }
+
+
+# --- what a run reports ------------------------------------------------------------------
+
+
+def run_failures(con: Connection, run_id: str) -> list[dict[str, Any]]:
+    """{stage, reason, n} of what one run could not store, most frequent first."""
+    return con.rows(sql.RUN_FAILURES, {"run_id": run_id})
+
+
+def table_counts(con: Connection) -> dict[str, int]:
+    """Rows per warehouse table (every table in the file, by name)."""
+    return {
+        # names come from the catalog, never from input; quoted all the same
+        table: con.value(f'SELECT count(*) FROM "{table}"')
+        for table in con.column(sql.ALL_TABLES)
+    }
+
+
+def top_events(con: Connection, limit: int) -> list[dict[str, Any]]:
+    """The most widely reported events of the latest day with articles (top_events_today)."""
+    return con.rows(sql.TOP_EVENTS, {"limit": limit})
+
+
+# --- the read-only SQL path (`newsmon sql`) -----------------------------------------------
 
 
 def check_read_only(query: str) -> None:
@@ -178,32 +224,13 @@ def run_readonly_sql(
     """Column names and rows of a read-only query; anything that could write is refused.
 
     Checked twice: the parsed statement types (for a clear message) and a read-only
-    connection (so DuckDB itself refuses what the check might miss).
+    connection of its own (so DuckDB itself refuses what the check might miss).
     """
     check_read_only(query)
     with open_reader(path) as con:
         # A read-only connection still reads and writes other files (COPY ... TO inside
         # EXPLAIN ANALYZE, read_text): user SQL gets no file or network access at all.
         con.execute(sql.NO_EXTERNAL_ACCESS)
-        cursor = con.execute(query, params) if params is not None else con.execute(query)
+        cursor = con.execute(query, params)
         columns = [d[0] for d in cursor.description or ()]
         return columns, cursor.fetchall()
-
-
-def table_counts(path: str | Path) -> dict[str, int]:
-    """Rows per warehouse table (every table in the file, by name)."""
-    with open_reader(path) as con:
-        tables = [row[0] for row in con.execute(sql.ALL_TABLES).fetchall()]
-        return {
-            # names come from the catalog, never from input; quoted all the same
-            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
-            for t in tables
-        }
-
-
-def top_events(path: str | Path, limit: int = 10) -> list[dict]:
-    """The most widely reported events of the latest day with articles (see top_events_today)."""
-    with open_reader(path) as con:
-        cursor = con.execute(sql.TOP_EVENTS, {"limit": limit})
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -21,6 +21,7 @@ TABLES = (
     "event_articles",
     "event_merges",
     "stories",
+    "robots",
     "schema_version",
 )
 
@@ -31,6 +32,11 @@ VIEWS = (
     "failures_per_source",
     "unclustered_articles",
 )
+
+# The storage format of the connection's main file (DuckDB records it in the database's tags).
+STORAGE_VERSION_OF_FILE = """
+SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()
+"""
 
 ALL_TABLES = """
 SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name
@@ -109,6 +115,22 @@ ON CONFLICT (url) DO UPDATE SET
 
 SELECT_VALIDATORS = """
 SELECT url, etag, last_modified FROM validators WHERE url IN (SELECT url FROM batch)
+"""
+
+# robots.txt answers per host (scheme://host[:port]), kept until they expire (migration 0014).
+UPSERT_ROBOTS = """
+INSERT INTO robots (host, fetched_at, expires_at, status_code, rules)
+SELECT host, fetched_at, expires_at, status_code, rules FROM batch
+ON CONFLICT (host) DO UPDATE SET
+    fetched_at = excluded.fetched_at, expires_at = excluded.expires_at,
+    status_code = excluded.status_code, rules = excluded.rules
+WHERE excluded.fetched_at >= robots.fetched_at
+"""
+
+# The hosts registered as `batch` (column `name`) whose answer is still valid at $now.
+SELECT_ROBOTS = """
+SELECT host, fetched_at, expires_at, status_code, rules FROM robots
+WHERE host IN (SELECT name FROM batch) AND expires_at > $now
 """
 
 # --- extraction -------------------------------------------------------------------------
@@ -216,7 +238,9 @@ ON CONFLICT DO NOTHING
 
 # --- maintenance ------------------------------------------------------------------------
 
-PRUNE_RAW = "DELETE FROM raw_pages WHERE fetched_at < now() - to_days(CAST($days AS INTEGER))"
+_RAW_TOO_OLD = "fetched_at < now() - to_days(CAST($days AS INTEGER))"
+PRUNE_RAW = f"DELETE FROM raw_pages WHERE {_RAW_TOO_OLD}"
+COUNT_RAW_TO_PRUNE = f"SELECT count(*) FILTER (WHERE {_RAW_TOO_OLD}), count(*) FROM raw_pages"
 
 # --- reads ------------------------------------------------------------------------------
 
@@ -231,7 +255,11 @@ UNION
 SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM batch)
 """
 
-LAST_SUCCESS = "SELECT last_success_at FROM sources WHERE name = $source"
+# The sources registered as `batch` (column `name`) that ever completed a run.
+LAST_SUCCESS = """
+SELECT name, last_success_at FROM sources
+WHERE name IN (SELECT name FROM batch) AND last_success_at IS NOT NULL
+"""
 
 # Stored articles as the fields of extractors.models.Article (queries._article builds them).
 _ARTICLE_RECORDS = """
@@ -261,27 +289,29 @@ ORDER BY id
 RAW_PAGES = """
 SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd
 FROM raw_pages
-WHERE $all_urls OR url IN (SELECT url FROM batch)
+WHERE ($all_urls OR url IN (SELECT url FROM batch))
+  AND ($since IS NULL OR fetched_at >= $since)
 ORDER BY url
 """
 
 TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
 
-# Pages of a source whose latest fetch failed and that no later fetch or extraction covered,
-# with the number of runs they failed in (the caller decides which errors are worth a retry).
+# Pages of the sources registered as `batch` (column `name`) whose latest fetch failed and
+# that no later fetch or extraction covered, with the number of runs they failed in (the
+# caller decides which errors are worth a retry). One query for every source of a run.
 PENDING_RETRIES = """
 WITH attempts AS (
-    SELECT url, status_code, error_class, fetched_at,
+    SELECT url, source, status_code, error_class, fetched_at,
            count(*) OVER (PARTITION BY url) AS n_runs,
            row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
     FROM fetch_log
-    WHERE source = $source AND kind = 'page'
+    WHERE source IN (SELECT name FROM batch) AND kind = 'page'
 )
-SELECT url, status_code, error_class, n_runs FROM attempts
+SELECT url, source, status_code, error_class, n_runs FROM attempts
 WHERE newest = 1 AND error_class IS NOT NULL
   AND url NOT IN (SELECT url FROM extraction_log)
   AND url NOT IN (SELECT canonical_url FROM articles)
-ORDER BY url
+ORDER BY source, url
 """
 
 # The stored events that stories of the window may continue: every event of a story seen

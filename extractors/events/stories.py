@@ -28,6 +28,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
+from scipy import sparse
+
 from extractors.content.text import words
 from extractors.models import Event, Story, StoryResult
 
@@ -48,6 +51,9 @@ class StorySettings:
     near_days: float = 2.0
     near_threshold: float = 0.20
     top_names: int = 8  # actors and places (each) of an event whose words are compared
+    # An event is compared with the placed events sharing one of its terms or name words;
+    # for a word that many share, with the max_postings placed last only (bounded cost).
+    max_postings: int = 30
 
 
 DEFAULT_STORY_SETTINGS = StorySettings()
@@ -81,28 +87,28 @@ def build_stories(
          if e.id not in fresh_ids and e.id in earlier_story_of),
         key=_arrival,
     )
-    profiles = _Profiles([*context, *fresh], settings)
-
+    everyone = [*context, *fresh]
+    profiles = _Profiles(everyone, settings)
+    row_story: list[str] = [earlier_story_of[e.id] for e in context]
     members: dict[str, list[Event]] = defaultdict(list)  # story id -> its events
-    postings: dict[str, set[str]] = defaultdict(set)  # term or name word -> story ids
+    for e, sid in zip(context, row_story, strict=True):
+        members[sid].append(e)
+    for row in range(len(context)):
+        profiles.index(row)
+
     story_of: dict[str, str] = {}
-
-    def place(event: Event, sid: str) -> None:
-        members[sid].append(event)
-        for key in profiles.keys(event):
-            postings[key].add(sid)
-
-    for e in context:
-        place(e, earlier_story_of[e.id])
-    for e in fresh:
-        candidates = set().union(*(postings.get(k, set()) for k in profiles.keys(e)))
+    for row in range(len(context), len(everyone)):
+        e = everyone[row]
         best: tuple[float, str] | None = None
-        for sid in sorted(candidates):
-            margin = max(profiles.margin(e, x) for x in members[sid])
-            if margin >= 0 and (best is None or margin > best[0]):
+        for other, margin in profiles.margins(row):
+            sid = row_story[other]
+            # The story whose event clears its bar by most (ties: the smaller story id).
+            if margin >= 0 and (best is None or (-margin, sid) < (-best[0], best[1])):
                 best = (margin, sid)
         story_of[e.id] = best[1] if best else _new_id(e, previous, members)
-        place(e, story_of[e.id])
+        row_story.append(story_of[e.id])
+        members[story_of[e.id]].append(e)
+        profiles.index(row)
     stories = tuple(_story(sid, members[sid]) for sid in sorted(set(story_of.values())))
     return StoryResult(stories, story_of)
 
@@ -132,40 +138,63 @@ def _new_id(event: Event, previous: Mapping[str, str], taken: Mapping[str, list]
 
 
 class _Profiles:
-    """What events are compared by: unit term vectors and the words of their names, the
-    latter weighted by how rare they are among the events at hand."""
+    """What events are compared by, one row per event: unit term vectors, and the words of
+    their names weighted by how rare they are among the events at hand. Events placed so far
+    are indexed by term and name word; an event is compared only with placed events sharing
+    one, and for a word shared by many, with the `max_postings` placed last (the latest)."""
 
     def __init__(self, events: Sequence[Event], s: StorySettings):
         self.s = s
-        self.vectors = {e.id: _unit(dict(e.terms)) for e in events}
-        self.names = {e.id: _name_words(e, s.top_names) for e in events}
-        df = Counter(w for ws in self.names.values() for w in ws)
         n = len(events)
-        self.name_idf = {w: math.log((n + 1) / (k + 1)) + 1.0 for w, k in df.items()}
+        self.times = np.array([np.nan if (t := _time(e)) is None else t for e in events])
+        terms = [_unit(dict(e.terms)) for e in events]
+        names = [_name_words(e, s.top_names) for e in events]
+        name_df = Counter(w for ws in names for w in ws)
+        name_idf = {w: math.log((n + 1) / (k + 1)) + 1.0 for w, k in name_df.items()}
+        self.terms = _rows(terms)
+        self.names = _rows([{w: 1.0 for w in ws} for ws in names])
+        self.weighted_names = _rows([{w: name_idf[w] for w in ws} for ws in names])
+        self.name_mass = np.array([sum(name_idf[w] for w in ws) for ws in names])
+        self.keys = [[*("t:" + t for t in v), *("n:" + w for w in ws)]
+                     for v, ws in zip(terms, names, strict=True)]
+        self.postings: dict[str, list[int]] = defaultdict(list)
 
-    def keys(self, event: Event) -> list[str]:
-        """Blocking keys: an event is only compared with stories that share one."""
-        return [*("t:" + t for t in self.vectors[event.id]),
-                *("n:" + w for w in self.names[event.id])]
+    def index(self, row: int) -> None:
+        """Make a placed event a candidate for the events placed after it."""
+        for key in self.keys[row]:
+            self.postings[key].append(row)
 
-    def margin(self, a: Event, b: Event) -> float:
-        """How far the similarity of two events clears their bar (negative: it does not)."""
-        ta, tb = _time(a), _time(b)
-        gap = None if ta is None or tb is None else abs(ta - tb)
-        if gap is not None and gap > self.s.window_days:
-            return -math.inf
-        similarity = (self.s.w_terms * _dot(self.vectors[a.id], self.vectors[b.id])
-                      + self.s.w_names * self._name_overlap(a.id, b.id))
-        near = gap is not None and gap <= self.s.near_days
-        return similarity - (self.s.near_threshold if near else self.s.link_threshold)
+    def margins(self, row: int) -> list[tuple[int, float]]:
+        """(placed row, how far its similarity to `row` clears their bar) for the placed
+        events within the story window of it that share a term or name word."""
+        cap = self.s.max_postings
+        found = {r for key in self.keys[row] for r in self.postings.get(key, ())[-cap:]}
+        if not found:
+            return []
+        others = np.array(sorted(found))
+        gap = np.abs(self.times[others] - self.times[row])  # NaN: a time is unknown
+        others, gap = others[~(gap > self.s.window_days)], gap[~(gap > self.s.window_days)]
+        if len(others) == 0:
+            return []
+        terms = (self.terms[others] @ self.terms[row].T).toarray().ravel()
+        shared = (self.names[others] @ self.weighted_names[row].T).toarray().ravel()
+        smaller = np.minimum(self.name_mass[others], self.name_mass[row])
+        names = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+        similarity = self.s.w_terms * terms + self.s.w_names * names
+        bar = np.where(gap <= self.s.near_days, self.s.near_threshold, self.s.link_threshold)
+        return list(zip(others.tolist(), (similarity - bar).tolist(), strict=True))
 
-    def _name_overlap(self, a: str, b: str) -> float:
-        """Overlap coefficient of the name words, weighted by rarity."""
-        x, y = self.names[a], self.names[b]
-        if not x or not y:
-            return 0.0
-        smaller = min(sum(self.name_idf[w] for w in x), sum(self.name_idf[w] for w in y))
-        return sum(self.name_idf[w] for w in x & y) / smaller
+
+def _rows(vectors: list[dict[str, float]]) -> sparse.csr_matrix:
+    """One sparse row per {word: weight} dict, over the words of all of them."""
+    vocab: dict[str, int] = {}
+    indptr, indices, data = [0], [], []
+    for vector in vectors:
+        for word, weight in vector.items():
+            indices.append(vocab.setdefault(word, len(vocab)))
+            data.append(weight)
+        indptr.append(len(indices))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), max(1, len(vocab))))
 
 
 def _name_words(event: Event, limit: int) -> frozenset[str]:
@@ -178,12 +207,6 @@ def _name_words(event: Event, limit: int) -> frozenset[str]:
 def _unit(vector: dict[str, float]) -> dict[str, float]:
     norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
     return {t: w / norm for t, w in vector.items()}
-
-
-def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
 
 
 def _utc(moment: datetime) -> datetime:

@@ -72,6 +72,22 @@ def test_preview_and_report_are_one_event_and_not_copies() -> None:
     assert report.features["event_date"] == 1.0 and report.score > 0
 
 
+def test_seed_event_record_is_agreed_by_vote() -> None:
+    """The seed pair's record: who Pashinian, Aliyev, Michel (the preview's "EU official" is
+    outvoted by the report), where Brussels (geocoded), when the day of the talks, and the
+    report's headline, not the preview's."""
+    result = cluster(corpus())
+    event = next(e for e in result.events if e.id == event_of(result)["report"])
+    assert {a.name for a in event.who} == {"Nikol Pashinian", "Ilham Aliyev", "Charles Michel"}
+    assert all(a.type == "person" for a in event.who)
+    assert event.where is not None and event.where.name == "Brussels"
+    assert event.where.country == "BE" and event.where.id == "geonames:2800866"
+    assert abs(event.where.lat - 50.85) < 0.1 and abs(event.where.lon - 4.35) < 0.1
+    assert str(event.event_date) == "2021-12-15"
+    assert event.headline == SPECS[1][3]  # the report, not the preview
+    assert "nikol pashinian" in event.actor_keys
+
+
 def test_sochi_talks_with_the_same_actors_are_another_event() -> None:
     result = cluster(corpus())
     ev = event_of(result)
@@ -323,6 +339,13 @@ def test_cluster_jsonl_writes_one_line_per_article_in_input_order(tmp_path: Path
     # Every line names its story; the events of one story share it.
     assert by_id["preview"]["story_id"] == by_id["report"]["story_id"] == by_id["copy"]["story_id"]
     assert all(g["story_id"].startswith("st_") for g in got)
+    report = by_id["report"]  # every line carries its event's agreed record
+    assert set(report) == {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"}
+    assert {"name": "Nikol Pashinian", "type": "person"} in report["who"]
+    assert report["where"]["name"] == "Brussels" and report["where"]["country"] == "BE"
+    assert set(report["where"]) == {"name", "country", "lat", "lon", "id"}
+    assert report["when"] == "2021-12-15" and by_id["preview"]["when"] == "2021-12-15"
+    assert by_id["sochi"]["where"]["name"] == "Sochi"
 
 
 @pytest.mark.parametrize(

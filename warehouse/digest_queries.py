@@ -20,7 +20,8 @@ _DAY = "(CASE WHEN $by_fetch THEN CAST(a.fetched_at AS DATE) ELSE a.day END)"
 # Events with at least one article on $day, most widely reported first.
 DAY_EVENTS = f"""
 SELECT e.id, e.headline, e.event_date, e.places, e.actors,
-       e.first_seen, e.last_seen, e.n_sources, e.n_articles
+       e.first_seen, e.last_seen, e.n_sources, e.n_articles,
+       e.who, e.where_name, e.where_country, e.where_lat, e.where_lon, e.where_id
 FROM events AS e
 WHERE e.id IN (
     SELECT ea.event_id
@@ -109,7 +110,10 @@ outlets AS (
     GROUP BY ea.event_id
 )
 SELECT e.id, coalesce(e.headline, '') AS headline, e.event_date,
-       coalesce(e.n_sources, 0) AS n_sources, coalesce(e.actors, []) AS actors,
+       coalesce(e.n_sources, 0) AS n_sources,
+       -- the main actors first, then every actor named (watchlists match either)
+       list_concat(list_transform(coalesce(e.who, []), lambda w: w.name),
+                   coalesce(e.actors, [])) AS actors,
        coalesce(e.places, []) AS places, coalesce(e.keywords, []) AS keywords,
        coalesce(o.sources, []) AS sources, coalesce(al.rules, []) AS alerted_before
 FROM scoped AS e

@@ -17,10 +17,12 @@ from typing import Any
 import pyarrow as pa
 
 from extractors.models import (
+    Actor,
     Article,
     ClusterResult,
     ExtractionOutcome,
     FetchResult,
+    Place,
     RobotsRecord,
     Source,
     StoryResult,
@@ -30,6 +32,11 @@ from warehouse.db import Connection
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
+_WHO = pa.list_(pa.struct([("name", pa.string()), ("type", pa.string())]))
+# The main place, flattened: name, country, lat, lon, id (see extractors.models.Place).
+_WHERE_FIELDS = [("where_name", pa.string()), ("where_country", pa.string()),
+                 ("where_lat", pa.float64()), ("where_lon", pa.float64()),
+                 ("where_id", pa.string())]
 
 SOURCES_SCHEMA = pa.schema(
     [("name", pa.string()), ("feeds", _STRS), ("sitemaps", _STRS), ("urls", _STRS),
@@ -58,14 +65,14 @@ ARTICLE_SCHEMA = pa.schema(
      ("text", pa.string()), ("content_hash", pa.string()), ("fetched_at", _TS),
      ("run_id", pa.string()), ("actors", _STRS), ("places", _STRS),
      ("event_date", pa.date32()), ("dates", pa.list_(pa.date32())), ("keywords", _STRS),
-     ("tags", _STRS)]
+     ("tags", _STRS), ("who", _WHO), *_WHERE_FIELDS]
 )
 EVENT_SCHEMA = pa.schema(
     [("id", pa.string()), ("headline", pa.string()), ("event_date", pa.date32()),
      ("first_seen", _TS), ("last_seen", _TS), ("actors", _STRS), ("places", _STRS),
      ("keywords", _STRS), ("n_articles", pa.int32()), ("n_sources", pa.int32()),
-     ("n_copies", pa.int32()), ("story_id", pa.string()),
-     ("terms", pa.map_(pa.string(), pa.float64()))]
+     ("n_copies", pa.int32()), ("who", _WHO), *_WHERE_FIELDS, ("actor_keys", _STRS),
+     ("story_id", pa.string()), ("terms", pa.map_(pa.string(), pa.float64()))]
 )
 STORY_SCHEMA = pa.schema(
     [("id", pa.string()), ("title", pa.string()), ("first_seen", _TS), ("last_seen", _TS),
@@ -242,7 +249,19 @@ def article_record(article: Article, run_id: str) -> Record:
         "content_hash": article.content_hash, "fetched_at": article.fetched_at,
         "run_id": run_id, "actors": list(f.actors), "places": list(f.places),
         "event_date": f.event_date, "dates": list(f.dates), "keywords": list(f.keywords),
-        "tags": list(article.tags),
+        "tags": list(article.tags), **record_columns(f.who, f.where),
+    }
+
+
+def record_columns(who: Sequence[Actor], where: Place | None) -> Record:
+    """The `who` and `where_*` columns of an article or event (migration 0011)."""
+    return {
+        "who": [{"name": a.name, "type": a.type} for a in who],
+        "where_name": where.name if where else None,
+        "where_country": where.country if where else None,
+        "where_lat": where.lat if where else None,
+        "where_lon": where.lon if where else None,
+        "where_id": where.id if where else None,
     }
 
 
@@ -315,7 +334,8 @@ def replace_clusters(
         ({"id": e.id, "headline": e.headline, "event_date": e.event_date,
           "first_seen": e.first_seen, "last_seen": e.last_seen, "actors": list(e.actors),
           "places": list(e.places), "keywords": list(e.keywords), "n_articles": e.n_articles,
-          "n_sources": e.n_sources, "n_copies": e.n_copies, "story_id": story_of.get(e.id),
+          "n_sources": e.n_sources, "n_copies": e.n_copies, **record_columns(e.who, e.where),
+          "actor_keys": list(e.actor_keys), "story_id": story_of.get(e.id),
           "terms": list(e.terms)}
          for e in result.events),
         "id",

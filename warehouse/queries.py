@@ -17,7 +17,16 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from extractors.models import Article, Event, Facets, FailedPage, FetchResult, RobotsRecord
+from extractors.models import (
+    Actor,
+    Article,
+    Event,
+    Facets,
+    FailedPage,
+    FetchResult,
+    Place,
+    RobotsRecord,
+)
 from warehouse import sql
 from warehouse.db import Connection, ReadOnlyViolation, open_reader
 from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, decompress, key_table
@@ -109,18 +118,23 @@ def raw_pages(
 
 _FACET_FIELDS = ("actors", "places", "event_date", "dates", "keywords")
 _TUPLE_FIELDS = ("urls", "tags")
+_WHERE_FIELDS = ("where_name", "where_country", "where_lat", "where_lon", "where_id")
 
 
 def _article(row: dict[str, Any]) -> Article:
-    """An Article from a row of sql._ARTICLE_RECORDS (columns named as Article's fields)."""
+    """An Article from a row of sql._ARTICLE_RECORDS (columns named as Article's fields,
+    plus `who` and the `where_*` columns of the main place)."""
     fields = dict(row)
     facets = {name: fields.pop(name) for name in _FACET_FIELDS}
+    who = tuple(Actor(w["name"], w["type"]) for w in fields.pop("who") or ())
+    where = [fields.pop(name) for name in _WHERE_FIELDS]
     for name in _TUPLE_FIELDS:
         fields[name] = tuple(fields[name] or ())
     return Article(
         **fields,
         facets=Facets(**{k: v if k == "event_date" else tuple(v or ())
-                         for k, v in facets.items()}),
+                         for k, v in facets.items()},
+                      who=who, where=Place(*where) if where[0] is not None else None),
     )
 
 

@@ -145,7 +145,11 @@ ON CONFLICT (url, run_id) DO UPDATE SET
 
 _ARTICLE_COLUMNS = """id, canonical_url, url, urls, source, title, author, published_at,
     date_source, language, site_name, description, text, content_hash,
-    fetched_at, run_id, actors, places, event_date, dates, keywords, tags"""
+    fetched_at, run_id, actors, places, event_date, dates, keywords, tags,
+    who, where_name, where_country, where_lat, where_lon, where_id"""
+_WHERE_UPDATE = """where_name = excluded.where_name, where_country = excluded.where_country,
+    where_lat = excluded.where_lat, where_lon = excluded.where_lon,
+    where_id = excluded.where_id"""
 
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
@@ -170,7 +174,8 @@ ON CONFLICT (id) DO UPDATE SET
     fetched_at = coalesce(articles.fetched_at, excluded.fetched_at),
     run_id = coalesce(articles.run_id, excluded.run_id),
     actors = excluded.actors, places = excluded.places, event_date = excluded.event_date,
-    dates = excluded.dates, keywords = excluded.keywords, tags = excluded.tags
+    dates = excluded.dates, keywords = excluded.keywords, tags = excluded.tags,
+    who = excluded.who, {_WHERE_UPDATE}
 """
 
 INSERT_NEW_ARTICLES = f"""
@@ -185,18 +190,21 @@ DELETE_DUPLICATES_OF_IDS = "DELETE FROM duplicates WHERE article_id IN (SELECT i
 DELETE_MEMBERSHIPS_OF_IDS = "DELETE FROM event_articles WHERE article_id IN (SELECT id FROM ids)"
 DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM event_articles)"
 
-UPSERT_EVENTS = """
-INSERT INTO events (id, headline, event_date, first_seen, last_seen, actors, places, keywords,
-                    n_articles, n_sources, n_copies, updated_at, story_id, terms)
-SELECT id, headline, event_date, first_seen, last_seen, actors, places, keywords,
-       n_articles, n_sources, n_copies, now(), story_id, terms FROM batch
+_EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
+    n_articles, n_sources, n_copies, who, where_name, where_country, where_lat, where_lon,
+    where_id, actor_keys, story_id, terms"""
+
+UPSERT_EVENTS = f"""
+INSERT INTO events ({_EVENT_COLUMNS}, updated_at)
+SELECT {_EVENT_COLUMNS}, now() FROM batch
 ON CONFLICT (id) DO UPDATE SET
     headline = excluded.headline, event_date = excluded.event_date,
     first_seen = least(events.first_seen, excluded.first_seen),
     last_seen = greatest(events.last_seen, excluded.last_seen),
     actors = excluded.actors, places = excluded.places, keywords = excluded.keywords,
     n_articles = excluded.n_articles, n_sources = excluded.n_sources,
-    n_copies = excluded.n_copies, updated_at = now(),
+    n_copies = excluded.n_copies, who = excluded.who, {_WHERE_UPDATE},
+    actor_keys = excluded.actor_keys, updated_at = now(),
     story_id = coalesce(excluded.story_id, events.story_id), terms = excluded.terms
 """
 
@@ -265,7 +273,8 @@ WHERE name IN (SELECT name FROM batch) AND last_success_at IS NOT NULL
 _ARTICLE_RECORDS = """
 SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, published_at,
        date_source, language, site_name, description, fetched_at,
-       actors, places, event_date, dates, keywords, tags
+       actors, places, event_date, dates, keywords, tags,
+       who, where_name, where_country, where_lat, where_lon, where_id
 FROM articles
 """
 

@@ -2,9 +2,12 @@
 
 Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
 datetime), "language", "summary" (a feed summary: it stands in for an empty text)}. Output
-lines, in input order: {"id", "event_id", "duplicate_of", "story_id"} (the story thread the
-event belongs to: extractors.events.stories). A missing "published" or an empty "text" is
-unknown, not evidence against a match: see ClusterSettings.
+lines, in input order: {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"},
+where who / where / when are the record of the article's event, as its articles agree on it
+(see extractors/events/records.py): who a list of {"name", "type"}, where {"name",
+"country", "lat", "lon", "id"} or null, when an ISO date or null; story_id names the story
+thread the event belongs to (extractors/events/stories.py). A missing "published" or an
+empty "text" is unknown, not evidence against a match: see ClusterSettings.
 The whole input is validated before anything is written, and the output is written to a
 temporary file and renamed, so a bad line never leaves a half-written result behind. The
 input must be UTF-8 (a leading BOM is allowed); a line that is not is reported by number.
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TextIO
 
-from extractors.content.facets import extract_facets
+from extractors.content.facets import extract_facets, record_json
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
 from extractors.events.stories import build_stories
@@ -122,16 +125,22 @@ def read_corpus(path: str) -> list[Article]:
 def assignments(
     articles: Sequence[Article], result: ClusterResult, stories: StoryResult | None = None
 ) -> list[dict]:
-    """One {"id", "event_id", "duplicate_of", "story_id"} record per article, in the given
-    order; stories are built from the result's events unless given."""
+    """One {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"} record per
+    article, in the given order; who / where / when are its event's agreed record; stories
+    are built from the result's events unless given."""
     stories = stories if stories is not None else build_stories(result.events)
     event_of = {m.article_id: m.event_id for m in result.memberships}
     copy_of = {d.article_id: d.duplicate_of for d in result.duplicates}
-    return [
-        {"id": a.id, "event_id": event_of[a.id], "duplicate_of": copy_of.get(a.id),
-         "story_id": stories.story_of[event_of[a.id]]}
-        for a in articles
-    ]
+    events = {e.id: e for e in result.events}
+    rows = []
+    for a in articles:
+        event = events[event_of[a.id]]
+        rows.append({
+            "id": a.id, "event_id": event.id, "duplicate_of": copy_of.get(a.id),
+            **record_json(event.who, event.where, event.event_date),
+            "story_id": stories.story_of[event.id],
+        })
+    return rows
 
 
 def write_assignments(out: str | None, articles: Sequence[Article], result: ClusterResult) -> None:

@@ -23,30 +23,17 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
 from extractors.content.places import gazetteer
-from extractors.content.text import RUSSIAN_FUNCTION_WORDS, words
+from extractors.content.text import STOPWORDS, words
 from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
+from extractors.events.records import event_record
 from extractors.models import Article, ClusterResult, Duplicate, Event, Membership
 
-# Function words and reporting verbs of English (Russian ones: extractors.content.text): useless as
-# blocking keys.
-_STOPWORD_TEXT = """
-    a about after again against all also am an and any are as at be because been before being
-    between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers him his how i if in into is it its itself just me more
-    most my no nor not now of off on once only or other our out over own same she should so some
-    such than that the their them then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your said says
-    say told new one two also year years just like get got may might must many much us mr mrs ms
-    via amid per according report reports reported news latest update updates week day today
-    yesterday monday tuesday wednesday thursday friday saturday sunday"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | RUSSIAN_FUNCTION_WORDS
 LEAD_WORDS = 60  # the lead: first words of the body, where reports state what happened
 TEXT_WORDS = 800  # words of the body used for TF-IDF (long tails add noise, not evidence)
 
@@ -600,19 +587,20 @@ def _assemble(
         copied = [c for i in group for c in copies[i]]
         everyone = reports + copied
         eid = event_id(min(a.id for a in everyone))
-        central = min(group, key=lambda i: (-centrality[i], arrival_key(originals[i])))
-        dates: Counter[date] = Counter(
-            a.facets.event_date for a in everyone if a.facets.event_date is not None
-        )
+        by_centrality = sorted(group, key=lambda i: (-centrality[i], arrival_key(originals[i])))
+        record = event_record([originals[i] for i in by_centrality])
         timed = [a for a in everyone if not math.isnan(article_time(a))]
         first = min(timed, key=article_time) if timed else None
         last = max(timed, key=article_time) if timed else None
         events.append(
             Event(
                 id=eid,
-                headline=originals[central].title,
+                headline=record.headline,
                 article_ids=tuple(sorted(a.id for a in everyone)),
-                event_date=min(dates.items(), key=lambda kv: (-kv[1], kv[0]))[0] if dates else None,
+                event_date=record.when,
+                who=record.who,
+                where=record.where,
+                actor_keys=record.actor_keys,
                 actors=_ranked(Counter(x for a in everyone for x in a.facets.actors)),
                 places=_ranked(Counter(x for a in everyone for x in a.facets.places)),
                 keywords=_ranked(Counter(x for a in everyone for x in a.facets.keywords)),

@@ -74,9 +74,11 @@ EVENTS = {
     "hostile": (HOSTILE_TITLE, None, [], [], []),
     "other-day": ("Harbour reopens after storm", date(2021, 12, 14), [], ["Harbour"], []),
     "sochi": ("Putin hosts Pashinian and Aliyev for talks in Sochi", date(2021, 11, 26),
-              ["Vladimir Putin", "Nikol Pashinian"], ["Sochi"], ["talks"]),
+              ["Vladimir Putin"], ["Sochi"], ["talks"]),
 }
-# One developing story: the Sochi talks (26 November) and the Brussels talks (the seed).
+# One developing story: the Sochi talks (26 November) and the Brussels talks (the seed). The
+# Sochi event names only Putin, so the watchlist tests that share this warehouse still
+# match the seed alone.
 STORIES = {"st_talks": ("Pashinian and Aliyev hold 'significant' talks in Brussels",
                         ("seed", "sochi"))}
 

@@ -203,6 +203,33 @@ class Event:
     # Comparison keys of every actor named (extractors.content.facets.actor_key), so that
     # watchlists match "Pashinyan" to "Nikol Pashinian".
     actor_keys: tuple[str, ...] = ()
+    # The event's heaviest word stems (TF-IDF summed over its reports, heaviest first) with
+    # their weights: what stories compare events by.
+    terms: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Story:
+    """A developing story: events that follow one another over days or weeks."""
+
+    id: str
+    title: str  # the headline of its biggest event
+    event_ids: tuple[str, ...]  # oldest first
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    n_events: int = 0
+    n_articles: int = 0
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryResult:
+    """Output of story building: the story of each placed event, and the full record of
+    every story those events are in."""
+
+    stories: tuple[Story, ...]
+    story_of: dict[str, str] = field(default_factory=dict)  # event id -> story id
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,9 @@ CREATE TABLE events (
     where_lat DOUBLE,
     where_lon DOUBLE,
     where_id VARCHAR,
-    actor_keys VARCHAR[]                  -- actor_key() of who and of every actor mentioned
+    actor_keys VARCHAR[],                 -- actor_key() of who and of every actor mentioned
+    story_id VARCHAR,                     -- the story thread it belongs to; added in 0012
+    terms MAP(VARCHAR, DOUBLE)            -- heaviest word stems and weights; added in 0012
 );
 
 -- Which event each article belongs to (at most one) and why.
@@ -174,6 +176,18 @@ CREATE TABLE event_merges (
     PRIMARY KEY (from_event_id, into_event_id, run_id)
 );
 
+-- Story threads: events of one developing story, over days or weeks (added in 0012).
+CREATE TABLE stories (
+    id VARCHAR PRIMARY KEY,
+    title VARCHAR,                        -- the headline of its biggest event
+    first_seen TIMESTAMPTZ,
+    last_seen TIMESTAMPTZ,
+    n_events INTEGER,
+    n_articles INTEGER,
+    actors VARCHAR[],                     -- the names most of its articles carry
+    places VARCHAR[],
+    updated_at TIMESTAMPTZ
+);
 
 -- robots.txt answers per host (scheme://host[:port]), reused until they expire, at most 24 h
 -- after they were fetched (added in 0014). `rules` NULL: the host has none (allow all).

@@ -20,6 +20,7 @@ TABLES = (
     "events",
     "event_articles",
     "event_merges",
+    "stories",
     "robots",
     "schema_version",
 )
@@ -191,7 +192,7 @@ DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM 
 
 _EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
     n_articles, n_sources, n_copies, who, where_name, where_country, where_lat, where_lon,
-    where_id, actor_keys"""
+    where_id, actor_keys, story_id, terms"""
 
 UPSERT_EVENTS = f"""
 INSERT INTO events ({_EVENT_COLUMNS}, updated_at)
@@ -203,7 +204,24 @@ ON CONFLICT (id) DO UPDATE SET
     actors = excluded.actors, places = excluded.places, keywords = excluded.keywords,
     n_articles = excluded.n_articles, n_sources = excluded.n_sources,
     n_copies = excluded.n_copies, who = excluded.who, {_WHERE_UPDATE},
-    actor_keys = excluded.actor_keys, updated_at = now()
+    actor_keys = excluded.actor_keys, updated_at = now(),
+    story_id = coalesce(excluded.story_id, events.story_id), terms = excluded.terms
+"""
+
+UPSERT_STORIES = """
+INSERT INTO stories (id, title, first_seen, last_seen, n_events, n_articles, actors, places,
+                     updated_at)
+SELECT id, title, first_seen, last_seen, n_events, n_articles, actors, places, now() FROM batch
+ON CONFLICT (id) DO UPDATE SET
+    title = excluded.title, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+    n_events = excluded.n_events, n_articles = excluded.n_articles,
+    actors = excluded.actors, places = excluded.places, updated_at = now()
+"""
+
+# Stories no event names any more (their events were re-clustered into other stories).
+DELETE_EMPTY_STORIES = """
+DELETE FROM stories
+WHERE id NOT IN (SELECT story_id FROM events WHERE story_id IS NOT NULL)
 """
 
 UPSERT_MEMBERSHIPS = """
@@ -303,6 +321,31 @@ WHERE newest = 1 AND error_class IS NOT NULL
   AND url NOT IN (SELECT url FROM extraction_log)
   AND url NOT IN (SELECT canonical_url FROM articles)
 ORDER BY source, url
+"""
+
+# The stored events that stories of the window may continue: every event of a story seen
+# since $since, except events all of whose articles are being re-clustered (ids: the window),
+# which the new clustering replaces.
+STORY_CONTEXT = """
+SELECT e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors, e.places,
+       e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id
+FROM events AS e
+WHERE e.story_id IN (
+    SELECT story_id FROM events
+    WHERE story_id IS NOT NULL AND coalesce(last_seen, first_seen) >= $since
+)
+  AND e.id IN (
+    SELECT event_id FROM event_articles WHERE article_id NOT IN (SELECT id FROM ids)
+)
+ORDER BY e.id
+"""
+
+# The story each of a batch of article ids (registered as `ids`) is in now, through its event.
+STORY_OF_ARTICLES = """
+SELECT ea.article_id, e.story_id
+FROM event_articles AS ea JOIN ids ON ids.id = ea.article_id
+JOIN events AS e ON e.id = ea.event_id
+WHERE e.story_id IS NOT NULL
 """
 
 # Current event of each of a batch of article ids (registered as `ids`).

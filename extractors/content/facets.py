@@ -10,10 +10,12 @@ plus packaged gazetteers (see facets_places) and hand-written date patterns (see
   not actors; variants of one name ("Pashinian" / "Nikol Pashinyan", "Abdel-Fattah" /
   "Abdel Fattah", "Wall St." / "Wall Street") join under one canonical name (`name_key`).
 - who: the main actors, typed person / organisation / country; the subject of the headline
-  and of the lead count most, and a country acting ("North Korea fired") is a country actor.
-- places and where: gazetteer hits and demonyms; the main place is the most specific place
-  the story is set in: a dateline ("ERIE, Pa. --") first, a named city before its country,
-  a place named outright before one only implied by an adjective ("German consulate").
+  and of the lead count most, and a country acting ("North Korea fired") is a country actor;
+  unnamed people opening the lead ("A gunman opened fire") come first, typed unnamed.
+- places and where: gazetteer hits, demonyms and named sites ("Wrigley Field"); the main
+  place is the most specific place the story is set in: a dateline ("ERIE, Pa. --") first
+  unless the headline names another city, a named site or city before its country, a place
+  named outright before one only implied by an adjective ("German consulate").
 - dates and when: resolved against the publication time, in the main place's time zone when
   it is known; the event date weighs the lead and event words up and background ("since",
   "last year") and reporting dates ("said yesterday") down; the publication day competes.

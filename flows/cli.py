@@ -18,6 +18,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console()
 err = Console(stderr=True)
 
+EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="DuckDB warehouse (default: $NEWSMON_WAREHOUSE "
                               "or data/newsmon.duckdb)")
@@ -44,7 +46,9 @@ def run(
     sources: Annotated[Path, typer.Option("--sources", help="sources.toml")] = Path("sources.toml"),
     db: DbOption = None,
     since: Annotated[
-        datetime | None, typer.Option("--since", help="Only entries newer than this date")
+        datetime | None,
+        typer.Option("--since", help="Backfill bound: leave out entries dated before this "
+                     "(later runs still fetch them)"),
     ] = None,
     watchlists: Annotated[
         Path | None, typer.Option("--watchlists", help="watchlists.toml to evaluate")
@@ -57,10 +61,15 @@ def run(
     _quiet_prefect()
     from flows.monitor import monitor
     from flows.runners import with_task_runner
+    from warehouse.db import RunInProgress
 
     flow = with_task_runner(monitor, task_runner) if task_runner else monitor  # type: ignore[arg-type]
-    summary = flow(sources=str(sources), warehouse=str(_db_path(db)), since=since,
-                   watchlists=str(watchlists) if watchlists else None)
+    try:
+        summary = flow(sources=str(sources), warehouse=str(_db_path(db)), since=since,
+                       watchlists=str(watchlists) if watchlists else None)
+    except RunInProgress as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_RUN_IN_PROGRESS) from exc
     _print_summary(summary, _db_path(db))
 
 
@@ -89,13 +98,21 @@ def demo(
 def _print_summary(summary, db: Path) -> None:
     console.print(
         f"[bold]newsmon run {summary.run_id}[/bold]\n"
-        f"  sources: {summary.sources}   candidate pages: {summary.candidates}   "
-        f"pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)\n"
-        f"  articles stored: {summary.articles_new}   skipped: {summary.skipped}   "
-        f"extraction failures: {summary.failed}\n"
+        f"  sources: {summary.sources}   entries: {summary.entries}   "
+        f"to fetch: {summary.candidates} ({summary.updates} updated, {summary.retries} "
+        f"retries)   pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)\n"
+        f"  articles stored: {summary.articles_new}   updated: {summary.articles_updated}   "
+        f"skipped: {summary.skipped}   extraction failures: {summary.failed}\n"
         f"  duplicates collapsed: {summary.duplicates}   events: {summary.events}   "
         f"alerts: {summary.alerts}"
     )
+    if summary.before_since:
+        console.print(f"  {summary.before_since} entries dated before --since were left out; "
+                      "the next run without --since fetches them")
+    for warning in summary.overflows:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    if summary.coverage:
+        _print_coverage(summary.coverage)
     if summary.top_events:
         table = Table(title="Top events", show_lines=False)
         for col in ("headline", "event_date", "n_articles", "n_sources"):
@@ -111,6 +128,26 @@ def _print_summary(summary, db: Path) -> None:
         f"  newsmon sql \"SELECT source, count(*) AS articles FROM articles GROUP BY source\" "
         f"--db {db}"
     )
+
+
+COVERAGE_COLUMNS = ("day", "source", "seen", "stored", "failed", "skipped", "pending_retry",
+                    "not_fetched", "overflow_warnings")
+
+
+def _print_coverage(rows: list[dict]) -> None:
+    """The coverage ledger rows the run touched, with the reasons behind failures and skips."""
+    table = Table(title="Coverage ledger (entries by the day first seen)")
+    for column in COVERAGE_COLUMNS:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in COVERAGE_COLUMNS))
+    console.print(table)
+    for row in rows:
+        for kind in ("failed", "skipped", "pending"):
+            reasons = row.get(f"{kind}_by_reason") or {}
+            if reasons:
+                said = ", ".join(f"{reason} x{n}" for reason, n in sorted(reasons.items()))
+                console.print(f"  {row['source']} {row['day']}: {kind}: {said}")
 
 
 class OutputFormat(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
@@ -25,9 +25,12 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
-from extractors.fetch.discover import merge_candidates
+from extractors.fetch.discover import Discovery
+from extractors.fetch.http import FetchSettings
+from extractors.fetch.ledger import EntryPlan
 from extractors.fetch.sources import load_sources
-from extractors.models import Candidate
+from extractors.models import Candidate, Source
+from flows import ledger
 from flows.runners import task_runner_from_env
 from flows.settings import get_settings
 from flows.stages import ExtractedBatch
@@ -41,6 +44,7 @@ from flows.tasks import (
 from reports.digest import build_digest, render_markdown
 from reports.watchlists import load_watchlists
 from warehouse import load, queries
+from warehouse.db import hold_run_lock
 
 
 @dataclass
@@ -49,10 +53,15 @@ class RunSummary:
 
     run_id: str
     sources: int = 0
-    candidates: int = 0
+    entries: int = 0  # entries the feeds, sitemaps, URL lists and the ledger's backlog offered
+    candidates: int = 0  # of which fetched: new, updated, or due for a retry
+    updates: int = 0  # of which stored articles whose feed/sitemap `updated` moved forward
+    retries: int = 0
+    before_since: int = 0  # entries left out by --since (later runs still fetch them)
     pages_fetched: int = 0
     fetch_failures: int = 0
-    articles_new: int = 0
+    articles_new: int = 0  # articles this run inserted (none that another run stored)
+    articles_updated: int = 0  # stored articles this run replaced with a changed version
     skipped: int = 0
     failed: int = 0
     duplicates: int = 0
@@ -60,6 +69,8 @@ class RunSummary:
     events: int = 0
     top_events: list[dict] = field(default_factory=list)
     failures: list[tuple[str, str, int]] = field(default_factory=list)
+    coverage: list[dict] = field(default_factory=list)  # coverage_ledger rows of this run
+    overflows: list[str] = field(default_factory=list)  # one warning per overflowing feed
 
     def counts(self) -> dict[str, int]:
         return {
@@ -91,7 +102,8 @@ Since = Annotated[
     date | datetime | None,
     WithJsonSchema({
         "anyOf": [{"type": "string", "pattern": _ISO_DATE_OR_DATETIME}, {"type": "null"}],
-        "description": "Only entries newer than this ISO 8601 date or datetime (UTC if naive)",
+        "description": "Backfill bound: this run leaves out entries dated before this ISO 8601 "
+                       "date or datetime (UTC if naive); later runs still fetch them",
     }),
 ]
 # --- end typed run parameters -------------------------------------------------------------
@@ -120,29 +132,32 @@ def monitor(
     summary = RunSummary(run_id=run_id, sources=len(configured))
     fetch_settings = settings.fetch_settings()
     extraction = settings.extraction_settings()
-    since_at = _since_datetime(since)
-    load.start_run(
-        db, run_id,
-        parameters={"sources": str(sources), "warehouse": str(db), "since": str(since)},
-        flow_run_id=str(flow_run.id) if flow_run.id else None,
-    )
+    since_at = _since_datetime(since)  # bounds this run only: see extractors/fetch/ledger.py
+    run_lock = hold_run_lock(db, run_id, settings.run_wait_s, on_wait=logger.warning)
     status = "failed"
-    started = datetime.now(UTC)  # entries published after this are new for the next run
+    started = datetime.now(UTC)
     try:
+        load.start_run(
+            db, run_id,
+            parameters={"sources": str(sources), "warehouse": str(db), "since": str(since)},
+            flow_run_id=str(flow_run.id) if flow_run.id else None,
+        )
         load.upsert_sources(db, configured)
-        candidates: list[Candidate] = []
-        validators: dict = {}
+        discoveries: list[Discovery] = []
         discovered: list[str] = []  # sources whose every feed and sitemap was read
         for source in configured:
-            source_since = since_at or queries.last_success(db, source.name)
-            found = discover_task(source, source_since, fetch_settings, db, run_id)
-            candidates.extend(found.candidates)
-            validators.update(found.validators)
+            found = discover_task(source, since_at, fetch_settings, db, run_id)
+            discoveries.append(found)
             if all(doc.error_class is None for doc in found.documents):
                 discovered.append(source.name)
-        candidates = merge_candidates(candidates)
-        summary.candidates = len(candidates)
-        logger.info("%d sources, %d new candidate pages", len(configured), len(candidates))
+        plan = _plan_entries(db, run_id, configured, discoveries, since_at, fetch_settings)
+        candidates = plan.to_fetch
+        summary.entries, summary.candidates = len(plan.entries), len(candidates)
+        summary.updates, summary.retries = plan.count("updated"), plan.count("retry")
+        summary.before_since = plan.count("before-since")
+        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries)",
+                    len(configured), summary.entries, len(candidates), summary.updates,
+                    summary.retries)
 
         # Fetch batch N+1 while batch N extracts: fetching is I/O, extraction is CPU. At most
         # EXTRACTS_IN_FLIGHT batches wait for extraction, so fetched pages cannot pile up in
@@ -172,7 +187,9 @@ def monitor(
             update_progress_artifact(progress, progress=100.0 * batch_no / len(batches))
         while extracting:
             collect(extracting.popleft().result())
-        summary.articles_new = len(article_ids)
+        ledger.settle_run(db, run_id, plan, discoveries, datetime.now(UTC))
+        summary.articles_new, summary.articles_updated = queries.articles_added_by_run(
+            db, run_id)
 
         # Articles a stopped run stored but never clustered are clustered now with the new ones.
         clustered = cluster_task(list(article_ids), db, settings.cluster_window_days, run_id)
@@ -185,17 +202,39 @@ def monitor(
             if rules_path is not None:
                 alerts, _report = watchlists_task(db, rules_path, run_id, touched)
                 summary.alerts = len(alerts)
-        load.record_validators(db, validators)
-        # A source whose feeds failed keeps its old mark, so the next run still reads its
-        # entries since then (they would otherwise count as already seen).
-        load.mark_source_success(db, discovered, started)
+        load.mark_source_success(db, discovered, started)  # informational: decides nothing
         summary.top_events = queries.top_events(db, limit=10)
         summary.failures = queries.run_failures(db, run_id)
+        summary.coverage, summary.overflows = queries.run_coverage(db, run_id)
         status = "completed"
         _publish_artifacts(summary, render_markdown(build_digest(db)))
         return summary
     finally:
-        load.finish_run(db, run_id, status, summary.counts())
+        try:
+            load.finish_run(db, run_id, status, summary.counts())
+        finally:
+            run_lock.release()
+
+
+def _plan_entries(
+    db: Path, run_id: str, configured: list[Source], discoveries: list[Discovery],
+    since_at: datetime | None, fetch_settings: FetchSettings,
+) -> EntryPlan:
+    """Decide the run's entries by identity (#17). A feed that overflowed sends discovery
+    back to its source's sitemaps, read in full (no conditional GET), before deciding again."""
+    now = datetime.now(UTC)
+    plan = ledger.plan_run(db, run_id, configured, discoveries, since_at, now)
+    fallback = {o.source for o in plan.overflows if o.fallback == "sitemaps"}
+    if fallback:
+        for source in (s for s in configured if s.name in fallback):
+            sitemaps_only = replace(source, feeds=(), urls=())
+            discoveries.append(discover_task(sitemaps_only, since_at, fetch_settings, db, run_id,
+                                             reread=True))
+        plan = ledger.plan_run(db, run_id, configured, discoveries, since_at, now)
+    for overflow in plan.overflows:
+        get_run_logger().warning(overflow.message())
+    ledger.record_plan(db, run_id, plan, now)
+    return plan
 
 
 def _plain(value: object) -> object:
@@ -207,21 +246,49 @@ def _plain(value: object) -> object:
     return value
 
 
+def _reasons(counts: dict | None) -> str:
+    """{'HTTP 404': 2, ...} as "HTTP 404 x2, ..." for a table cell."""
+    return ", ".join(f"{reason} x{n}" for reason, n in sorted((counts or {}).items()))
+
+
+def _coverage_markdown(rows: list[dict]) -> list[str]:
+    """The coverage ledger rows of the run (see docs/warehouse.md, `coverage_ledger`)."""
+    if not rows:
+        return []
+    lines = ["## Coverage ledger", "",
+             "| day | source | seen | stored | failed | skipped | pending retry | not fetched "
+             "| overflow warnings | reasons |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        reasons = "; ".join(
+            f"{kind}: {_reasons(r.get(f'{kind}_by_reason'))}"
+            for kind in ("failed", "skipped", "pending") if r.get(f"{kind}_by_reason")
+        )
+        lines.append(
+            f"| {_plain(r['day'])} | {r['source']} | {r['seen']} | {r['stored']} | {r['failed']} "
+            f"| {r['skipped']} | {r['pending_retry']} | {r['not_fetched']} "
+            f"| {r['overflow_warnings']} | {reasons.replace('|', '/')} |"
+        )
+    return [*lines, ""]
+
+
 def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
     """A markdown summary, the day's digest and a table of the top events, in the Prefect UI."""
     lines = [
         f"# newsmon run `{summary.run_id}`",
         "",
-        "| sources | candidates | pages fetched | new articles | skipped | failed | "
-        "duplicates | events touched | alerts |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| {summary.sources} | {summary.candidates} | {summary.pages_fetched} | "
-        f"{summary.articles_new} | {summary.skipped} | {summary.failed} | "
-        f"{summary.duplicates} | {summary.events} | {summary.alerts} |",
-        "",
-        "## Failures by reason",
+        "| sources | entries | to fetch | pages fetched | new articles | updated articles | "
+        "skipped | failed | duplicates | events touched | alerts |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {summary.sources} | {summary.entries} | {summary.candidates} | "
+        f"{summary.pages_fetched} | {summary.articles_new} | {summary.articles_updated} | "
+        f"{summary.skipped} | {summary.failed} | {summary.duplicates} | {summary.events} | "
+        f"{summary.alerts} |",
         "",
     ]
+    if summary.overflows:
+        lines += ["## Overflow warnings", ""] + [f"- {w}" for w in summary.overflows] + [""]
+    lines += _coverage_markdown(summary.coverage)
+    lines += ["## Failures by reason", ""]
     if summary.failures:
         lines += ["| stage | reason | pages |", "|---|---|---|"]
         lines += [f"| {stage} | {reason} | {n} |" for stage, reason, n in summary.failures]
@@ -239,6 +306,13 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
                              description="newsmon run summary")
     create_markdown_artifact(markdown=digest_markdown, key="monitor-digest",
                              description="The digest of the latest day in the warehouse")
+    if summary.coverage:
+        create_table_artifact(
+            table=[{k: _reasons(v) if isinstance(v, dict) else _plain(v) for k, v in row.items()}
+                   for row in summary.coverage],
+            key="coverage-ledger",
+            description="Coverage ledger: entries per source and day, and what became of them",
+        )
     if summary.top_events:
         table = [{k: _plain(v) for k, v in row.items()} for row in summary.top_events]
         create_table_artifact(table=table, key="top-events",

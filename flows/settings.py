@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         "where its fast pass finds under 100 words): a little faster, slightly lower F1",
     )
     writer_timeout_s: float = Field(default=120.0, gt=0)
+    run_wait_s: float = Field(
+        default=600.0, ge=0,
+        description="How long a run waits for another run on the same warehouse to finish "
+        "before it refuses to start (one run at a time per warehouse)",
+    )
     min_delay_per_host_s: float = Field(
         default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
     )

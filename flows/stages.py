@@ -17,14 +17,12 @@ from typing import TypeVar
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.content.parallel import extract_pages
 from extractors.events.clustering import ClusterSettings, cluster, event_merges
-from extractors.fetch.discover import Discovery, discover_source, merge_candidates
-from extractors.fetch.errors import is_worth_retrying_later
+from extractors.fetch.discover import Discovery, discover_source
 from extractors.fetch.http import Fetcher, FetchSettings, RobotsCache
 from extractors.models import Article, Candidate, ClusterResult, FetchResult, Source
 from warehouse import load, queries
 
 T = TypeVar("T")
-MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is left in fetch_log
 
 
 @functools.cache
@@ -74,30 +72,22 @@ def _with_fetcher(
 
 def discover(
     source: Source, since: datetime | None, fetch_settings: FetchSettings, warehouse: Path,
-    run_id: str,
+    run_id: str, reread: bool = False,
 ) -> Discovery:
     """Read one source's feeds and sitemaps and log every document fetch.
 
-    Returns the candidates not stored yet, plus earlier failures due for a retry. The new
-    validators are returned, not stored: the flow stores them once the pages are handled, so
-    a run that dies half way does not turn the next run's feed fetch into an empty 304.
+    Returns every entry offered (the flow decides which are new: flows/ledger.py). The new
+    validators are returned, not stored: the flow stores them once every entry of their
+    document is handled, so a run that dies half way, or skips entries (`--since`), does not
+    turn the next run's read into an empty 304. `reread`: ignore stored validators.
     """
-    validators = load.load_validators(warehouse, [*source.feeds, *source.sitemaps])
+    documents = [*source.feeds, *source.sitemaps]
+    validators = {} if reread else load.load_validators(warehouse, documents)
     found = _with_fetcher(
         fetch_settings, [source],
         lambda fetcher: discover_source(fetcher, source, since=since, validators=validators),
     )
     load.record_fetches(warehouse, run_id, found.documents, raw=False)
-    retries = [
-        Candidate(url, source.name, "list")
-        for url, status, error_class, n_runs in queries.failed_pages(warehouse, source.name)
-        if n_runs < MAX_RUNS_PER_FAILED_PAGE and is_worth_retrying_later(error_class, status)
-    ]
-    stored = queries.stored_canonical_urls(warehouse, [c.url for c in found.candidates])
-    found.candidates = merge_candidates(
-        [c for c in found.candidates if c.url not in stored] + retries
-    )
-    found.retries = len(retries)
     return found
 
 

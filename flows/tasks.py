@@ -34,13 +34,13 @@ from reports.watchlists import (
 @task(name="discover", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def discover_task(
     source: Source, since: datetime | None, fetch_settings: FetchSettings, warehouse: Path,
-    run_id: str,
+    run_id: str, reread: bool = False,
 ) -> Discovery:
-    """One source's feeds and sitemaps: its new candidates plus failures due for a retry."""
-    found = stages.discover(source, since, fetch_settings, warehouse, run_id)
+    """One source's feeds and sitemaps: every entry they offer (the flow picks the new)."""
+    found = stages.discover(source, since, fetch_settings, warehouse, run_id, reread=reread)
     get_run_logger().info(
-        "%s: %d documents, %d new candidates (%d retries), %d document errors",
-        source.name, len(found.documents), len(found.candidates), found.retries,
+        "%s: %d documents (%d read in full), %d entries, %d document errors",
+        source.name, len(found.documents), len(found.reads), len(found.candidates),
         len(found.errors),
     )
     return found

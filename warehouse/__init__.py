@@ -7,6 +7,7 @@ maintenance.export_parquet / prune_raw.
 
 from warehouse.db import (
     ReadOnlyViolation,
+    RunInProgress,
     WarehouseBusy,
     WarehouseError,
     open_reader,
@@ -37,6 +38,7 @@ from warehouse.queries import (
 
 __all__ = [
     "ReadOnlyViolation",
+    "RunInProgress",
     "WarehouseBusy",
     "WarehouseError",
     "articles_in_window",

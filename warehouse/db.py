@@ -4,20 +4,26 @@ DuckDB lets one process hold a read-write connection and then refuses every othe
 the file, even read-only ones. So writers take an inter-process lock (`<path>.lock`) and keep
 the file only for one batch, and readers retry for a bounded time while a writer is busy.
 
+A monitor run also holds `<path>.run.lock` from start to end (`hold_run_lock`), so a second
+run waits for the first instead of crawling the same pages; readers never take it.
+
 Exceptions::
 
     WarehouseError            anything the warehouse raises on purpose
     ├── WarehouseBusy         the file stayed locked longer than the caller's timeout
+    │   └── RunInProgress     another monitor run kept the warehouse past the wait
     └── ReadOnlyViolation     a statement that would change data was sent to the read-only path
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -37,6 +43,10 @@ class WarehouseBusy(WarehouseError):
 
 class ReadOnlyViolation(WarehouseError):
     """A statement that is not a read was sent to the read-only SQL path."""
+
+
+class RunInProgress(WarehouseBusy):
+    """Another monitor run held the warehouse for longer than this run would wait."""
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
@@ -171,3 +181,82 @@ def open_reader(path: str | Path, timeout_s: float = 30.0) -> Iterator[duckdb.Du
         yield con
     finally:
         con.close()
+
+
+# --- one monitor run at a time ------------------------------------------------------------
+
+
+class RunLock:
+    """The run lock of one warehouse, held by this process until `release()`."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def run_lock_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".run.lock")
+
+
+def _holder(fd: int) -> str:
+    """Who holds a run lock, as its holder wrote it (best effort)."""
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return "another newsmon run"
+    return (f"newsmon run {info.get('run_id', '?')} (pid {info.get('pid', '?')}, "
+            f"started {info.get('started_at', '?')})")
+
+
+def hold_run_lock(
+    path: str | Path, run_id: str, wait_s: float,
+    on_wait: Callable[[str], None] | None = None,
+) -> RunLock:
+    """Take the warehouse's run lock, waiting up to `wait_s` for another run to finish.
+
+    `on_wait` is told once, with who holds the lock, when this run has to wait. Raises
+    RunInProgress after `wait_s`. The lock is an flock: the kernel drops it when the process
+    dies, so a killed run never blocks the next. Readers (`newsmon sql`) never take it.
+    """
+    lock_path = run_lock_path(path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_s
+    told = False
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(fd)
+                if time.monotonic() >= deadline:
+                    raise RunInProgress(
+                        f"{holder} is still running on {path}; waited {wait_s:.0f}s. Only one "
+                        f"run at a time may use a warehouse: run again when it has finished "
+                        f"(or wait longer: NEWSMON_RUN_WAIT_S)"
+                    ) from None
+                if not told and on_wait is not None:
+                    on_wait(f"{holder} is running on {path}; waiting up to {wait_s:.0f}s "
+                            f"for it to finish")
+                    told = True
+                time.sleep(min(0.5, max(deadline - time.monotonic(), 0.01)))
+        info = {"run_id": run_id, "pid": os.getpid(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return RunLock(lock_path, fd)

@@ -18,8 +18,10 @@ import pyarrow as pa
 from extractors.models import (
     Article,
     ClusterResult,
+    EntryRecord,
     ExtractionOutcome,
     FetchResult,
+    Overflow,
     Source,
 )
 from warehouse import sql
@@ -73,6 +75,17 @@ DUPLICATE_SCHEMA = pa.schema(
 )
 MERGE_SCHEMA = pa.schema(
     [("from_event_id", pa.string()), ("into_event_id", pa.string()), ("run_id", pa.string())]
+)
+ENTRY_SCHEMA = pa.schema(
+    [("source", pa.string()), ("url", pa.string()), ("guid", pa.string()), ("via", pa.string()),
+     ("title", pa.string()), ("published_at", _TS), ("updated", _TS), ("stored_updated", _TS),
+     ("outcome", pa.string()), ("reason", pa.string()), ("seen_at", _TS),
+     ("run_id", pa.string()), ("refetched_at", _TS)]
+)
+OVERFLOW_SCHEMA = pa.schema(
+    [("run_id", pa.string()), ("source", pa.string()), ("url", pa.string()),
+     ("kind", pa.string()), ("n_entries", pa.int32()), ("last_read_at", _TS),
+     ("read_at", _TS), ("fallback", pa.string()), ("message", pa.string())]
 )
 URLS_SCHEMA = pa.schema([("url", pa.string())])
 IDS_SCHEMA = pa.schema([("id", pa.string())])
@@ -227,6 +240,37 @@ def load_validators(
     return {url: (etag, modified) for url, etag, modified in rows}
 
 
+def forget_validators(path: str | Path, urls: Iterable[str]) -> None:
+    """Drop the validators of documents the next run must read in full."""
+    _load(path, [(sql.DELETE_VALIDATORS, "batch", key_table(urls, URLS_SCHEMA))])
+
+
+# --- the coverage ledger ----------------------------------------------------------------
+
+
+def record_entries(
+    path: str | Path, run_id: str, records: Iterable[EntryRecord], at: datetime
+) -> None:
+    """Upsert ledger rows: each entry's latest outcome, first and last sighting, baseline."""
+    rows = last_by_key(
+        ((r.entry.source, r.entry.url, r.entry.guid, r.entry.via, r.entry.title,
+          r.entry.published, r.entry.updated, r.stored_updated, r.outcome, r.reason, at,
+          run_id, at if r.refetched else None) for r in records),
+        key_len=2,
+    )
+    _load(path, [(sql.UPSERT_ENTRIES, "batch", to_arrow(rows, ENTRY_SCHEMA))])
+
+
+def record_overflows(path: str | Path, run_id: str, overflows: Iterable[Overflow]) -> None:
+    """Record the documents that overflowed in this run, with the message the run gave."""
+    rows = last_by_key(
+        ((run_id, o.source, o.url, o.kind, o.n_entries, o.last_read_at, o.read_at, o.fallback,
+          o.message()) for o in overflows),
+        key_len=3,
+    )
+    _load(path, [(sql.UPSERT_OVERFLOWS, "batch", to_arrow(rows, OVERFLOW_SCHEMA))])
+
+
 # --- extraction -------------------------------------------------------------------------
 
 
@@ -274,6 +318,7 @@ def extraction_steps(
     table = to_arrow(articles, ARTICLE_SCHEMA)
     return [
         (sql.UPSERT_EXTRACTION_LOG, "batch", to_arrow(log, EXTRACTION_SCHEMA)),
+        (sql.KEEP_REPLACED_VERSIONS, "batch", table),
         (sql.UPSERT_EXISTING_ARTICLES, "batch", table),
         (sql.INSERT_NEW_ARTICLES, "batch", table),
     ]

@@ -11,10 +11,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from extractors.models import Article, Facets, FetchResult
+from extractors.models import Article, Candidate, EntryFacts, Facets, FetchResult
 from warehouse import sql
 from warehouse.db import ReadOnlyViolation, open_reader
-from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, key_table
+from warehouse.load import IDS_SCHEMA, URLS_SCHEMA, decompress, key_table, to_arrow
 from warehouse.load import load_validators as load_validators  # a read; also reachable here
 
 # Statement types a read may have. SHOW, DESCRIBE and SUMMARIZE parse as SELECT.
@@ -50,10 +50,68 @@ def last_success(path: str | Path, source: str) -> datetime | None:
     return rows[0][0] if rows else None
 
 
-def failed_pages(path: str | Path, source: str) -> list[tuple[str, int | None, str, int]]:
-    """(url, status_code, error_class, runs failed) of `source`'s pages not stored yet."""
+def entry_facts(path: str | Path, urls: Collection[str]) -> dict[str, EntryFacts]:
+    """What the warehouse knows about each of `urls` (only URLs it knows anything about)."""
     with open_reader(path) as con:
-        return con.execute(sql.PENDING_RETRIES, {"source": source}).fetchall()
+        con.register("batch", _urls_table(urls))
+        rows = con.execute(sql.ENTRY_FACTS).fetchall()
+    return {
+        url: EntryFacts(url, stored=stored, fetch_error=error, fetch_status=status,
+                        fetch_runs=n_runs, extraction=extraction, extraction_reason=reason,
+                        guid=guid, baseline=baseline)
+        for url, stored, error, status, n_runs, extraction, reason, guid, baseline in rows
+    }
+
+
+def ledger_guids(
+    path: str | Path, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(source, guid) -> the URL the ledger knows it at, for those of `keys` it knows."""
+    table = to_arrow(dict.fromkeys(keys), pa.schema([("source", pa.string()),
+                                                     ("guid", pa.string())]))
+    with open_reader(path) as con:
+        con.register("batch", table)
+        rows = con.execute(sql.LEDGER_GUIDS).fetchall()
+    return {(source, guid): url for source, guid, url in rows}
+
+
+def documents_read_before(
+    path: str | Path, urls: Collection[str], run_id: str
+) -> dict[str, datetime]:
+    """Document URL -> when a run other than `run_id` last read it (200 or 304)."""
+    with open_reader(path) as con:
+        con.register("batch", _urls_table(urls))
+        return dict(con.execute(sql.DOCUMENTS_READ_BEFORE, {"run_id": run_id}).fetchall())
+
+
+def ledger_backlog(path: str | Path, sources: Collection[str]) -> list[Candidate]:
+    """Entries of `sources` still owed a fetch (see sql.LEDGER_BACKLOG), as candidates."""
+    with open_reader(path) as con:
+        con.register("batch", key_table(sources, pa.schema([("name", pa.string())])))
+        rows = con.execute(sql.LEDGER_BACKLOG).fetchall()
+    return [
+        Candidate(url, source, via, title=title, published=published, updated=updated,
+                  guid=guid)
+        for source, url, via, title, published, updated, guid in rows
+    ]
+
+
+def articles_added_by_run(path: str | Path, run_id: str) -> tuple[int, int]:
+    """(articles `run_id` inserted, stored articles it replaced with a changed version)."""
+    with open_reader(path) as con:
+        inserted = con.execute(sql.ARTICLES_INSERTED_BY_RUN, {"run_id": run_id}).fetchall()
+        updated = con.execute(sql.ARTICLES_UPDATED_BY_RUN, {"run_id": run_id}).fetchall()
+    return inserted[0][0], updated[0][0]
+
+
+def run_coverage(path: str | Path, run_id: str) -> tuple[list[dict], list[str]]:
+    """The coverage ledger rows holding entries `run_id` saw, and its overflow messages."""
+    with open_reader(path) as con:
+        cursor = con.execute(sql.RUN_COVERAGE, {"run_id": run_id})
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        messages = [m for (m,) in con.execute(sql.RUN_OVERFLOWS, {"run_id": run_id}).fetchall()]
+    return rows, messages
 
 
 def event_of_articles(path: str | Path, article_ids: Collection[str]) -> dict[str, str]:

@@ -113,7 +113,8 @@ CREATE TABLE articles (
     event_date DATE,
     dates DATE[],
     keywords VARCHAR[],
-    tags VARCHAR[]                        -- the page's categories/tags; added in 0004
+    tags VARCHAR[],                       -- the page's categories/tags; added in 0004
+    updated_at TIMESTAMPTZ                -- when a changed version replaced it; added in 0013
 );
 
 -- Articles that repeat another one.
@@ -157,3 +158,51 @@ CREATE TABLE event_merges (
     PRIMARY KEY (from_event_id, into_event_id, run_id)
 );
 
+-- The coverage ledger (added in 0013): one row per entry a feed, sitemap or URL list offered,
+-- by identity, and what became of it. See extractors/fetch/ledger.py and docs/warehouse.md.
+CREATE TABLE entries (
+    source VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,                 -- canonical URL of the entry
+    guid VARCHAR,                         -- the feed's id for it, when not just the link
+    via VARCHAR,                          -- 'feed' | 'sitemap' | 'list'
+    title VARCHAR,
+    published_at TIMESTAMPTZ,             -- as the feed/sitemap dates it (may be late or back-dated)
+    updated TIMESTAMPTZ,                  -- latest feed <updated> / sitemap <lastmod> seen
+    stored_updated TIMESTAMPTZ,           -- `updated` of the version stored: moves on refetch
+    outcome VARCHAR NOT NULL,             -- 'stored' | 'failed' | 'skipped' | 'pending'
+    reason VARCHAR,                       -- e.g. 'HTTP 404', 'before --since', 'retry: ...'
+    first_seen_at TIMESTAMPTZ NOT NULL,   -- its coverage day is this one's (UTC) date
+    last_seen_at TIMESTAMPTZ NOT NULL,
+    first_run_id VARCHAR,
+    last_run_id VARCHAR,
+    refetched_at TIMESTAMPTZ,             -- when an update of it was last fetched
+    PRIMARY KEY (source, url)
+);
+
+-- Feeds (and sitemaps) read before whose every entry was new: entries may have been missed.
+CREATE TABLE overflows (
+    run_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,                 -- the document
+    kind VARCHAR,                         -- 'feed' | 'sitemap'
+    n_entries INTEGER,
+    last_read_at TIMESTAMPTZ,             -- the earlier read
+    read_at TIMESTAMPTZ NOT NULL,
+    fallback VARCHAR,                     -- 'sitemaps' (read again in full) | 'none'
+    message VARCHAR,                      -- what the run summary said
+    PRIMARY KEY (run_id, url)
+);
+
+-- Earlier versions of updated articles; the newest version is the `articles` row.
+CREATE TABLE article_versions (
+    article_id VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    title VARCHAR,
+    text VARCHAR,
+    published_at TIMESTAMPTZ,
+    fetched_at TIMESTAMPTZ,               -- when this version was fetched
+    run_id VARCHAR,                       -- the run that stored this version
+    replaced_at TIMESTAMPTZ,
+    replaced_by_run VARCHAR,
+    PRIMARY KEY (article_id, content_hash)
+);

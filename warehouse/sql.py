@@ -20,6 +20,9 @@ TABLES = (
     "events",
     "event_articles",
     "event_merges",
+    "entries",
+    "overflows",
+    "article_versions",
     "schema_version",
 )
 
@@ -29,6 +32,7 @@ VIEWS = (
     "coverage_per_source_day",
     "failures_per_source",
     "unclustered_articles",
+    "coverage_ledger",
 )
 
 ALL_TABLES = """
@@ -127,8 +131,21 @@ _ARTICLE_COLUMNS = """id, canonical_url, url, urls, source, title, author, publi
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
 
+# Before a stored article takes a new extraction with other content, its current version is
+# kept in article_versions (an updated article: the newest version is the articles row).
+KEEP_REPLACED_VERSIONS = """
+INSERT INTO article_versions (article_id, content_hash, title, text, published_at, fetched_at,
+                              replaced_at, replaced_by_run)
+SELECT a.id, a.content_hash, a.title, a.text, a.published_at,
+       coalesce(a.updated_at, a.fetched_at), now(), b.run_id
+FROM articles AS a JOIN batch AS b ON a.id = b.id
+WHERE a.content_hash IS DISTINCT FROM b.content_hash
+ON CONFLICT DO NOTHING
+"""
+
 # A stored article keeps its first fetch time, its first run and every URL it was reached by;
-# everything else takes the newest extraction (re-extraction may be better).
+# everything else takes the newest extraction (re-extraction may be better). `updated_at`
+# says when a version with other content replaced it.
 UPSERT_EXISTING_ARTICLES = f"""
 INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
@@ -147,7 +164,9 @@ ON CONFLICT (id) DO UPDATE SET
     fetched_at = coalesce(articles.fetched_at, excluded.fetched_at),
     run_id = coalesce(articles.run_id, excluded.run_id),
     actors = excluded.actors, places = excluded.places, event_date = excluded.event_date,
-    dates = excluded.dates, keywords = excluded.keywords, tags = excluded.tags
+    dates = excluded.dates, keywords = excluded.keywords, tags = excluded.tags,
+    updated_at = CASE WHEN excluded.content_hash IS DISTINCT FROM articles.content_hash
+                      THEN coalesce(excluded.fetched_at, now()) ELSE articles.updated_at END
 """
 
 INSERT_NEW_ARTICLES = f"""
@@ -155,6 +174,39 @@ INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
 WHERE id NOT IN (SELECT id FROM articles)
 """
+
+# --- the coverage ledger (extractors/fetch/ledger.py) ------------------------------------
+
+# One row per (source, url): sightings keep the first sighting and add what they know;
+# `outcome`, `reason` and `stored_updated` are what the caller decided now.
+UPSERT_ENTRIES = """
+INSERT INTO entries (source, url, guid, via, title, published_at, updated, stored_updated,
+                     outcome, reason, first_seen_at, last_seen_at, first_run_id, last_run_id,
+                     refetched_at)
+SELECT source, url, guid, via, title, published_at, updated, stored_updated, outcome, reason,
+       seen_at, seen_at, run_id, run_id, refetched_at FROM batch
+ON CONFLICT (source, url) DO UPDATE SET
+    guid = coalesce(excluded.guid, entries.guid),
+    title = coalesce(excluded.title, entries.title),
+    published_at = coalesce(excluded.published_at, entries.published_at),
+    updated = greatest(excluded.updated, entries.updated),
+    stored_updated = excluded.stored_updated,
+    outcome = excluded.outcome, reason = excluded.reason,
+    last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id,
+    refetched_at = coalesce(excluded.refetched_at, entries.refetched_at)
+"""
+
+UPSERT_OVERFLOWS = """
+INSERT INTO overflows (run_id, source, url, kind, n_entries, last_read_at, read_at, fallback,
+                       message)
+SELECT run_id, source, url, kind, n_entries, last_read_at, read_at, fallback, message FROM batch
+ON CONFLICT (run_id, url) DO UPDATE SET
+    n_entries = excluded.n_entries, read_at = excluded.read_at, fallback = excluded.fallback,
+    message = excluded.message
+"""
+
+# Documents whose entries are not all handled are read in full by the next run.
+DELETE_VALIDATORS = "DELETE FROM validators WHERE url IN (SELECT url FROM batch)"
 
 # --- clusters ---------------------------------------------------------------------------
 
@@ -249,23 +301,6 @@ ORDER BY url
 
 TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
 
-# Pages of a source whose latest fetch failed and that no later fetch or extraction covered,
-# with the number of runs they failed in (the caller decides which errors are worth a retry).
-PENDING_RETRIES = """
-WITH attempts AS (
-    SELECT url, status_code, error_class, fetched_at,
-           count(*) OVER (PARTITION BY url) AS n_runs,
-           row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
-    FROM fetch_log
-    WHERE source = $source AND kind = 'page'
-)
-SELECT url, status_code, error_class, n_runs FROM attempts
-WHERE newest = 1 AND error_class IS NOT NULL
-  AND url NOT IN (SELECT url FROM extraction_log)
-  AND url NOT IN (SELECT canonical_url FROM articles)
-ORDER BY url
-"""
-
 # Current event of each of a batch of article ids (registered as `ids`).
 EVENT_OF_ARTICLES = """
 SELECT ea.article_id, ea.event_id FROM event_articles ea JOIN ids ON ids.id = ea.article_id
@@ -283,6 +318,93 @@ ORDER BY n DESC, stage, reason
 """
 
 RUN_STARTED_AT = "SELECT started_at FROM runs WHERE run_id = $run_id"
+
+# What the warehouse knows about each of a batch of entry URLs (`batch`): reached by a stored
+# article; the latest page fetch (its error, how many runs fetched it) and the extraction of
+# that fetch; the GUID and stored version's `updated` the ledger holds. Unknown URLs: no row.
+ENTRY_FACTS = """
+WITH wanted AS (SELECT DISTINCT url FROM batch),
+stored AS (
+    SELECT DISTINCT u.url FROM (SELECT unnest(urls) AS url FROM articles) AS u
+    WHERE u.url IN (SELECT url FROM wanted)
+    UNION
+    SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM wanted)
+),
+pages AS (
+    SELECT url, run_id, status_code, error_class,
+           count(*) OVER (PARTITION BY url) AS n_runs,
+           row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC, run_id DESC) AS newest
+    FROM fetch_log
+    WHERE kind = 'page' AND url IN (SELECT url FROM wanted)
+),
+ledger AS (
+    SELECT url, any_value(guid) AS guid, max(stored_updated) AS baseline
+    FROM entries WHERE url IN (SELECT url FROM wanted) GROUP BY url
+)
+SELECT w.url, s.url IS NOT NULL, p.error_class, p.status_code, coalesce(p.n_runs, 0),
+       x.status, x.reason, e.guid, e.baseline
+FROM wanted AS w
+LEFT JOIN stored AS s ON s.url = w.url
+LEFT JOIN pages AS p ON p.url = w.url AND p.newest = 1
+LEFT JOIN extraction_log AS x ON x.url = p.url AND x.run_id = p.run_id
+LEFT JOIN ledger AS e ON e.url = w.url
+WHERE s.url IS NOT NULL OR p.url IS NOT NULL OR e.url IS NOT NULL
+"""
+
+# (source, guid) -> url the ledger knows each of a batch of GUIDs at (`batch`: source, guid).
+LEDGER_GUIDS = """
+SELECT e.source, e.guid, min(e.url) FROM entries AS e
+JOIN batch AS b ON b.source = e.source AND b.guid = e.guid
+GROUP BY ALL
+"""
+
+# When an earlier run last read each of a batch of feeds/sitemaps (`batch`: url).
+DOCUMENTS_READ_BEFORE = """
+SELECT url, max(fetched_at) FROM fetch_log
+WHERE kind = 'document' AND status_code IN (200, 304) AND run_id <> $run_id
+  AND url IN (SELECT url FROM batch)
+GROUP BY url
+"""
+
+# Entries of the given sources (`batch`: name) the ledger still owes a fetch: pending ones and
+# those a --since run left out; and pages whose latest fetch failed (from before the ledger,
+# or listed URLs). Whether each is due now is decided by extractors/fetch/ledger.py.
+LEDGER_BACKLOG = """
+SELECT source, url, via, title, published_at, updated, guid FROM entries
+WHERE source IN (SELECT name FROM batch)
+  AND (outcome = 'pending' OR (outcome = 'skipped' AND reason = 'before --since'))
+UNION ALL
+SELECT f.source, f.url, 'list', NULL, NULL, NULL, NULL FROM (
+    SELECT source, url, error_class,
+           row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
+    FROM fetch_log WHERE kind = 'page' AND source IN (SELECT name FROM batch)
+) AS f
+WHERE f.newest = 1 AND f.error_class IS NOT NULL
+  AND f.url NOT IN (SELECT url FROM entries)
+ORDER BY 1, 2
+"""
+
+# What one run added: articles it inserted first, versions it replaced.
+ARTICLES_INSERTED_BY_RUN = "SELECT count(*) FROM articles WHERE run_id = $run_id"
+ARTICLES_UPDATED_BY_RUN = """
+SELECT count(DISTINCT article_id) FROM article_versions WHERE replaced_by_run = $run_id
+"""
+
+# The coverage ledger rows (source, day) that hold entries one run saw or fetched.
+RUN_COVERAGE = """
+SELECT c.* FROM coverage_ledger AS c
+WHERE EXISTS (
+    SELECT 1 FROM entries AS e
+    WHERE e.last_run_id = $run_id AND e.source = c.source
+      AND CAST(e.first_seen_at AS DATE) = c.day
+) OR EXISTS (
+    SELECT 1 FROM overflows AS o
+    WHERE o.run_id = $run_id AND o.source = c.source AND CAST(o.read_at AS DATE) = c.day
+)
+ORDER BY c.day, c.source
+"""
+
+RUN_OVERFLOWS = "SELECT message FROM overflows WHERE run_id = $run_id ORDER BY source, url"
 
 # Applied to a connection before running a user's query (`newsmon sql`); cannot be undone
 # by that query.

@@ -1,8 +1,12 @@
-"""Discover candidate article URLs of one source from its feeds, sitemaps and URL list.
+"""Discover the entries of one source: its feeds, sitemaps and URL list.
 
-Feeds and sitemaps are fetched with conditional GET (ETag / Last-Modified from the previous
-run): an unchanged document costs one 304 and yields nothing, because its entries were stored
-when it last changed. Sitemap indexes are followed two levels deep at most.
+Feeds and sitemaps are fetched with conditional GET (ETag / Last-Modified from an earlier
+run): an unchanged document costs one 304 and yields nothing. That is safe only because the
+flow stores a document's validators once every entry it held was stored or recorded (see
+extractors/fetch/ledger.py). Sitemap indexes are followed two levels deep at most.
+
+Discovery offers every entry it read; it never drops one for its date. Which entries are new
+is decided by identity against the warehouse (`extractors.fetch.ledger.plan_entries`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 from extractors.fetch.feeds import ParsedFeed, ParsedSitemap, parse_feed, parse_sitemap
 from extractors.fetch.http import Fetcher, Validators
@@ -22,6 +27,16 @@ MAX_CHILD_SITEMAPS = 50  # per index: news sites list years of archives; newest 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class DocumentRead:
+    """The entries of one feed or sitemap read in full this run (a 200, not a 304)."""
+
+    url: str
+    source: str
+    kind: Literal["feed", "sitemap"]
+    entries: tuple[Candidate, ...]
+
+
 @dataclass
 class Discovery:
     """What one source offered this run."""
@@ -31,6 +46,7 @@ class Discovery:
     validators: dict[str, Validators] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     retries: int = 0  # candidates that are earlier failures due for another try
+    reads: list[DocumentRead] = field(default_factory=list)
 
 
 async def discover_source(
@@ -40,7 +56,10 @@ async def discover_source(
     since: datetime | None,
     validators: Mapping[str, Validators],
 ) -> Discovery:
-    """Candidates of `source` (canonical URLs, deduplicated, none dated before `since`)."""
+    """Every entry of `source` (canonical URLs, deduplicated), whatever its date.
+
+    `since` only bounds which child sitemaps of an index are followed (by their lastmod).
+    """
     fetcher.register_source(source)
     found = Discovery()
     raw: list[Candidate] = [Candidate(u, source.name, "list") for u in source.urls]
@@ -50,7 +69,9 @@ async def discover_source(
     )
     for url, body in zip(source.feeds, feeds, strict=True):
         if body is not None:
-            raw.extend(_collect(parse_feed(body, url, source.name), url, found))
+            entries = _collect(parse_feed(body, url, source.name), url, found)
+            found.reads.append(DocumentRead(url, source.name, "feed", tuple(entries)))
+            raw.extend(entries)
 
     level = list(dict.fromkeys(source.sitemaps))
     seen = set(level)
@@ -63,7 +84,10 @@ async def discover_source(
             if body is None:
                 continue
             parsed = parse_sitemap(body, url, source.name)
-            raw.extend(_collect(parsed, url, found))
+            entries = _collect(parsed, url, found)
+            if not parsed.sitemaps:
+                found.reads.append(DocumentRead(url, source.name, "sitemap", tuple(entries)))
+            raw.extend(entries)
             if not parsed.sitemaps:
                 continue
             # An index can stay unchanged while its children change: always re-read it.
@@ -84,7 +108,7 @@ async def discover_source(
         if not level:
             break
 
-    found.candidates = merge_candidates(c for c in raw if not _older(c.published, since))
+    found.candidates = merge_candidates(raw)
     return found
 
 
@@ -123,8 +147,9 @@ def _older(moment: datetime | None, since: datetime | None) -> bool:
 def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
     """One candidate per canonical URL, in first-seen order, keeping the richest metadata.
 
-    The entry with the most fields (title, date) wins; it borrows a missing title or date from
-    the others, so a feed's title and a sitemap's date of one article end up together.
+    The entry with the most fields (title, date) wins; it borrows a missing title, date or
+    guid from the others, so a feed's title and a sitemap's date of one article end up
+    together. `updated` is the latest any of them carries.
     """
     by_url: dict[str, list[Candidate]] = {}
     for cand in candidates:
@@ -134,5 +159,8 @@ def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
         best = max(group, key=lambda c: (c.title is not None) + (c.published is not None))
         title = best.title or next((c.title for c in group if c.title), None)
         published = best.published or next((c.published for c in group if c.published), None)
-        merged.append(replace(best, url=url, title=title, published=published))
+        guid = best.guid or next((c.guid for c in group if c.guid), None)
+        updated = max((c.updated for c in group if c.updated), default=None)
+        merged.append(replace(best, url=url, title=title, published=published, guid=guid,
+                              updated=updated))
     return merged

@@ -40,9 +40,8 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     thread task runner, the same bound on batches in flight), cluster and store, the run's
     closing loads. No watchlists (the bench has no rules file).
     """
-    from extractors.fetch.discover import merge_candidates
     from extractors.fetch.sources import load_sources
-    from flows import stages
+    from flows import ledger, stages
     from flows.monitor import EXTRACTS_IN_FLIGHT, _chunks
     from flows.settings import get_settings
     from reports.digest import build_digest, render_markdown
@@ -65,14 +64,14 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     started = datetime.now(UTC)
     load.upsert_sources(warehouse, configured)
 
-    candidates, validators = [], {}
-    for source in configured:
-        since = queries.last_success(warehouse, source.name)
-        found = timed("discover", stages.discover, source, since, fetch_settings, warehouse,
-                      run_id)
-        candidates.extend(found.candidates)
-        validators.update(found.validators)
-    candidates = merge_candidates(candidates)
+    discoveries = [
+        timed("discover", stages.discover, source, None, fetch_settings, warehouse, run_id)
+        for source in configured
+    ]
+    plan = timed("discover", ledger.plan_run, warehouse, run_id, configured, discoveries, None,
+                 started)
+    timed("discover", ledger.record_plan, warehouse, run_id, plan, started)
+    candidates = plan.to_fetch
 
     article_ids: dict[str, None] = {}
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -88,13 +87,15 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
         while extracting:
             article_ids.update(dict.fromkeys(extracting.popleft().result().article_ids))
 
+    ledger.settle_run(warehouse, run_id, plan, discoveries, datetime.now(UTC))
     clustered = timed("cluster", stages.cluster_window, list(article_ids), warehouse,
                       settings.cluster_window_days)
     timed("cluster_load", stages.store_clusters, warehouse, run_id, clustered)
-    load.record_validators(warehouse, validators)
     load.mark_source_success(warehouse, [s.name for s in configured], started)
+    queries.articles_added_by_run(warehouse, run_id)
     queries.top_events(warehouse, limit=10)
     queries.run_failures(warehouse, run_id)
+    queries.run_coverage(warehouse, run_id)
     render_markdown(build_digest(warehouse))
     load.finish_run(warehouse, run_id, "completed", {"articles_new": len(article_ids)})
     timing["articles"] = len(article_ids)

@@ -243,12 +243,12 @@ def hold_run_lock(
                 holder = _holder(fd)
                 if time.monotonic() >= deadline:
                     raise RunInProgress(
-                        f"{holder} is still running on {path}; waited {wait_s:.0f}s. Only one "
+                        f"{holder} is still running on {path}; waited {wait_s:g}s. Only one "
                         f"run at a time may use a warehouse: run again when it has finished "
                         f"(or wait longer: NEWSMON_RUN_WAIT_S)"
                     ) from None
                 if not told and on_wait is not None:
-                    on_wait(f"{holder} is running on {path}; waiting up to {wait_s:.0f}s "
+                    on_wait(f"{holder} is running on {path}; waiting up to {wait_s:g}s "
                             f"for it to finish")
                     told = True
                 time.sleep(min(0.5, max(deadline - time.monotonic(), 0.01)))

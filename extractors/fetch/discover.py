@@ -45,7 +45,6 @@ class Discovery:
     documents: list[FetchResult] = field(default_factory=list)
     validators: dict[str, Validators] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    retries: int = 0  # candidates that are earlier failures due for another try
     reads: list[DocumentRead] = field(default_factory=list)
 
 

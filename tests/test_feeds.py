@@ -196,3 +196,17 @@ def test_text_sitemap_and_non_sitemaps() -> None:
     assert parse_sitemap(b"", "https://a.test/s.xml", "a").error == "empty sitemap"
     odd = parse_sitemap(b"<rss><channel/></rss>", "https://a.test/s.xml", "a")
     assert odd.error == "not a sitemap: root element is <rss>"
+
+
+def test_feed_and_sitemap_stamps_of_one_version_compare_equal() -> None:
+    """A sitemap lastmod with a fraction of a second equals the feed's <updated> of the same
+    version (feeds carry whole seconds): otherwise an unchanged article looks updated."""
+    feed = parse_feed(b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><title>a</title><link href="https://a.test/a"/><id>tag:a,1</id>
+      <updated>2026-11-02T10:00:00.250000+00:00</updated></entry></feed>""",
+                      "https://a.test/feed", "a")
+    sitemap = parse_sitemap(b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <url><loc>https://a.test/a</loc><lastmod>2026-11-02T11:00:00.250000+01:00</lastmod></url>
+      </urlset>""", "https://a.test/sitemap.xml", "a")
+    assert feed.candidates[0].updated == sitemap.candidates[0].updated == datetime(
+        2026, 11, 2, 10, tzinfo=UTC)

@@ -277,7 +277,11 @@ def _absolute(base: str, href: str | None, *, canonical: bool = True) -> str | N
 
 
 def _parse_w3c(value: str | None) -> datetime | None:
-    """W3C datetime (2024-05-01, 2024-05-01T10:00:00+02:00, ...Z) as aware UTC."""
+    """W3C datetime (2024-05-01, 2024-05-01T10:00:00+02:00, ...Z) as aware UTC.
+
+    To the second, like feed dates: a sitemap's lastmod and a feed's updated of one version
+    must compare equal (a fraction of a second more would look like an update).
+    """
     if not value:
         return None
     try:
@@ -286,6 +290,6 @@ def _parse_w3c(value: str | None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parsed.astimezone(UTC).replace(microsecond=0)
 
 

@@ -85,21 +85,27 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def _two_stories(host: str, t0: datetime) -> tuple[NewsWorld, str, str]:
+    """One outlet with two stories out an hour or two before t0: their URLs."""
+    world = NewsWorld(now=t0)
+    world.add_outlet(host)
+    a = world.publish(host, "a", appears=t0 - timedelta(hours=2))
+    b = world.publish(host, "b", appears=t0 - timedelta(hours=1))
+    return world, a.url, b.url
+
+
 def test_an_entry_dated_before_the_last_run_but_published_after_it_is_stored(make_world):
     """Feed lag: the entry shows up after run 1, dated minutes before run 1 started."""
     t0 = _now()
-    world = NewsWorld(now=t0)
-    world.add_outlet("lag.test")
-    a = world.publish("lag.test", "a", appears=t0 - timedelta(hours=2))
-    b = world.publish("lag.test", "b", appears=t0 - timedelta(hours=1))
+    world, a, b = _two_stories("lag.test", t0)
     w = make_world(world)
     w.run()
-    assert stored(w.db) == {a.url, b.url}
+    assert stored(w.db) == {a, b}
 
     world.now = _now() + timedelta(minutes=30)
     late = world.publish("lag.test", "late", published=t0 - timedelta(minutes=10))
     second = w.run()
-    assert stored(w.db) == {a.url, b.url, late.url}
+    assert stored(w.db) == {a, b, late.url}
     assert (second.candidates, second.articles_new) == (1, 1)
 
 
@@ -224,27 +230,24 @@ def test_an_overflowing_feed_is_reported_and_its_sitemap_read_again(make_world):
 
 def test_an_updated_entry_is_refetched_once_and_its_old_version_kept(make_world):
     t0 = _now()
-    world = NewsWorld(now=t0)
-    world.add_outlet("upd.test")
-    a = world.publish("upd.test", "a", appears=t0 - timedelta(hours=2))
-    b = world.publish("upd.test", "b", appears=t0 - timedelta(hours=1))
+    world, a, b = _two_stories("upd.test", t0)
     w = make_world(world)
     w.run()
-    assert stored(w.db) == {a.url, b.url}
+    assert stored(w.db) == {a, b}
 
     world.now = t0 + timedelta(hours=6)
     world.update("upd.test", "a")
     second = w.run()
     assert w.requested("/news/") == ["/news/a"]  # b did not change: not fetched again
     assert (second.updates, second.articles_new, second.articles_updated) == (1, 0, 1)
-    assert stored(w.db) == {a.url, b.url}
+    assert stored(w.db) == {a, b}
     [(text, updated_at)] = _rows(w.db, "SELECT text, updated_at FROM articles WHERE "
-                                       "canonical_url = $u", {"u": a.url})
+                                       "canonical_url = $u", {"u": a})
     assert "version 2 of the report a" in text and updated_at is not None
     [(old,)] = _rows(w.db, "SELECT text FROM article_versions")
     assert "version 1 of the report a" in old
     assert _rows(w.db, "SELECT count(*) FROM entries WHERE refetched_at IS NOT NULL "
-                       "AND url = $u", {"u": a.url}) == [(1,)]
+                       "AND url = $u", {"u": a}) == [(1,)]
 
     world.now = t0 + timedelta(hours=12)
     third = w.run()  # nothing changed since: nothing refetched

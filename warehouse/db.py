@@ -31,6 +31,7 @@ import duckdb
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VIEWS_FILE = Path(__file__).with_name("views.sql")
 _POLL_S = 0.05  # how often a waiting writer or reader tries again
+_RUN_LOCK_POLL_S = 0.5  # how often a run waiting for another run tries again
 
 
 class WarehouseError(Exception):
@@ -79,24 +80,36 @@ def _connect_retrying(path: Path, read_only: bool, deadline: float, waited_from:
         return con
 
 
+def _flock_until(
+    fd: int, deadline: float, poll_s: float, on_busy: Callable[[], None] | None = None
+) -> bool:
+    """Take an exclusive flock on `fd`, trying again until `deadline` (monotonic seconds).
+
+    False when it never came; `on_busy` is called after each failed try.
+    """
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            if on_busy is not None:
+                on_busy()
+            time.sleep(max(min(poll_s, deadline - time.monotonic()), 0.01))
+
+
 @contextmanager
 def _file_lock(lock_path: Path, timeout_s: float, db_path: Path) -> Iterator[float]:
     """Hold an exclusive flock on `lock_path`, waiting at most `timeout_s`; yields the deadline."""
-    started = time.monotonic()
-    deadline = started + timeout_s
+    deadline = time.monotonic() + timeout_s
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"another writer holds {db_path}; gave up after {timeout_s:.1f}s "
-                        f"waiting for {lock_path}"
-                    ) from None
-                time.sleep(_POLL_S)
+        if not _flock_until(fd, deadline, _POLL_S):
+            raise WarehouseBusy(
+                f"another writer holds {db_path}; gave up after {timeout_s:.1f}s "
+                f"waiting for {lock_path}"
+            )
         try:
             yield deadline
         finally:
@@ -232,26 +245,22 @@ def hold_run_lock(
     lock_path = run_lock_path(path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + wait_s
-    told = False
+    told: list[str] = []
+
+    def tell() -> None:
+        if not told:
+            told.append(_holder(fd))
+            if on_wait is not None:
+                on_wait(f"{told[0]} is running on {path}; waiting up to {wait_s:g}s "
+                        f"for it to finish")
+
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = _holder(fd)
-                if time.monotonic() >= deadline:
-                    raise RunInProgress(
-                        f"{holder} is still running on {path}; waited {wait_s:g}s. Only one "
-                        f"run at a time may use a warehouse: run again when it has finished "
-                        f"(or wait longer: NEWSMON_RUN_WAIT_S)"
-                    ) from None
-                if not told and on_wait is not None:
-                    on_wait(f"{holder} is running on {path}; waiting up to {wait_s:g}s "
-                            f"for it to finish")
-                    told = True
-                time.sleep(min(0.5, max(deadline - time.monotonic(), 0.01)))
+        if not _flock_until(fd, time.monotonic() + wait_s, _RUN_LOCK_POLL_S, on_busy=tell):
+            raise RunInProgress(
+                f"{_holder(fd)} is still running on {path}; waited {wait_s:g}s. Only one run "
+                f"at a time may use a warehouse: run again when it has finished (or wait "
+                f"longer: NEWSMON_RUN_WAIT_S)"
+            )
         info = {"run_id": run_id, "pid": os.getpid(),
                 "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)

@@ -57,7 +57,7 @@ class EntryFacts:
     stored: bool = False  # a stored article was reached by this URL
     fetch_error: str | None = None  # error class of the latest page fetch, when it failed
     fetch_status: int | None = None
-    fetch_runs: int = 0  # runs that fetched this page
+    failed_runs: int = 0  # runs whose fetch of it failed since it was last fetched fine
     extraction: str | None = None  # status of the extraction of the latest fetch
     extraction_reason: str | None = None
     guid: str | None = None  # as the ledger recorded it

@@ -55,6 +55,7 @@ class Report:
     stored_older_version: int = 0
     recorded_not_stored: Counter = field(default_factory=Counter)
     lost_visible: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # stored in an older version than seen
     never_visible: Counter = field(default_factory=Counter)
     never_visible_outlets: set[str] = field(default_factory=set)
     warned_outlets: set[str] = field(default_factory=set)
@@ -99,6 +100,8 @@ class Report:
             "runs: " + ", ".join(f"{r['entries']}/{r['candidates']}/{r['articles_new']}"
                                  f"/{r['articles_updated']}" for r in self.runs)
             + "  (entries seen / fetched / new / updated)",
+            *(f"LOST: {url}" for url in self.lost_visible[:10]),
+            *(f"OLDER VERSION: {url}" for url in self.stale[:10]),
             "RESULT: " + ("ok" if self.ok else "ARTICLES LOST"),
         ]
         return out
@@ -268,6 +271,7 @@ def simulate(days: int, n_outlets: int, seed: int, workdir: Path,
             report.stored_latest += 1
         else:
             report.stored_older_version += 1
+            report.stale.append(story.url)
     report.wall_s = time.monotonic() - started
     return report
 
@@ -278,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outlets", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--smoke", action="store_true", help="3 outlets, 4 days")
+    parser.add_argument("--keep", type=Path, help="keep the warehouse and sources.toml here")
     args = parser.parse_args(argv)
     if args.smoke:
         args.days, args.outlets = 4, 3
@@ -285,8 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    with tempfile.TemporaryDirectory(prefix="simworld-") as tmp:
-        report = simulate(args.days, args.outlets, args.seed, Path(tmp), progress=True)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        report = simulate(args.days, args.outlets, args.seed, args.keep, progress=True)
+    else:
+        with tempfile.TemporaryDirectory(prefix="simworld-") as tmp:
+            report = simulate(args.days, args.outlets, args.seed, Path(tmp), progress=True)
     print("\n".join(report.lines()))
     return 0 if report.ok else 1
 

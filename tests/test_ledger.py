@@ -78,7 +78,7 @@ def test_stored_entries_are_seen_unless_their_updated_moved_forward():
 
 def test_failures_are_retried_while_due_then_recorded_for_good():
     def facts(error, status, runs):
-        return EntryFacts(URL, fetch_error=error, fetch_status=status, fetch_runs=runs)
+        return EntryFacts(URL, fetch_error=error, fetch_status=status, failed_runs=runs)
 
     assert decide(entry(), facts("ConnectionLost", None, 1), None).decision == "retry"
     assert decide(entry(), facts("HTTPStatusError", 503, 2), None).reason == "retry: HTTP 503"
@@ -95,7 +95,7 @@ def test_extraction_outcomes_are_recorded_without_their_details():
     assert outcome_of(failed) == ("failed", "extraction error")
     assert decide(entry(), skipped, None).decision == "seen"
     # fetched but never extracted (a run stopped in between): fetched again
-    assert outcome_of(EntryFacts(URL, fetch_runs=1)) == ("pending", NOT_FETCHED)
+    assert outcome_of(EntryFacts(URL)) == ("pending", NOT_FETCHED)
 
 
 def test_what_counts_as_handled():
@@ -167,10 +167,10 @@ def test_settle_records_outcomes_and_moves_the_baseline_only_when_fetched():
     plan = plan_entries([new, update, flaky], [], facts, now=T0)
     assert [p.decision for p in plan.entries] == ["new", "updated", "updated"]
     after = {
-        "https://a.test/new": EntryFacts("https://a.test/new", stored=True, fetch_runs=1),
-        "https://a.test/upd": EntryFacts("https://a.test/upd", stored=True, fetch_runs=2),
+        "https://a.test/new": EntryFacts("https://a.test/new", stored=True),
+        "https://a.test/upd": EntryFacts("https://a.test/upd", stored=True),
         "https://a.test/flaky": EntryFacts("https://a.test/flaky", stored=True,
-                                           fetch_error="ConnectionLost", fetch_runs=2),
+                                           fetch_error="ConnectionLost", failed_runs=1),
     }
     got = {r.entry.url: (r.outcome, r.stored_updated, r.refetched) for r in settle(plan, after)}
     assert got == {
@@ -243,6 +243,13 @@ def test_entry_facts_and_the_coverage_ledger_view(tmp_path):
     # the backlog: what the ledger still owes a fetch (pending, or left out by --since)
     backlog = {c.url for c in queries.ledger_backlog(path, ["a"])}
     assert backlog == {late, left, "https://a.test/old"}
+
+    # a stored page whose refetch (of an update) fails has the retries of a new page: only
+    # failures since it was last fetched fine count
+    load.record_fetches(path, "r2", [FetchResult(ok, "a", error_class="ConnectionLost",
+                                                 error="reset", fetched_at=T0 + timedelta(1))])
+    again = queries.entry_facts(path, [ok])[ok]
+    assert (again.stored, again.fetch_error, again.failed_runs) == (True, "ConnectionLost", 1)
 
     # a later sighting keeps the first one and updates the outcome
     load.record_entries(path, "r2", [EntryRecord(entry(late), "stored")], T0 + timedelta(1))

@@ -9,11 +9,13 @@ lock (a second run waits or refuses with exit code 75; readers are never blocked
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import duckdb
 import pytest
@@ -79,6 +81,17 @@ def make_world(prefect_server, tmp_path, monkeypatch):
     yield make
     for w in made:
         w.close()
+
+
+def _artifacts(flow_run_id: str) -> dict:
+    """The Prefect artifacts of one flow run, by key."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
+    return {a.key: a for a in found}
 
 
 def _now() -> datetime:
@@ -226,6 +239,14 @@ def test_an_overflowing_feed_is_reported_and_its_sitemap_read_again(make_world):
         ("nomap.test", "none"), ("ovf.test", "sitemaps")]
     warned = {row["source"]: row["overflow_warnings"] for row in second.coverage}
     assert warned == {"nomap.test": 1, "ovf.test": 1}
+    # ... and so do the run's Prefect artifacts
+    artifacts = _artifacts(second.run_id)
+    summary = artifacts["monitor-summary"].data
+    assert "## Overflow warnings" in summary and ovf_said in summary and nomap_said in summary
+    assert "## Coverage ledger" in summary
+    table = json.loads(artifacts["coverage-ledger"].data)
+    assert {(r["source"], r["overflow_warnings"]) for r in table} == {
+        ("nomap.test", 1), ("ovf.test", 1)}
 
 
 def test_an_updated_entry_is_refetched_once_and_its_old_version_kept(make_world):

@@ -57,8 +57,8 @@ def entry_facts(path: str | Path, urls: Collection[str]) -> dict[str, EntryFacts
         rows = con.execute(sql.ENTRY_FACTS).fetchall()
     return {
         url: EntryFacts(url, stored=stored, fetch_error=error, fetch_status=status,
-                        fetch_runs=n_runs, extraction=extraction, extraction_reason=reason,
-                        guid=guid, baseline=baseline)
+                        failed_runs=n_runs, extraction=extraction,
+                        extraction_reason=reason, guid=guid, baseline=baseline)
         for url, stored, error, status, n_runs, extraction, reason, guid, baseline in rows
     }
 

@@ -320,8 +320,9 @@ ORDER BY n DESC, stage, reason
 RUN_STARTED_AT = "SELECT started_at FROM runs WHERE run_id = $run_id"
 
 # What the warehouse knows about each of a batch of entry URLs (`batch`): reached by a stored
-# article; the latest page fetch (its error, how many runs fetched it) and the extraction of
-# that fetch; the GUID and stored version's `updated` the ledger holds. Unknown URLs: no row.
+# article; the latest page fetch (its error; in how many runs the fetch failed since the page
+# was last fetched fine) and the extraction of that fetch; the GUID and stored version's
+# `updated` the ledger holds. Unknown URLs: no row.
 ENTRY_FACTS = """
 WITH wanted AS (SELECT DISTINCT url FROM batch),
 stored AS (
@@ -330,12 +331,20 @@ stored AS (
     UNION
     SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM wanted)
 ),
-pages AS (
-    SELECT url, run_id, status_code, error_class,
-           count(*) OVER (PARTITION BY url) AS n_runs,
+fetches AS (
+    SELECT url, run_id, status_code, error_class, fetched_at,
+           max(CASE WHEN error_class IS NULL THEN fetched_at END)
+               OVER (PARTITION BY url) AS last_ok_at,
            row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC, run_id DESC) AS newest
     FROM fetch_log
     WHERE kind = 'page' AND url IN (SELECT url FROM wanted)
+),
+pages AS (
+    SELECT url, run_id, status_code, error_class, newest,
+           count(*) FILTER (WHERE error_class IS NOT NULL
+                            AND (last_ok_at IS NULL OR fetched_at > last_ok_at))
+               OVER (PARTITION BY url) AS n_runs
+    FROM fetches
 ),
 ledger AS (
     SELECT url, any_value(guid) AS guid, max(stored_updated) AS baseline

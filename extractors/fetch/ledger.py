@@ -76,9 +76,9 @@ class EntryPlan:
         return sum(p.decision == decision for p in self.entries)
 
 
-def retry_due(error_class: str | None, status_code: int | None, fetch_runs: int) -> bool:
+def retry_due(error_class: str | None, status_code: int | None, failed_runs: int) -> bool:
     """Whether a page whose latest fetch failed should be fetched again by the next run."""
-    return fetch_runs < MAX_RUNS_PER_FAILED_PAGE and is_worth_retrying_later(
+    return failed_runs < MAX_RUNS_PER_FAILED_PAGE and is_worth_retrying_later(
         error_class, status_code
     )
 
@@ -98,7 +98,7 @@ def outcome_of(facts: EntryFacts | None) -> tuple[Outcome, str | None]:
         return "stored", None
     if facts.fetch_error is not None:
         label = error_label(facts.fetch_error, facts.fetch_status)
-        if retry_due(facts.fetch_error, facts.fetch_status, facts.fetch_runs):
+        if retry_due(facts.fetch_error, facts.fetch_status, facts.failed_runs):
             return "pending", RETRY + label
         return "failed", label
     if facts.extraction == "skipped":
@@ -250,7 +250,7 @@ def settle(plan: EntryPlan, facts: Mapping[str, EntryFacts]) -> list[EntryRecord
                 and outcome != "stored":
             outcome, reason = planned.outcome, planned.reason
         retrying = after is not None and after.fetch_error is not None and retry_due(
-            after.fetch_error, after.fetch_status, after.fetch_runs)
+            after.fetch_error, after.fetch_status, after.failed_runs)
         keep_old = outcome == "pending" or (planned.decision == "updated" and retrying)
         baseline = planned.baseline if keep_old else planned.entry.updated
         refetched = planned.decision == "updated" and not retrying

@@ -171,8 +171,7 @@ def sql(
 
     path = _db_path(db)
     if query is None:
-        console.print(f"Open DuckDB's shell read-only:  duckdb -readonly {path}\n"
-                      "(pip install duckdb-cli, or use `newsmon sql \"QUERY\"`)")
+        _print_shell_tip(path)
         return
     if format is OutputFormat.parquet and output is None:
         err.print("[red]error:[/red] --format parquet needs --output FILE")
@@ -229,6 +228,43 @@ def _write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat,
         sys.stdout.write(buf.getvalue())
     else:
         output.write_text(buf.getvalue())
+
+
+def _print_shell_tip(path: Path) -> None:
+    """How to open the warehouse in DuckDB's own shell, and whether a 1.x shell can."""
+    from warehouse.db import open_reader, readable_by_duckdb_1x, storage_version_of
+
+    console.print(f"Open DuckDB's shell read-only:  duckdb -readonly {path}\n"
+                  "(pip install duckdb-cli, or use `newsmon sql \"QUERY\"`)")
+    if not path.exists():
+        return
+    with open_reader(path) as con:
+        version = storage_version_of(con)
+    if not readable_by_duckdb_1x(version):
+        console.print(
+            f"This warehouse is in DuckDB's {version} storage format, which DuckDB 1.x clients "
+            f"cannot open. Convert it once with:\n"
+            f"  newsmon convert --storage-version v1.5.0 --db {path}"
+        )
+
+
+@app.command()
+def convert(
+    storage_version: Annotated[str, typer.Option(
+        "--storage-version", help="DuckDB storage format to rewrite the warehouse in "
+        "(v1.5.0 opens in DuckDB 1.5.x clients; latest is DuckDB's newest)")] = "v1.5.0",
+    db: DbOption = None,
+) -> None:
+    """Rewrite the warehouse in another DuckDB storage format (keeps the old file as .bak)."""
+    from warehouse.db import WarehouseError, convert_storage
+
+    path = _db_path(db)
+    try:
+        before, after, backup = convert_storage(path, storage_version)
+    except WarehouseError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"{path}: storage {before} -> {after}; the old file is kept as {backup}")
 
 
 @app.command()

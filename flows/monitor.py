@@ -141,6 +141,7 @@ def monitor(
             db, run_id,
             parameters={"sources": str(sources), "warehouse": str(db), "since": str(since)},
             flow_run_id=str(flow_run.id) if flow_run.id else None,
+            storage_version=settings.storage_version,
         )
         load.upsert_sources(db, configured)
         discoveries: list[Discovery] = []

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.fetch.http import FetchSettings
+from warehouse.db import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_PATTERN
 
 if TYPE_CHECKING:
     from extractors.content.article import ExtractionSettings
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     )
     user_agent: str = DEFAULT_USER_AGENT
     # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
+    # Trusted: a routed host connects there without the private-address check.
     resolve: str = ""
     batch_size: int = Field(default=50, ge=1, description="Pages per fetch/extract task")
     cluster_window_days: int = Field(default=7, ge=1)
@@ -49,6 +51,11 @@ class Settings(BaseSettings):
         description="How long a run waits for another run on the same warehouse to finish "
         "before it refuses to start (one run at a time per warehouse)",
     )
+    storage_version: str = Field(
+        default=DEFAULT_STORAGE_VERSION, pattern=STORAGE_VERSION_PATTERN,
+        description="DuckDB storage format of NEW warehouse files: v1.5.0 (default) opens in "
+        "DuckDB 1.5.x clients; 'latest' is DuckDB's newest format (docs/warehouse.md)",
+    )
     min_delay_per_host_s: float = Field(
         default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
     )
@@ -59,7 +66,9 @@ class Settings(BaseSettings):
         default=None, description="An existing Dask scheduler (tcp://host:8786); default: local"
     )
     allow_private_hosts: bool = Field(
-        default=False, description="Fetch hosts on private/loopback addresses (demo, tests)"
+        default=False,
+        description="Trusted: fetch hosts that are or resolve to private/loopback addresses "
+        "(demo, tests, intranet monitoring); off, every hop's resolved addresses are checked",
     )
 
     connect_timeout_s: float = Field(default=5.0, gt=0)

@@ -108,19 +108,29 @@ TRUNCATED_SITEMAP = NEWS_SITEMAP[: NEWS_SITEMAP.index(b"<url><loc>http://outlet-
 
 
 class FaultServer(ThreadingHTTPServer):
-    """The server plus its request log and per-key counters."""
+    """The server plus its request log and per-key counters.
+
+    Bound to the loopback address by default; `bind="::"` listens on the wildcard address of
+    both families (a dual-stack socket: 127.0.0.1, 0.0.0.0, ::1, ::ffff:127.0.0.1 all reach it).
+    """
 
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128  # the default 5 drops SYNs of concurrent clients: 1 s stalls
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, bind: str = "127.0.0.1") -> None:
+        self.address_family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+        super().__init__((bind, 0), _Handler)
         self.lock = threading.Lock()
         self.hits: list[Hit] = []
         self.counters: Counter[str] = Counter()
         self.huge_sent = 0
         self._thread: threading.Thread | None = None
+
+    def server_bind(self) -> None:
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
 
     @property
     def port(self) -> int:

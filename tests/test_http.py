@@ -132,7 +132,7 @@ def test_private_hosts_are_refused_unless_allowed(server: FaultServer, fast: Fet
         Candidate(direct, "s", "list"), Candidate(via_redirect, "s", "list"),
         Candidate("http://outlet-a.test/page/fine", "s", "list"),
     ]))
-    message = "refusing private or loopback host 127.0.0.1 (allow_private_hosts is off)"
+    message = "refusing host 127.0.0.1: a loopback address (allow_private_hosts is off)"
     assert [(r.error_class, r.error) for r in results[:2]] == [("PrivateHost", message)] * 2
     assert results[2].ok
     assert server.hits_for("/page/x") == [] and server.hits_for("/page/y") == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,14 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import sql
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# New warehouse files are written in the storage format of DuckDB 1.5, which every DuckDB 1.5.x
+# client reads (the CLI from `pip install duckdb-cli`, DBeaver, R, BI tools); DuckDB 2.x reads
+# and writes it too. "latest" gives DuckDB's newest format, which 1.x clients refuse.
+DEFAULT_STORAGE_VERSION = "v1.5.0"
+STORAGE_VERSION_PATTERN = r"^(latest|v\d+\.\d+\.\d+)$"
 VIEWS_FILE = Path(__file__).with_name("views.sql")
 _POLL_S = 0.05  # how often a waiting writer or reader tries again
 _RUN_LOCK_POLL_S = 0.5  # how often a run waiting for another run tries again
@@ -61,11 +69,13 @@ def _is_lock_conflict(exc: duckdb.Error) -> bool:
     return "lock" in message or "different configuration" in message
 
 
-def _connect_retrying(path: Path, read_only: bool, deadline: float, waited_from: float):
+def _connect_retrying(
+    path: Path, read_only: bool, deadline: float, waited_from: float, config: dict | None = None
+):
     """Connect, retrying DuckDB's file-lock error until `deadline` (monotonic seconds)."""
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=config or {})
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
                 if _is_lock_conflict(exc):
@@ -137,12 +147,12 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, upto: int | None = None) ->
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
-    for version, name, sql in migrations():
+    for version, name, statements in migrations():
         if version in done or (upto is not None and version > upto):
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            con.execute(statements)
             con.execute(
                 "INSERT INTO schema_version VALUES (?, ?, now())", [version, name]
             )
@@ -156,19 +166,43 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, upto: int | None = None) ->
     return applied
 
 
+def _new_file_config(storage_version: str) -> dict[str, str]:
+    """DuckDB settings for creating a warehouse file in `storage_version`'s format."""
+    if storage_version == "latest":
+        return {}
+    return {"storage_compatibility_version": storage_version}
+
+
+def storage_version_of(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of the connection's file, as DuckDB names it ("v1.5.0+", "v2.0.0+")."""
+    rows = con.execute(sql.STORAGE_VERSION_OF_FILE).fetchall()
+    return str(rows[0][0]) if rows and rows[0][0] else "unknown"
+
+
+def readable_by_duckdb_1x(storage_version: str) -> bool:
+    """True when DuckDB 1.x clients can open a file of this storage format ("v1.5.0+")."""
+    return storage_version.startswith("v1.") or storage_version.startswith("v0.")
+
+
+
 @contextmanager
-def open_writer(path: str | Path, timeout_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_writer(
+    path: str | Path, timeout_s: float = 60.0, storage_version: str = DEFAULT_STORAGE_VERSION
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection for one batch, with migrations applied; closed on exit.
 
     Waits up to `timeout_s` for other writers (the flock) and for readers still holding the
-    file (DuckDB's own lock), then raises WarehouseBusy.
+    file (DuckDB's own lock), then raises WarehouseBusy. A file that does not exist yet is
+    created in `storage_version`'s format; an existing file keeps its own.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
     started = time.monotonic()
     with _file_lock(lock_path, timeout_s, path) as deadline:
-        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started)
+        config = None if path.exists() else _new_file_config(storage_version)
+        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started,
+                                config=config)
         try:
             apply_migrations(con)
             yield con
@@ -269,3 +303,61 @@ def hold_run_lock(
         os.close(fd)
         raise
     return RunLock(lock_path, fd)
+
+
+def _sql_literal(text: str) -> str:
+    """A SQL string literal (ATTACH takes no bound parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def convert_storage(
+    path: str | Path, storage_version: str = DEFAULT_STORAGE_VERSION, timeout_s: float = 60.0
+) -> tuple[str, str, Path]:
+    """Rewrite the warehouse in `storage_version`'s format; returns (before, after, backup).
+
+    DuckDB's own `COPY FROM DATABASE` copies every table, view and sequence into a new file
+    attached with that STORAGE_VERSION; row counts are compared before the new file replaces
+    the old one, which is kept beside it as `<name>.bak`. Holds the writer lock throughout, so
+    no run writes in between; readers wait as they do for any writer.
+    """
+    if not re.match(STORAGE_VERSION_PATTERN, storage_version):
+        raise WarehouseError(f"storage version {storage_version!r}: use e.g. v1.5.0 or latest")
+    path = Path(path)
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}")
+    converted = path.with_name(path.name + ".converting")
+    backup = path.with_name(path.name + ".bak")
+    converted.unlink(missing_ok=True)
+    started = time.monotonic()
+    with _file_lock(path.with_name(path.name + ".lock"), timeout_s, path) as deadline:
+        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started)
+        try:
+            before = storage_version_of(con)
+            source = con.execute("SELECT current_database()").fetchall()[0][0]
+            con.execute(f"ATTACH {_sql_literal(str(converted))} AS converted "
+                        f"(STORAGE_VERSION {_sql_literal(storage_version)})")
+            con.execute(f"COPY FROM DATABASE {_quoted(source)} TO converted")
+            for (table,) in con.execute(sql.ALL_TABLES).fetchall():
+                old, new = (
+                    con.execute(f"SELECT count(*) FROM {_quoted(db)}.{_quoted(table)}").fetchall()
+                    for db in (source, "converted")
+                )
+                if old != new:
+                    raise WarehouseError(f"conversion lost rows of {table}: {old} -> {new}")
+            con.execute("USE converted")
+            after = storage_version_of(con)
+            con.execute(f"USE {_quoted(source)}")
+            con.execute("DETACH converted")
+        except BaseException:
+            con.close()
+            converted.unlink(missing_ok=True)
+            raise
+        con.close()
+        os.replace(path, backup)
+        os.replace(converted, path)
+    return before, after, backup
+
+
+def _quoted(identifier: str) -> str:
+    """A quoted SQL identifier (names here come from DuckDB's own catalog)."""
+    return '"' + identifier.replace('"', '""') + '"'

@@ -25,7 +25,7 @@ from extractors.models import (
     Source,
 )
 from warehouse import sql
-from warehouse.db import open_reader, open_writer
+from warehouse.db import DEFAULT_STORAGE_VERSION, open_reader, open_writer
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
@@ -140,15 +140,19 @@ def _load(path: str | Path, statements: Sequence[Step]) -> None:
 
 
 def start_run(
-    path: str | Path, run_id: str, parameters: dict, flow_run_id: str | None = None
+    path: str | Path, run_id: str, parameters: dict, flow_run_id: str | None = None,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> None:
-    """Record that a run started (again, if the same run id is retried)."""
+    """Record that a run started (again, if the same run id is retried).
+
+    A run's first write: a new warehouse file is created here, in `storage_version`'s format.
+    """
     params = {
         "run_id": run_id,
         "flow_run_id": flow_run_id,
         "parameters": json.dumps(parameters, sort_keys=True, default=str),
     }
-    with open_writer(path) as con:
+    with open_writer(path, storage_version=storage_version) as con:
         con.execute(sql.START_RUN, params)
 
 

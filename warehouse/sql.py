@@ -35,6 +35,11 @@ VIEWS = (
     "coverage_ledger",
 )
 
+# The storage format of the connection's main file (DuckDB records it in the database's tags).
+STORAGE_VERSION_OF_FILE = """
+SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()
+"""
+
 ALL_TABLES = """
 SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name
 """

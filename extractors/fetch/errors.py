@@ -19,7 +19,16 @@
         ├── RobotsDisallowed      robots.txt forbids the path (or robots.txt answered 5xx)
         ├── UnsupportedScheme     not http(s)
         ├── InvalidURL            cannot be parsed as a URL (bad port, broken IPv6 literal, ...)
-        └── PrivateHost           loopback/private address while private hosts are not allowed
+        └── PrivateHost           the URL's host is a non-public IP address (any spelling that
+            │                     parses as one: 127.0.0.1, [::1], [::ffff:127.0.0.1], 0.0.0.0)
+            │                     or a localhost name, while private hosts are not allowed
+            └── PrivateAddress    the host NAME resolves to a non-public address (/etc/hosts,
+                                  DNS, numeric spellings like 2130706433, 0x7f000001, 127.1);
+                                  one bad answer among good ones is enough
+
+PrivateHost and PrivateAddress come from the private-address guard (extractors.fetch.guard),
+which checks every hop (redirects, robots.txt) and pins the checked address for the connection;
+the message and `.address` name the address refused. Neither is retried.
 
 Only transport failures (TransientFetchError) and the transient statuses are retried: a 404,
 a PDF or a robots refusal will not change by asking again.
@@ -112,6 +121,14 @@ class InvalidURL(FetchError):
 
 
 class PrivateHost(FetchError):
+    """Refused by the private-address guard; `address` is the address refused (if any)."""
+
+    def __init__(self, message: str, *, address: str | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.address = address
+
+
+class PrivateAddress(PrivateHost):
     pass
 
 

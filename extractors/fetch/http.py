@@ -7,8 +7,12 @@ timeouts, resets, 408/429/5xx) are retried with capped exponential backoff and j
 honouring Retry-After. Bodies are streamed and cut at a byte cap. Redirects are followed by
 hand so each hop is checked (scheme, private address, robots) and loops end cleanly.
 
-`FetchSettings.resolve` routes demo hosts (`outlet-a.test`) to a local server inside the
-transport: the connection goes to 127.0.0.1:PORT while the URL and Host header stay unchanged.
+The transport connects only to addresses the private-address guard (extractors.fetch.guard)
+resolved and checked for the URL's host, pinned for the Fetcher's life (no DNS rebinding).
+`FetchSettings.resolve` routes demo hosts (`outlet-a.test`) to a local server there too: the
+connection goes to 127.0.0.1:PORT while the URL and Host header stay unchanged. Routes and
+`allow_private_hosts` are trusted operator settings: routed hosts and, with the flag, private
+addresses are not refused.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import ipaddress
 import random
 import re
 import ssl
@@ -33,6 +36,7 @@ import httpx
 from protego import Protego
 
 from extractors.fetch import errors
+from extractors.fetch.guard import AddressGuard, PinnedTransport, Resolver
 from extractors.fetch.urls import without_credentials
 from extractors.models import Candidate, FetchResult, Source
 
@@ -72,7 +76,9 @@ class FetchSettings:
     per_host_concurrency: int = 2
     min_delay_per_host_s: float = 0.0  # between request starts on one host
     obey_robots: bool = True
-    resolve: Mapping[str, str] = field(default_factory=dict)  # "host[:port]" -> "ip:port"
+    # Trusted operator settings (never from feeds): "host[:port]" -> "ip:port" connects there
+    # unchecked; allow_private_hosts turns the private-address guard's refusals off.
+    resolve: Mapping[str, str] = field(default_factory=dict)
     allow_private_hosts: bool = False
 
 
@@ -84,40 +90,6 @@ def tls_context() -> ssl.SSLContext:
     """The process's TLS context: loading the CA bundle costs ~40 ms, once per Fetcher
     otherwise (a Fetcher per batch). SSLContext objects may be shared between threads."""
     return httpx.create_ssl_context()
-
-
-class RoutingTransport(httpx.AsyncBaseTransport):
-    """Send requests for hosts in `resolve` to another address, keeping URL and Host header.
-
-    `resolve` maps "host" or "host:port" to "ip:port". The request handed to the inner transport
-    carries the rewritten URL; the client keeps the original request, so responses, redirects
-    and cookies all still see `outlet-a.test`.
-    """
-
-    def __init__(self, resolve: Mapping[str, str], inner: httpx.AsyncBaseTransport) -> None:
-        self._resolve = {k.lower(): v for k, v in resolve.items()}
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        target = self._resolve.get(f"{url.host}:{url.port}") if url.port else None
-        target = target or self._resolve.get(url.host)
-        if target:
-            host, _, port = target.rpartition(":")
-            extensions = dict(request.extensions)
-            if url.scheme == "https":
-                extensions.setdefault("sni_hostname", url.host)
-            request = httpx.Request(
-                request.method,
-                url.copy_with(host=host.strip("[]"), port=int(port)),
-                headers=request.headers,  # Host: still the original name
-                stream=request.stream,
-                extensions=extensions,
-            )
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 @dataclass
@@ -190,8 +162,13 @@ class Fetcher:
         *,
         sources: Iterable[Source] = (),
         robots_cache: RobotsCache | None = None,
+        resolver: Resolver | None = None,
     ):
+        """`resolver`: where host names are looked up (default: the system's, via getaddrinfo);
+        the guard checks its answers and the connection goes to exactly those addresses."""
         self.settings = settings or FetchSettings()
+        self._resolver = resolver
+        self._guard: AddressGuard | None = None
         self._shared_robots = robots_cache
         self._source_delay: dict[str, float] = {}
         for source in sources:
@@ -209,13 +186,16 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
-        inner = httpx.AsyncHTTPTransport(
-            verify=tls_context(),
+        self._guard = AddressGuard(self._resolver, routes=s.resolve,
+                                   allow_private=s.allow_private_hosts,
+                                   timeout_s=s.connect_timeout_s)
+        transport = PinnedTransport(
+            self._guard,
+            ssl_context=tls_context(),
             limits=httpx.Limits(
                 max_connections=s.global_concurrency, max_keepalive_connections=s.global_concurrency
-            )
+            ),
         )
-        transport = RoutingTransport(s.resolve, inner) if s.resolve else inner
         self._client = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -332,7 +312,7 @@ class Fetcher:
         current = url.strip()
         attempts = 0
         for _hop in range(self.settings.max_redirects + 1):
-            self._check_target(current, attempts)
+            await self._check_target(current, attempts)
             if check_robots and self.settings.obey_robots:
                 await self._check_robots(current, source)
             try:
@@ -351,7 +331,8 @@ class Fetcher:
             attempts=attempts, final_url=current,
         )
 
-    def _check_target(self, url: str, attempts: int) -> None:
+    async def _check_target(self, url: str, attempts: int) -> None:
+        """Scheme, host and the private-address guard, before any request for `url`."""
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 (raises ValueError on a bad port)
@@ -365,11 +346,12 @@ class Fetcher:
         host = (parts.hostname or "").lower()
         if not host:
             raise errors.InvalidURL(f"invalid URL {url!r}: no host", attempts=attempts)
-        if not self.settings.allow_private_hosts and _is_private(host):
-            raise errors.PrivateHost(
-                f"refusing private or loopback host {host} (allow_private_hosts is off)",
-                attempts=attempts, final_url=url,
-            )
+        assert self._guard is not None, "use `async with Fetcher()`"
+        try:
+            await self._guard.check_url(url)
+        except errors.PrivateHost as exc:
+            exc.attempts, exc.final_url = attempts, url
+            raise
 
     async def _request(
         self,
@@ -659,17 +641,6 @@ _WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp125
 def _host_key(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-
-
-def _is_private(host: str) -> bool:
-    """Loopback, private, link-local or reserved IP literals, and localhost names."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
 
 
 def _detail(exc: Exception) -> str:

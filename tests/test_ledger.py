@@ -240,9 +240,17 @@ def test_entry_facts_and_the_coverage_ledger_view(tmp_path):
     assert messages == [Overflow("a", "https://a.test/feed", "feed", 3, T0 - timedelta(days=1),
                                  T0, "none").message()]
 
-    # the backlog: what the ledger still owes a fetch (pending, or left out by --since)
+    # the backlog: what the ledger still owes a fetch (pending, left out by --since, an
+    # update seen but not fetched), whether or not a feed still lists it
     backlog = {c.url for c in queries.ledger_backlog(path, ["a"])}
     assert backlog == {late, left, "https://a.test/old"}
+    load.record_entries(path, "r1", [EntryRecord(entry(ok, updated=T0 + timedelta(hours=1)),
+                                                 "stored", None, stored_updated=T0)], T0)
+    owed = {c.url: c.updated for c in queries.ledger_backlog(path, ["a"])}
+    assert owed[ok] == T0 + timedelta(hours=1)
+    load.record_entries(path, "r1", [EntryRecord(entry(ok, updated=T0 + timedelta(hours=1)),
+                                                 "stored", None, T0 + timedelta(hours=1))], T0)
+    assert ok not in {c.url for c in queries.ledger_backlog(path, ["a"])}
 
     # a stored page whose refetch (of an update) fails has the retries of a new page: only
     # failures since it was last fetched fine count

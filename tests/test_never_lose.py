@@ -276,6 +276,30 @@ def test_an_updated_entry_is_refetched_once_and_its_old_version_kept(make_world)
     assert _rows(w.db, "SELECT count(*) FROM article_versions") == [(1,)]
 
 
+def test_an_update_whose_refetch_failed_is_fetched_after_its_entry_left_the_feed(make_world):
+    """The ledger owes the update: the page is down when the update shows, and by the next
+    run the entry has scrolled off a one-entry feed (no sitemap)."""
+    t0 = _now()
+    world = NewsWorld(now=t0)
+    world.add_outlet("flaky.test", feed_limit=1, has_sitemap=False)
+    a = world.publish("flaky.test", "a", appears=t0 - timedelta(hours=1))
+    w = make_world(world)
+    w.run()
+    world.now = t0 + timedelta(hours=6)
+    world.update("flaky.test", "a")
+    world.down = {("flaky.test", "/news/a")}
+    second = w.run()
+    assert (second.updates, second.articles_updated) == (1, 0)
+    world.now = t0 + timedelta(hours=12)
+    world.down = set()
+    b = world.publish("flaky.test", "b")
+    third = w.run()
+    assert stored(w.db) == {a.url, b.url}
+    assert (third.updates, third.articles_new, third.articles_updated) == (1, 1, 1)
+    [(text,)] = _rows(w.db, "SELECT text FROM articles WHERE canonical_url = $u", {"u": a.url})
+    assert "version 2 of the report a" in text
+
+
 # --- one run at a time --------------------------------------------------------------------
 
 

@@ -380,13 +380,15 @@ WHERE kind = 'document' AND status_code IN (200, 304) AND run_id <> $run_id
 GROUP BY url
 """
 
-# Entries of the given sources (`batch`: name) the ledger still owes a fetch: pending ones and
-# those a --since run left out; and pages whose latest fetch failed (from before the ledger,
+# Entries of the given sources (`batch`: name) the ledger still owes a fetch, even if no feed
+# lists them any more: pending ones, those a --since run left out, stored ones whose update
+# was seen but not fetched yet; and pages whose latest fetch failed (from before the ledger,
 # or listed URLs). Whether each is due now is decided by extractors/fetch/ledger.py.
 LEDGER_BACKLOG = """
 SELECT source, url, via, title, published_at, updated, guid FROM entries
 WHERE source IN (SELECT name FROM batch)
-  AND (outcome = 'pending' OR (outcome = 'skipped' AND reason = 'before --since'))
+  AND (outcome = 'pending' OR (outcome = 'skipped' AND reason = 'before --since')
+       OR (outcome = 'stored' AND updated > stored_updated))
 UNION ALL
 SELECT f.source, f.url, 'list', NULL, NULL, NULL, NULL FROM (
     SELECT source, url, error_class,

@@ -60,4 +60,11 @@ def settle_run(
     )
     validators = {url: v for found in discoveries for url, v in found.validators.items()}
     load.record_validators(db, {url: validators[url] for url in keep if url in validators})
+    # A child sitemap is skipped while its index lists the same lastmod: if it was read in
+    # full and handled, or answered 304 (unchanged since it was handled).
+    unchanged = {d.url for found in discoveries for d in found.documents if d.status_code == 304}
+    load.record_listed_lastmods(db, {
+        url: when for found in discoveries for url, when in found.listed.items()
+        if url in unchanged or url in keep
+    })
     load.forget_validators(db, forget)

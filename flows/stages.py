@@ -79,13 +79,14 @@ def discover(
     Returns every entry offered (the flow decides which are new: flows/ledger.py). The new
     validators are returned, not stored: the flow stores them once every entry of their
     document is handled, so a run that dies half way, or skips entries (`--since`), does not
-    turn the next run's read into an empty 304. `reread`: ignore stored validators.
+    turn the next run's read into an empty 304. `reread`: ignore stored validators (and read
+    every child sitemap).
     """
-    documents = [*source.feeds, *source.sitemaps]
-    validators = {} if reread else load.load_validators(warehouse, documents)
+    validators, listed = ({}, {}) if reread else queries.document_state(warehouse, [source.name])
     found = _with_fetcher(
         fetch_settings, [source],
-        lambda fetcher: discover_source(fetcher, source, since=since, validators=validators),
+        lambda fetcher: discover_source(fetcher, source, since=since, validators=validators,
+                                        listed=listed),
     )
     load.record_fetches(warehouse, run_id, found.documents, raw=False)
     return found

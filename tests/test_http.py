@@ -272,6 +272,26 @@ def test_discover_source_merges_filters_and_reports(server: FaultServer, fast: F
     assert again.validators == {} and again.errors == [] and again.reads == []
 
 
+def test_a_child_sitemap_still_listed_with_its_handled_lastmod_is_not_fetched(
+    server: FaultServer, fast: FetchSettings
+) -> None:
+    a = "http://outlet-a.test"
+    source = Source(name="i", sitemaps=(f"{a}/sitemap/index.xml",))
+    since = datetime(2026, 10, 1, tzinfo=UTC)
+    first = run(fast, lambda f: discover_source(f, source, since=since, validators={}))
+    assert first.listed == {f"{a}/sitemap/more.xml.gz": datetime(2026, 11, 4, tzinfo=UTC)}
+    assert len(server.hits_for("/sitemap/more.xml.gz")) == 1
+
+    again = run(fast, lambda f: discover_source(f, source, since=since, validators={},
+                                                listed=first.listed))
+    assert len(server.hits_for("/sitemap/more.xml.gz")) == 1  # same lastmod: not asked again
+    assert len(server.hits_for("/sitemap/news.xml")) == 2  # no lastmod: asked every time
+    assert f"{a}/news/fourth" not in {c.url for c in again.candidates}
+    changed = {f"{a}/sitemap/more.xml.gz": datetime(2026, 11, 3, tzinfo=UTC)}
+    run(fast, lambda f: discover_source(f, source, since=since, validators={}, listed=changed))
+    assert len(server.hits_for("/sitemap/more.xml.gz")) == 2
+
+
 def test_sitemap_index_nesting_is_bounded(server: FaultServer, fast: FetchSettings) -> None:
     source = Source(name="n", sitemaps=("http://outlet-a.test/sitemap/nest?d=0",))
     found = run(fast, lambda f: discover_source(f, source, since=None, validators={}))

@@ -197,6 +197,14 @@ def test_the_issue_reproduction_since_on_the_demo_then_a_plain_run(prefect_serve
     assert len(stored(db)) < len(truth.expected_articles())
     monitor(sources=str(DEMO_SOURCES), warehouse=str(db))
     assert stored(db) == {a.canonical_url for a in truth.expected_articles()}
+    # Nothing new: every feed and sitemap answers 304, and the sitemap index's children are
+    # not asked at all (their listed lastmod is the one they were handled at).
+    demo_env.clear_log()
+    third = monitor(sources=str(DEMO_SOURCES), warehouse=str(db))
+    assert (third.entries, third.candidates) == (0, 0)
+    asked = {(path, status) for _, _, path, status in demo_env.request_log
+             if path != "/robots.txt"}
+    assert {path for path, status in asked if status != 304} == {"/sitemap_index.xml"}
 
 
 def test_an_overflowing_feed_is_reported_and_its_sitemap_read_again(make_world):

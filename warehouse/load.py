@@ -244,6 +244,13 @@ def load_validators(
     return {url: (etag, modified) for url, etag, modified in rows}
 
 
+def record_listed_lastmods(path: str | Path, listed: Mapping[str, datetime]) -> None:
+    """Store, per child sitemap, the lastmod its index listed when it was last handled."""
+    rows = list(listed.items())
+    schema = pa.schema([("url", pa.string()), ("listed_lastmod", _TS)])
+    _load(path, [(sql.UPSERT_LISTED_LASTMOD, "batch", to_arrow(rows, schema))])
+
+
 def forget_validators(path: str | Path, urls: Iterable[str]) -> None:
     """Drop the validators of documents the next run must read in full."""
     _load(path, [(sql.DELETE_VALIDATORS, "batch", key_table(urls, URLS_SCHEMA))])

@@ -63,6 +63,19 @@ def entry_facts(path: str | Path, urls: Collection[str]) -> dict[str, EntryFacts
     }
 
 
+def document_state(
+    path: str | Path, sources: Collection[str]
+) -> tuple[dict[str, tuple[str | None, str | None]], dict[str, datetime]]:
+    """For every feed and sitemap `sources` ever fetched: (url -> (etag, last_modified) to send,
+    url -> lastmod its sitemap index listed when it was last handled)."""
+    with open_reader(path) as con:
+        con.register("batch", key_table(sources, pa.schema([("name", pa.string())])))
+        rows = con.execute(sql.SOURCE_DOCUMENT_STATE).fetchall()
+    validators = {url: (etag, modified) for url, etag, modified, _ in rows if etag or modified}
+    listed = {url: when for url, _, _, when in rows if when is not None}
+    return validators, listed
+
+
 def ledger_guids(
     path: str | Path, keys: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:

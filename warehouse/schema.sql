@@ -58,12 +58,15 @@ CREATE TABLE fetch_log (
     PRIMARY KEY (run_id, url)             -- a retried run does not duplicate rows
 );
 
--- HTTP validators for conditional GETs of feeds and sitemaps.
+-- HTTP validators for conditional GETs of feeds and sitemaps, stored only once every entry
+-- of the document is stored or recorded (extractors/fetch/ledger.py).
 CREATE TABLE validators (
     url VARCHAR PRIMARY KEY,
     etag VARCHAR,
     last_modified VARCHAR,                -- the header value as received
-    updated_at TIMESTAMPTZ
+    updated_at TIMESTAMPTZ,
+    listed_lastmod TIMESTAMPTZ            -- a child sitemap's lastmod in its index when it was
+                                          -- last read in full and handled; added in 0013
 );
 
 -- The newest raw response per URL, so extraction can be re-run without refetching.

@@ -119,6 +119,20 @@ SELECT_VALIDATORS = """
 SELECT url, etag, last_modified FROM validators WHERE url IN (SELECT url FROM batch)
 """
 
+UPSERT_LISTED_LASTMOD = """
+INSERT INTO validators (url, etag, last_modified, updated_at, listed_lastmod)
+SELECT url, NULL, NULL, now(), listed_lastmod FROM batch
+ON CONFLICT (url) DO UPDATE SET listed_lastmod = excluded.listed_lastmod, updated_at = now()
+"""
+
+# What the next conditional reads of the given sources' documents (`batch`: name) may send:
+# the validators and listed lastmods of every feed and sitemap they ever fetched.
+SOURCE_DOCUMENT_STATE = """
+SELECT url, etag, last_modified, listed_lastmod FROM validators
+WHERE url IN (SELECT url FROM fetch_log
+              WHERE kind = 'document' AND source IN (SELECT name FROM batch))
+"""
+
 # --- extraction -------------------------------------------------------------------------
 
 UPSERT_EXTRACTION_LOG = """

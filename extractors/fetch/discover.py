@@ -46,6 +46,8 @@ class Discovery:
     validators: dict[str, Validators] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     reads: list[DocumentRead] = field(default_factory=list)
+    # child sitemap -> the lastmod its index lists now, for the children fetched this run
+    listed: dict[str, datetime] = field(default_factory=dict)
 
 
 async def discover_source(
@@ -54,11 +56,15 @@ async def discover_source(
     *,
     since: datetime | None,
     validators: Mapping[str, Validators],
+    listed: Mapping[str, datetime] | None = None,
 ) -> Discovery:
     """Every entry of `source` (canonical URLs, deduplicated), whatever its date.
 
-    `since` only bounds which child sitemaps of an index are followed (by their lastmod).
+    A child sitemap is not fetched when its index lists the lastmod `listed` holds for it
+    (the lastmod it had when all its entries were last handled), nor, on a backfill, when
+    that lastmod is before `since`.
     """
+    listed = listed or {}
     fetcher.register_source(source)
     found = Discovery()
     raw: list[Candidate] = [Candidate(u, source.name, "list") for u in source.urls]
@@ -93,7 +99,10 @@ async def discover_source(
             found.validators.pop(url, None)
             newest_first = sorted(parsed.sitemaps, key=lambda c: c.lastmod or _EPOCH, reverse=True)
             fresh = [c.url for c in newest_first
-                     if not _older(c.lastmod, since) and c.url not in seen]
+                     if not _older(c.lastmod, since) and c.url not in seen
+                     and (c.lastmod is None or listed.get(c.url) != c.lastmod)]
+            found.listed.update({c.url: c.lastmod for c in parsed.sitemaps
+                                 if c.lastmod is not None and c.url in fresh})
             if fresh and depth == MAX_SITEMAP_DEPTH:
                 found.errors.append(f"{url}: sitemap index nested deeper than "
                                     f"{MAX_SITEMAP_DEPTH} levels; not followed")

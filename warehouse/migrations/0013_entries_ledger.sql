@@ -54,6 +54,10 @@ CREATE TABLE article_versions (
 
 ALTER TABLE articles ADD COLUMN updated_at TIMESTAMPTZ;
 
+-- The lastmod a sitemap index listed for a child sitemap whose entries were all handled: while
+-- the index lists the same lastmod, the child is not fetched again.
+ALTER TABLE validators ADD COLUMN listed_lastmod TIMESTAMPTZ;
+
 -- Validators stored before this migration may belong to documents whose entries a `--since`
 -- run skipped: forget them, so the next run reads every feed and sitemap once in full.
 DELETE FROM validators;

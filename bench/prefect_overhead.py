@@ -3,10 +3,9 @@
     .venv/bin/python -m bench.prefect_overhead [--pages 1000] [--rounds 2] [--batch-size 50]
                                                [--html news|demo]
 
-The pages are bench/_site.py's (see bench/pipeline.py, --html). `plain_monitor` calls the
-same `flows.stages` functions as the flow's tasks, in the same order and batch size:
-discover each source, fetch batch N+1 while batch N extracts (a thread pool instead of
-Prefect's thread task runner), cluster, and the same warehouse loads. Each round runs both
+The pages are bench/_site.py's (see bench/pipeline.py, --html). `plain_monitor` runs the
+same `flows.stages` functions as the flow's tasks through the same streaming pipeline and
+warehouse writes, with thread pools instead of Prefect's task runners. Each round runs both
 into fresh warehouses, alternating which goes first; the best round of each is compared.
 The extraction pool and the Prefect API are started before timing (one-off costs).
 On a busy machine the difference is mostly CPU, so the CPU seconds of this process and of the
@@ -21,9 +20,8 @@ import os
 import sys
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,19 +33,28 @@ from bench.pipeline import add_site_options, bench_site  # noqa: E402
 def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, float]:
     """The monitor flow's work without Prefect; returns seconds per stage and counts.
 
-    The same `flows.stages` functions the flow's tasks call, in the flow's order: discover
-    each source, fetch batch N+1 while batch N extracts (a thread pool instead of Prefect's
-    thread task runner, the same bound on batches in flight), cluster and store, the run's
-    closing loads. No watchlists (the bench has no rules file).
+    The same `flows.stages` functions the flow's tasks call, driven by the same streaming
+    pipeline (flows/pipeline.py) and the same reads and writes (flows/run_store.py), with
+    thread pools where the flow has task runners: discovery chunks and fetch batches side by
+    side, extraction of N while N+1 is fetched, then clustering and the run's closing loads.
+    No watchlists (the bench has no rules file).
     """
+    from extractors.fetch.ledger import combine
     from extractors.fetch.sources import load_sources
-    from flows import ledger, stages
-    from flows.monitor import EXTRACTS_IN_FLIGHT, _chunks
+    from extractors.timezones import utc_now
+    from flows import stages
+    from flows.pipeline import (
+        DISCOVERIES_IN_FLIGHT,
+        EXTRACTS_IN_FLIGHT,
+        FETCHES_IN_FLIGHT,
+        Dispatch,
+        Pipeline,
+    )
+    from flows.run_store import RunStore
     from flows.settings import get_settings
     from reports.digest import build_digest, render_markdown
-    from warehouse import load, queries
 
-    timing: dict[str, float] = defaultdict(float)  # extract overlaps fetch (other threads)
+    timing: dict[str, float] = defaultdict(float)  # stages overlap (other threads)
 
     def timed(name, fn, *args):
         started = time.perf_counter()
@@ -58,47 +65,35 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
 
     settings = get_settings()
     fetch_settings = settings.fetch_settings()
+    extraction = settings.extraction_settings()
     configured = load_sources(sources)
-    run_id = str(uuid.uuid4())
-    load.start_run(warehouse, run_id, parameters={"sources": str(sources)})
-    started = datetime.now(UTC)
-    load.upsert_sources(warehouse, configured)
+    store = RunStore(warehouse, str(uuid.uuid4()), settings.writer_timeout_s)
+    started = utc_now()
+    store.start({"sources": str(sources)}, None, configured)
+    inputs = store.discovery_inputs(configured, None, started)
+    with ThreadPoolExecutor(DISCOVERIES_IN_FLIGHT + FETCHES_IN_FLIGHT) as network, \
+            ThreadPoolExecutor(EXTRACTS_IN_FLIGHT) as compute:
+        dispatch = Dispatch(
+            discover=lambda job, n: network.submit(timed, "discover", stages.discover, job,
+                                                   fetch_settings),
+            fetch=lambda job: network.submit(timed, "fetch", stages.fetch, job, fetch_settings),
+            extract=lambda pages, n: compute.submit(timed, "extract", stages.extract, pages,
+                                                    True, extraction),
+        )
+        fetched = Pipeline(store, dispatch, configured, inputs, batch_size).run()
 
-    discoveries = [
-        timed("discover", stages.discover, source, None, fetch_settings, warehouse, run_id)
-        for source in configured
-    ]
-    plan = timed("discover", ledger.plan_run, warehouse, run_id, configured, discoveries, None,
-                 started)
-    timed("discover", ledger.record_plan, warehouse, run_id, plan, started)
-    candidates = plan.to_fetch
-
-    article_ids: dict[str, None] = {}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        extracting: deque = deque()
-        for batch in _chunks(candidates, batch_size):
-            pages = timed("fetch", stages.fetch, batch, configured, fetch_settings, warehouse,
-                          run_id)
-            extracting.append(pool.submit(timed, "extract", stages.extract, pages, warehouse,
-                                          run_id, True, settings.extraction_settings()))
-            del pages
-            while len(extracting) > EXTRACTS_IN_FLIGHT:
-                article_ids.update(dict.fromkeys(extracting.popleft().result().article_ids))
-        while extracting:
-            article_ids.update(dict.fromkeys(extracting.popleft().result().article_ids))
-
-    ledger.settle_run(warehouse, run_id, plan, discoveries, datetime.now(UTC))
-    clustered = timed("cluster", stages.cluster_window, list(article_ids), warehouse,
-                      settings.cluster_window_days)
-    timed("cluster_load", stages.store_clusters, warehouse, run_id, clustered)
-    load.mark_source_success(warehouse, [s.name for s in configured], started)
-    queries.articles_added_by_run(warehouse, run_id)
-    queries.top_events(warehouse, limit=10)
-    queries.run_failures(warehouse, run_id)
-    queries.run_coverage(warehouse, run_id)
+    store.settle(combine(fetched.plans), fetched.discoveries, fetched.complete_sources,
+                 started, utc_now())
+    store.ledger_report()
+    window = store.cluster_inputs(list(fetched.article_ids), settings.cluster_window_days)
+    if window.new_ids:
+        result = timed("cluster", stages.cluster_articles, window.articles,
+                       settings.cluster_window_days)
+        timed("cluster_load", store.record_clusters, window, result)
+    store.report()
     render_markdown(build_digest(warehouse))
-    load.finish_run(warehouse, run_id, "completed", {"articles_new": len(article_ids)})
-    timing["articles"] = len(article_ids)
+    store.finish("completed", {"articles_new": len(fetched.article_ids)})
+    timing["articles"] = len(fetched.article_ids)
     return dict(timing)
 
 

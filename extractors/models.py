@@ -100,6 +100,22 @@ class Overflow:
 
 
 @dataclass(frozen=True)
+class RobotsRecord:
+    """One host's robots.txt answer, as data: fetched once, reused by later batches and runs
+    until `expires_at`. `rules` None means no rules (a 4xx: everything allowed). A record
+    with `error_class` says the host could not be asked this run: every page of it fails
+    with that error, and it is never stored."""
+
+    host: str  # scheme://host[:port]
+    fetched_at: datetime
+    expires_at: datetime
+    status_code: int | None = None
+    rules: str | None = None
+    error_class: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """The outcome of fetching one URL: a decoded page, or an error saying why not."""
 

@@ -1,16 +1,21 @@
 """The monitor flow: discover → fetch → extract → deduplicate and cluster → load.
 
 This is the `prefect.yaml` entrypoint and what `newsmon run` / `newsmon demo` call. It only
-orchestrates: every stage is a plain function in `extractors` or `warehouse`, wrapped by one
-task per batch in `flows.tasks`.
+orchestrates: every stage is a plain function (flows/stages.py over `extractors`) wrapped by
+one task per batch (flows/tasks.py), taking data and returning data. The flow process is the
+only one that opens the warehouse (flows/run_store.py): it reads what a stage needs before
+dispatching it and writes each result as it arrives, one transaction per batch.
+
+Network stages run on a thread runner of the flow process (one politeness for every host);
+extraction, clustering and rule matching go to the flow's task runner: threads with a process
+pool by default, or Dask workers on other machines (flows/runners.py, docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import deque
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,29 +26,33 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
-from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
-from extractors.fetch.discover import Discovery
 from extractors.fetch.http import FetchSettings
-from extractors.fetch.ledger import EntryPlan
+from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources
-from extractors.models import Candidate, Source
-from flows import ledger
-from flows.runners import task_runner_from_env
-from flows.settings import get_settings
-from flows.stages import ExtractedBatch
+from extractors.timezones import start_of_day_utc, utc_now
+from flows.pipeline import (
+    DISCOVERIES_IN_FLIGHT,
+    EXTRACTS_IN_FLIGHT,
+    FETCHES_IN_FLIGHT,
+    Dispatch,
+    Pipeline,
+)
+from flows.run_store import RunStore
+from flows.runners import extracts_in_flight, network_task_runner, task_runner_from_env
+from flows.settings import Settings, get_settings
 from flows.tasks import (
     cluster_task,
+    deliver_task,
     discover_task,
     extract_task,
     fetch_task,
-    watchlists_task,
+    match_task,
 )
 from reports.digest import build_digest, render_markdown
-from reports.watchlists import load_watchlists
-from warehouse import load, queries
+from reports.watchlists import Watchlists, load_watchlists
 from warehouse.db import hold_run_lock
 
 
@@ -68,7 +77,7 @@ class RunSummary:
     alerts: int = 0
     events: int = 0
     top_events: list[dict] = field(default_factory=list)
-    failures: list[tuple[str, str, int]] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)  # {stage, reason, n}
     coverage: list[dict] = field(default_factory=list)  # coverage_ledger rows of this run
     overflows: list[str] = field(default_factory=list)  # one warning per overflowing feed
 
@@ -76,21 +85,6 @@ class RunSummary:
         return {
             k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
         }
-
-
-EXTRACTS_IN_FLIGHT = 2  # batches fetched but not yet extracted; bounds a run's memory
-
-
-def _since_datetime(since: date | datetime | None) -> datetime | None:
-    if since is None:
-        return None
-    if isinstance(since, datetime):
-        return since if since.tzinfo else since.replace(tzinfo=UTC)
-    return datetime.combine(since, time(), UTC)
-
-
-def _chunks(items: list[Candidate], size: int) -> list[list[Candidate]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 # --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
@@ -122,120 +116,108 @@ def monitor(
     logger = get_run_logger()
     settings = get_settings()
     db = Path(warehouse) if warehouse else settings.warehouse_path
-    db.parent.mkdir(parents=True, exist_ok=True)
-    size = batch_size or settings.batch_size
     configured = load_sources(sources)  # raises with file/source/field on a bad config
     rules_path = Path(watchlists) if watchlists else settings.watchlists
-    if rules_path is not None:
-        load_watchlists(rules_path)  # a broken rules file stops the run before any work
+    rules = load_watchlists(rules_path) if rules_path is not None else None  # fails early
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, sources=len(configured))
-    fetch_settings = settings.fetch_settings()
-    extraction = settings.extraction_settings()
-    since_at = _since_datetime(since)  # bounds this run only: see extractors/fetch/ledger.py
+    store = RunStore(db, run_id, timeout_s=settings.writer_timeout_s,
+                     storage_version=settings.storage_version)
     run_lock = hold_run_lock(db, run_id, settings.run_wait_s, on_wait=logger.warning)
+    started = utc_now()
     status = "failed"
-    started = datetime.now(UTC)
     try:
-        load.start_run(
-            db, run_id,
-            parameters={"sources": str(sources), "warehouse": str(db), "since": str(since)},
-            flow_run_id=str(flow_run.id) if flow_run.id else None,
-            storage_version=settings.storage_version,
-        )
-        load.upsert_sources(db, configured)
-        discoveries: list[Discovery] = []
-        discovered: list[str] = []  # sources whose every feed and sitemap was read
-        for source in configured:
-            found = discover_task(source, since_at, fetch_settings, db, run_id)
-            discoveries.append(found)
-            if all(doc.error_class is None for doc in found.documents):
-                discovered.append(source.name)
-        plan = _plan_entries(db, run_id, configured, discoveries, since_at, fetch_settings)
-        candidates = plan.to_fetch
-        summary.entries, summary.candidates = len(plan.entries), len(candidates)
-        summary.updates, summary.retries = plan.count("updated"), plan.count("retry")
-        summary.before_since = plan.count("before-since")
-        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries)",
-                    len(configured), summary.entries, len(candidates), summary.updates,
-                    summary.retries)
+        store.start({"sources": str(sources), "warehouse": str(db), "since": str(since)},
+                    str(flow_run.id) if flow_run.id else None, configured)
+        # `since` bounds this run only (a backfill): see extractors/fetch/ledger.py
+        inputs = store.discovery_inputs(configured, start_of_day_utc(since) if since else None,
+                                        now=started)
+        fetched = _discover_fetch_extract(store, configured, inputs, settings,
+                                          batch_size or settings.batch_size)
+        plan = combine(fetched.plans)
+        store.settle(plan, fetched.discoveries, fetched.complete_sources, started, utc_now())
+        for name in ("candidates", "pages_fetched", "fetch_failures", "skipped", "failed"):
+            setattr(summary, name, getattr(fetched, name))
+        summary.entries, summary.updates = plan.size, plan.count("updated")
+        summary.retries, summary.before_since = plan.count("retry"), plan.count("before-since")
+        (summary.articles_new, summary.articles_updated), summary.coverage, summary.overflows = (
+            store.ledger_report())
+        for warning in summary.overflows:
+            logger.warning(warning)
+        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries), "
+                    "%d new articles, %d updated", len(configured), summary.entries,
+                    fetched.candidates, summary.updates, summary.retries, summary.articles_new,
+                    summary.articles_updated)
 
-        # Fetch batch N+1 while batch N extracts: fetching is I/O, extraction is CPU. At most
-        # EXTRACTS_IN_FLIGHT batches wait for extraction, so fetched pages cannot pile up in
-        # memory when the network outpaces the CPU.
-        extracting: deque[PrefectFuture[ExtractedBatch]] = deque()
-        article_ids: dict[str, None] = {}
-
-        def collect(done: ExtractedBatch) -> None:
-            article_ids.update(dict.fromkeys(done.article_ids))
-            summary.skipped += done.skipped
-            summary.failed += done.failed
-
-        batches = _chunks(candidates, size)
-        progress = create_progress_artifact(
-            progress=0.0, key="monitor-fetch-progress",
-            description=f"Fetching {len(candidates)} pages in {len(batches)} batches",
-        )
-        for batch_no, batch in enumerate(batches, start=1):
-            pages = fetch_task(batch, configured, fetch_settings, db, run_id, batch_no,
-                               resumed=flow_run.run_count > 1)
-            summary.pages_fetched += sum(p.ok for p in pages)
-            summary.fetch_failures += sum(not p.ok for p in pages)
-            extracting.append(extract_task.submit(pages, db, run_id, batch_no, extraction))
-            del pages
-            while len(extracting) > EXTRACTS_IN_FLIGHT:
-                collect(extracting.popleft().result())
-            update_progress_artifact(progress, progress=100.0 * batch_no / len(batches))
-        while extracting:
-            collect(extracting.popleft().result())
-        ledger.settle_run(db, run_id, plan, discoveries, datetime.now(UTC))
-        summary.articles_new, summary.articles_updated = queries.articles_added_by_run(
-            db, run_id)
-
-        # Articles a stopped run stored but never clustered are clustered now with the new ones.
-        clustered = cluster_task(list(article_ids), db, settings.cluster_window_days, run_id)
-        if clustered.new_ids:
-            new_ids = set(clustered.new_ids)
-            result = clustered.result
-            summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
-            touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
-            summary.events = len(touched)
-            if rules_path is not None:
-                alerts, _report = watchlists_task(db, rules_path, run_id, touched)
-                summary.alerts = len(alerts)
-        load.mark_source_success(db, discovered, started)  # informational: decides nothing
-        summary.top_events = queries.top_events(db, limit=10)
-        summary.failures = queries.run_failures(db, run_id)
-        summary.coverage, summary.overflows = queries.run_coverage(db, run_id)
+        touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
+                           summary)
+        if rules is not None and touched:
+            summary.alerts = _watch(store, rules, touched)
+        summary.top_events, summary.failures = store.report()
         status = "completed"
         _publish_artifacts(summary, render_markdown(build_digest(db)))
         return summary
     finally:
         try:
-            load.finish_run(db, run_id, status, summary.counts())
+            store.finish(status, summary.counts())
         finally:
             run_lock.release()
 
 
-def _plan_entries(
-    db: Path, run_id: str, configured: list[Source], discoveries: list[Discovery],
-    since_at: datetime | None, fetch_settings: FetchSettings,
-) -> EntryPlan:
-    """Decide the run's entries by identity (#17). A feed that overflowed sends discovery
-    back to its source's sitemaps, read in full (no conditional GET), before deciding again."""
-    now = datetime.now(UTC)
-    plan = ledger.plan_run(db, run_id, configured, discoveries, since_at, now)
-    fallback = {o.source for o in plan.overflows if o.fallback == "sitemaps"}
-    if fallback:
-        for source in (s for s in configured if s.name in fallback):
-            sitemaps_only = replace(source, feeds=(), urls=())
-            discoveries.append(discover_task(sitemaps_only, since_at, fetch_settings, db, run_id,
-                                             reread=True))
-        plan = ledger.plan_run(db, run_id, configured, discoveries, since_at, now)
-    for overflow in plan.overflows:
-        get_run_logger().warning(overflow.message())
-    ledger.record_plan(db, run_id, plan, now)
-    return plan
+def _discover_fetch_extract(store: RunStore, sources, inputs, settings: Settings,
+                            batch_size: int):
+    """The streaming part of a run (flows/pipeline.py): network tasks on the flow process's
+    threads, extraction on the flow's task runner."""
+    fetch_settings: FetchSettings = settings.fetch_settings()
+    extraction = settings.extraction_settings()
+    progress = create_progress_artifact(
+        progress=0.0, key="monitor-fetch-progress",
+        description=f"Discovering {len(sources)} sources, fetching and extracting their pages",
+    )
+    with network_task_runner(DISCOVERIES_IN_FLIGHT + FETCHES_IN_FLIGHT) as network:
+        dispatch = Dispatch(
+            discover=lambda job, n: network.submit(
+                discover_task, {"job": job, "fetch_settings": fetch_settings, "chunk_no": n}),
+            fetch=lambda job: network.submit(
+                fetch_task, {"job": job, "fetch_settings": fetch_settings}),
+            extract=lambda pages, n: extract_task.submit(pages, n, extraction),
+            extracts_in_flight=extracts_in_flight(EXTRACTS_IN_FLIGHT),
+        )
+        pipeline = Pipeline(
+            store, dispatch, sources, inputs, batch_size, resumed=flow_run.run_count > 1,
+            on_progress=lambda pct: update_progress_artifact(progress, progress=pct),
+        )
+        result = pipeline.run()
+    update_progress_artifact(progress, progress=100.0)
+    return result
+
+
+def _cluster(store: RunStore, article_ids: list[str], window_days: int,
+             summary: RunSummary) -> list[str]:
+    """Re-cluster the window around the run's articles (and any a stopped run stored but
+    never clustered); returns the events the new articles are in."""
+    inputs = store.cluster_inputs(article_ids, window_days)
+    if not inputs.new_ids:
+        return []
+    result = cluster_task.submit(inputs.articles, window_days, inputs.new_ids).result()
+    store.record_clusters(inputs, result)
+    new_ids = set(inputs.new_ids)
+    summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
+    touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
+    summary.events = len(touched)
+    return touched
+
+
+def _watch(store: RunStore, rules: Watchlists, event_ids: list[str]) -> int:
+    """Match the watchlist rules against new and updated events; deliver new alerts.
+    Delivery failures are recorded and retried by the next run; they never fail the flow."""
+    matches = match_task.submit(list(rules.rules), store.watched_events(event_ids)).result()
+    alerts = store.store_matches(matches)
+    if rules.urls:
+        attempts, _report = deliver_task(alerts, list(rules.urls),
+                                         store.delivery_state(rules.urls))
+        store.record_deliveries(attempts)
+    return len(alerts)
 
 
 def _plain(value: object) -> object:
@@ -292,7 +274,7 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
     lines += ["## Failures by reason", ""]
     if summary.failures:
         lines += ["| stage | reason | pages |", "|---|---|---|"]
-        lines += [f"| {stage} | {reason} | {n} |" for stage, reason, n in summary.failures]
+        lines += [f"| {f['stage']} | {f['reason']} | {f['n']} |" for f in summary.failures]
     else:
         lines.append("none")
     if summary.top_events:

@@ -1,4 +1,9 @@
-"""Which Prefect task runner the monitor flow uses: threads by default, Dask on request.
+"""Which Prefect task runners the monitor flow uses: threads by default, Dask on request.
+
+The flow's own task runner runs the CPU stages (extraction, clustering, rule matching):
+threads plus newsmon's process pool, or Dask workers, possibly on other machines, which need
+neither the warehouse nor the network. The network stages (discovery, fetching) always run
+on `network_task_runner`, threads of the flow process, so one politeness covers every host.
 
 A Prefect flow's task runner is fixed when the flow object is made, so the choice is made
 where the flow object is made or copied (`flow.with_options(task_runner=...)`), not inside a
@@ -64,6 +69,37 @@ def task_runner_from_env() -> TaskRunner:
 def with_task_runner(
     flow: F, kind: RunnerKind | None = None, dask_address: str | None = None
 ) -> F:
-    """A copy of `flow` using the chosen runner; `kind=None` means: ask the environment."""
-    runner = task_runner_from_env() if kind is None else select_task_runner(kind, dask_address)
-    return flow.with_options(task_runner=runner)
+    """A copy of `flow` using the chosen runner; `kind=None` means: ask the environment.
+
+    A Dask runner without `dask_address` joins NEWSMON_DASK_ADDRESS when it is set (so
+    `newsmon run --task-runner dask` and the environment agree), else starts a LocalCluster.
+    """
+    if kind is None:
+        return flow.with_options(task_runner=task_runner_from_env())
+    if kind == "dask" and dask_address is None:
+        dask_address = get_settings().dask_address
+    return flow.with_options(task_runner=select_task_runner(kind, dask_address))
+
+
+def network_task_runner(threads: int) -> ThreadPoolTaskRunner:
+    """Threads of the flow process for the network tasks, whatever the flow's runner: every
+    Fetcher of the process shares one politeness (flows/stages.py). Use as a context manager
+    inside the flow; `.submit(task, parameters)` gives a Prefect future."""
+    return ThreadPoolTaskRunner(max_workers=threads)
+
+
+def extracts_in_flight(default: int = 2) -> int:
+    """How many batches the flow keeps extracting at once: `default` with threads (the
+    process pool parallelises inside a batch), one more than the Dask cluster has threads
+    otherwise, so that no worker waits for the flow."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    if "prefect_dask" not in sys.modules or runner is None:
+        return default
+    from prefect_dask import DaskTaskRunner
+
+    if not isinstance(runner, DaskTaskRunner):
+        return default
+    return max(default, sum(runner.client.nthreads().values()) + 1)

@@ -1,4 +1,8 @@
-"""The one place newsmon reads its environment (`NEWSMON_*` variables)."""
+"""The one place newsmon reads its environment (`NEWSMON_*` variables).
+
+Defaults are defined once, where they are used: fetching in `FetchSettings`, the warehouse's
+wait in `warehouse.db`; the fields below only expose them as variables.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,12 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.fetch.http import FetchSettings
-from warehouse.db import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_PATTERN
+from warehouse.db import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_PATTERN, WRITER_TIMEOUT_S
 
 if TYPE_CHECKING:
     from extractors.content.article import ExtractionSettings
 
-DEFAULT_USER_AGENT = (
-    "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
-)
+_FETCH = FetchSettings()  # the fetch defaults
 
 
 RunnerKind = Literal["thread", "dask"]
@@ -34,7 +36,7 @@ class Settings(BaseSettings):
     watchlists: Path | None = Field(
         default=None, description="watchlists.toml evaluated after every load (optional)"
     )
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str = _FETCH.user_agent
     # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
     # Trusted: a routed host connects there without the private-address check.
     resolve: str = ""
@@ -45,7 +47,10 @@ class Settings(BaseSettings):
         description="never run trafilatura's fallback extractors (by default they run on pages "
         "where its fast pass finds under 100 words): a little faster, slightly lower F1",
     )
-    writer_timeout_s: float = Field(default=120.0, gt=0)
+    writer_timeout_s: float = Field(
+        default=WRITER_TIMEOUT_S, gt=0,
+        description="How long a run waits for another writer to let go of the warehouse",
+    )
     run_wait_s: float = Field(
         default=600.0, ge=0,
         description="How long a run waits for another run on the same warehouse to finish "
@@ -57,7 +62,12 @@ class Settings(BaseSettings):
         "DuckDB 1.5.x clients; 'latest' is DuckDB's newest format (docs/warehouse.md)",
     )
     min_delay_per_host_s: float = Field(
-        default=1.0, ge=0, description="Spacing between requests to one host (politeness)"
+        default=_FETCH.min_delay_per_host_s, ge=0,
+        description="Spacing between requests to one host (politeness)",
+    )
+    global_concurrency: int = Field(
+        default=_FETCH.global_concurrency, ge=1,
+        description="Requests in flight at once over all hosts",
     )
     task_runner: RunnerKind = Field(
         default="thread", description="Prefect task runner: thread, or dask (see docs/deploy.md)"
@@ -71,10 +81,13 @@ class Settings(BaseSettings):
         "(demo, tests, intranet monitoring); off, every hop's resolved addresses are checked",
     )
 
-    connect_timeout_s: float = Field(default=5.0, gt=0)
-    read_timeout_s: float = Field(default=10.0, gt=0, description="Longest silence mid-body")
-    total_timeout_s: float = Field(default=30.0, gt=0, description="One attempt, end to end")
-    max_retries: int = Field(default=3, ge=0, description="Retries after the first attempt")
+    connect_timeout_s: float = Field(default=_FETCH.connect_timeout_s, gt=0)
+    read_timeout_s: float = Field(default=_FETCH.read_timeout_s, gt=0,
+                                  description="Longest silence mid-body")
+    total_timeout_s: float = Field(default=_FETCH.total_timeout_s, gt=0,
+                                   description="One attempt, end to end")
+    max_retries: int = Field(default=_FETCH.max_retries, ge=0,
+                             description="Retries after the first attempt")
 
     def extraction_settings(self) -> ExtractionSettings:
         from extractors.content.article import (
@@ -88,6 +101,7 @@ class Settings(BaseSettings):
             user_agent=self.user_agent,
             resolve=self.resolve_map,
             min_delay_per_host_s=self.min_delay_per_host_s,
+            global_concurrency=self.global_concurrency,
             allow_private_hosts=self.allow_private_hosts,
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,

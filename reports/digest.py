@@ -75,38 +75,40 @@ def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_
     now = datetime.now(UTC)
     with open_reader(db_path) as con:
         if day is None:
-            day = con.execute(q.LATEST_DAY).fetchall()[0][0]
+            day = con.value(q.LATEST_DAY)
         if day is None:
             return Digest(None, now, 0, 0, (), (0,) * 24, ())
-        event_rows = con.execute(q.DAY_EVENTS, {"day": day, "limit": limit}).fetchall()
-        ids = [r[0] for r in event_rows]
-        article_rows = con.execute(q.EVENT_ARTICLES, {"day": day, "event_ids": ids}).fetchall()
-        hour_rows = con.execute(
-            q.EVENT_ARTICLES_PER_HOUR, {"day": day, "event_ids": ids}
-        ).fetchall()
-        source_rows = con.execute(q.SOURCES_ON_DAY, {"day": day}).fetchall()
-        n_articles, n_events = con.execute(q.DAY_TOTALS, {"day": day}).fetchall()[0]
+        event_rows = con.rows(q.DAY_EVENTS, {"day": day, "limit": limit})
+        ids = [r["id"] for r in event_rows]
+        article_rows = con.rows(q.EVENT_ARTICLES, {"day": day, "event_ids": ids})
+        hour_rows = con.rows(q.EVENT_ARTICLES_PER_HOUR, {"day": day, "event_ids": ids})
+        source_rows = con.rows(q.SOURCES_ON_DAY, {"day": day})
+        totals = con.one(q.DAY_TOTALS, {"day": day})
 
     by_event: dict[str, list[DigestArticle]] = {i: [] for i in ids}
-    for event_id, source, title, url, at, on_day, is_copy in article_rows:
-        by_event[event_id].append(
-            DigestArticle(source or "", title or "", url or "", at, bool(on_day), bool(is_copy))
-        )
+    for r in article_rows:
+        by_event[r["event_id"]].append(DigestArticle(
+            r["source"] or "", r["title"] or "", r["url"] or "", r["seen_at"],
+            bool(r["on_day"]), bool(r["is_copy"]),
+        ))
     events = tuple(
         DigestEvent(
-            id=r[0], headline=r[1] or "", event_date=r[2], places=tuple(r[3] or ()),
-            actors=tuple(r[4] or ()), first_seen=r[5], last_seen=r[6],
-            n_sources=r[7] or 0, n_articles=r[8] or 0, articles=tuple(by_event[r[0]]),
+            id=r["id"], headline=r["headline"] or "", event_date=r["event_date"],
+            places=tuple(r["places"] or ()), actors=tuple(r["actors"] or ()),
+            first_seen=r["first_seen"], last_seen=r["last_seen"],
+            n_sources=r["n_sources"] or 0, n_articles=r["n_articles"] or 0,
+            articles=tuple(by_event[r["id"]]),
         )
         for r in event_rows
     )
     per_hour = [0] * 24
-    for hour, n in hour_rows:
-        per_hour[hour] = n
+    for r in hour_rows:
+        per_hour[r["h"]] = r["n"]
     return Digest(
-        day=day, generated_at=now, n_articles=n_articles, n_events=n_events, events=events,
-        per_hour=tuple(per_hour),
-        per_source=tuple(SourceCoverage(s, a, e) for s, a, e in source_rows),
+        day=day, generated_at=now, n_articles=totals["n_articles"],
+        n_events=totals["n_events"], events=events, per_hour=tuple(per_hour),
+        per_source=tuple(SourceCoverage(r["source"], r["n_articles"], r["n_events"])
+                         for r in source_rows),
     )
 
 

@@ -27,12 +27,11 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import apprise
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from extractors.fetch.errors import NewsmonError
-from warehouse import digest_queries as q
-from warehouse.db import open_reader, open_writer
+from warehouse import alerts as alerts_db
+from warehouse.db import Connection, open_reader, open_writer
 
 MAX_ATTEMPTS = 5  # deliveries to one URL that failed this often are marked 'abandoned'
 CLAUSES = ("actors_any", "places_any", "keywords_any", "sources_any")
@@ -197,13 +196,44 @@ def _describe(error: dict) -> str:
     return f"field {loc!r}: {error['msg'].removeprefix('Value error, ')}"
 
 
-# --- evaluation -------------------------------------------------------------------------
+# --- matching (pure) ----------------------------------------------------------------------
 
-_ALERT_BATCH = pa.schema([
-    ("rule", pa.string()), ("event_id", pa.string()), ("run_id", pa.string()),
-    ("why", pa.string()), ("headline", pa.string()), ("event_date", pa.date32()),
-    ("n_sources", pa.int32()),
-])
+
+@dataclass(frozen=True)
+class WatchedEvent:
+    """What rule matching knows of one event (read by the flow: warehouse.alerts)."""
+
+    id: str
+    headline: str
+    event_date: date | None
+    n_sources: int
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # outlets with an article in it
+    alerted_before: tuple[str, ...] = ()  # rules that alerted on an event merged into it
+
+    @classmethod
+    def from_row(cls, row: dict) -> WatchedEvent:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in row.items()})
+
+
+@dataclass(frozen=True)
+class Match:
+    """One rule matching one event, before it is stored (and dated) as an Alert."""
+
+    rule: str
+    event_id: str
+    why: str
+    headline: str
+    event_date: date | None
+    n_sources: int
+
+
+def _hits(values: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
+    """The event's values (stored spelling) that a clause names, case-insensitively."""
+    lowered = {w.lower() for w in wanted}
+    return [v for v in values if v.lower() in lowered]
 
 
 def _why(rule: Rule, hits: dict[str, list[str]], n_sources: int) -> str:
@@ -215,13 +245,42 @@ def _why(rule: Rule, hits: dict[str, list[str]], n_sources: int) -> str:
     return "; ".join(parts)
 
 
-def _rule_params(rule: Rule, event_ids: Collection[str] | None) -> dict:
-    params: dict = {c: [v.lower() for v in getattr(rule, c)] for c in CLAUSES}
-    params["rule"] = rule.name
-    params["min_sources"] = rule.min_sources
-    params["all_events"] = event_ids is None
-    params["event_ids"] = sorted(event_ids or ())
-    return params
+def match_rules(rules: Iterable[Rule], events: Iterable[WatchedEvent]) -> list[Match]:
+    """Every (rule, event) where each clause the rule gives holds: a list clause holds when
+    the event has any of its values (case-insensitive), `min_sources` when enough outlets
+    reported it. An event merged from one the rule already alerted on is skipped."""
+    events = sorted(events, key=lambda e: e.id)
+    matches = []
+    for rule in rules:
+        for event in events:
+            if rule.name in event.alerted_before or event.n_sources < rule.min_sources:
+                continue
+            hits = {
+                "actors_any": _hits(event.actors, rule.actors_any),
+                "places_any": _hits(event.places, rule.places_any),
+                "keywords_any": _hits(event.keywords, rule.keywords_any),
+                "sources_any": _hits(event.sources, rule.sources_any),
+            }
+            if all(hits[clause] or not getattr(rule, clause) for clause in CLAUSES):
+                matches.append(Match(rule.name, event.id, _why(rule, hits, event.n_sources),
+                                     event.headline, event.event_date, event.n_sources))
+    return matches
+
+
+def store_matches(con: Connection, matches: Iterable[Match], run_id: str | None) -> list[Alert]:
+    """Store matches as alerts; returns those that are new, sorted by (rule, event)."""
+    rows = alerts_db.insert_alerts(
+        con, ({"rule": m.rule, "event_id": m.event_id, "run_id": run_id, "why": m.why,
+               "headline": m.headline, "event_date": m.event_date, "n_sources": m.n_sources}
+              for m in matches),
+    )
+    return sorted((_alert(r) for r in rows), key=lambda a: (a.rule, a.event_id))
+
+
+def _alert(row: dict) -> Alert:
+    return Alert(rule=row["rule"], event_id=row["event_id"], matched_at=row["matched_at"],
+                 run_id=row["run_id"], why=row["why"], headline=row["headline"] or "",
+                 event_date=row["event_date"], n_sources=row["n_sources"] or 0)
 
 
 def evaluate_watchlists(
@@ -233,43 +292,22 @@ def evaluate_watchlists(
     """Match every rule against the given events (None: all) and store new matches.
 
     Returns only the alerts that are new: a (rule, event) already in `alerts` is never
-    returned (or notified) again, however often the same events are evaluated.
+    returned (or notified) again, however often the same events are evaluated. The monitor
+    flow does the same three steps, with the matching as a task.
     """
     rules = load_watchlists(rules_path).rules
     if event_ids is not None and not event_ids:
         return []
+    with open_reader(db) as con:
+        events = [WatchedEvent.from_row(r) for r in alerts_db.watched_events(con, event_ids)]
+    matches = match_rules(rules, events)
+    if not matches:
+        return []
     with open_writer(db) as con:
-        rows = []
-        for rule in rules:
-            for ev_id, headline, ev_date, n_sources, *hit_lists in con.execute(
-                q.MATCH_RULE, _rule_params(rule, event_ids)
-            ).fetchall():
-                hits = dict(zip(CLAUSES, hit_lists, strict=True))
-                rows.append((rule.name, ev_id, run_id, _why(rule, hits, n_sources),
-                             headline, ev_date, n_sources))
-        if not rows:
-            return []
-        batch = pa.Table.from_pylist(
-            [dict(zip(_ALERT_BATCH.names, r, strict=True)) for r in rows], schema=_ALERT_BATCH
-        )
-        con.register("batch", batch)
-        inserted = con.execute(q.INSERT_ALERTS).fetchall()
-        con.unregister("batch")
-    alerts = [
-        Alert(rule=r[0], event_id=r[1], matched_at=r[2], run_id=r[3], why=r[4],
-              headline=r[5] or "", event_date=r[6], n_sources=r[7] or 0)
-        for r in inserted
-    ]
-    return sorted(alerts, key=lambda a: (a.rule, a.event_id))
+        return store_matches(con, matches, run_id)
 
 
 # --- delivery ---------------------------------------------------------------------------
-
-_DELIVERY_BATCH = pa.schema([
-    ("rule", pa.string()), ("event_id", pa.string()), ("url_id", pa.string()),
-    ("url", pa.string()), ("status", pa.string()), ("error", pa.string()),
-    ("attempts", pa.int32()),
-])
 
 
 def url_id(url: str) -> str:
@@ -313,44 +351,43 @@ def _send(url: str, alert: Alert) -> str | None:
     return captured.splitlines()[-1] if captured else "delivery failed"
 
 
-def deliver_alerts(
-    db: str | Path, alerts: Iterable[Alert], urls: Collection[str]
-) -> DeliveryReport:
-    """Send each alert once to each URL, and retry earlier failed deliveries to those URLs.
+@dataclass(frozen=True)
+class DeliveryState:
+    """What the warehouse knows of earlier deliveries to the configured URLs (read first)."""
 
-    Network I/O happens with no warehouse connection open; the outcome of every attempt is
-    then written in one batch. Errors are recorded and counted, never raised.
-    """
+    attempts: dict[tuple[str, str, str], int]  # (rule, event_id, url_id) -> attempts so far
+    retries: tuple[tuple[str, Alert], ...]  # (url_id, alert) of failed ones with tries left
+
+
+def read_delivery_state(con: Connection, urls: Collection[str]) -> DeliveryState:
+    ids = [url_id(u) for u in urls]
+    return DeliveryState(
+        attempts={(r["rule"], r["event_id"], r["url_id"]): r["attempts"]
+                  for r in alerts_db.delivery_state(con, ids)},
+        retries=tuple((r["url_id"], _alert(r)) for r in alerts_db.retryable_deliveries(con, ids)),
+    )
+
+
+def send_alerts(
+    alerts: Iterable[Alert], urls: Collection[str], state: DeliveryState
+) -> tuple[list[dict], DeliveryReport]:
+    """Send each new alert once to each URL, and retry earlier failed deliveries to those
+    URLs. No warehouse here: returns the attempts to record (record_deliveries) and a report.
+    Errors are recorded and counted, never raised."""
     report = DeliveryReport()
-    urls = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
-    if not urls:
-        return report
     by_id = {url_id(u): u for u in urls}
-    ids = sorted(by_id)
-    with open_reader(db) as con:
-        state = {
-            (r[0], r[1], r[2]): (r[3], r[4])
-            for r in con.execute(q.DELIVERY_STATE, {"url_ids": ids}).fetchall()
-        }
-        retries = [
-            (r[0], Alert(rule=r[1], event_id=r[2], matched_at=r[3], run_id=r[4], why=r[5],
-                         headline=r[6] or "", event_date=r[7], n_sources=r[8] or 0))
-            for r in con.execute(q.RETRYABLE_DELIVERIES, {"url_ids": ids}).fetchall()
-        ]
-
     work: dict[tuple[str, str, str], Alert] = {}
-    for uid, alert in retries:
+    for uid, alert in state.retries:
         work[(alert.rule, alert.event_id, uid)] = alert
     for alert in alerts:
-        for uid in ids:
+        for uid in sorted(by_id):
             key = (alert.rule, alert.event_id, uid)
-            if key not in state:  # delivered, abandoned or failed rows are handled above
+            if key not in state.attempts:  # delivered, abandoned or failed rows are above
                 work[key] = alert
-
     rows = []
     for (rule, event_id, uid), alert in work.items():
         error = _send(by_id[uid], alert)
-        attempts = state.get((rule, event_id, uid), ("", 0))[1] + 1
+        attempts = state.attempts.get((rule, event_id, uid), 0) + 1
         report.attempted += 1
         if error is None:
             status = "delivered"
@@ -366,11 +403,30 @@ def deliver_alerts(
         rows.append({"rule": rule, "event_id": event_id, "url_id": uid,
                      "url": _redacted(by_id[uid]), "status": status, "error": error,
                      "attempts": attempts})
+    return rows, report
+
+
+def _configured(urls: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(u.strip() for u in urls if u.strip()))
+
+
+def deliver_alerts(
+    db: str | Path, alerts: Iterable[Alert], urls: Collection[str]
+) -> DeliveryReport:
+    """Send each alert once to each URL, and retry earlier failed deliveries to those URLs.
+
+    Network I/O happens with no warehouse connection open; the outcome of every attempt is
+    then written in one batch. Errors are recorded and counted, never raised.
+    """
+    urls = _configured(urls)
+    if not urls:
+        return DeliveryReport()
+    with open_reader(db) as con:
+        state = read_delivery_state(con, urls)
+    rows, report = send_alerts(alerts, urls, state)
     if rows:
         with open_writer(db) as con:
-            con.register("batch", pa.Table.from_pylist(rows, schema=_DELIVERY_BATCH))
-            con.execute(q.UPSERT_DELIVERIES)
-            con.unregister("batch")
+            alerts_db.record_deliveries(con, rows)
     return report
 
 
@@ -390,10 +446,8 @@ def alerts_command(
     elif isinstance(since, datetime) and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     with open_reader(db) as con:
-        cursor = con.execute(q.RECENT_ALERTS, {"since": since, "limit": limit})
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+        rows = alerts_db.recent_alerts(con, since, limit)
     return [
-        {c: v.isoformat() if isinstance(v, date) else v for c, v in zip(columns, row, strict=True)}
+        {c: v.isoformat() if isinstance(v, date) else v for c, v in row.items()}
         for row in rows
     ]

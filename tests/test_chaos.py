@@ -6,7 +6,7 @@ on every machine. Two ways a page fails, like real sites:
 
 - a flaky request: any single request faults with `request_rate` (retried within the run);
 - an outage: with `outage_rate` a page faults on *every* request of one run, so the run gives
-  up on it and only a later run (flows/tasks.py discover_task) can recover it.
+  up on it and only a later run (its retries: flows/run_store.py) can recover it.
 
 The flow test uses only faults that are quick with the flow's default FetchSettings (500,
 429 + Retry-After: 1, reset, truncated body, wrong charset); timeouts and slow drips need
@@ -312,6 +312,7 @@ def test_fetcher_reports_each_fault_as_its_error_and_recovers_next_time():
     with DemoSite(fault=chaos) as site:
         settings = FetchSettings(
             resolve=site.resolve_map, allow_private_hosts=True, read_timeout_s=0.5,
+            min_delay_per_host_s=0.0,
             total_timeout_s=1.5, max_retries=1, backoff_base_s=0.05, retry_after_cap_s=0.2,
         )
 

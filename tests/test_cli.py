@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from extractors.content.extract_cmd import run_extract
 from flows.cli import app
+from warehouse.db import open_reader
 from warehouse.queries import raw_pages
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,8 @@ def test_extract_output_equals_what_the_flow_stored(demo_run, tmp_path):
         ).fetchall()
     finally:
         con.close()
-    pages = {p.url: p for p in raw_pages(db, [r[0] for r in rows])}
+    with open_reader(db) as con:
+        pages = {p.url: p for p in raw_pages(con, [r[0] for r in rows])}
     assert len(pages) == len(rows)
     for url, canonical, title, text, published, language, actors, places, event_date in rows:
         page_file = tmp_path / "page.html"

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -36,6 +36,7 @@ def fresh_log(server: FaultServer) -> None:
 @pytest.fixture()
 def fast(server: FaultServer) -> FetchSettings:
     return FetchSettings(
+        min_delay_per_host_s=0.0,
         connect_timeout_s=0.5, read_timeout_s=0.5, total_timeout_s=1.5, max_retries=2,
         backoff_base_s=0.01, backoff_cap_s=0.05, allow_private_hosts=True,
         resolve={"outlet-a.test": f"127.0.0.1:{server.port}",
@@ -338,23 +339,29 @@ def test_invalid_urls_are_results_not_exceptions(fast: FetchSettings) -> None:
     ]
 
 
-def test_robots_cache_is_shared_by_fetchers_of_one_process():
-    """Batches each open a Fetcher; with one RobotsCache, robots.txt is read once per host."""
+def test_robots_rules_handed_on_as_data_are_read_once_per_host():
+    """Batches each open a Fetcher; handing each the robots.txt answers the earlier ones
+    learned (as the flow does), robots.txt is read once per host."""
     from demosite.server import DemoSite
     from demosite.truth import expected_articles
-    from extractors.fetch.http import Fetcher, FetchSettings, RobotsCache
+    from extractors.fetch.http import Fetcher, FetchSettings
     from extractors.models import Candidate
 
     urls = [a.canonical_url for a in expected_articles() if a.outlet == "outlet-a.test"][:3]
     with DemoSite() as site:
-        settings = FetchSettings(resolve=site.resolve_map)
-        cache = RobotsCache()
+        settings = FetchSettings(resolve=site.resolve_map, min_delay_per_host_s=0.0)
+        known: dict = {}
 
         async def one_batch(url: str):
-            async with Fetcher(settings, robots_cache=cache) as fetcher:
-                return await fetcher.fetch_pages([Candidate(url, "A", "list")])
+            async with Fetcher(settings, robots=known) as fetcher:
+                pages = await fetcher.fetch_pages([Candidate(url, "A", "list")])
+            known.update(fetcher.robots_learned)
+            return pages
 
         results = [asyncio.run(one_batch(url))[0] for url in urls]
         robots = [e for e in site.request_log if e[2] == "/robots.txt"]
     assert all(r.ok for r in results)
     assert len(robots) == 1
+    [record] = known.values()
+    assert record.host == "http://outlet-a.test" and record.rules
+    assert record.expires_at - record.fetched_at <= timedelta(hours=24)

@@ -196,27 +196,38 @@ def test_validators_are_kept_only_for_documents_whose_entries_are_all_handled():
 # --- the warehouse side ---------------------------------------------------------------------
 
 
+def write(path, loader, *args):
+    """One loader call on its own writer connection (as the flow's RunStore does)."""
+    with db.open_writer(path) as con:
+        return loader(con, *args)
+
+
+def read(path, query, *args):
+    with db.open_reader(path) as con:
+        return query(con, *args)
+
+
 def _article(url: str, text: str, fetched_at: datetime) -> Article:
     return Article(id=f"id-{url}", url=url, canonical_url=url, source="a", title="T",
                    text=text, content_hash=str(hash(text)), fetched_at=fetched_at)
 
 
 def _store(path, run_id: str, url: str, text: str, at: datetime) -> None:
-    load.record_extractions(path, run_id, [
+    write(path, load.record_extractions, run_id, [
         ExtractionOutcome(url, "a", "extracted", article=_article(url, text, at))])
 
 
 def test_entry_facts_and_the_coverage_ledger_view(tmp_path):
     path = tmp_path / "w.duckdb"
     ok, gone, late, left = (f"https://a.test/{n}" for n in ("ok", "gone", "late", "left"))
-    load.record_fetches(path, "r1", [
+    write(path, load.record_fetches, "r1", [
         FetchResult(ok, "a", status_code=200, html="<p>x</p>", fetched_at=T0),
         FetchResult(gone, "a", status_code=404, error_class="HTTPStatusError", error="HTTP 404",
                     fetched_at=T0),
         FetchResult(late, "a", error_class="ConnectionLost", error="reset", fetched_at=T0),
     ])
     _store(path, "r1", ok, "first text", T0)
-    facts = queries.entry_facts(path, [ok, gone, late, left])
+    facts = read(path, queries.entry_facts, [ok, gone, late, left])
     assert set(facts) == {ok, gone, late}  # nothing known about `left`
     assert facts[ok].stored and facts[ok].extraction == "extracted"
     assert (facts[gone].fetch_error, facts[gone].fetch_status) == ("HTTPStatusError", 404)
@@ -225,10 +236,10 @@ def test_entry_facts_and_the_coverage_ledger_view(tmp_path):
     records = [EntryRecord(entry(u), *outcome_of(facts.get(u))) for u in (ok, gone, late, left)]
     records.append(EntryRecord(entry("https://a.test/old", published=T0 - timedelta(days=9)),
                                "skipped", BEFORE_SINCE))
-    load.record_entries(path, "r1", records, T0)
-    load.record_overflows(path, "r1", [Overflow("a", "https://a.test/feed", "feed", 3,
+    write(path, load.record_entries, "r1", records, T0)
+    write(path, load.record_overflows, "r1", [Overflow("a", "https://a.test/feed", "feed", 3,
                                                 T0 - timedelta(days=1), T0, "none")])
-    rows, messages = queries.run_coverage(path, "r1")
+    rows, messages = read(path, queries.run_coverage, "r1")
     [row] = rows
     assert {k: row[k] for k in ("source", "day", "seen", "stored", "failed", "skipped",
                                 "pending_retry", "not_fetched", "overflow_warnings")} == {
@@ -242,25 +253,26 @@ def test_entry_facts_and_the_coverage_ledger_view(tmp_path):
 
     # the backlog: what the ledger still owes a fetch (pending, left out by --since, an
     # update seen but not fetched), whether or not a feed still lists it
-    backlog = {c.url for c in queries.ledger_backlog(path, ["a"])}
+    backlog = {c.url for c in read(path, queries.ledger_backlog, ["a"])}
     assert backlog == {late, left, "https://a.test/old"}
-    load.record_entries(path, "r1", [EntryRecord(entry(ok, updated=T0 + timedelta(hours=1)),
-                                                 "stored", None, stored_updated=T0)], T0)
-    owed = {c.url: c.updated for c in queries.ledger_backlog(path, ["a"])}
+    moved = entry(ok, updated=T0 + timedelta(hours=1))
+    write(path, load.record_entries, "r1", [EntryRecord(moved, "stored", None, T0)], T0)
+    owed = {c.url: c.updated for c in read(path, queries.ledger_backlog, ["a"])}
     assert owed[ok] == T0 + timedelta(hours=1)
-    load.record_entries(path, "r1", [EntryRecord(entry(ok, updated=T0 + timedelta(hours=1)),
-                                                 "stored", None, T0 + timedelta(hours=1))], T0)
-    assert ok not in {c.url for c in queries.ledger_backlog(path, ["a"])}
+    write(path, load.record_entries, "r1",
+          [EntryRecord(moved, "stored", None, T0 + timedelta(hours=1))], T0)
+    assert ok not in {c.url for c in read(path, queries.ledger_backlog, ["a"])}
 
     # a stored page whose refetch (of an update) fails has the retries of a new page: only
     # failures since it was last fetched fine count
-    load.record_fetches(path, "r2", [FetchResult(ok, "a", error_class="ConnectionLost",
+    write(path, load.record_fetches, "r2", [FetchResult(ok, "a", error_class="ConnectionLost",
                                                  error="reset", fetched_at=T0 + timedelta(1))])
-    again = queries.entry_facts(path, [ok])[ok]
+    again = read(path, queries.entry_facts, [ok])[ok]
     assert (again.stored, again.fetch_error, again.failed_runs) == (True, "ConnectionLost", 1)
 
     # a later sighting keeps the first one and updates the outcome
-    load.record_entries(path, "r2", [EntryRecord(entry(late), "stored")], T0 + timedelta(1))
+    write(path, load.record_entries, "r2", [EntryRecord(entry(late), "stored")],
+          T0 + timedelta(1))
     [(first, last, outcome, run1, run2)] = queries.run_readonly_sql(
         path, "SELECT first_seen_at, last_seen_at, outcome, first_run_id, last_run_id "
               "FROM entries WHERE url = $u", {"u": late})[1]
@@ -271,9 +283,9 @@ def test_a_changed_version_replaces_the_article_and_the_old_one_is_kept(tmp_path
     path = tmp_path / "w.duckdb"
     _store(path, "r1", URL, "first text", T0)
     _store(path, "r1", URL, "first text", T0)  # the same content again: not a new version
-    assert queries.articles_added_by_run(path, "r1") == (1, 0)
+    assert read(path, queries.articles_added_by_run, "r1") == (1, 0)
     _store(path, "r2", URL, "second text", T0 + timedelta(hours=5))
-    assert queries.articles_added_by_run(path, "r2") == (0, 1)
+    assert read(path, queries.articles_added_by_run, "r2") == (0, 1)
     rows = queries.run_readonly_sql(
         path, "SELECT text, fetched_at, updated_at, run_id FROM articles")[1]
     assert rows == [("second text", T0, T0 + timedelta(hours=5), "r1")]

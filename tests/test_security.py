@@ -22,6 +22,7 @@ from extractors.fetch.http import Fetcher, FetchSettings
 from extractors.fetch.sources import load_sources
 from extractors.models import FetchResult, Source
 from warehouse import load, queries
+from warehouse.db import open_writer
 from warehouse.queries import ReadOnlyViolation
 
 PUBLIC_NAME = "example.test"  # routed to the local server; not an IP literal, so "public"
@@ -139,7 +140,8 @@ def test_a_redirect_to_a_public_name_is_followed(site: DemoSite):
 @pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
     db = tmp_path / "newsmon.duckdb"
-    load.upsert_sources(db, [Source("Outlet A", feeds=("http://outlet-a.test/feed.xml",))])
+    with open_writer(db) as con:
+        load.upsert_sources(con, [Source("Outlet A", feeds=("http://outlet-a.test/feed.xml",))])
     return db
 
 
@@ -220,7 +222,8 @@ def test_cookies_are_not_logged(site: DemoSite, tmp_path: Path):
                      f"http://{PUBLIC_NAME}/to?url=/cookie?fail=2")
     assert [r.ok for r in results] == [True, False, False]
     db = tmp_path / "newsmon.duckdb"
-    load.record_fetches(db, "run-1", results, raw=True)
+    with open_writer(db) as con:
+        load.record_fetches(con, "run-1", results, raw=True)
     assert COOKIE not in _fetch_log_text(db)
     assert all(COOKIE not in repr(r) for r in results)
 
@@ -230,7 +233,8 @@ def test_passwords_in_urls_are_not_logged(site: DemoSite, tmp_path: Path):
     base = f"http://user:{PASSWORD}@{PUBLIC_NAME}"
     results = _fetch(settings, f"{base}/cookie", f"{base}/cookie?fail=1", f"{base}:99999/x")
     db = tmp_path / "newsmon.duckdb"
-    load.record_fetches(db, "run-1", results, raw=True)
+    with open_writer(db) as con:
+        load.record_fetches(con, "run-1", results, raw=True)
     assert PASSWORD not in _fetch_log_text(db)
     assert all(PASSWORD not in f"{r.url} {r.final_url} {r.error}" for r in results)
 

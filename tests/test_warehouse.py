@@ -41,6 +41,18 @@ VOLATILE = {"schema_version.applied_at", "validators.updated_at", "extraction_lo
 # --- builders ---------------------------------------------------------------------------
 
 
+def write(path: Path, loader, *args, **kwargs):
+    """Call a loader (load.*) on one writer connection, as the flow does per batch."""
+    with db.open_writer(path) as con:
+        return loader(con, *args, **kwargs)
+
+
+def read(path: Path, query, *args, **kwargs):
+    """Call a read (queries.*) on one reader connection."""
+    with db.open_reader(path) as con:
+        return query(con, *args, **kwargs)
+
+
 def article(n: int, source: str = "outlet-a", **changes) -> Article:
     url = f"https://{source}.test/news/{n}"
     text = f"Story {n}. The council met on Tuesday to discuss the harbour plan. " * 5
@@ -91,22 +103,23 @@ def clusters(arts: list[Article]) -> ClusterResult:
 
 def full_load(path: Path, arts: list[Article], run_id: str = "run-1") -> None:
     """Everything a monitor run writes, through the public loaders."""
-    load.start_run(path, run_id, {"since": "2026-11-20"}, flow_run_id="flow-1")
-    load.upsert_sources(path, [Source("outlet-a", feeds=("https://outlet-a.test/rss",)),
+    write(path, load.start_run, run_id, {"since": "2026-11-20"}, flow_run_id="flow-1")
+    write(path, load.upsert_sources, [Source("outlet-a", feeds=("https://outlet-a.test/rss",)),
                                Source("outlet-b", sitemaps=("https://outlet-b.test/sm.xml",))])
     results = [fetched(a) for a in arts] + [
         FetchResult(url="https://outlet-c.test/broken", source="outlet-c",
                     error_class="Timeout", error="read timed out", attempts=3, fetched_at=T0)
     ]
-    load.record_fetches(path, run_id, results)
-    load.record_validators(path, {"https://outlet-a.test/rss": ('"abc"', "Thu, 19 Nov 2026")})
+    write(path, load.record_fetches, run_id, results)
+    write(path, load.record_validators,
+          {"https://outlet-a.test/rss": ('"abc"', "Thu, 19 Nov 2026")})
     outcomes = [extracted(a) for a in arts] + [
         ExtractionOutcome("https://outlet-c.test/video", "outlet-c", "skipped", "not an article")
     ]
-    load.record_extractions(path, run_id, outcomes)
-    load.replace_clusters(path, run_id, clusters(arts), [a.id for a in arts])
-    load.mark_source_success(path, ["outlet-a", "outlet-b"], T0 + timedelta(days=1))
-    load.finish_run(path, run_id, "completed", {"articles": len(arts)})
+    write(path, load.record_extractions, run_id, outcomes)
+    write(path, load.replace_clusters, run_id, clusters(arts), [a.id for a in arts])
+    write(path, load.mark_source_success, ["outlet-a", "outlet-b"], T0 + timedelta(days=1))
+    write(path, load.finish_run, run_id, "completed", {"articles": len(arts)})
 
 
 def table_hashes(path: Path) -> dict[str, tuple[int, str]]:
@@ -189,7 +202,7 @@ def test_loading_the_same_batches_twice_changes_nothing(tmp_path):
     once = table_hashes(path)
     full_load(path, arts)
     assert table_hashes(path) == once
-    counts = queries.table_counts(path)
+    counts = read(path, queries.table_counts)
     assert counts["articles"] == 12 and counts["fetch_log"] == 13
     assert counts["events"] == 6 and counts["event_articles"] == 12 and counts["duplicates"] == 3
 
@@ -197,18 +210,18 @@ def test_loading_the_same_batches_twice_changes_nothing(tmp_path):
 def test_article_keeps_first_fetch_and_run_and_collects_urls(tmp_path):
     path = tmp_path / "w.duckdb"
     first = article(1)
-    load.record_extractions(path, "run-1", [extracted(first)])
+    write(path, load.record_extractions, "run-1", [extracted(first)])
     later = replace(first, url="https://outlet-a.test/amp/1", urls=("https://outlet-a.test/amp/1",),
                     title="Updated title", fetched_at=first.fetched_at + timedelta(days=2))
-    load.record_extractions(path, "run-2", [extracted(later)])
-    [stored] = queries.articles_in_window(path, T0)
+    write(path, load.record_extractions, "run-2", [extracted(later)])
+    [stored] = read(path, queries.articles_in_window, T0)
     assert stored.urls == (first.url, later.url)
     assert stored.fetched_at == first.fetched_at and stored.title == "Updated title"
     assert stored.facets == first.facets
     _, rows = queries.run_readonly_sql(path, "SELECT run_id FROM articles")
     assert rows == [("run-1",)]
-    assert queries.known_urls(path, [later.url, "https://nowhere.test/"]) == {later.url}
-    assert queries.stored_canonical_urls(path, [first.url, later.url]) == {first.url}
+    assert read(path, queries.known_urls, [later.url, "https://nowhere.test/"]) == {later.url}
+    assert read(path, queries.stored_canonical_urls, [first.url, later.url]) == {first.url}
 
 
 def test_one_batch_reaching_an_article_by_two_urls_stores_it_once(tmp_path):
@@ -216,10 +229,10 @@ def test_one_batch_reaching_an_article_by_two_urls_stores_it_once(tmp_path):
     first = article(1)
     amp = replace(first, url="https://outlet-a.test/amp/1", urls=(),
                   fetched_at=first.fetched_at + timedelta(hours=1))
-    load.record_extractions(path, "run-1", [extracted(first), extracted(amp)])
-    [stored] = queries.articles_in_window(path, T0)
+    write(path, load.record_extractions, "run-1", [extracted(first), extracted(amp)])
+    [stored] = read(path, queries.articles_in_window, T0)
     assert stored.urls == (first.url, amp.url) and stored.fetched_at == first.fetched_at
-    assert queries.table_counts(path)["extraction_log"] == 2
+    assert read(path, queries.table_counts)["extraction_log"] == 2
 
 
 def test_raw_pages_keep_only_the_newest_response_and_round_trip(tmp_path):
@@ -227,31 +240,31 @@ def test_raw_pages_keep_only_the_newest_response_and_round_trip(tmp_path):
     a = article(1)
     new = fetched(a, html="<p>new ünïcode</p>", fetched_at=T0 + timedelta(days=1))
     old = fetched(a, html="<p>old</p>", fetched_at=T0)
-    load.record_fetches(path, "run-1", [new])
-    load.record_fetches(path, "run-2", [old])  # arrives later but is older: ignored
-    [page] = queries.raw_pages(path, [a.url])
+    write(path, load.record_fetches, "run-1", [new])
+    write(path, load.record_fetches, "run-2", [old])  # arrives later but is older: ignored
+    [page] = read(path, queries.raw_pages, [a.url])
     assert page.html == "<p>new ünïcode</p>" and page.fetched_at == new.fetched_at
-    assert queries.raw_pages(path, ["https://other.test/"]) == []
-    assert queries.table_counts(path)["fetch_log"] == 2
+    assert read(path, queries.raw_pages, ["https://other.test/"]) == []
+    assert read(path, queries.table_counts)["fetch_log"] == 2
     assert maintenance.prune_raw(path, keep_days=0) == 1
-    assert queries.table_counts(path)["raw_pages"] == 0
+    assert read(path, queries.table_counts)["raw_pages"] == 0
 
 
 def test_replace_clusters_moves_articles_and_drops_emptied_events(tmp_path):
     path = tmp_path / "w.duckdb"
     arts = batch(4)
-    load.record_extractions(path, "run-1", [extracted(a) for a in arts])
-    load.replace_clusters(path, "run-1", clusters(arts), [a.id for a in arts])
+    write(path, load.record_extractions, "run-1", [extracted(a) for a in arts])
+    write(path, load.replace_clusters, "run-1", clusters(arts), [a.id for a in arts])
     merged = ClusterResult(
         duplicates=(),
         events=(Event("e-a0000", "Merged", tuple(a.id for a in arts), n_articles=4, n_sources=3),),
         memberships=tuple(Membership("e-a0000", a.id, 0.9) for a in arts),
     )
-    load.replace_clusters(path, "run-2", merged, [a.id for a in arts],
+    write(path, load.replace_clusters, "run-2", merged, [a.id for a in arts],
                           merges=[("e-a0002", "e-a0000")])
     _, events = queries.run_readonly_sql(path, "SELECT id, headline, n_articles FROM events")
     assert events == [("e-a0000", "Merged", 4)]
-    counts = queries.table_counts(path)
+    counts = read(path, queries.table_counts)
     assert counts["duplicates"] == 0 and counts["event_articles"] == 4
     _, merges = queries.run_readonly_sql(path, "SELECT from_event_id, into_event_id, run_id "
                                                "FROM event_merges")
@@ -265,11 +278,11 @@ def test_runs_sources_and_validators(tmp_path):
         path, "SELECT status, counts->>'articles', parameters->>'since', finished_at IS NOT NULL "
               "FROM runs")
     assert runs == [("completed", "2", "2026-11-20", True)]
-    assert queries.last_success(path, "outlet-a") == T0 + timedelta(days=1)
-    assert queries.last_success(path, "outlet-c") is None
-    load.mark_source_success(path, ["outlet-a"], T0)  # older: never moves backwards
-    assert queries.last_success(path, "outlet-a") == T0 + timedelta(days=1)
-    assert load.load_validators(path, ["https://outlet-a.test/rss", "https://x.test/"]) == {
+    assert read(path, queries.last_success, ["outlet-a"])["outlet-a"] == T0 + timedelta(days=1)
+    assert read(path, queries.last_success, ["outlet-c"]).get("outlet-c") is None
+    write(path, load.mark_source_success, ["outlet-a"], T0)  # older: never moves backwards
+    assert read(path, queries.last_success, ["outlet-a"])["outlet-a"] == T0 + timedelta(days=1)
+    assert read(path, queries.validators, ["https://outlet-a.test/rss", "https://x.test/"]) == {
         "https://outlet-a.test/rss": ('"abc"', "Thu, 19 Nov 2026")}
 
 
@@ -300,7 +313,7 @@ _KILLED_LOADER = """
 
     outcomes = [extracted(a) for a in batch(200)]
     with db.open_writer(sys.argv[1]) as con:
-        con.create_function("pause", pause, [], "INTEGER", side_effects=True)
+        con.duckdb.create_function("pause", pause, [], "INTEGER", side_effects=True)
         steps = load.extraction_steps("run-1", outcomes) + [("SELECT pause()", "", None)]
         load.run_batch(con, steps)
 """
@@ -313,23 +326,23 @@ def test_writer_killed_mid_transaction_then_rerun_equals_one_clean_run(tmp_path)
     assert child.stdout.readline().strip() == "mid-transaction", child.stderr.read()
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
-    assert queries.table_counts(killed)["articles"] == 0  # nothing half-loaded survived
+    assert read(killed, queries.table_counts)["articles"] == 0  # nothing half-loaded survived
 
-    load.record_extractions(killed, "run-1", outcomes)
-    load.record_extractions(clean, "run-1", outcomes)
+    write(killed, load.record_extractions, "run-1", outcomes)
+    write(clean, load.record_extractions, "run-1", outcomes)
     assert table_hashes(killed) == table_hashes(clean)
 
 
 _CONCURRENT_LOADER = """
     import sys
-    from tests.test_warehouse import batch, extracted, fetched
+    from tests.test_warehouse import batch, extracted, fetched, write
     from warehouse import load
 
     path, run = sys.argv[1], sys.argv[2]
     for start in range(0, 60, 15):  # overlapping with the other process on purpose
         arts = batch(20, start=start)
-        load.record_fetches(path, run, [fetched(a) for a in arts])
-        load.record_extractions(path, run, [extracted(a) for a in arts])
+        write(path, load.record_fetches, run, [fetched(a) for a in arts])
+        write(path, load.record_extractions, run, [extracted(a) for a in arts])
     print("done", flush=True)
 """
 
@@ -344,7 +357,7 @@ def test_two_processes_loading_at_once_both_finish_without_duplicates(tmp_path):
     _, rows = queries.run_readonly_sql(
         path, "SELECT count(*), count(DISTINCT id), count(DISTINCT canonical_url) FROM articles")
     assert rows == [(65, 65, 65)]
-    counts = queries.table_counts(path)
+    counts = read(path, queries.table_counts)
     assert counts["fetch_log"] == 130 and counts["extraction_log"] == 130
     assert counts["raw_pages"] == 65
 
@@ -362,11 +375,11 @@ _HOLDING_WRITER = """
 
 def test_reader_waits_for_the_writer_and_gets_its_answer(tmp_path):
     path = tmp_path / "w.duckdb"
-    load.start_run(path, "run-0", {})
+    write(path, load.start_run, "run-0", {})
     child = run_child(_HOLDING_WRITER, str(path), "1.5")
     assert child.stdout.readline().strip() == "holding"
     started = time.monotonic()
-    counts = queries.table_counts(path)
+    counts = read(path, queries.table_counts)
     waited = time.monotonic() - started
     child.wait(timeout=30)
     assert counts["runs"] == 2  # saw the writer's committed row
@@ -375,7 +388,7 @@ def test_reader_waits_for_the_writer_and_gets_its_answer(tmp_path):
 
 def test_reader_in_another_thread_waits_for_a_writer_of_this_process(tmp_path):
     path = tmp_path / "w.duckdb"
-    load.start_run(path, "run-0", {})
+    write(path, load.start_run, "run-0", {})
     holding, release = threading.Event(), threading.Event()
 
     def writer() -> None:
@@ -388,13 +401,13 @@ def test_reader_in_another_thread_waits_for_a_writer_of_this_process(tmp_path):
     thread.start()
     assert holding.wait(10)
     threading.Timer(0.5, release.set).start()
-    assert queries.table_counts(path)["runs"] == 2
+    assert read(path, queries.table_counts)["runs"] == 2
     thread.join()
 
 
 def test_busy_file_raises_warehouse_busy_naming_file_and_wait(tmp_path):
     path = tmp_path / "w.duckdb"
-    load.start_run(path, "run-0", {})
+    write(path, load.start_run, "run-0", {})
     child = run_child(_HOLDING_WRITER, str(path), "5")
     assert child.stdout.readline().strip() == "holding"
     try:
@@ -457,7 +470,7 @@ def test_every_view_runs_and_says_what_it_should(loaded):
     for view in sql.VIEWS:
         columns, _ = queries.run_readonly_sql(path, f"SELECT * FROM {view}")
         assert columns
-    top = queries.top_events(path, limit=3)
+    top = read(path, queries.top_events, limit=3)
     latest_day = max(a.published_at for a in arts).date()
     assert {e["day"] for e in top} == {latest_day}
     assert [e["n_sources"] for e in top] == sorted((e["n_sources"] for e in top), reverse=True)

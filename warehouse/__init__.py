@@ -1,11 +1,18 @@
 """newsmon warehouse: DuckDB storage of runs, fetches, raw pages, articles and events.
 
-Public surface (each function takes the warehouse file path and opens/closes it itself):
-db.open_writer / db.open_reader, load.* (batch upserts), queries.* (reads),
-maintenance.export_parquet / prune_raw.
+Only the flow process (and the CLI) opens the file. The API is small:
+
+- `db.open_writer(path)` / `db.open_reader(path)`: a `db.Connection` for one batch, whose
+  reads come back by column name (`rows`, `one`, `value`, `column`) and whose
+  `transaction()` makes several loads one commit;
+- `load.*(con, ...)`: idempotent batch upserts; `queries.*(con, ...)`: typed reads;
+- `alerts.*(con, ...)`: the watchlists' alerts and deliveries; `digest_queries`: the digest;
+- `maintenance.export_parquet` / `prune_raw` and `queries.run_readonly_sql`: whole commands
+  that open the file themselves.
 """
 
 from warehouse.db import (
+    Connection,
     ReadOnlyViolation,
     RunInProgress,
     WarehouseBusy,
@@ -13,53 +20,13 @@ from warehouse.db import (
     open_reader,
     open_writer,
 )
-from warehouse.load import (
-    finish_run,
-    load_validators,
-    mark_source_success,
-    record_extractions,
-    record_fetches,
-    record_validators,
-    replace_clusters,
-    start_run,
-    upsert_sources,
-)
-from warehouse.maintenance import export_parquet, prune_raw
-from warehouse.queries import (
-    articles_in_window,
-    known_urls,
-    last_success,
-    raw_pages,
-    run_readonly_sql,
-    stored_canonical_urls,
-    table_counts,
-    top_events,
-)
 
 __all__ = [
+    "Connection",
     "ReadOnlyViolation",
     "RunInProgress",
     "WarehouseBusy",
     "WarehouseError",
-    "articles_in_window",
-    "export_parquet",
-    "finish_run",
-    "known_urls",
-    "last_success",
-    "load_validators",
-    "mark_source_success",
     "open_reader",
     "open_writer",
-    "prune_raw",
-    "raw_pages",
-    "record_extractions",
-    "record_fetches",
-    "record_validators",
-    "replace_clusters",
-    "run_readonly_sql",
-    "start_run",
-    "stored_canonical_urls",
-    "table_counts",
-    "top_events",
-    "upsert_sources",
 ]

@@ -18,16 +18,20 @@ Exceptions::
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from warehouse import sql
 
@@ -40,6 +44,8 @@ STORAGE_VERSION_PATTERN = r"^(latest|v\d+\.\d+\.\d+)$"
 VIEWS_FILE = Path(__file__).with_name("views.sql")
 _POLL_S = 0.05  # how often a waiting writer or reader tries again
 _RUN_LOCK_POLL_S = 0.5  # how often a run waiting for another run tries again
+WRITER_TIMEOUT_S = 120.0  # how long a writer waits for the file (NEWSMON_WRITER_TIMEOUT_S)
+READER_TIMEOUT_S = 30.0  # how long a reader waits for a writer to let go of the file
 
 
 class WarehouseError(Exception):
@@ -56,6 +62,90 @@ class ReadOnlyViolation(WarehouseError):
 
 class RunInProgress(WarehouseBusy):
     """Another monitor run held the warehouse for longer than this run would wait."""
+Row = dict[str, Any]  # one result row, by column name
+
+
+class Connection:
+    """A DuckDB connection that names its rows, in the spirit of sqlite-utils.
+
+    Reads come back as dicts keyed by column name (`rows`, `one`) or as plain values
+    (`value`, `column`); Arrow tables passed as keyword arguments are registered under that
+    name for the one statement (`con.rows(sql.KNOWN_URLS, batch=urls_table)`). Values are
+    bound (`$name` with a dict, `?` with a list), never pasted into SQL.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.duckdb = con
+        self._depth = 0  # nesting of transaction()
+
+    def execute(self, statement: str, params: Any = None,
+                **tables: pa.Table) -> duckdb.DuckDBPyConnection:
+        """Run one statement (any kind); the DuckDB result, for statements that return none."""
+        for name, table in tables.items():
+            self.duckdb.register(name, table)
+        try:
+            if params is None:
+                return self.duckdb.execute(statement)
+            return self.duckdb.execute(statement, params)
+        finally:
+            for name in tables:
+                self.duckdb.unregister(name)
+
+    def rows(self, statement: str, params: Any = None, **tables: pa.Table) -> list[Row]:
+        """Every row of a query, each a dict by column name."""
+        for name, table in tables.items():
+            self.duckdb.register(name, table)
+        try:
+            cursor = (self.duckdb.execute(statement) if params is None
+                      else self.duckdb.execute(statement, params))
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            for name in tables:
+                self.duckdb.unregister(name)
+
+    def one(self, statement: str, params: Any = None, **tables: pa.Table) -> Row | None:
+        """The first row of a query, or None."""
+        found = self.rows(statement, params, **tables)
+        return found[0] if found else None
+
+    def column(self, statement: str, params: Any = None, **tables: pa.Table) -> list[Any]:
+        """The first column of every row."""
+        return [next(iter(row.values())) for row in self.rows(statement, params, **tables)]
+
+    def value(self, statement: str, params: Any = None, **tables: pa.Table) -> Any:
+        """The first column of the first row (None when there is no row)."""
+        found = self.column(statement, params, **tables)
+        return found[0] if found else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Everything inside commits together or not at all (rolled back on any error).
+
+        Nested uses join the outermost transaction, so a loader that is atomic on its own
+        (`load.record_fetches`) becomes part of the caller's batch when called inside one.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.duckdb.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self.duckdb.execute("ROLLBACK")
+            raise
+        else:
+            self.duckdb.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        self.duckdb.close()
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
@@ -128,41 +218,42 @@ def _file_lock(lock_path: Path, timeout_s: float, db_path: Path) -> Iterator[flo
         os.close(fd)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration file, in order."""
+@functools.cache
+def migrations() -> tuple[tuple[int, str, str], ...]:
+    """(version, name, sql) of every migration file, in order (read once per process)."""
     found = []
     for file in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
         found.append((int(file.name[:4]), file.stem, file.read_text(encoding="utf-8")))
-    return found
+    return tuple(found)
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[str]:
+def apply_migrations(con: Connection | duckdb.DuckDBPyConnection,
+                     upto: int | None = None) -> list[str]:
     """Apply pending migrations (each in its own transaction) and recreate the views.
 
     Returns the names applied. `upto` stops at a version (tests build old files with it).
     """
-    con.execute(
+    raw = con.duckdb if isinstance(con, Connection) else con
+    raw.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
     )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    done = {row[0] for row in raw.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
     for version, name, statements in migrations():
         if version in done or (upto is not None and version > upto):
             continue
-        con.execute("BEGIN TRANSACTION")
+        raw.execute("BEGIN TRANSACTION")
         try:
-            con.execute(statements)
-            con.execute(
-                "INSERT INTO schema_version VALUES (?, ?, now())", [version, name]
-            )
-            con.execute("COMMIT")
+            raw.execute(statements)
+            raw.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+            raw.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            raw.execute("ROLLBACK")
             raise
         applied.append(name)
     if upto is None:
-        con.execute(VIEWS_FILE.read_text(encoding="utf-8"))
+        raw.execute(VIEWS_FILE.read_text(encoding="utf-8"))
     return applied
 
 
@@ -185,14 +276,50 @@ def readable_by_duckdb_1x(storage_version: str) -> bool:
 
 
 
+# Files this process has migrated (and whose views it created), by identity: a writer opens
+# the file once per batch, and re-running every migration check and view on each open cost
+# more than the batch's own writes. A file replaced under the same name is caught by the
+# version check in `_ensure_schema`.
+_MIGRATED: set[tuple[str, int, int]] = set()
+_MIGRATED_LOCK = threading.Lock()
+
+
+def _file_identity(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_dev, stat.st_ino)
+
+
+def latest_version() -> int:
+    """The version of the newest migration file."""
+    return max(version for version, _, _ in migrations())
+
+
+def _ensure_schema(con: Connection, path: Path) -> None:
+    """Migrate the file once per process; later opens only check its version (one row)."""
+    key = _file_identity(path)
+    with _MIGRATED_LOCK:
+        known = key in _MIGRATED
+    if known:
+        try:
+            if con.value("SELECT max(version) FROM schema_version") == latest_version():
+                return
+        except duckdb.CatalogException:  # a new, empty file under a known name
+            pass
+    apply_migrations(con)
+    with _MIGRATED_LOCK:
+        _MIGRATED.add(key)
+
+
 @contextmanager
 def open_writer(
-    path: str | Path, timeout_s: float = 60.0, storage_version: str = DEFAULT_STORAGE_VERSION
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection for one batch, with migrations applied; closed on exit.
+    path: str | Path, timeout_s: float = WRITER_TIMEOUT_S,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> Iterator[Connection]:
+    """A read-write connection for one batch, the schema up to date; closed on exit.
 
     Waits up to `timeout_s` for other writers (the flock) and for readers still holding the
-    file (DuckDB's own lock), then raises WarehouseBusy. A file that does not exist yet is
+    file (DuckDB's own lock), then raises WarehouseBusy. Hold it for one batch, not a run:
+    while it is open no other process can read the file. A file that does not exist yet is
     created in `storage_version`'s format; an existing file keeps its own.
     """
     path = Path(path)
@@ -201,17 +328,17 @@ def open_writer(
     started = time.monotonic()
     with _file_lock(lock_path, timeout_s, path) as deadline:
         config = None if path.exists() else _new_file_config(storage_version)
-        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started,
-                                config=config)
+        con = Connection(_connect_retrying(path, read_only=False, deadline=deadline,
+                                           waited_from=started, config=config))
         try:
-            apply_migrations(con)
+            _ensure_schema(con, path)
             yield con
         finally:
             con.close()
 
 
 @contextmanager
-def open_reader(path: str | Path, timeout_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_reader(path: str | Path, timeout_s: float = READER_TIMEOUT_S) -> Iterator[Connection]:
     """A read-only connection, retried while a writer holds the file; closed on exit.
 
     A missing file is first created empty (schema and views) so that queries on a fresh
@@ -223,7 +350,9 @@ def open_reader(path: str | Path, timeout_s: float = 30.0) -> Iterator[duckdb.Du
         with open_writer(path, timeout_s=timeout_s):
             pass
     deadline = started + timeout_s
-    con = _connect_retrying(path, read_only=True, deadline=deadline, waited_from=started)
+    con = Connection(
+        _connect_retrying(path, read_only=True, deadline=deadline, waited_from=started)
+    )
     try:
         yield con
     finally:

@@ -63,54 +63,41 @@ WHERE a.day = $day
 
 # --- watchlists -------------------------------------------------------------------------
 
-# The events one rule matches, among all events ($all_events) or those in $event_ids.
-# Each `*_any` clause is skipped when its list is empty, else needs one common value;
-# comparison is case-insensitive (the parameters arrive lower-cased). The `*_hit` columns keep
-# the stored spelling of what matched: they become the alert's "why". An event that
-# re-clustering formed from events this rule already alerted on (event_merges, followed
-# through every step) is the same happening under a new id: it does not alert again.
-MATCH_RULE = """
+# What rule matching needs of the events in scope: all events ($all_events) or those in
+# $event_ids, with their outlets and the rules that already alerted on an event they were
+# merged from (event_merges, followed through every step): re-clustering that forms an event
+# from alerted ones is the same happening under a new id, and must not alert again.
+WATCHED_EVENTS = """
 WITH RECURSIVE merged_from (event_id, ancestor) AS (
     SELECT into_event_id, from_event_id FROM event_merges
     UNION
     SELECT f.event_id, m.from_event_id
     FROM merged_from AS f JOIN event_merges AS m ON m.into_event_id = f.ancestor
 ),
-already_alerted AS (
-    SELECT DISTINCT f.event_id
-    FROM merged_from AS f JOIN alerts AS al ON al.event_id = f.ancestor AND al.rule = $rule
-),
-event_sources AS (
-    SELECT ea.event_id, list(DISTINCT a.source ORDER BY a.source) AS sources
-    FROM event_articles AS ea JOIN articles AS a ON a.id = ea.article_id
-    WHERE len($sources_any) > 0  -- only rules about outlets need this join
-      AND ($all_events OR ea.event_id IN (SELECT unnest($event_ids)))
-    GROUP BY ea.event_id
-),
 scoped AS (
-    SELECT e.id, e.headline, e.event_date, coalesce(e.n_sources, 0) AS n_sources,
-           coalesce(e.actors, []) AS actors, coalesce(e.places, []) AS places,
-           coalesce(e.keywords, []) AS keywords, coalesce(s.sources, []) AS sources
-    FROM events AS e LEFT JOIN event_sources AS s ON s.event_id = e.id
-    WHERE ($all_events OR e.id IN (SELECT unnest($event_ids)))
-      AND e.id NOT IN (SELECT event_id FROM already_alerted)
+    SELECT * FROM events WHERE $all_events OR id IN (SELECT unnest($event_ids))
+),
+alerted AS (
+    SELECT f.event_id, list(DISTINCT al.rule ORDER BY al.rule) AS rules
+    FROM merged_from AS f JOIN alerts AS al ON al.event_id = f.ancestor
+    WHERE f.event_id IN (SELECT id FROM scoped)
+    GROUP BY f.event_id
+),
+outlets AS (
+    SELECT ea.event_id, list(DISTINCT a.source ORDER BY a.source)
+                        FILTER (WHERE a.source IS NOT NULL) AS sources
+    FROM event_articles AS ea JOIN articles AS a ON a.id = ea.article_id
+    WHERE ea.event_id IN (SELECT id FROM scoped)
+    GROUP BY ea.event_id
 )
-SELECT id, headline, event_date, n_sources,
-       list_filter(actors, lambda x: list_contains($actors_any, lower(x))) AS actors_hit,
-       list_filter(places, lambda x: list_contains($places_any, lower(x))) AS places_hit,
-       list_filter(keywords, lambda x: list_contains($keywords_any, lower(x))) AS keywords_hit,
-       list_filter(sources, lambda x: list_contains($sources_any, lower(x))) AS sources_hit
-FROM scoped
-WHERE (len($actors_any) = 0
-       OR list_has_any(list_transform(actors, lambda x: lower(x)), $actors_any))
-  AND (len($places_any) = 0
-       OR list_has_any(list_transform(places, lambda x: lower(x)), $places_any))
-  AND (len($keywords_any) = 0
-       OR list_has_any(list_transform(keywords, lambda x: lower(x)), $keywords_any))
-  AND (len($sources_any) = 0
-       OR list_has_any(list_transform(sources, lambda x: lower(x)), $sources_any))
-  AND n_sources >= $min_sources
-ORDER BY id
+SELECT e.id, coalesce(e.headline, '') AS headline, e.event_date,
+       coalesce(e.n_sources, 0) AS n_sources, coalesce(e.actors, []) AS actors,
+       coalesce(e.places, []) AS places, coalesce(e.keywords, []) AS keywords,
+       coalesce(o.sources, []) AS sources, coalesce(al.rules, []) AS alerted_before
+FROM scoped AS e
+LEFT JOIN outlets AS o ON o.event_id = e.id
+LEFT JOIN alerted AS al ON al.event_id = e.id
+ORDER BY e.id
 """
 
 # Matches arrive as an Arrow table `batch`; only the first match of a (rule, event) is kept,

@@ -1,8 +1,10 @@
-"""Idempotent batch loads: one writer open, one transaction and a few bulk statements per call.
+"""Idempotent batch loads over an open writer connection (`warehouse.db.open_writer`).
 
 Each function turns its batch into an Arrow table, registers it on the connection as `batch`
 and upserts with `INSERT ... SELECT ... ON CONFLICT DO UPDATE` keyed on stable ids, so loading
-the same batch twice leaves the same rows, and a load killed half-way leaves nothing behind.
+the same batch twice leaves the same rows. Each is one transaction on its own, and joins the
+caller's when called inside `con.transaction()`: the flow writes a batch's fetch log, raw
+pages, extraction log and articles together, so a load killed half-way leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
+from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from extractors.models import (
@@ -22,10 +23,11 @@ from extractors.models import (
     ExtractionOutcome,
     FetchResult,
     Overflow,
+    RobotsRecord,
     Source,
 )
 from warehouse import sql
-from warehouse.db import DEFAULT_STORAGE_VERSION, open_reader, open_writer
+from warehouse.db import Connection
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
@@ -87,97 +89,82 @@ OVERFLOW_SCHEMA = pa.schema(
      ("kind", pa.string()), ("n_entries", pa.int32()), ("last_read_at", _TS),
      ("read_at", _TS), ("fallback", pa.string()), ("message", pa.string())]
 )
+VALIDATORS_SCHEMA = pa.schema(
+    [("url", pa.string()), ("etag", pa.string()), ("last_modified", pa.string())]
+)
+ROBOTS_SCHEMA = pa.schema(
+    [("host", pa.string()), ("fetched_at", _TS), ("expires_at", _TS),
+     ("status_code", pa.int32()), ("rules", pa.string())]
+)
+LISTED_SCHEMA = pa.schema([("url", pa.string()), ("listed_lastmod", _TS)])
 URLS_SCHEMA = pa.schema([("url", pa.string())])
 IDS_SCHEMA = pa.schema([("id", pa.string())])
+NAMES_SCHEMA = pa.schema([("name", pa.string())])
+
+Record = dict[str, Any]  # one row to load, by column name
 
 # One step of a batch: a statement, the name it reads its Arrow batch under, and the batch.
 Step = tuple[str, str, pa.Table | None]
 
 
-def to_arrow(rows: Iterable[tuple], schema: pa.Schema) -> pa.Table:
-    """Rows (tuples in schema order) to an Arrow table, column by column."""
-    columns = list(zip(*rows, strict=True)) or [() for _ in schema]
-    return pa.table(
-        [pa.array(list(col), type=f.type) for col, f in zip(columns, schema, strict=True)],
-        schema=schema,
-    )
+def to_arrow(records: Iterable[Record], schema: pa.Schema) -> pa.Table:
+    """Records (dicts by column name) to an Arrow table of `schema`."""
+    return pa.Table.from_pylist(list(records), schema=schema)
 
 
 def key_table(keys: Iterable[str], schema: pa.Schema) -> pa.Table:
     """A one-column table of the distinct `keys`, in first-seen order (ids, URLs, names)."""
-    return to_arrow([(k,) for k in dict.fromkeys(keys)], schema)
+    (name,) = schema.names
+    return to_arrow(({name: k} for k in dict.fromkeys(keys)), schema)
 
 
-def last_by_key(rows: Iterable[tuple], key_len: int = 1) -> list[tuple]:
-    """Keep the last row per key (the first `key_len` fields): an upsert may touch a row once."""
-    return list({row[:key_len]: row for row in rows}.values())
+def last_by_key(records: Iterable[Record], *key: str) -> list[Record]:
+    """Keep the last record per key: an upsert may touch a row only once per statement."""
+    return list({tuple(r[k] for k in key): r for r in records}.values())
 
 
-def run_batch(
-    con: duckdb.DuckDBPyConnection, statements: Sequence[Step]
-) -> None:
+def run_batch(con: Connection, steps: Sequence[Step]) -> None:
     """Run (statement, registered name, table) steps in one transaction; roll back on any error."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for statement, name, table in statements:
-            if table is not None:
-                con.register(name, table)
-            con.execute(statement)
-            if table is not None:
-                con.unregister(name)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
-def _load(path: str | Path, statements: Sequence[Step]) -> None:
-    with open_writer(path) as con:
-        run_batch(con, statements)
+    with con.transaction():
+        for statement, name, table in steps:
+            con.execute(statement, **({name: table} if table is not None else {}))
 
 
 # --- runs and sources -------------------------------------------------------------------
 
 
 def start_run(
-    path: str | Path, run_id: str, parameters: dict, flow_run_id: str | None = None,
-    storage_version: str = DEFAULT_STORAGE_VERSION,
+    con: Connection, run_id: str, parameters: dict, flow_run_id: str | None = None
 ) -> None:
-    """Record that a run started (again, if the same run id is retried).
-
-    A run's first write: a new warehouse file is created here, in `storage_version`'s format.
-    """
-    params = {
+    """Record that a run started (again, if the same run id is retried)."""
+    con.execute(sql.START_RUN, {
         "run_id": run_id,
         "flow_run_id": flow_run_id,
         "parameters": json.dumps(parameters, sort_keys=True, default=str),
-    }
-    with open_writer(path, storage_version=storage_version) as con:
-        con.execute(sql.START_RUN, params)
+    })
 
 
-def finish_run(path: str | Path, run_id: str, status: str, counts: dict[str, int]) -> None:
+def finish_run(con: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
     """Record how a run ended and what it counted."""
-    params = {"run_id": run_id, "status": status, "counts": json.dumps(counts, sort_keys=True)}
-    with open_writer(path) as con:
-        con.execute(sql.FINISH_RUN, params)
+    con.execute(sql.FINISH_RUN, {"run_id": run_id, "status": status,
+                                 "counts": json.dumps(counts, sort_keys=True)})
 
 
-def upsert_sources(path: str | Path, sources: Sequence[Source]) -> None:
+def upsert_sources(con: Connection, sources: Sequence[Source]) -> None:
     """Insert or update the configured outlets; `first_seen` and `last_success_at` are kept."""
-    rows = last_by_key(
-        (s.name, list(s.feeds), list(s.sitemaps), list(s.urls), s.language, s.country)
-        for s in sources
+    records = last_by_key(
+        ({"name": s.name, "feeds": list(s.feeds), "sitemaps": list(s.sitemaps),
+          "urls": list(s.urls), "language": s.language, "country": s.country}
+         for s in sources),
+        "name",
     )
-    _load(path, [(sql.UPSERT_SOURCES, "batch", to_arrow(rows, SOURCES_SCHEMA))])
+    con.execute(sql.UPSERT_SOURCES, batch=to_arrow(records, SOURCES_SCHEMA))
 
 
-def mark_source_success(path: str | Path, source_names: Iterable[str], at: datetime) -> None:
+def mark_source_success(con: Connection, source_names: Iterable[str], at: datetime) -> None:
     """Move each outlet's `last_success_at` forward to `at` (never backwards)."""
-    table = key_table(source_names, pa.schema([("name", pa.string())]))
-    with open_writer(path) as con:
-        con.register("batch", table)
-        con.execute(sql.MARK_SOURCE_SUCCESS, {"at": at})
+    con.execute(sql.MARK_SOURCE_SUCCESS, {"at": at},
+                batch=key_table(source_names, NAMES_SCHEMA))
 
 
 # --- fetches ----------------------------------------------------------------------------
@@ -195,27 +182,30 @@ def decompress(blob: bytes, n_bytes: int) -> str:
 
 
 def record_fetches(
-    path: str | Path, run_id: str, results: Sequence[FetchResult], raw: bool = True
+    con: Connection, run_id: str, results: Sequence[FetchResult], raw: bool = True
 ) -> None:
     """Log every fetch outcome; keep the newest raw HTML of successful ones for re-extraction."""
     kind = "page" if raw else "document"
-    log = [
-        (run_id, r.url, r.source, r.status_code, r.error_class, r.error, r.n_bytes,
-         r.elapsed_ms, r.attempts, r.fetched_at, kind)
-        for r in results
-    ]
-    log = last_by_key(log, key_len=2)  # key (run_id, url)
-    steps: list[Step] = [
-        (sql.UPSERT_FETCH_LOG, "batch", to_arrow(log, FETCH_SCHEMA))
-    ]
+    log = last_by_key(
+        ({"run_id": run_id, "url": r.url, "source": r.source, "status_code": r.status_code,
+          "error_class": r.error_class, "error": r.error, "n_bytes": r.n_bytes,
+          "elapsed_ms": r.elapsed_ms, "attempt": r.attempts, "fetched_at": r.fetched_at,
+          "kind": kind}
+         for r in results),
+        "run_id", "url",
+    )
+    steps: list[Step] = [(sql.UPSERT_FETCH_LOG, "batch", to_arrow(log, FETCH_SCHEMA))]
     if raw:
         pages = []
         for r in sorted((r for r in results if r.ok), key=_fetch_order):
             body = r.html.encode("utf-8")
-            pages.append((r.url, r.source, r.final_url, r.status_code, r.fetched_at,
-                          r.content_type, len(body), _compress(body)))
-        steps.append((sql.UPSERT_RAW_PAGES, "batch", to_arrow(last_by_key(pages), RAW_SCHEMA)))
-    _load(path, steps)
+            pages.append({"url": r.url, "source": r.source, "final_url": r.final_url,
+                          "status_code": r.status_code, "fetched_at": r.fetched_at,
+                          "content_type": r.content_type, "n_bytes": len(body),
+                          "html_zstd": _compress(body)})
+        steps.append((sql.UPSERT_RAW_PAGES, "batch",
+                      to_arrow(last_by_key(pages, "url"), RAW_SCHEMA)))
+    run_batch(con, steps)
 
 
 def _fetch_order(r: FetchResult) -> tuple[bool, datetime | None]:
@@ -224,105 +214,115 @@ def _fetch_order(r: FetchResult) -> tuple[bool, datetime | None]:
 
 
 def record_validators(
-    path: str | Path, validators: Mapping[str, tuple[str | None, str | None]]
+    con: Connection, validators: Mapping[str, tuple[str | None, str | None]]
 ) -> None:
     """Store ETag / Last-Modified per feed or sitemap URL for the next conditional GET."""
-    rows = [(url, etag, modified) for url, (etag, modified) in validators.items()]
-    schema = pa.schema([("url", pa.string()), ("etag", pa.string()),
-                        ("last_modified", pa.string())])
-    _load(path, [(sql.UPSERT_VALIDATORS, "batch", to_arrow(rows, schema))])
+    records = [{"url": url, "etag": etag, "last_modified": modified}
+               for url, (etag, modified) in validators.items()]
+    con.execute(sql.UPSERT_VALIDATORS, batch=to_arrow(records, VALIDATORS_SCHEMA))
 
 
-def load_validators(
-    path: str | Path, urls: Iterable[str]
-) -> dict[str, tuple[str | None, str | None]]:
-    """url -> (etag, last_modified) for the URLs that have any stored."""
-    table = key_table(urls, URLS_SCHEMA)
-    with open_reader(path) as con:
-        con.register("batch", table)
-        rows = con.execute(sql.SELECT_VALIDATORS).fetchall()
-    return {url: (etag, modified) for url, etag, modified in rows}
+def record_robots(con: Connection, records: Iterable[RobotsRecord]) -> None:
+    """Keep each host's newest robots.txt answer until it expires (read by the next runs)."""
+    rows = last_by_key(
+        ({"host": r.host, "fetched_at": r.fetched_at, "expires_at": r.expires_at,
+          "status_code": r.status_code, "rules": r.rules} for r in records),
+        "host",
+    )
+    if rows:
+        con.execute(sql.UPSERT_ROBOTS, batch=to_arrow(rows, ROBOTS_SCHEMA))
 
 
-def record_listed_lastmods(path: str | Path, listed: Mapping[str, datetime]) -> None:
+def record_listed_lastmods(con: Connection, listed: Mapping[str, datetime]) -> None:
     """Store, per child sitemap, the lastmod its index listed when it was last handled."""
-    rows = list(listed.items())
-    schema = pa.schema([("url", pa.string()), ("listed_lastmod", _TS)])
-    _load(path, [(sql.UPSERT_LISTED_LASTMOD, "batch", to_arrow(rows, schema))])
+    records = [{"url": url, "listed_lastmod": when} for url, when in listed.items()]
+    if records:
+        con.execute(sql.UPSERT_LISTED_LASTMOD, batch=to_arrow(records, LISTED_SCHEMA))
 
 
-def forget_validators(path: str | Path, urls: Iterable[str]) -> None:
+def forget_validators(con: Connection, urls: Iterable[str]) -> None:
     """Drop the validators of documents the next run must read in full."""
-    _load(path, [(sql.DELETE_VALIDATORS, "batch", key_table(urls, URLS_SCHEMA))])
+    con.execute(sql.DELETE_VALIDATORS, batch=key_table(urls, URLS_SCHEMA))
 
 
 # --- the coverage ledger ----------------------------------------------------------------
 
 
 def record_entries(
-    path: str | Path, run_id: str, records: Iterable[EntryRecord], at: datetime
+    con: Connection, run_id: str, records: Iterable[EntryRecord], at: datetime
 ) -> None:
     """Upsert ledger rows: each entry's latest outcome, first and last sighting, baseline."""
     rows = last_by_key(
-        ((r.entry.source, r.entry.url, r.entry.guid, r.entry.via, r.entry.title,
-          r.entry.published, r.entry.updated, r.stored_updated, r.outcome, r.reason, at,
-          run_id, at if r.refetched else None) for r in records),
-        key_len=2,
+        ({"source": r.entry.source, "url": r.entry.url, "guid": r.entry.guid,
+          "via": r.entry.via, "title": r.entry.title, "published_at": r.entry.published,
+          "updated": r.entry.updated, "stored_updated": r.stored_updated,
+          "outcome": r.outcome, "reason": r.reason, "seen_at": at, "run_id": run_id,
+          "refetched_at": at if r.refetched else None} for r in records),
+        "source", "url",
     )
-    _load(path, [(sql.UPSERT_ENTRIES, "batch", to_arrow(rows, ENTRY_SCHEMA))])
+    if rows:
+        con.execute(sql.UPSERT_ENTRIES, batch=to_arrow(rows, ENTRY_SCHEMA))
 
 
-def record_overflows(path: str | Path, run_id: str, overflows: Iterable[Overflow]) -> None:
+def record_overflows(con: Connection, run_id: str, overflows: Iterable[Overflow]) -> None:
     """Record the documents that overflowed in this run, with the message the run gave."""
     rows = last_by_key(
-        ((run_id, o.source, o.url, o.kind, o.n_entries, o.last_read_at, o.read_at, o.fallback,
-          o.message()) for o in overflows),
-        key_len=3,
+        ({"run_id": run_id, "source": o.source, "url": o.url, "kind": o.kind,
+          "n_entries": o.n_entries, "last_read_at": o.last_read_at, "read_at": o.read_at,
+          "fallback": o.fallback, "message": o.message()} for o in overflows),
+        "run_id", "url",
     )
-    _load(path, [(sql.UPSERT_OVERFLOWS, "batch", to_arrow(rows, OVERFLOW_SCHEMA))])
+    if rows:
+        con.execute(sql.UPSERT_OVERFLOWS, batch=to_arrow(rows, OVERFLOW_SCHEMA))
 
 
 # --- extraction -------------------------------------------------------------------------
 
 
-def article_row(article: Article, run_id: str) -> tuple:
-    """One `articles` row in ARTICLE_SCHEMA order; `urls` always includes the fetched URL."""
-    urls = list(dict.fromkeys((*article.urls, article.url)))
+def article_record(article: Article, run_id: str) -> Record:
+    """One `articles` row; `urls` always includes the fetched URL."""
     f = article.facets
-    return (
-        article.id, article.canonical_url, article.url, urls, article.source, article.title,
-        article.author, article.published_at, article.date_source, article.language,
-        article.site_name, article.description, article.text, article.content_hash,
-        article.fetched_at, run_id, list(f.actors), list(f.places), f.event_date,
-        list(f.dates), list(f.keywords), list(article.tags),
-    )
+    return {
+        "id": article.id, "canonical_url": article.canonical_url, "url": article.url,
+        "urls": list(dict.fromkeys((*article.urls, article.url))), "source": article.source,
+        "title": article.title, "author": article.author,
+        "published_at": article.published_at, "date_source": article.date_source,
+        "language": article.language, "site_name": article.site_name,
+        "description": article.description, "text": article.text,
+        "content_hash": article.content_hash, "fetched_at": article.fetched_at,
+        "run_id": run_id, "actors": list(f.actors), "places": list(f.places),
+        "event_date": f.event_date, "dates": list(f.dates), "keywords": list(f.keywords),
+        "tags": list(article.tags),
+    }
 
 
-def merge_article_rows(rows: Iterable[tuple]) -> list[tuple]:
-    """One row per article id: later rows win but `urls` accumulate and first fetch time stays."""
-    merged: dict[str, tuple] = {}
-    for row in rows:
-        old = merged.get(row[0])
+def merge_article_records(records: Iterable[Record]) -> list[Record]:
+    """One record per article id: later ones win but `urls` accumulate and the first fetch
+    time stays."""
+    merged: dict[str, Record] = {}
+    for record in records:
+        old = merged.get(record["id"])
         if old is not None:
-            urls = list(dict.fromkeys((*old[3], *row[3])))
-            fetched = old[14] if old[14] is not None else row[14]
-            row = (*row[:3], urls, *row[4:14], fetched, *row[15:])
-        merged[row[0]] = row
+            record = {
+                **record,
+                "urls": list(dict.fromkeys((*old["urls"], *record["urls"]))),
+                "fetched_at": (old["fetched_at"] if old["fetched_at"] is not None
+                               else record["fetched_at"]),
+            }
+        merged[record["id"]] = record
     return list(merged.values())
 
 
-def extraction_steps(
-    run_id: str, outcomes: Sequence[ExtractionOutcome]
-) -> list[Step]:
+def extraction_steps(run_id: str, outcomes: Sequence[ExtractionOutcome]) -> list[Step]:
     """The statements and Arrow batches record_extractions runs in its one transaction."""
-    log = [
-        (o.url, run_id, o.source, o.status, o.reason,
-         o.article.id if o.article is not None else None)
-        for o in outcomes
-    ]
-    log = last_by_key(log, key_len=2)  # key (url, run_id)
-    articles = merge_article_rows(
-        article_row(o.article, run_id)
+    log = last_by_key(
+        ({"url": o.url, "run_id": run_id, "source": o.source, "status": o.status,
+          "reason": o.reason, "article_id": o.article.id if o.article is not None else None}
+         for o in outcomes),
+        "url", "run_id",
+    )
+    articles = merge_article_records(
+        article_record(o.article, run_id)
         for o in outcomes
         if o.status == "extracted" and o.article is not None
     )
@@ -336,17 +336,17 @@ def extraction_steps(
 
 
 def record_extractions(
-    path: str | Path, run_id: str, outcomes: Sequence[ExtractionOutcome]
+    con: Connection, run_id: str, outcomes: Sequence[ExtractionOutcome]
 ) -> None:
     """Log each page's extraction outcome and upsert the articles extracted from them."""
-    _load(path, extraction_steps(run_id, outcomes))
+    run_batch(con, extraction_steps(run_id, outcomes))
 
 
 # --- clusters ---------------------------------------------------------------------------
 
 
 def replace_clusters(
-    path: str | Path,
+    con: Connection,
     run_id: str,
     result: ClusterResult,
     article_ids: Collection[str],
@@ -359,27 +359,34 @@ def replace_clusters(
     """
     ids = key_table(article_ids, IDS_SCHEMA)
     events = last_by_key(
-        (e.id, e.headline, e.event_date, e.first_seen, e.last_seen, list(e.actors),
-         list(e.places), list(e.keywords), e.n_articles, e.n_sources, e.n_copies)
-        for e in result.events
+        ({"id": e.id, "headline": e.headline, "event_date": e.event_date,
+          "first_seen": e.first_seen, "last_seen": e.last_seen, "actors": list(e.actors),
+          "places": list(e.places), "keywords": list(e.keywords), "n_articles": e.n_articles,
+          "n_sources": e.n_sources, "n_copies": e.n_copies}
+         for e in result.events),
+        "id",
     )
     memberships = last_by_key(
-        (m.article_id, m.event_id, m.score, list(m.features.items()))
-        for m in result.memberships
+        ({"article_id": m.article_id, "event_id": m.event_id, "score": m.score,
+          "features": list(m.features.items())}
+         for m in result.memberships),
+        "article_id",
     )
     duplicates = last_by_key(
-        (d.article_id, d.duplicate_of, d.kind, d.score) for d in result.duplicates
+        ({"article_id": d.article_id, "duplicate_of": d.duplicate_of, "kind": d.kind,
+          "score": d.score} for d in result.duplicates),
+        "article_id",
     )
-    merge_rows = last_by_key(((a, b, run_id) for a, b in merges), key_len=3)
-    _load(
-        path,
-        [
-            (sql.DELETE_DUPLICATES_OF_IDS, "ids", ids),
-            (sql.DELETE_MEMBERSHIPS_OF_IDS, "ids", ids),
-            (sql.UPSERT_EVENTS, "batch", to_arrow(events, EVENT_SCHEMA)),
-            (sql.UPSERT_MEMBERSHIPS, "batch", to_arrow(memberships, MEMBERSHIP_SCHEMA)),
-            (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
-            (sql.DELETE_EMPTY_EVENTS, "", None),
-            (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
-        ],
+    merge_rows = last_by_key(
+        ({"from_event_id": a, "into_event_id": b, "run_id": run_id} for a, b in merges),
+        "from_event_id", "into_event_id", "run_id",
     )
+    run_batch(con, [
+        (sql.DELETE_DUPLICATES_OF_IDS, "ids", ids),
+        (sql.DELETE_MEMBERSHIPS_OF_IDS, "ids", ids),
+        (sql.UPSERT_EVENTS, "batch", to_arrow(events, EVENT_SCHEMA)),
+        (sql.UPSERT_MEMBERSHIPS, "batch", to_arrow(memberships, MEMBERSHIP_SCHEMA)),
+        (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
+        (sql.DELETE_EMPTY_EVENTS, "", None),
+        (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
+    ])

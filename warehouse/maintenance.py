@@ -22,7 +22,7 @@ def export_parquet(path: str | Path, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with open_reader(path) as con:
-        for (table,) in con.execute(sql.ALL_TABLES).fetchall():  # names from the catalog
+        for table in con.column(sql.ALL_TABLES):  # names from the catalog
             if table == "articles":
                 target = out / "articles"
                 con.execute(
@@ -42,4 +42,4 @@ def prune_raw(path: str | Path, keep_days: int) -> int:
     if keep_days < 0:
         raise ValueError(f"keep_days must be >= 0, got {keep_days}")
     with open_writer(path) as con:
-        return con.execute(sql.PRUNE_RAW, {"days": keep_days}).fetchall()[0][0]
+        return con.value(sql.PRUNE_RAW, {"days": keep_days})

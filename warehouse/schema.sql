@@ -1,8 +1,8 @@
 -- newsmon warehouse: the full current schema, for reading.
 --
--- The migrations in migrations/ are what actually builds a warehouse (applied in order on
--- every writer open, recorded in schema_version). This file is what those migrations add up
--- to, written out once with comments; tests/test_warehouse.py checks that applying it to an
+-- The migrations in migrations/ are what actually builds a warehouse (applied in order by
+-- the first writer open in each process, recorded in schema_version). This file is what they
+-- add up to, written out once with comments; tests/test_warehouse.py checks that applying it to an
 -- empty database gives exactly the same tables, columns, types and keys as the migrations.
 -- When you add a migration to these tables, update this file in the same change.
 -- Tables other modules add with their own migrations (0010_alerts.sql: alerts,
@@ -204,8 +204,17 @@ CREATE TABLE article_versions (
     text VARCHAR,
     published_at TIMESTAMPTZ,
     fetched_at TIMESTAMPTZ,               -- when this version was fetched
-    run_id VARCHAR,                       -- the run that stored this version
     replaced_at TIMESTAMPTZ,
     replaced_by_run VARCHAR,
     PRIMARY KEY (article_id, content_hash)
+);
+
+-- robots.txt answers per host (scheme://host[:port]), reused until they expire, at most 24 h
+-- after they were fetched (added in 0014). `rules` NULL: the host has none (allow all).
+CREATE TABLE robots (
+    host VARCHAR PRIMARY KEY,
+    fetched_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    status_code INTEGER,
+    rules VARCHAR
 );

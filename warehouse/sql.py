@@ -23,6 +23,7 @@ TABLES = (
     "entries",
     "overflows",
     "article_versions",
+    "robots",
     "schema_version",
 )
 
@@ -128,9 +129,27 @@ ON CONFLICT (url) DO UPDATE SET listed_lastmod = excluded.listed_lastmod, update
 # What the next conditional reads of the given sources' documents (`batch`: name) may send:
 # the validators and listed lastmods of every feed and sitemap they ever fetched.
 SOURCE_DOCUMENT_STATE = """
-SELECT url, etag, last_modified, listed_lastmod FROM validators
-WHERE url IN (SELECT url FROM fetch_log
-              WHERE kind = 'document' AND source IN (SELECT name FROM batch))
+SELECT d.source, v.url, v.etag, v.last_modified, v.listed_lastmod
+FROM validators AS v
+JOIN (SELECT DISTINCT source, url FROM fetch_log
+      WHERE kind = 'document' AND source IN (SELECT name FROM batch)) AS d ON d.url = v.url
+ORDER BY d.source, v.url
+"""
+
+# robots.txt answers per host (scheme://host[:port]), kept until they expire (migration 0014).
+UPSERT_ROBOTS = """
+INSERT INTO robots (host, fetched_at, expires_at, status_code, rules)
+SELECT host, fetched_at, expires_at, status_code, rules FROM batch
+ON CONFLICT (host) DO UPDATE SET
+    fetched_at = excluded.fetched_at, expires_at = excluded.expires_at,
+    status_code = excluded.status_code, rules = excluded.rules
+WHERE excluded.fetched_at >= robots.fetched_at
+"""
+
+# The hosts registered as `batch` (column `name`) whose answer is still valid at $now.
+SELECT_ROBOTS = """
+SELECT host, fetched_at, expires_at, status_code, rules FROM robots
+WHERE host IN (SELECT name FROM batch) AND expires_at > $now
 """
 
 # --- extraction -------------------------------------------------------------------------
@@ -284,7 +303,11 @@ UNION
 SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM batch)
 """
 
-LAST_SUCCESS = "SELECT last_success_at FROM sources WHERE name = $source"
+# The sources registered as `batch` (column `name`) that ever completed a run.
+LAST_SUCCESS = """
+SELECT name, last_success_at FROM sources
+WHERE name IN (SELECT name FROM batch) AND last_success_at IS NOT NULL
+"""
 
 # Stored articles as the fields of extractors.models.Article (queries._article builds them).
 _ARTICLE_RECORDS = """
@@ -314,7 +337,8 @@ ORDER BY id
 RAW_PAGES = """
 SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd
 FROM raw_pages
-WHERE $all_urls OR url IN (SELECT url FROM batch)
+WHERE ($all_urls OR url IN (SELECT url FROM batch))
+  AND ($since IS NULL OR fetched_at >= $since)
 ORDER BY url
 """
 
@@ -369,8 +393,9 @@ ledger AS (
     SELECT url, any_value(guid) AS guid, max(stored_updated) AS baseline
     FROM entries WHERE url IN (SELECT url FROM wanted) GROUP BY url
 )
-SELECT w.url, s.url IS NOT NULL, p.error_class, p.status_code, coalesce(p.n_runs, 0),
-       x.status, x.reason, e.guid, e.baseline
+SELECT w.url, s.url IS NOT NULL AS stored, p.error_class AS fetch_error,
+       p.status_code AS fetch_status, coalesce(p.n_runs, 0) AS failed_runs,
+       x.status AS extraction, x.reason AS extraction_reason, e.guid, e.baseline
 FROM wanted AS w
 LEFT JOIN stored AS s ON s.url = w.url
 LEFT JOIN pages AS p ON p.url = w.url AND p.newest = 1
@@ -381,14 +406,14 @@ WHERE s.url IS NOT NULL OR p.url IS NOT NULL OR e.url IS NOT NULL
 
 # (source, guid) -> url the ledger knows each of a batch of GUIDs at (`batch`: source, guid).
 LEDGER_GUIDS = """
-SELECT e.source, e.guid, min(e.url) FROM entries AS e
+SELECT e.source, e.guid, min(e.url) AS url FROM entries AS e
 JOIN batch AS b ON b.source = e.source AND b.guid = e.guid
 GROUP BY ALL
 """
 
 # When an earlier run last read each of a batch of feeds/sitemaps (`batch`: url).
 DOCUMENTS_READ_BEFORE = """
-SELECT url, max(fetched_at) FROM fetch_log
+SELECT url, max(fetched_at) AS read_at FROM fetch_log
 WHERE kind = 'document' AND status_code IN (200, 304) AND run_id <> $run_id
   AND url IN (SELECT url FROM batch)
 GROUP BY url
@@ -399,7 +424,7 @@ GROUP BY url
 # was seen but not fetched yet; and pages whose latest fetch failed (from before the ledger,
 # or listed URLs). Whether each is due now is decided by extractors/fetch/ledger.py.
 LEDGER_BACKLOG = """
-SELECT source, url, via, title, published_at, updated, guid FROM entries
+SELECT source, url, via, title, published_at AS published, updated, guid FROM entries
 WHERE source IN (SELECT name FROM batch)
   AND (outcome = 'pending' OR (outcome = 'skipped' AND reason = 'before --since')
        OR (outcome = 'stored' AND updated > stored_updated))

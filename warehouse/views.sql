@@ -1,5 +1,5 @@
--- Saved views, recreated on every writer open (CREATE OR REPLACE), so editing this file is
--- enough to change them. Documented with example queries in docs/warehouse.md.
+-- Saved views, recreated (CREATE OR REPLACE) by the first writer open of each process and by
+-- every migration, so editing this file is enough to change them. Examples: docs/warehouse.md.
 
 -- The day an article is "about" for coverage counts: when it was published, else fetched.
 CREATE OR REPLACE VIEW article_days AS

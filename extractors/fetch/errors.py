@@ -36,6 +36,9 @@ a PDF or a robots refusal will not change by asking again.
 
 from __future__ import annotations
 
+# Statuses that may go away when asked again: retried within a run, and by the next run.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+
 
 class NewsmonError(Exception):
     """Base of every error newsmon raises on purpose."""
@@ -138,8 +141,6 @@ def is_worth_retrying_later(error_class: str | None, status_code: int | None) ->
     Transient network failures and retryable HTTP statuses are; a 404, a PDF or a robots.txt
     refusal is not (retrying what is not transient only hammers the site).
     """
-    from extractors.fetch.http import RETRY_STATUSES  # http imports this module
-
     if error_class is None:
         return False
     if error_class == HTTPStatusError.__name__:

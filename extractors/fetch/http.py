@@ -1,11 +1,17 @@
 """Polite, fault-tolerant HTTP fetching: every URL ends as a FetchResult, never an exception.
 
 One `Fetcher` owns one shared httpx.AsyncClient. Each request passes a per-host gate (at most
-`per_host_concurrency` in flight, starts at least the host's min delay apart) and a global
-semaphore; robots.txt is fetched once per host and obeyed; transient failures (connect errors,
-timeouts, resets, 408/429/5xx) are retried with capped exponential backoff and jitter,
-honouring Retry-After. Bodies are streamed and cut at a byte cap. Redirects are followed by
-hand so each hop is checked (scheme, private address, robots) and loops end cleanly.
+`per_host_concurrency` in flight, starts at least the host's delay apart) and a global bound
+on requests in flight (`Politeness`; the Fetchers of one process share one, whichever thread
+and event loop they run in); robots.txt is obeyed, fetched once per host and handed on as
+data (`RobotsRecord`, reused until it expires); transient failures (connect errors, timeouts,
+resets, 408/429/5xx) are retried with capped exponential backoff and jitter, honouring
+Retry-After. Bodies are streamed and cut at a byte cap. Redirects are followed by hand so each
+hop is checked (scheme, private address, robots) and loops end cleanly.
+
+The host's delay is the largest of `min_delay_per_host_s`, the source's `requests_per_second`
+and the robots.txt Crawl-delay. The first request after robots.txt only waits what the host's
+own rules ask (Crawl-delay, the source's rate), not the default delay on top.
 
 The transport connects only to addresses the private-address guard (extractors.fetch.guard)
 resolved and checked for the URL's host, pinned for the Fetcher's life (no DNS rebinding).
@@ -25,9 +31,10 @@ import re
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -36,32 +43,38 @@ import httpx
 from protego import Protego
 
 from extractors.fetch import errors
+from extractors.fetch.errors import RETRY_STATUSES
 from extractors.fetch.guard import AddressGuard, PinnedTransport, Resolver
 from extractors.fetch.urls import without_credentials
-from extractors.models import Candidate, FetchResult, Source
+from extractors.models import Candidate, FetchResult, RobotsRecord, Source
 
 MiB = 1024 * 1024
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Feed/sitemap URLs may answer with any XML, text or gzip type; these never hold one.
 NOT_FEED_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf")
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
+ROBOTS_MAX_AGE_S = 24 * 3600.0  # RFC 9309: a cached robots.txt may be used up to 24 h
 MAX_CRAWL_DELAY_S = 30.0  # a robots Crawl-delay above this would stall a run; cap it
+PAGE_MAX_BYTES = 5 * MiB
+DOCUMENT_MAX_BYTES = 50 * MiB  # feeds and sitemaps: the sitemap protocol's own limit
+RECOMMENDED_MIN_DELAY_S = 1.0  # between requests to one host, unless its rules say otherwise
+DEFAULT_USER_AGENT = (
+    "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring bot; respects robots.txt)"
+)
 
 Validators = tuple[str | None, str | None]  # (ETag, Last-Modified)
 
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """How to fetch; the flow builds one from its settings, tests build small-timeout ones.
+    """How to fetch: the one definition of every fetch default (flows/settings.py exposes
+    them as NEWSMON_* variables). Tests and benchmarks build small-timeout or no-delay ones.
 
     `max_retries` counts retries after the first attempt (3 -> up to 4 attempts).
-    `min_delay_per_host_s` is 0 by default (tests, benchmarks); real runs should pass >= 1.0
-    (see RECOMMENDED_MIN_DELAY_S) unless a source sets `requests_per_second`.
     """
 
-    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
+    user_agent: str = DEFAULT_USER_AGENT
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 10.0  # longest silence between two received chunks
     total_timeout_s: float = 30.0  # one attempt, headers to last byte (stops slow drips)
@@ -70,19 +83,18 @@ class FetchSettings:
     backoff_cap_s: float = 10.0
     retry_after_cap_s: float = 30.0  # a server asking for an hour gets this much
     max_redirects: int = 5
-    max_bytes: int = 5 * MiB  # pages
-    max_document_bytes: int = 50 * MiB  # feeds and sitemaps (the sitemap protocol's limit)
-    global_concurrency: int = 16
+    max_bytes: int = PAGE_MAX_BYTES  # pages
+    max_document_bytes: int = DOCUMENT_MAX_BYTES  # feeds and sitemaps
+    global_concurrency: int = 64  # requests in flight across all hosts (per process)
     per_host_concurrency: int = 2
-    min_delay_per_host_s: float = 0.0  # between request starts on one host
+    min_delay_per_host_s: float = RECOMMENDED_MIN_DELAY_S  # between request starts on one host
     obey_robots: bool = True
+    robots_max_age_s: float = ROBOTS_MAX_AGE_S  # or the response's shorter Cache-Control max-age
     # Trusted operator settings (never from feeds): "host[:port]" -> "ip:port" connects there
     # unchecked; allow_private_hosts turns the private-address guard's refusals off.
     resolve: Mapping[str, str] = field(default_factory=dict)
     allow_private_hosts: bool = False
 
-
-RECOMMENDED_MIN_DELAY_S = 1.0
 
 
 @functools.cache
@@ -103,57 +115,128 @@ class _Response:
     attempts: int
 
 
-class _HostGate:
-    """At most `concurrency` requests in flight to one host, starts `delay` seconds apart."""
+class _Slots:
+    """A counting semaphore for coroutines in any event loop of any thread.
 
-    def __init__(self, concurrency: int, delay: float) -> None:
-        self._slots = asyncio.Semaphore(concurrency)
-        self._spacing = asyncio.Lock()
-        self._next_start = 0.0
-        self.delay = delay
-
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._slots:
-            async with self._spacing:
-                loop = asyncio.get_running_loop()
-                wait = self._next_start - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._next_start = loop.time() + self.delay
-            yield
-
-
-class RobotsCache:
-    """robots.txt rules shared by the Fetchers of one process (one per batch), for `ttl_s`.
-
-    Keyed by host and by where the host is routed, so a test server on another port is never
-    answered from a previous one's rules. Only answers are kept (rules, or "no rules" for a
-    4xx); a failed robots.txt fetch is tried again by the next Fetcher.
+    The flow's network tasks each run their own event loop in their own thread, and must
+    still share one bound per host and one overall; asyncio.Semaphore belongs to one loop.
+    A released slot goes to the oldest waiter, woken in its own loop.
     """
 
-    def __init__(self, ttl_s: float = 3600.0) -> None:
-        self.ttl_s = ttl_s
-        self._entries: dict[tuple[str, str], tuple[float, Protego | None]] = {}
+    def __init__(self, value: int) -> None:
+        self._free = value
+        self._lock = threading.Lock()
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.append((loop, waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # granted, then cancelled: pass it on
+                self.release()
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                loop, waiter = self._waiters.popleft()
+                if waiter.cancelled():
+                    continue
+                try:
+                    loop.call_soon_threadsafe(self._grant, waiter)
+                    return
+                except RuntimeError:  # that waiter's loop is closed
+                    continue
+            self._free += 1
+
+    def _grant(self, waiter: asyncio.Future[None]) -> None:
+        """Runs in the waiter's loop: wake it, or pass the slot on if it gave up meanwhile."""
+        if waiter.cancelled():
+            self.release()
+        else:
+            waiter.set_result(None)
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        await self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+class _HostGate:
+    """At most `concurrency` requests in flight to one host; each start reserves the next
+    one's earliest start (its own gap), so starts keep the host's spacing in every thread."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._slots = _Slots(concurrency)
+        self._lock = threading.Lock()
+        self._next_start = 0.0  # time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, gap_after: float) -> AsyncIterator[float]:
+        """Wait for a slot and the host's next start; the next request waits `gap_after`."""
+        async with self._slots.held():
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_start)
+                self._next_start = start + gap_after
+            if start > now:
+                await asyncio.sleep(start - now)
+            yield start
+
+    def not_before(self, moment: float) -> None:
+        """No request starts before `moment` (a Crawl-delay learned after robots.txt)."""
+        with self._lock:
+            self._next_start = max(self._next_start, moment)
+
+
+class Politeness:
+    """Per-host gates and the bound on requests in flight over all hosts.
+
+    Give one to every Fetcher that may run at the same time (the flow's tasks in one process
+    share `shared_politeness()`): a host is then spaced and bounded across all of them.
+    """
+
+    def __init__(self, global_concurrency: int, per_host_concurrency: int) -> None:
+        self.per_host_concurrency = per_host_concurrency
+        self.in_flight = _Slots(global_concurrency)
+        self._gates: dict[str, _HostGate] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> tuple[bool, Protego | None]:
+    def gate(self, host: str) -> _HostGate:
+        """The gate of one host (scheme://host[:port], see host_key)."""
         with self._lock:
-            entry = self._entries.get(key)
-        if entry is None or time.monotonic() - entry[0] > self.ttl_s:
-            return False, None
-        return True, entry[1]
+            gate = self._gates.get(host)
+            if gate is None:
+                gate = self._gates[host] = _HostGate(self.per_host_concurrency)
+            return gate
 
-    def put(self, key: tuple[str, str], rules: Protego | None) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic(), rules)
+
+@functools.cache
+def shared_politeness(global_concurrency: int, per_host_concurrency: int) -> Politeness:
+    """The process's Politeness for these bounds, shared by every task that fetches."""
+    return Politeness(global_concurrency, per_host_concurrency)
 
 
 class Fetcher:
-    """Async context manager owning one httpx.AsyncClient, robots cache and politeness gates.
+    """Async context manager owning one httpx.AsyncClient; robots.txt rules and politeness
+    come in as data and shared gates, so many Fetchers (one per task) act as one crawler.
 
-        async with Fetcher(settings, sources=sources) as fetcher:
+        async with Fetcher(settings, sources=sources, robots=known) as fetcher:
             pages = await fetcher.fetch_pages(candidates)
+        fetcher.robots_learned   # {host: RobotsRecord} it fetched itself: hand these on
+
+    `robots`: answers fetched earlier (by other tasks or runs), used until they expire.
+    `politeness`: gates shared with other Fetchers; by default this Fetcher's own.
     """
 
     def __init__(
@@ -161,7 +244,8 @@ class Fetcher:
         settings: FetchSettings | None = None,
         *,
         sources: Iterable[Source] = (),
-        robots_cache: RobotsCache | None = None,
+        robots: Mapping[str, RobotsRecord] | None = None,
+        politeness: Politeness | None = None,
         resolver: Resolver | None = None,
     ):
         """`resolver`: where host names are looked up (default: the system's, via getaddrinfo);
@@ -169,13 +253,15 @@ class Fetcher:
         self.settings = settings or FetchSettings()
         self._resolver = resolver
         self._guard: AddressGuard | None = None
-        self._shared_robots = robots_cache
         self._source_delay: dict[str, float] = {}
         for source in sources:
             self.register_source(source)
+        self._politeness = politeness or Politeness(
+            self.settings.global_concurrency, self.settings.per_host_concurrency
+        )
         self._client: httpx.AsyncClient | None = None
-        self._global: asyncio.Semaphore | None = None
-        self._gates: dict[str, _HostGate] = {}
+        self._known_robots = dict(robots or {})
+        self.robots_learned: dict[str, RobotsRecord] = {}
         self._robots: dict[str, Protego | errors.FetchError | None] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
@@ -205,7 +291,6 @@ class Fetcher:
             ),
             follow_redirects=False,
         )
-        self._global = asyncio.Semaphore(s.global_concurrency)
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -306,17 +391,22 @@ class Fetcher:
         accept: Callable[[str | None, str], errors.FetchError | None],
         max_bytes: int,
         headers: Mapping[str, str] | None = None,
-        check_robots: bool = True,
+        robots_txt: bool = False,
     ) -> _Response:
-        """Follow redirects by hand, checking every hop; return the final response."""
+        """Follow redirects by hand, checking every hop; return the final response.
+
+        `robots_txt`: this is the host's robots.txt, not checked against itself, and the
+        request after it waits only what the host's own rules ask (see _gap_after).
+        """
         current = url.strip()
         attempts = 0
         for _hop in range(self.settings.max_redirects + 1):
             await self._check_target(current, attempts)
-            if check_robots and self.settings.obey_robots:
+            if not robots_txt and self.settings.obey_robots:
                 await self._check_robots(current, source)
             try:
-                resp = await self._request(current, source, accept, max_bytes, headers)
+                resp = await self._request(current, source, accept, max_bytes, headers,
+                                           robots_txt)
             except errors.FetchError as exc:
                 exc.attempts += attempts
                 raise
@@ -360,6 +450,7 @@ class Fetcher:
         accept: Callable[[str | None, str], errors.FetchError | None],
         max_bytes: int,
         headers: Mapping[str, str] | None,
+        robots_txt: bool = False,
     ) -> _Response:
         """One URL with retries on transient failures; raises FetchError when it gives up."""
         s = self.settings
@@ -367,7 +458,7 @@ class Fetcher:
         while True:
             attempt += 1
             try:
-                resp = await self._attempt(url, source, accept, max_bytes, headers)
+                resp = await self._attempt(url, source, accept, max_bytes, headers, robots_txt)
             except errors.TransientFetchError as exc:
                 if attempt > s.max_retries:
                     raise type(exc)(f"{exc} ({_n_attempts(attempt)})", attempts=attempt,
@@ -396,11 +487,14 @@ class Fetcher:
         accept: Callable[[str | None, str], errors.FetchError | None],
         max_bytes: int,
         headers: Mapping[str, str] | None,
+        robots_txt: bool = False,
     ) -> _Response:
-        """One request through the host gate and the global semaphore, body capped."""
-        assert self._client is not None and self._global is not None, "use `async with Fetcher()`"
+        """One request through the host gate and the global bound, body capped."""
+        assert self._client is not None, "use `async with Fetcher()`"
         s = self.settings
-        async with self._gate(url, source).slot(), self._global:
+        gate = self._politeness.gate(host_key(url))
+        gap = self._rules_gap(url, source) if robots_txt else self._delay(url, source)
+        async with gate.slot(gap), self._politeness.in_flight.held():
             try:
                 async with asyncio.timeout(s.total_timeout_s):
                     return await self._exchange(url, accept, max_bytes, headers)
@@ -462,32 +556,42 @@ class Fetcher:
         finally:
             await response.aclose()
 
-    def _gate(self, url: str, source: str) -> _HostGate:
-        key = _host_key(url)
-        delay = max(self.settings.min_delay_per_host_s, self._source_delay.get(source, 0.0))
-        gate = self._gates.get(key)
-        if gate is None:
-            gate = self._gates[key] = _HostGate(self.settings.per_host_concurrency, delay)
-        gate.delay = max(gate.delay, delay)
-        return gate
+    def _rules_gap(self, url: str, source: str) -> float:
+        """What a host's own rules ask between two requests: the source's configured rate
+        (and, once robots.txt is read, its Crawl-delay: see _check_robots)."""
+        return self._source_delay.get(source, 0.0)
+
+    def _delay(self, url: str, source: str) -> float:
+        """Spacing after a request to this URL's host: the default, the source's rate or the
+        robots.txt Crawl-delay, whichever is longest."""
+        return max(self.settings.min_delay_per_host_s, self._rules_gap(url, source),
+                   self._crawl_delay(host_key(url)))
+
+    def _crawl_delay(self, host: str) -> float:
+        """The host's robots.txt Crawl-delay for our user agent (capped), once it is read."""
+        rules = self._robots.get(host)
+        if not isinstance(rules, Protego):
+            return 0.0
+        return min(float(rules.crawl_delay(self.settings.user_agent) or 0.0), MAX_CRAWL_DELAY_S)
 
     async def _check_robots(self, url: str, source: str) -> None:
-        """Raise RobotsDisallowed if the host's robots.txt (fetched once) forbids `url`."""
-        key = _host_key(url)
+        """Raise RobotsDisallowed if the host's robots.txt forbids `url`. The rules come from
+        the records this Fetcher was given, else are fetched once (and kept in robots_learned).
+        """
+        key = host_key(url)
         lock = self._robots_locks.setdefault(key, asyncio.Lock())
         async with lock:
             if key not in self._robots:
-                shared_key = (key, self.settings.resolve.get(urlsplit(url).hostname or "", ""))
-                cached, rules = (
-                    self._shared_robots.get(shared_key) if self._shared_robots else (False, None)
-                )
-                if not cached:
-                    rules = await self._load_robots(url, source)
-                    if self._shared_robots is not None and not isinstance(
-                        rules, errors.FetchError
-                    ):
-                        self._shared_robots.put(shared_key, rules)
-                self._robots[key] = rules
+                record = self._known_robots.get(key)
+                fresh = record is None or record.expires_at <= datetime.now(UTC)
+                if fresh:
+                    asked_at = time.monotonic()
+                    record = await self._load_robots(url, source)
+                    if isinstance(record, RobotsRecord):
+                        self.robots_learned[key] = record
+                self._robots[key] = _parse_robots(record)
+                if fresh and (crawl := self._crawl_delay(key)):
+                    self._politeness.gate(key).not_before(asked_at + crawl)
         rules = self._robots[key]
         if isinstance(rules, errors.FetchError):
             raise type(rules)(str(rules), attempts=rules.attempts, final_url=url)
@@ -498,38 +602,46 @@ class Fetcher:
             path = parts.path + (f"?{parts.query}" if parts.query else "")
             raise errors.RobotsDisallowed(f"robots.txt disallows {path or '/'}", attempts=0,
                                           final_url=url)
-        delay = rules.crawl_delay(self.settings.user_agent)
-        if delay:
-            gate = self._gate(url, source)
-            gate.delay = max(gate.delay, min(float(delay), MAX_CRAWL_DELAY_S))
 
-    async def _load_robots(self, url: str, source: str) -> Protego | errors.FetchError | None:
-        """Parsed rules; None = allow all (4xx); a FetchError = every page of the host fails.
+    async def _load_robots(self, url: str, source: str) -> RobotsRecord | errors.FetchError:
+        """The host's answer as a record (rules None = allow all, after a 4xx); a FetchError
+        when it could not be asked: every page of the host then fails with it.
 
         RFC 9309: a 4xx robots.txt means no rules; a 5xx means assume full disallow. An
-        unreachable host stays unreachable for the run (its error is reused, not re-tried).
+        unreachable host stays unreachable for this Fetcher (its error is reused, not
+        re-tried); errors are never handed on, so the next task or run asks again.
         """
         parts = urlsplit(url)
+        key = host_key(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        fetched_at = datetime.now(UTC)
         try:
             resp = await self._fetch(robots_url, source, accept=_accept_any,
-                                     max_bytes=ROBOTS_MAX_BYTES, check_robots=False)
+                                     max_bytes=ROBOTS_MAX_BYTES, robots_txt=True)
         except errors.HTTPStatusError as exc:
             if exc.status_code is not None and exc.status_code < 500:
-                return None
+                return self._robots_record(key, fetched_at, exc.status_code, None, None)
             return errors.RobotsDisallowed(
                 f"robots.txt unavailable ({exc}); assuming disallow (RFC 9309)",
                 attempts=exc.attempts,
             )
-        except errors.TooLarge:
-            return None
+        except errors.TooLarge as exc:
+            return self._robots_record(key, fetched_at, exc.status_code, None, None)
         except errors.FetchError as exc:
             return type(exc)(f"robots.txt: {exc}", attempts=exc.attempts)
         text = resp.body.decode("utf-8", errors="replace")
-        try:
-            return Protego.parse(text)
-        except Exception:  # unparseable rules are no rules
-            return None
+        return self._robots_record(key, fetched_at, resp.status, text,
+                                   resp.headers.get("cache-control"))
+
+    def _robots_record(self, host: str, fetched_at: datetime, status: int | None,
+                       rules: str | None, cache_control: str | None) -> RobotsRecord:
+        max_age = self.settings.robots_max_age_s
+        asked = _MAX_AGE.search(cache_control or "")
+        if asked:
+            max_age = min(max_age, float(asked.group(1)))
+        return RobotsRecord(host=host, fetched_at=fetched_at,
+                            expires_at=fetched_at + timedelta(seconds=max_age),
+                            status_code=status, rules=rules)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with 'equal jitter': half fixed, half random."""
@@ -638,9 +750,25 @@ _WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp125
                    "tis-620": "cp874", "gb2312": "gb18030", "gbk": "gb18030"}
 
 
-def _host_key(url: str) -> str:
+def host_key(url: str) -> str:
+    """scheme://host[:port] of a URL: the key of its robots.txt and of its politeness gate."""
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+_MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)", re.IGNORECASE)
+
+
+def _parse_robots(record: RobotsRecord | errors.FetchError) -> Protego | errors.FetchError | None:
+    """A record's rules, parsed (None: no rules); a fetch error stays what it is."""
+    if isinstance(record, errors.FetchError):
+        return record
+    if record.rules is None:
+        return None
+    try:
+        return Protego.parse(record.rules)
+    except Exception:  # unparseable rules are no rules
+        return None
 
 
 def _detail(exc: Exception) -> str:

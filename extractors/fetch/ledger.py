@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from extractors.fetch.discover import DocumentRead, merge_candidates
+from extractors.fetch.discover import Discovery, DocumentRead, merge_candidates
 from extractors.fetch.errors import HTTPStatusError, is_worth_retrying_later
+from extractors.fetch.http import Validators
 from extractors.models import Candidate, EntryFacts, EntryRecord, Overflow
 
 Outcome = Literal["stored", "failed", "skipped", "pending"]
@@ -72,8 +73,15 @@ class EntryPlan:
     def to_fetch(self) -> list[Candidate]:
         return [p.entry for p in self.entries if p.decision in FETCH_DECISIONS]
 
+    @property
+    def size(self) -> int:
+        """Distinct entries (a run may plan an entry twice: feed, then sitemaps read again)."""
+        return len({(p.entry.source, p.entry.url) for p in self.entries})
+
     def count(self, decision: Decision) -> int:
-        return sum(p.decision == decision for p in self.entries)
+        """Distinct entries whose (latest) decision is `decision`."""
+        latest = {(p.entry.source, p.entry.url): p.decision for p in self.entries}
+        return sum(d == decision for d in latest.values())
 
 
 def retry_due(error_class: str | None, status_code: int | None, failed_runs: int) -> bool:
@@ -256,6 +264,45 @@ def settle(plan: EntryPlan, facts: Mapping[str, EntryFacts]) -> list[EntryRecord
         refetched = planned.decision == "updated" and not retrying
         records.append(EntryRecord(planned.entry, outcome, reason, baseline, refetched))
     return records
+
+
+@dataclass(frozen=True)
+class DocumentsAfter:
+    """What the next run may skip: validators and listed lastmods to store, documents whose
+    stored validators must go (the next run reads them in full)."""
+
+    validators: dict[str, Validators]
+    listed: dict[str, datetime]
+    forget: list[str]
+
+
+def documents_after(
+    discoveries: Iterable[Discovery], records: Iterable[EntryRecord]
+) -> DocumentsAfter:
+    """The documents' state to keep once a run has settled its entries (`records`: the run's
+    latest records, settled ones after planned ones).
+
+    A document read in full keeps its new validators only if every entry it held is handled;
+    a child sitemap keeps the lastmod its index listed if it was read and handled so, or
+    answered 304 (unchanged since it was handled).
+    """
+    found = list(discoveries)
+    keep, forget = documents_to_remember([r for d in found for r in d.reads], records)
+    kept = set(keep)
+    unchanged = {doc.url for d in found for doc in d.documents if doc.status_code == 304}
+    return DocumentsAfter(
+        validators={url: v for d in found for url, v in d.validators.items() if url in kept},
+        listed={url: when for d in found for url, when in d.listed.items()
+                if url in kept or url in unchanged},
+        forget=forget,
+    )
+
+
+def combine(plans: Iterable[EntryPlan]) -> EntryPlan:
+    """One plan of a run planned chunk by chunk."""
+    plans = list(plans)
+    return EntryPlan(tuple(e for p in plans for e in p.entries),
+                     tuple(o for p in plans for o in p.overflows))
 
 
 def documents_to_remember(

@@ -46,7 +46,6 @@ CREATE TABLE article_versions (
     text VARCHAR,
     published_at TIMESTAMPTZ,
     fetched_at TIMESTAMPTZ,
-    run_id VARCHAR,
     replaced_at TIMESTAMPTZ,
     replaced_by_run VARCHAR,
     PRIMARY KEY (article_id, content_hash)

@@ -1,0 +1,245 @@
+"""The monitor flow's reads and writes: the only code of a run that opens the warehouse.
+
+Stages take data and return data; before dispatching one, the flow reads what it needs
+here, and it writes each result here as it arrives. Every method opens the file for one
+batch and lets it go: DuckDB lets no other process in while a read-write connection is
+open, so `newsmon sql` or a DuckDB shell get their turn between two batches of a long run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from extractors.events.clustering import event_merges
+from extractors.fetch.discover import Discovery, source_hosts
+from extractors.fetch.http import Validators
+from extractors.fetch.ledger import EntryPlan, documents_after, settle
+from extractors.models import (
+    Article,
+    Candidate,
+    ClusterResult,
+    EntryFacts,
+    ExtractionOutcome,
+    FetchResult,
+    RobotsRecord,
+    Source,
+)
+from flows.stages import DiscoveredChunk, window_start
+from reports.watchlists import (
+    Alert,
+    DeliveryState,
+    Match,
+    WatchedEvent,
+    read_delivery_state,
+    store_matches,
+)
+from warehouse import alerts, load, queries
+from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
+
+TOP_EVENTS = 10  # events listed in a run's summary and artifacts
+
+
+@dataclass(frozen=True)
+class DiscoveryInputs:
+    """What discovering every source needs from the warehouse, read once per run."""
+
+    since: datetime | None  # this run's backfill bound (--since), if any; never a default
+    validators: dict[str, dict[str, Validators]]  # per source: document URL -> ETag, L-M
+    listed: dict[str, dict[str, datetime]]  # per source: child sitemap -> handled lastmod
+    backlog: dict[str, list[Candidate]]  # per source: entries the ledger still owes a fetch
+    robots: dict[str, RobotsRecord]  # host -> robots.txt answer still valid
+
+
+@dataclass(frozen=True)
+class EntryKnowledge:
+    """What the warehouse knows about a chunk's entries, for extractors.fetch.ledger."""
+
+    facts: dict[str, EntryFacts]  # entry URL -> stored? fetched? recorded?
+    guid_urls: dict[tuple[str, str], str]  # (source, GUID) -> URL the ledger knows it at
+    read_before: dict[str, datetime]  # document URL -> when an earlier run last read it
+
+
+@dataclass(frozen=True)
+class ClusterInputs:
+    """The window to re-cluster: the run's new articles (and any a stopped run left
+    unclustered), the stored articles they may join, and where those sit now."""
+
+    articles: list[Article]
+    new_ids: list[str]
+    events_before: dict[str, str]  # article id -> event id before re-clustering
+
+
+class RunStore:
+    """Reads and writes of one monitor run, one short connection each."""
+
+    def __init__(self, path: str | Path, run_id: str, timeout_s: float,
+                 storage_version: str = DEFAULT_STORAGE_VERSION) -> None:
+        self.path = Path(path)
+        self.run_id = run_id
+        self.timeout_s = timeout_s
+        self.storage_version = storage_version  # of a warehouse file the run creates
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction on a connection held only for it."""
+        with open_writer(self.path, timeout_s=self.timeout_s,
+                         storage_version=self.storage_version) as con, con.transaction():
+            yield con
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with open_reader(self.path, timeout_s=self.timeout_s) as con:
+            yield con
+
+    # --- start and end ----------------------------------------------------------------------
+
+    def start(self, parameters: dict, flow_run_id: str | None,
+              sources: Sequence[Source]) -> None:
+        with self._write() as con:
+            load.start_run(con, self.run_id, parameters, flow_run_id=flow_run_id)
+            load.upsert_sources(con, sources)
+
+    def settle(self, plan: EntryPlan, discoveries: Iterable[Discovery],
+               succeeded: Iterable[str], started: datetime, now: datetime) -> None:
+        """Once every page is handled: what became of each fetched entry (the ledger), the
+        validators and listed lastmods of the documents whose every entry is handled (the
+        others' are forgotten, so the next run reads them in full), and the informational
+        `last_success_at` of the sources whose every document was read."""
+        with self._read() as con:
+            facts = queries.entry_facts(con, [c.url for c in plan.to_fetch])
+        settled = settle(plan, facts)
+        after = documents_after(discoveries, [*(p.record() for p in plan.entries), *settled])
+        with self._write() as con:
+            load.record_entries(con, self.run_id, settled, now)
+            load.record_validators(con, after.validators)
+            load.record_listed_lastmods(con, after.listed)
+            load.forget_validators(con, after.forget)
+            load.mark_source_success(con, succeeded, started)
+
+    def report(self) -> tuple[list[dict], list[dict]]:
+        """(top events of the latest day, this run's failures by stage and reason)."""
+        with self._read() as con:
+            return queries.top_events(con, TOP_EVENTS), queries.run_failures(con, self.run_id)
+
+    def ledger_report(self) -> tuple[tuple[int, int], list[dict], list[str]]:
+        """((articles inserted, articles updated) by this run, the coverage ledger rows it
+        touched, its overflow warnings)."""
+        with self._read() as con:
+            added = queries.articles_added_by_run(con, self.run_id)
+            coverage, overflows = queries.run_coverage(con, self.run_id)
+        return added, coverage, overflows
+
+    def finish(self, status: str, counts: dict[str, int]) -> None:
+        with self._write() as con:
+            load.finish_run(con, self.run_id, status, counts)
+
+    # --- discovery and fetching ---------------------------------------------------------------
+
+    def discovery_inputs(self, sources: Sequence[Source], since: datetime | None,
+                         now: datetime) -> DiscoveryInputs:
+        """Everything discovery needs, for all sources in one read."""
+        names = [s.name for s in sources]
+        with self._read() as con:
+            validators, listed = queries.document_state(con, names)
+            backlog: dict[str, list[Candidate]] = {}
+            for candidate in queries.ledger_backlog(con, names):
+                backlog.setdefault(candidate.source, []).append(candidate)
+            robots = queries.robots(con, sorted(set().union(*map(source_hosts, sources))), now)
+        return DiscoveryInputs(since=since, validators=validators, listed=listed,
+                               backlog=backlog, robots=robots)
+
+    def record_discovery(self, chunk: DiscoveredChunk,
+                         entries: Collection[Candidate]) -> EntryKnowledge:
+        """Log a chunk's document fetches and keep its robots.txt answers; returns what the
+        warehouse knows about `entries` (the chunk's, and its sources' backlog)."""
+        documents = [doc for d in chunk.by_source.values() for doc in d.documents]
+        reads = [r.url for d in chunk.by_source.values() for r in d.reads]
+        with self._write() as con:
+            load.record_fetches(con, self.run_id, documents, raw=False)
+            load.record_robots(con, chunk.robots)
+            guid_urls = queries.ledger_guids(con, {(c.source, c.guid) for c in entries
+                                                   if c.guid})
+            facts = queries.entry_facts(con, {c.url for c in entries} | set(guid_urls.values()))
+            read_before = queries.documents_read_before(con, reads, self.run_id)
+        return EntryKnowledge(facts, guid_urls, read_before)
+
+    def record_plan(self, plan: EntryPlan, now: datetime) -> None:
+        """Every entry's sighting and decision, and the overflows, before any page is fetched."""
+        with self._write() as con:
+            load.record_entries(con, self.run_id, [p.record() for p in plan.entries], now)
+            load.record_overflows(con, self.run_id, plan.overflows)
+
+    def pages_fetched_in_run(self, batch: Sequence[Candidate]) -> dict[str, FetchResult]:
+        """Pages of `batch` this run already fetched and stored raw (a retried flow run keeps
+        its run id), with the feed's metadata put back, so a retry costs no second request."""
+        wanted = {c.url: c for c in batch}
+        with self._read() as con:
+            started = queries.run_started_at(con, self.run_id)
+            if started is None:
+                return {}
+            pages = queries.raw_pages(con, list(wanted), since=started)
+        return {
+            page.url: _with_feed_metadata(page, wanted[page.url]) for page in pages
+        }
+
+    def record_batch(self, pages: Sequence[FetchResult], outcomes: Sequence[ExtractionOutcome],
+                     robots: Iterable[RobotsRecord] = ()) -> None:
+        """A batch's fetch log, raw pages, extraction log and articles: one transaction."""
+        with self._write() as con:
+            load.record_fetches(con, self.run_id, pages, raw=True)
+            load.record_extractions(con, self.run_id, outcomes)
+            load.record_robots(con, robots)
+
+    # --- clustering --------------------------------------------------------------------------
+
+    def cluster_inputs(self, article_ids: Collection[str], window_days: int) -> ClusterInputs:
+        """The run's articles read back, with every stored article no clustering has placed
+        yet (what a stopped run left), the recent window around them, and their events."""
+        with self._read() as con:
+            by_id = {a.id: a for a in queries.articles_by_ids(con, article_ids)}
+            for article in queries.unclustered_articles(con):
+                by_id.setdefault(article.id, article)
+            new_ids = sorted(by_id)
+            if new_ids:
+                start = window_start(list(by_id.values()), window_days)
+                for article in queries.articles_in_window(con, start):
+                    by_id.setdefault(article.id, article)
+            before = queries.event_of_articles(con, list(by_id)) if new_ids else {}
+        return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before)
+
+    def record_clusters(self, inputs: ClusterInputs, result: ClusterResult) -> None:
+        """Swap the window's clustering in, recording which events merged."""
+        after = {m.article_id: m.event_id for m in result.memberships}
+        with self._write() as con:
+            load.replace_clusters(con, self.run_id, result, [a.id for a in inputs.articles],
+                                  event_merges(inputs.events_before, after))
+
+    # --- watchlists ---------------------------------------------------------------------------
+
+    def watched_events(self, event_ids: Collection[str]) -> list[WatchedEvent]:
+        with self._read() as con:
+            return [WatchedEvent.from_row(r) for r in alerts.watched_events(con, event_ids)]
+
+    def store_matches(self, matches: Sequence[Match]) -> list[Alert]:
+        """The matches that are new alerts (a rule tells about an event once)."""
+        if not matches:
+            return []
+        with self._write() as con:
+            return store_matches(con, matches, self.run_id)
+
+    def delivery_state(self, urls: Collection[str]) -> DeliveryState:
+        with self._read() as con:
+            return read_delivery_state(con, urls)
+
+    def record_deliveries(self, attempts: Sequence[dict]) -> None:
+        if attempts:
+            with self._write() as con:
+                alerts.record_deliveries(con, attempts)
+
+
+def _with_feed_metadata(page: FetchResult, candidate: Candidate) -> FetchResult:
+    return replace(page, feed_title=candidate.title, feed_published=candidate.published)

@@ -1,29 +1,149 @@
-"""`newsmon` command line: a thin layer over the flow, the extractors and the warehouse."""
+"""`newsmon` command line: a thin layer over the flow, the extractors and the warehouse.
+
+Everything a user can get wrong (settings, files, dates, paths) is checked before Prefect
+starts and before anything is created, and reported in one or two plain lines on stderr with
+exit code 2. Read commands never create a warehouse or a folder.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
-from datetime import datetime
-from enum import StrEnum
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+
+from flows.output import OutputFormat, print_table, write_result
+
+if TYPE_CHECKING:
+    from flows.monitor import RunSummary
+    from flows.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="newsmon: scheduled news monitoring into DuckDB.")
 console = Console()
 err = Console(stderr=True)
 
-EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
-
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="DuckDB warehouse (default: $NEWSMON_WAREHOUSE "
                               "or data/newsmon.duckdb)")
 ]
+DEMO_SITE_PORT = 8765  # `newsmon demo-site`'s default, as in the README's Prefect section
+
+
+# --- checks that run before any work ------------------------------------------------------
+
+
+def fail(message: str, hint: str | None = None, code: int = 2) -> NoReturn:
+    """Stop with `error: message` (and an optional second line) on stderr."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    if hint:
+        err.print(escape(hint), soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    """The NEWSMON_* settings, or one line naming the variable that is wrong."""
+    from pydantic import ValidationError
+
+    from flows.settings import describe_settings_error, get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        fail(describe_settings_error(exc))
+
+
+def _db_path(db: Path | None) -> Path:
+    return db if db is not None else _settings().warehouse_path
+
+
+def _existing_warehouse(db: Path | None) -> Path:
+    """The warehouse a read command reads; it must exist (reads never create one)."""
+    from warehouse.db import WarehouseMissing, require_warehouse
+
+    try:
+        return require_warehouse(_db_path(db))
+    except WarehouseMissing as exc:
+        fail(str(exc))
+
+
+def _writable_warehouse(db: Path | None) -> Path:
+    """Where a run writes: a file (or nothing yet) in a folder that exists or can be made."""
+    path = _db_path(db)
+    if path.is_dir():
+        fail(f"warehouse {path} is a folder; give a file such as {path / 'newsmon.duckdb'}")
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        fail(f"cannot create the warehouse {path}: {existing} is not a writable folder")
+    return path
+
+
+def _output_file(path: Path | None, option: str) -> Path | None:
+    """A file a command will write: its folder must exist (nothing creates it)."""
+    if path is None:
+        return None
+    if path.is_dir():
+        fail(f"{option} {path} is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        fail(f"{option} {path}: the folder {folder} does not exist")
+    return path
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    """An ISO 8601 date or date-time option; naive means UTC."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"{option} {value!r} is not a date: use ISO 8601, e.g. 2021-12-15 or "
+             "2021-12-15T06:00 (UTC unless it has an offset such as +02:00)")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"{option} {value!r} is not a day: use YYYY-MM-DD, e.g. 2021-12-15")
+
+
+def _check_sources(sources: Path) -> None:
+    from extractors.fetch.errors import SourcesConfigError
+    from extractors.fetch.sources import load_sources
+
+    try:
+        load_sources(sources)
+    except SourcesConfigError as exc:
+        hint = None
+        if not sources.exists():
+            hint = "`newsmon init` writes a starter sources.toml here (the demo outlets)"
+        fail(str(exc), hint)
+
+
+def _check_watchlists(rules: Path | None) -> None:
+    from reports.watchlists import WatchlistsConfigError, load_watchlists
+
+    if rules is None:
+        return
+    try:
+        load_watchlists(rules)
+    except WatchlistsConfigError as exc:
+        fail(str(exc))
 
 
 def _quiet_prefect() -> None:
@@ -35,67 +155,94 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
-def _db_path(db: Path | None) -> Path:
-    from flows.settings import get_settings
+def _check_prefect_api() -> None:
+    """A PREFECT_API_URL (environment or Prefect profile) must answer before a run starts.
 
-    return db if db is not None else get_settings().warehouse_path
+    Without one, Prefect runs the flow against a temporary local server; with one that is
+    down, the run would end in a long traceback from deep inside Prefect.
+    """
+    import httpx
+
+    url = os.environ.get("PREFECT_API_URL")
+    if url is None:  # perhaps in the Prefect profile (`prefect config set PREFECT_API_URL=...`)
+        from prefect.settings import get_current_settings
+
+        url = get_current_settings().api.url
+    if not url:
+        return
+    try:
+        httpx.get(url.rstrip("/") + "/health", timeout=5.0)  # any answer: a server is there
+    except httpx.HTTPError as exc:
+        fail(f"no Prefect server answers at PREFECT_API_URL={url} ({type(exc).__name__})",
+             "start it (`prefect server start`), or run without one: unset PREFECT_API_URL "
+             "(and `prefect config unset PREFECT_API_URL` if you set it there)")
 
 
-@app.command()
-def run(
-    sources: Annotated[Path, typer.Option("--sources", help="sources.toml")] = Path("sources.toml"),
-    db: DbOption = None,
-    since: Annotated[
-        datetime | None,
-        typer.Option("--since", help="Backfill bound: leave out entries dated before this "
-                     "(later runs still fetch them)"),
-    ] = None,
-    watchlists: Annotated[
-        Path | None, typer.Option("--watchlists", help="watchlists.toml to evaluate")
-    ] = None,
-    task_runner: Annotated[
-        str | None, typer.Option("--task-runner", help="thread (default) or dask")
-    ] = None,
-) -> None:
-    """One monitor run (Prefect's local mode; no server needed)."""
-    _quiet_prefect()
-    from flows.monitor import monitor
-    from flows.runners import with_task_runner
+# --- running the flow ---------------------------------------------------------------------
+
+
+@contextmanager
+def _progress_display() -> Iterator[None]:
+    """Show the run's progress: a bar on a terminal, else plain lines on stderr."""
+    from flows.progress import STAGES, listening
+
+    if not console.is_terminal:
+        def log_line(stage: str, done: int, total: int) -> None:
+            if done or not total:
+                err.print(f"newsmon: {stage} {done}/{total} {STAGES.get(stage, '')}",
+                          soft_wrap=True, highlight=False, markup=False)
+
+        with listening(log_line):
+            yield
+        return
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bars = Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), console=console)
+    # Until the flow reports, Prefect is starting (its local server takes seconds).
+    starting = bars.add_task("starting Prefect", total=None, unit="")
+    shown: dict[str, int] = {}
+
+    def draw(stage: str, done: int, total: int) -> None:
+        if stage not in shown:
+            if not shown:
+                bars.update(starting, total=1, completed=1)
+            shown[stage] = bars.add_task(stage, total=total, unit=STAGES.get(stage, ""))
+        bars.update(shown[stage], completed=done, total=total)
+
+    with bars, listening(draw):
+        yield
+
+
+EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+
+
+def _run_flow(flow, **parameters) -> RunSummary:
     from warehouse.db import RunInProgress
 
-    flow = with_task_runner(monitor, task_runner) if task_runner else monitor  # type: ignore[arg-type]
     try:
-        summary = flow(sources=str(sources), warehouse=str(_db_path(db)), since=since,
-                       watchlists=str(watchlists) if watchlists else None)
+        with _progress_display():
+            return flow(**parameters)
     except RunInProgress as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_RUN_IN_PROGRESS) from exc
-    _print_summary(summary, _db_path(db))
+        fail(str(exc), "newsmon sql and the other readers work meanwhile", EXIT_RUN_IN_PROGRESS)
 
 
-@app.command()
-def demo(
-    db: DbOption = None,
-) -> None:
-    """Serve the bundled demo news site on 127.0.0.1 and run the monitor against it."""
-    _quiet_prefect()
-    from demosite.server import DemoSite
-    from flows.settings import format_resolve
-
-    path = _db_path(db)
-    sources = Path(__file__).resolve().parent.parent / "demosite" / "sources.toml"
-    # The demo site is ours and local: light spacing keeps the demo quick.
-    os.environ.setdefault("NEWSMON_MIN_DELAY_PER_HOST_S", "0.05")
-    with DemoSite() as site:
-        os.environ["NEWSMON_RESOLVE"] = format_resolve(site.resolve_map)
-        console.print(f"demo news site: {len(site.hosts)} outlets on 127.0.0.1:{site.port}")
-        from flows.monitor import monitor
-
-        summary = monitor(sources=str(sources), warehouse=str(path))
-    _print_summary(summary, path)
+def _program() -> str:
+    """How the user invoked newsmon (`.venv/bin/newsmon` stays that), for hints to copy."""
+    invoked = sys.argv[0] if sys.argv else ""
+    return shlex.quote(invoked) if Path(invoked).name == "newsmon" else "newsmon"
 
 
-def _print_summary(summary, db: Path) -> None:
+def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
+    from reports.digest import build_digest
+
     console.print(
         f"[bold]newsmon run {summary.run_id}[/bold]\n"
         f"  sources: {summary.sources}   entries: {summary.entries}   "
@@ -108,26 +255,30 @@ def _print_summary(summary, db: Path) -> None:
     )
     if summary.before_since:
         console.print(f"  {summary.before_since} entries dated before --since were left out; "
-                      "the next run without --since fetches them")
+                      "the next run without --since fetches them", highlight=False)
     for warning in summary.overflows:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True,
+                  highlight=False)
     if summary.coverage:
         _print_coverage(summary.coverage)
-    if summary.top_events:
-        table = Table(title="Top events", show_lines=False)
-        for col in ("headline", "event_date", "n_articles", "n_sources"):
-            table.add_column(col)
-        for ev in summary.top_events[:8]:
-            table.add_row(str(ev.get("headline", ""))[:70], str(ev.get("event_date", "")),
-                          str(ev.get("n_articles", "")), str(ev.get("n_sources", "")))
-        console.print(table)
-    console.print(
-        "Try:\n"
-        f"  newsmon sql \"SELECT headline, n_articles, n_sources FROM events "
-        f"ORDER BY n_sources DESC LIMIT 5\" --db {db}\n"
-        f"  newsmon sql \"SELECT source, count(*) AS articles FROM articles GROUP BY source\" "
-        f"--db {db}"
-    )
+    digest = build_digest(db, limit=8, basis="fetched")
+    if digest.events:
+        print_table(
+            console, ["headline", "event date", "articles", "outlets"],
+            [(e.headline, e.event_date, e.n_articles, e.n_sources) for e in digest.events],
+            title=f"Top events fetched on {digest.day}, by number of outlets",
+        )
+    db_arg = "" if db == default_db else f" --db {shlex.quote(str(db))}"
+    program = _program()
+    console.print("Next:", highlight=False)
+    for line in (
+        f"{program} digest{db_arg}",
+        f'{program} sql "SELECT headline, n_articles, n_sources FROM events '
+        f'ORDER BY n_sources DESC LIMIT 5"{db_arg}',
+        f'{program} sql "SELECT source, count(*) AS articles FROM articles GROUP BY source"'
+        f"{db_arg}",
+    ):  # soft_wrap: the terminal may fold a long line, but no newline lands inside it
+        console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
 
 
 COVERAGE_COLUMNS = ("day", "source", "seen", "stored", "failed", "skipped", "pending_retry",
@@ -135,26 +286,130 @@ COVERAGE_COLUMNS = ("day", "source", "seen", "stored", "failed", "skipped", "pen
 
 
 def _print_coverage(rows: list[dict]) -> None:
-    """The coverage ledger rows the run touched, with the reasons behind failures and skips."""
-    table = Table(title="Coverage ledger (entries by the day first seen)")
-    for column in COVERAGE_COLUMNS:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in COVERAGE_COLUMNS))
-    console.print(table)
+    """The coverage ledger rows the run touched, and the reasons behind failures and skips."""
+    print_table(console, COVERAGE_COLUMNS, [[row.get(c) for c in COVERAGE_COLUMNS] for row in rows],
+                title="Coverage ledger (entries by the day first seen)")
     for row in rows:
         for kind in ("failed", "skipped", "pending"):
             reasons = row.get(f"{kind}_by_reason") or {}
             if reasons:
                 said = ", ".join(f"{reason} x{n}" for reason, n in sorted(reasons.items()))
-                console.print(f"  {row['source']} {row['day']}: {kind}: {said}")
+                console.print(f"  {row['source']} {row['day']}: {kind}: {said}",
+                              soft_wrap=True, highlight=False, markup=False)
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    parquet = "parquet"
+@app.command()
+def run(
+    sources: Annotated[Path, typer.Option("--sources", help="sources.toml")] = Path("sources.toml"),
+    db: DbOption = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Backfill bound: leave out entries dated before this ISO date or time "
+        "(e.g. 2021-12-15); later runs still fetch them")] = None,
+    watchlists: Annotated[
+        Path | None, typer.Option("--watchlists", help="watchlists.toml to evaluate")
+    ] = None,
+    task_runner: Annotated[
+        str | None, typer.Option("--task-runner", help="thread (default) or dask")
+    ] = None,
+) -> None:
+    """One monitor run (Prefect's local mode unless PREFECT_API_URL names a server)."""
+    settings = _settings()
+    since_at = _when(since, "--since")
+    if task_runner not in (None, "thread", "dask"):
+        fail(f"--task-runner {task_runner!r}: use thread or dask")
+    _check_sources(sources)
+    rules = watchlists or settings.watchlists
+    _check_watchlists(rules)
+    path = _writable_warehouse(db)
+    _quiet_prefect()
+    _check_prefect_api()
+    from flows.monitor import monitor
+    from flows.runners import with_task_runner
+
+    flow = with_task_runner(monitor, task_runner) if task_runner else monitor  # type: ignore[arg-type]
+    summary = _run_flow(flow, sources=str(sources), warehouse=str(path), since=since_at,
+                        watchlists=str(rules) if rules else None)
+    _print_summary(summary, path, settings.warehouse_path)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+) -> None:
+    """Serve the bundled demo news site on 127.0.0.1 and run the monitor against it."""
+    settings = _settings()
+    path = _writable_warehouse(db)
+    _quiet_prefect()
+    _check_prefect_api()
+    from demosite.server import DemoSite
+    from flows.settings import format_resolve
+
+    sources = Path(__file__).resolve().parent.parent / "demosite" / "sources.toml"
+    # The demo site is ours and local: light spacing keeps the demo quick.
+    os.environ.setdefault("NEWSMON_MIN_DELAY_PER_HOST_S", "0.05")
+    with DemoSite() as site:
+        os.environ["NEWSMON_RESOLVE"] = format_resolve(site.resolve_map)
+        console.print(f"demo news site: {len(site.hosts)} outlets on 127.0.0.1:{site.port}")
+        from flows.monitor import monitor
+
+        summary = _run_flow(monitor, sources=str(sources), warehouse=str(path))
+    _print_summary(summary, path, settings.warehouse_path)
+
+
+@app.command("demo-site")
+def demo_site(
+    port: Annotated[int, typer.Option(
+        "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)")] = DEMO_SITE_PORT,
+) -> None:
+    """Serve the demo outlets in the foreground until Ctrl-C (for a Prefect worker or `run`).
+
+    Prints the NEWSMON_RESOLVE value that routes the outlets' .test hosts to this server:
+    export it where newsmon runs (the worker's shell, or before `newsmon run`).
+    """
+    from demosite.server import DemoSite
+    from flows.settings import format_resolve
+
+    try:
+        site = DemoSite(port=port).start()
+    except OSError as exc:
+        fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}",
+             "pass another --port (0 picks a free one)")
+    try:
+        print(f"demo news site: {len(site.hosts)} outlets on 127.0.0.1:{site.port} "
+              "(Ctrl-C stops it). In the shell that runs newsmon or the Prefect worker:")
+        print(f"export NEWSMON_RESOLVE={format_resolve(site.resolve_map)}", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to write the files")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files")] = False,
+) -> None:
+    """Write a starter sources.toml (the demo outlets: replace them) and watchlists.toml."""
+    from flows.starter import starter_files
+
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder")
+    files = {folder / name: text for name, text in starter_files().items()}
+    existing = [str(target) for target in files if target.exists()]
+    if existing and not force:
+        fail(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}: "
+             "nothing written", "edit them, or pass --force to replace them with the starters")
+    for target, text in files.items():
+        target.write_text(text, encoding="utf-8")
+        console.print(f"wrote {target}", highlight=False)
+    console.print("Next: `newsmon demo-site` in another terminal, export the NEWSMON_RESOLVE "
+                  "line it prints, then `newsmon run --watchlists watchlists.toml`; or put "
+                  "your own feeds in sources.toml first.", highlight=False, markup=False)
+
+
+# --- reading the warehouse ----------------------------------------------------------------
 
 
 @app.command()
@@ -165,69 +420,24 @@ def sql(
         OutputFormat.table
     ),
     output: Annotated[Path | None, typer.Option("--output", help="Write to this file")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Tables: every column at full width, "
+                                       "wider than the terminal if need be")] = False,
 ) -> None:
     """Run a read-only query on the warehouse (writes are refused) and print or save it."""
     from warehouse.queries import run_readonly_sql
 
-    path = _db_path(db)
     if query is None:
-        _print_shell_tip(path)
+        _print_shell_tip(_db_path(db))
         return
     if format is OutputFormat.parquet and output is None:
-        err.print("[red]error:[/red] --format parquet needs --output FILE")
-        raise typer.Exit(2)
+        fail("--format parquet needs --output FILE")
+    output = _output_file(output, "--output")
+    path = _existing_warehouse(db)
     try:
         columns, rows = run_readonly_sql(path, query)
     except Exception as exc:  # read-only refusals, bad SQL, unknown tables, a busy file
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    _write_result(columns, rows, format, output)
-
-
-def _cell(value: object) -> str:
-    """A query result value as text: NULL prints as an empty cell."""
-    return "" if value is None else str(value)
-
-
-def _print_table(columns: list[str], rows: list[tuple]) -> None:
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
-
-
-def _write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat,
-                  output: Path | None) -> None:
-    import csv
-    import io
-    import json
-
-    if fmt is OutputFormat.parquet:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        pq.write_table(pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rows]),
-                       str(output))
-        return
-    if fmt is OutputFormat.table and output is None:
-        _print_table(columns, rows)
-        return
-    buf = io.StringIO()
-    if fmt is OutputFormat.csv:
-        writer = csv.writer(buf)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    elif fmt is OutputFormat.json:
-        for row in rows:
-            buf.write(json.dumps(dict(zip(columns, row, strict=True)), default=str) + "\n")
-    else:  # a table written to a file: tab-separated
-        buf.write("\t".join(columns) + "\n")
-        for row in rows:
-            buf.write("\t".join(_cell(v) for v in row) + "\n")
-    if output is None:
-        sys.stdout.write(buf.getvalue())
-    else:
-        output.write_text(buf.getvalue())
+        fail(str(exc))
+    write_result(columns, rows, format, output, console, err, wide=wide)
 
 
 def _print_shell_tip(path: Path) -> None:
@@ -258,13 +468,13 @@ def convert(
     """Rewrite the warehouse in another DuckDB storage format (keeps the old file as .bak)."""
     from warehouse.db import WarehouseError, convert_storage
 
-    path = _db_path(db)
+    path = _existing_warehouse(db)
     try:
         before, after, backup = convert_storage(path, storage_version)
     except WarehouseError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    console.print(f"{path}: storage {before} -> {after}; the old file is kept as {backup}")
+        fail(str(exc))
+    console.print(f"{path}: storage {before} -> {after}; the old file is kept as {backup}",
+                  highlight=False)
 
 
 @app.command()
@@ -277,10 +487,18 @@ def export(
     from warehouse.maintenance import export_parquet
 
     if format != "parquet":
-        err.print("[red]error:[/red] only --format parquet is supported")
-        raise typer.Exit(2)
-    for written in export_parquet(_db_path(db), out):
-        console.print(str(written))
+        fail("only --format parquet is supported")
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file; give a folder")
+    if not out.parent.is_dir():
+        fail(f"--out {out}: the folder {out.parent} does not exist")
+    path = _existing_warehouse(db)
+    for written in export_parquet(path, out):
+        console.print(str(written), highlight=False)
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1_000_000:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes:,} bytes"
 
 
 @app.command()
@@ -288,11 +506,35 @@ def prune(
     keep_raw_days: Annotated[int, typer.Option("--keep-raw-days", min=0,
                                                help="Keep raw HTML this many days")],
     db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before dropping every raw "
+                                      "page")] = False,
 ) -> None:
-    """Drop stored raw HTML older than N days; articles and events are never dropped."""
-    from warehouse.maintenance import prune_raw
+    """Drop stored raw HTML older than N days and give the space back to the disk.
 
-    console.print(f"dropped {prune_raw(_db_path(db), keep_raw_days)} raw pages")
+    Articles and events are never dropped. Dropping every raw page asks first (or needs --yes).
+    """
+    from warehouse.maintenance import prune_raw, raw_pages_to_prune
+
+    path = _existing_warehouse(db)
+    old, total = raw_pages_to_prune(path, keep_raw_days)
+    if old == 0:
+        console.print(f"nothing to drop: none of the {total} stored raw pages is older than "
+                      f"{keep_raw_days} days" if total else "nothing to drop: no raw pages "
+                      "are stored", highlight=False)
+        return
+    if old == total and not yes:
+        question = f"Drop all {total} stored raw pages (articles and events stay)?"
+        if not sys.stdin.isatty():
+            fail(f"this would drop all {total} stored raw pages; pass --yes to do it")
+        if not typer.confirm(question, default=False):
+            err.print("nothing dropped")
+            raise typer.Exit(1)
+    done = prune_raw(path, keep_raw_days)
+    console.print(
+        f"dropped {done.dropped} raw pages; {path}: {_size(done.bytes_before)} -> "
+        f"{_size(done.bytes_after)} ({_size(max(0, done.bytes_before - done.bytes_after))} "
+        "freed)", highlight=False, soft_wrap=True,
+    )
 
 
 @app.command()
@@ -301,13 +543,20 @@ def extract(
     url: Annotated[str | None, typer.Option("--url", help="Original URL of a single local "
                                             "file")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
+    max_bytes: Annotated[int | None, typer.Option(
+        "--max-bytes", min=1, help="Largest page or file to read (default: the fetch cap, "
+        "5 MiB)")] = None,
 ) -> None:
     """Show exactly what newsmon makes of pages: one JSON line per input, in order."""
-    from extractors.content.extract_cmd import run_extract
-    from flows.settings import get_settings
+    from dataclasses import replace
 
-    settings = get_settings()
+    from extractors.content.extract_cmd import run_extract
+
+    settings = _settings()
+    out = _output_file(out, "--out")
     fetch_settings, extraction = settings.fetch_settings(), settings.extraction_settings()
+    if max_bytes is not None:
+        fetch_settings = replace(fetch_settings, max_bytes=max_bytes)
     if out is None:
         code = run_extract(inputs, url, sys.stdout, fetch_settings, extraction)
     else:
@@ -325,42 +574,86 @@ def cluster(
     """Offline deduplication and event clustering of an article corpus (no fetching)."""
     from extractors.events.cluster_io import cluster_jsonl
 
-    code = cluster_jsonl(str(input), str(out) if out else None)
-    raise typer.Exit(code)
+    out = _output_file(out, "--out")
+    raise typer.Exit(cluster_jsonl(str(input), str(out) if out else None))
 
 
 @app.command()
 def digest(
-    date_: Annotated[datetime | None, typer.Option("--date", help="Day (default: latest day "
-                                                   "with articles)", formats=["%Y-%m-%d"])] = None,
+    date_: Annotated[str | None, typer.Option(
+        "--date", help="Day YYYY-MM-DD: the articles published that day (default: what newsmon "
+        "fetched on the latest day it fetched anything)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="HTML file (default "
                                              "digest-<day>.html)")] = None,
     db: DbOption = None,
 ) -> None:
-    """Write the day's digest: top events by sources, their articles, charts; opens offline."""
+    """Write a digest: the top events by outlets, their articles, charts; opens offline."""
     from reports.digest import digest_command
 
-    raise typer.Exit(digest_command(_db_path(db), date_.date() if date_ else None, out))
+    day = _day(date_, "--date")
+    out = _output_file(out, "--out")
+    raise typer.Exit(digest_command(_existing_warehouse(db), day, out))
 
 
 @app.command()
 def alerts(
-    since: Annotated[datetime | None, typer.Option("--since", help="Only matches since")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Only matches (with --evaluate: events) since this ISO date")] = None,
+    evaluate: Annotated[bool, typer.Option(
+        "--evaluate", help="Apply the watchlists to events already stored; new matches are "
+        "stored and delivered once")] = False,
+    watchlists: Annotated[Path | None, typer.Option(
+        "--watchlists", help="Rules for --evaluate (default: $NEWSMON_WATCHLISTS)")] = None,
     db: DbOption = None,
 ) -> None:
-    """List recent watchlist matches, newest first."""
-    from reports.watchlists import alerts_command
+    """List recent watchlist matches, newest first (or, --evaluate, look for new ones)."""
+    from reports.watchlists import alerts_command, evaluate_stored
 
-    rows = alerts_command(_db_path(db), since)
-    if not rows:
-        console.print("no alerts")
-        return
-    _print_table(list(rows[0].keys()), [tuple(row.values()) for row in rows])
+    since_at = _when(since, "--since")
+    if evaluate:
+        rules = watchlists or _settings().watchlists
+        if rules is None:
+            fail("--evaluate needs rules: pass --watchlists FILE or set NEWSMON_WATCHLISTS",
+                 "`newsmon init` writes a starter watchlists.toml")
+        _check_watchlists(rules)
+        path = _existing_warehouse(db)
+        result = evaluate_stored(path, rules, since_at)
+        console.print(f"{result.rules} rules on {result.events} stored events: "
+                      f"{len(result.alerts)} new alerts", highlight=False)
+        if result.delivery.attempted:
+            console.print(f"deliveries: {result.delivery.delivered} ok, "
+                          f"{result.delivery.failed + result.delivery.abandoned} failed",
+                          highlight=False)
+        rows = [{"rule": a.rule, "event_date": a.event_date, "n_sources": a.n_sources,
+                 "headline": a.headline, "why": a.why} for a in result.alerts]
+    else:
+        rows = alerts_command(_existing_warehouse(db), since_at)
+        if not rows:
+            console.print("no alerts")
+            return
+    if rows:
+        print_table(console, list(rows[0].keys()), [tuple(r.values()) for r in rows], err=err)
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app()
+def main() -> None:  # pragma: no cover - the `newsmon` console script
+    """Run the app; usage errors (unknown option, missing argument) in one or two lines."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer's own click exceptions derive from it
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `newsmon` alone: the help
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(0)
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "newsmon"
+        err.print(f"[red]error:[/red] {escape(exc.format_message())}", soft_wrap=True,
+                  highlight=False)
+        err.print(f"(see `{escape(command)} --help`)", soft_wrap=True, highlight=False)
+        code = getattr(exc, "exit_code", 2)
+    except typer.Abort:
+        err.print("aborted")
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

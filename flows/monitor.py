@@ -40,6 +40,7 @@ from flows.pipeline import (
     Dispatch,
     Pipeline,
 )
+from flows.progress import report as report_progress
 from flows.run_store import RunStore
 from flows.runners import extracts_in_flight, network_task_runner, task_runner_from_env
 from flows.settings import Settings, get_settings
@@ -196,11 +197,14 @@ def _cluster(store: RunStore, article_ids: list[str], window_days: int,
              summary: RunSummary) -> list[str]:
     """Re-cluster the window around the run's articles (and any a stopped run stored but
     never clustered); returns the events the new articles are in."""
+    report_progress("cluster", 0, 1)
     inputs = store.cluster_inputs(article_ids, window_days)
     if not inputs.new_ids:
+        report_progress("cluster", 1, 1)
         return []
     result = cluster_task.submit(inputs.articles, window_days, inputs.new_ids).result()
     store.record_clusters(inputs, result)
+    report_progress("cluster", 1, 1)
     new_ids = set(inputs.new_ids)
     summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
     touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})

@@ -21,6 +21,7 @@ from extractors.fetch.http import host_key
 from extractors.fetch.ledger import EntryPlan, plan_entries
 from extractors.models import Candidate, ExtractionOutcome, FetchResult, RobotsRecord, Source
 from extractors.timezones import utc_now
+from flows.progress import report as report_progress
 from flows.run_store import DiscoveryInputs, RunStore
 from flows.stages import DiscoveredChunk, DiscoveryJob, FetchedBatch, FetchJob
 
@@ -99,11 +100,13 @@ class Pipeline:
         self._fetching = 0
         self._written_batches = 0
         self._written_pages = 0
+        self._sources_discovered = 0
         self._done: queue.SimpleQueue[tuple[str, Any, Completing]] = queue.SimpleQueue()
 
     # --- the loop ----------------------------------------------------------------------------
 
     def run(self) -> PipelineResult:
+        report_progress("discover", 0, len(self.sources))
         self._start_work()
         while self._discovering or self._batches:
             kind, item, future = self._done.get()
@@ -173,6 +176,9 @@ class Pipeline:
         if number not in self._rereads:
             entries += [c for n in found.by_source for c in self.inputs.backlog.get(n, [])]
         known = self.store.record_discovery(found, entries)
+        if number not in self._rereads:
+            self._sources_discovered += len(found.by_source)
+            report_progress("discover", self._sources_discovered, len(self.sources))
         self.robots.update((r.host, r) for r in found.robots)
         now = utc_now()
         plan = plan_entries(
@@ -246,10 +252,19 @@ class Pipeline:
             r.article_ids.update(dict.fromkeys(
                 o.article.id for o in batch.outcomes if o.article is not None
                 and o.status == "extracted"))
+            self._report_written()
             if self.on_progress is not None:
                 discovered = 1 - (self._discovering + len(self._chunks)) / max(1, self._n_chunks)
                 self.on_progress(100.0 * discovered * self._written_pages
                                  / max(1, self.result.candidates))
+
+
+    def _report_written(self) -> None:
+        """Pages and batches written so far, out of those known so far (discovery may still
+        add more), for the CLI's progress bar and the run's log."""
+        report_progress("fetch", self._written_pages, self.result.candidates)
+        report_progress("extract", self._written_batches,
+                        self._written_batches + len(self._batches))
 
 
 def fetch_job(

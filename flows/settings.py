@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.fetch.http import FetchSettings
@@ -117,7 +117,8 @@ class Settings(BaseSettings):
             if not inside:
                 raise ValueError(
                     f"NEWSMON_WAREHOUSE={self.warehouse} is outside NEWSMON_DATA_DIR="
-                    f"{self.data_dir}; put it inside, or pass --db explicitly"
+                    f"{self.data_dir}: move it inside, or unset NEWSMON_WAREHOUSE and pass "
+                    "--db PATH"
                 )
         return self
 
@@ -128,6 +129,19 @@ class Settings(BaseSettings):
     @property
     def resolve_map(self) -> dict[str, str]:
         return parse_resolve(self.resolve)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """A settings ValidationError as one line naming the NEWSMON_* variables at fault."""
+    problems = []
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            name = "NEWSMON_" + str(error["loc"][0]).upper()
+            problems.append(f"{name}={error['input']!r}: {message}")
+        else:  # a check across fields: its message names them
+            problems.append(message)
+    return "; ".join(problems)
 
 
 def parse_resolve(spec: str) -> dict[str, str]:

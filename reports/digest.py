@@ -12,12 +12,17 @@ import html
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from warehouse import digest_queries as q
 from warehouse.db import open_reader
 
 TOP_EVENTS = 10
+
+# What a digest's day counts: articles published that day (else fetched), or articles newsmon
+# fetched that day, whenever they were published: what that day's runs brought in.
+DayBasis = Literal["published", "fetched"]
 
 
 @dataclass(frozen=True)
@@ -66,24 +71,30 @@ class Digest:
     n_articles: int
     n_events: int
     events: tuple[DigestEvent, ...]
-    per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour of `day`
+    per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour published
     per_source: tuple[SourceCoverage, ...]
+    basis: DayBasis = "published"
 
 
-def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_EVENTS) -> Digest:
-    """Read one day (default: the latest day with articles) from the warehouse."""
+def build_digest(
+    db_path: str | Path, day: date | None = None, limit: int = TOP_EVENTS,
+    basis: DayBasis = "published",
+) -> Digest:
+    """Read one day from the warehouse (default: the latest day with articles on `basis`)."""
     now = datetime.now(UTC)
+    by_fetch = basis == "fetched"
     with open_reader(db_path) as con:
         if day is None:
-            day = con.value(q.LATEST_DAY)
+            day = con.value(q.LATEST_FETCH_DAY if by_fetch else q.LATEST_DAY)
         if day is None:
-            return Digest(None, now, 0, 0, (), (0,) * 24, ())
-        event_rows = con.rows(q.DAY_EVENTS, {"day": day, "limit": limit})
+            return Digest(None, now, 0, 0, (), (0,) * 24, (), basis)
+        on_day = {"day": day, "by_fetch": by_fetch}
+        event_rows = con.rows(q.DAY_EVENTS, {**on_day, "limit": limit})
         ids = [r["id"] for r in event_rows]
-        article_rows = con.rows(q.EVENT_ARTICLES, {"day": day, "event_ids": ids})
-        hour_rows = con.rows(q.EVENT_ARTICLES_PER_HOUR, {"day": day, "event_ids": ids})
-        source_rows = con.rows(q.SOURCES_ON_DAY, {"day": day})
-        totals = con.one(q.DAY_TOTALS, {"day": day})
+        article_rows = con.rows(q.EVENT_ARTICLES, {**on_day, "event_ids": ids})
+        hour_rows = con.rows(q.EVENT_ARTICLES_PER_HOUR, {**on_day, "event_ids": ids})
+        source_rows = con.rows(q.SOURCES_ON_DAY, on_day)
+        totals = con.one(q.DAY_TOTALS, on_day)
 
     by_event: dict[str, list[DigestArticle]] = {i: [] for i in ids}
     for r in article_rows:
@@ -109,6 +120,7 @@ def build_digest(db_path: str | Path, day: date | None = None, limit: int = TOP_
         n_events=totals["n_events"], events=events, per_hour=tuple(per_hour),
         per_source=tuple(SourceCoverage(r["source"], r["n_articles"], r["n_events"])
                          for r in source_rows),
+        basis=basis,
     )
 
 
@@ -129,6 +141,11 @@ def _names(values: tuple[str, ...]) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _on(digest: Digest) -> str:
+    """Which articles the digest counts: "on 2021-12-15" or "fetched on 2021-12-15"."""
+    return f"{'fetched ' if digest.basis == 'fetched' else ''}on {_day(digest.day)}"
 
 
 def _is_web_link(url: str) -> bool:
@@ -261,8 +278,8 @@ def render_html(digest: Digest) -> str:
     else:
         events = "".join(_event_section(i, e) for i, e in enumerate(digest.events, start=1))
         body = f"""<p class="muted">{_plural(digest.n_articles, "article")} in
-{_plural(digest.n_events, "event")} on
-{day}. Top events, ranked by number of distinct outlets; times are UTC.</p>
+{_plural(digest.n_events, "event")} {_on(digest)}.
+Top events, ranked by number of distinct outlets; times are UTC.</p>
 <h2>Articles per hour (top events)</h2>
 {hour_chart_svg(digest.per_hour, f"Articles of the top events per hour, {day}")}
 <h2>Coverage per source</h2>
@@ -303,8 +320,8 @@ def render_markdown(digest: Digest) -> str:
     if digest.day is None:
         return "\n".join([*lines, "No articles in the warehouse yet.", ""])
     lines += [
-        f"{_plural(digest.n_articles, 'article')} in {_plural(digest.n_events, 'event')}. "
-        "Top events, ranked by number of distinct outlets; times are UTC.",
+        f"{_plural(digest.n_articles, 'article')} in {_plural(digest.n_events, 'event')} "
+        f"{_on(digest)}. Top events, ranked by number of distinct outlets; times are UTC.",
         "",
     ]
     for rank, event in enumerate(digest.events, start=1):
@@ -336,10 +353,14 @@ def render_markdown(digest: Digest) -> str:
 
 
 def digest_command(db: str | Path, day: date | None, out: str | Path | None) -> int:
-    """`newsmon digest`: write the HTML digest (default digest-<day>.html); exit code."""
-    digest = build_digest(db, day)
+    """`newsmon digest`: write the HTML digest (default digest-<day>.html); exit code.
+
+    With a `day`, the articles published that day; without, what newsmon fetched on the latest
+    day it fetched anything: the news the latest runs brought in, whenever it was published.
+    """
+    digest = build_digest(db, day, basis="published" if day else "fetched")
     target = Path(out) if out else Path(f"digest-{_day(digest.day)}.html")
-    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_html(digest), encoding="utf-8")
-    print(f"digest for {_day(digest.day)}: {_plural(len(digest.events), 'event')} -> {target}")
+    print(f"digest of the articles {_on(digest)}: {_plural(len(digest.events), 'event')} "
+          f"-> {target}")
     return 0

@@ -23,13 +23,14 @@ import logging
 import tomllib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import apprise
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from extractors.fetch.errors import NewsmonError
+from extractors.timezones import start_of_day_utc
 from warehouse import alerts as alerts_db
 from warehouse.db import Connection, open_reader, open_writer
 
@@ -307,6 +308,32 @@ def evaluate_watchlists(
         return store_matches(con, matches, run_id)
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What applying the rules to stored events did (`newsmon alerts --evaluate`)."""
+
+    rules: int
+    events: int
+    alerts: list[Alert]
+    delivery: DeliveryReport
+
+
+def evaluate_stored(
+    db: str | Path, rules_path: str | Path, since: date | datetime | None = None
+) -> Evaluation:
+    """Apply the rules to events already in the warehouse (last seen since `since`, or all).
+
+    New matches are stored and delivered exactly as after a run; a (rule, event) matched
+    before is neither stored nor delivered again, however often this runs.
+    """
+    watchlists = load_watchlists(rules_path)
+    with open_reader(db) as con:
+        ids = alerts_db.events_seen_since(con, start_of_day_utc(since) if since else None)
+    alerts = evaluate_watchlists(db, rules_path, None, ids)
+    delivery = deliver_alerts(db, alerts, watchlists.urls)
+    return Evaluation(len(watchlists.rules), len(ids), alerts, delivery)
+
+
 # --- delivery ---------------------------------------------------------------------------
 
 
@@ -441,12 +468,8 @@ def alerts_command(
     Values are plain JSON types (times as ISO 8601 strings) so the rows can be printed,
     dumped or published as a Prefect table artifact as they are.
     """
-    if isinstance(since, date) and not isinstance(since, datetime):
-        since = datetime.combine(since, time(), UTC)
-    elif isinstance(since, datetime) and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
     with open_reader(db) as con:
-        rows = alerts_db.recent_alerts(con, since, limit)
+        rows = alerts_db.recent_alerts(con, start_of_day_utc(since) if since else None, limit)
     return [
         {c: v.isoformat() if isinstance(v, date) else v for c, v in row.items()}
         for row in rows

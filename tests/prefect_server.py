@@ -141,11 +141,16 @@ class PrefectServer:
         self, args: list[str], log_name: str, cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.Popen:
-        """Start a long-running CLI process in its own process group; `stop` kills it."""
+        """Start a long-running CLI process in its own process group; `stop` kills it.
+
+        `args[0]` is a program of this venv (prefect, newsmon) or else one on the PATH (bash).
+        """
+        program = BIN / args[0]
         log = open(self.home / f"{log_name}.log", "ab")  # noqa: SIM115 - owned by the process
         try:
             proc = subprocess.Popen(
-                [str(BIN / args[0]), *args[1:]], cwd=cwd, env={**self.env, **(env or {})},
+                [str(program) if program.exists() else args[0], *args[1:]], cwd=cwd,
+                env={**self.env, **(env or {})},
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )

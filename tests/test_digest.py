@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from reports.digest import build_digest, digest_command, render_html, render_markdown
-from warehouse.db import open_writer
+from warehouse.db import WarehouseMissing, open_writer
 
 DAY = date(2021, 12, 15)
 HOSTILE_TITLE = 'Bad <script src="http://evil.example/x.js"></script> & [co](x) | *'
@@ -154,10 +154,33 @@ def test_digest_of_a_given_day(small_warehouse):
 
 
 def test_digest_of_an_empty_warehouse(tmp_path):
-    digest = build_digest(tmp_path / "empty.duckdb")
-    assert digest.day is None and digest.events == ()
-    assert "No articles" in render_html(digest)
-    assert "No articles" in render_markdown(digest)
+    empty = tmp_path / "empty.duckdb"
+    with open_writer(empty):
+        pass
+    for basis in ("published", "fetched"):
+        digest = build_digest(empty, basis=basis)
+        assert digest.day is None and digest.events == ()
+        assert "No articles" in render_html(digest)
+        assert "No articles" in render_markdown(digest)
+
+
+def test_a_digest_never_creates_a_warehouse(tmp_path):
+    with pytest.raises(WarehouseMissing, match="no warehouse at .*missing.duckdb"):
+        build_digest(tmp_path / "missing.duckdb")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_digest_of_the_latest_fetch_day_covers_everything_fetched_then(small_warehouse):
+    """What the latest runs brought in, whatever day it was published: every event."""
+    digest = build_digest(small_warehouse, basis="fetched")
+
+    assert (digest.day, digest.basis) == (date(2021, 12, 16), "fetched")
+    assert {e.id for e in digest.events} == set(EVENTS)
+    assert digest.n_articles == len(ARTICLES)
+    seed = next(e for e in digest.events if e.id == "seed")
+    assert all(a.on_day for a in seed.articles)  # both were fetched that day
+    assert "fetched on 2021-12-16" in render_markdown(digest)
+    assert build_digest(small_warehouse, DAY, basis="fetched").events == ()
 
 
 # --- the HTML page ----------------------------------------------------------------------
@@ -211,11 +234,15 @@ def test_markdown_has_events_outlets_and_links(small_warehouse):
 
 
 def test_digest_command_writes_the_page(small_warehouse, tmp_path, capsys):
-    out = tmp_path / "out" / "digest.html"
-    assert digest_command(small_warehouse, None, out) == 0
+    out = tmp_path / "digest.html"
+    assert digest_command(small_warehouse, None, out) == 0  # default: the latest fetch day
     page = out.read_text(encoding="utf-8")
-    assert "newsmon digest — 2021-12-15" in page
-    assert str(out) in capsys.readouterr().out
+    assert "newsmon digest — 2021-12-16" in page and "fetched on 2021-12-16" in page
+    printed = capsys.readouterr().out
+    assert str(out) in printed and "4 events" in printed
+    assert digest_command(small_warehouse, DAY, out) == 0  # a given day: published that day
+    assert "newsmon digest — 2021-12-15" in out.read_text(encoding="utf-8")
+    assert "on 2021-12-15: 3 events" in capsys.readouterr().out
 
 
 class _RecordingProxy:

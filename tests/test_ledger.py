@@ -305,6 +305,8 @@ def _hold_lock_until_killed(path: str, ready) -> None:
 
 def test_the_run_lock_waits_tells_refuses_and_is_freed_when_its_holder_dies(tmp_path):
     path = tmp_path / "w.duckdb"
+    with db.open_writer(path):  # an existing warehouse (readers never create one)
+        pass
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Event()
     child = ctx.Process(target=_hold_lock_until_killed, args=(str(path), ready))

@@ -316,11 +316,13 @@ def test_a_second_run_is_refused_with_exit_code_75_while_readers_still_work(
 ):
     from prefect.settings import PREFECT_API_URL
 
-    from warehouse.db import hold_run_lock
+    from warehouse.db import hold_run_lock, open_writer
 
     db = tmp_path / "locked.duckdb"
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
            "NEWSMON_RESOLVE": format_resolve(demo_site.resolve_map), "NEWSMON_RUN_WAIT_S": "1"}
+    with open_writer(db):  # an existing warehouse (readers never create one)
+        pass
     held = hold_run_lock(db, "the-first-run", wait_s=0)
     try:
         run = subprocess.run(

@@ -246,7 +246,9 @@ def test_raw_pages_keep_only_the_newest_response_and_round_trip(tmp_path):
     assert page.html == "<p>new ünïcode</p>" and page.fetched_at == new.fetched_at
     assert read(path, queries.raw_pages, ["https://other.test/"]) == []
     assert read(path, queries.table_counts)["fetch_log"] == 2
-    assert maintenance.prune_raw(path, keep_days=0) == 1
+    assert maintenance.raw_pages_to_prune(path, keep_days=0) == (1, 1)
+    assert maintenance.raw_pages_to_prune(path, keep_days=100_000) == (0, 1)
+    assert maintenance.prune_raw(path, keep_days=0).dropped == 1
     assert read(path, queries.table_counts)["raw_pages"] == 0
 
 

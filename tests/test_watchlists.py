@@ -53,7 +53,9 @@ def test_fixture_and_example_files_are_valid():
     assert [r.name for r in fixture.rules] == ["caucasus", "eu-mediation", "outlet-c-smoke",
                                                "never"]
     assert fixture.rules[0].min_sources == 2
-    example = load_watchlists(Path(__file__).resolve().parent.parent / "watchlists.example.toml")
+    # What `newsmon init` writes as watchlists.toml.
+    example = load_watchlists(Path(__file__).resolve().parent.parent / "flows" / "templates"
+                              / "watchlists.toml")
     assert example.rules and example.urls == ()
 
 

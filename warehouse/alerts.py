@@ -62,6 +62,11 @@ def record_deliveries(con: Connection, attempts: Iterable[dict[str, Any]]) -> No
         con.execute(q.UPSERT_DELIVERIES, batch=table)
 
 
+def events_seen_since(con: Connection, since: datetime | None) -> list[str]:
+    """Ids of stored events last seen since `since` (all when None), for re-evaluation."""
+    return [row["id"] for row in con.rows(q.EVENTS_SEEN_SINCE, {"since": since})]
+
+
 def recent_alerts(con: Connection, since: datetime | None, limit: int) -> list[Row]:
     """Recent matches, newest first, with how many deliveries succeeded and did not."""
     return con.rows(q.RECENT_ALERTS, {"since": since, "limit": limit})

@@ -12,6 +12,7 @@ Exceptions::
     WarehouseError            anything the warehouse raises on purpose
     ├── WarehouseBusy         the file stayed locked longer than the caller's timeout
     │   └── RunInProgress     another monitor run kept the warehouse past the wait
+    ├── WarehouseMissing      a reader was pointed at a file that does not exist
     └── ReadOnlyViolation     a statement that would change data was sent to the read-only path
 """
 
@@ -54,6 +55,22 @@ class WarehouseError(Exception):
 
 class WarehouseBusy(WarehouseError):
     """Another process kept the warehouse file locked for longer than we were told to wait."""
+
+
+class WarehouseMissing(WarehouseError, FileNotFoundError):
+    """A read found no warehouse file: readers never create one (nor its folder)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"no warehouse at {path} (run `newsmon run` or `newsmon demo` first)")
+        self.path = path
+
+
+def require_warehouse(path: str | Path) -> Path:
+    """`path` as a Path if a warehouse file is there; WarehouseMissing otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise WarehouseMissing(path)
+    return path
 
 
 class ReadOnlyViolation(WarehouseError):
@@ -341,14 +358,11 @@ def open_writer(
 def open_reader(path: str | Path, timeout_s: float = READER_TIMEOUT_S) -> Iterator[Connection]:
     """A read-only connection, retried while a writer holds the file; closed on exit.
 
-    A missing file is first created empty (schema and views) so that queries on a fresh
-    warehouse answer "nothing yet" instead of failing.
+    A missing file raises WarehouseMissing: a read never creates a warehouse or a folder
+    (a typo in `--db` must not leave an empty warehouse behind).
     """
-    path = Path(path)
+    path = require_warehouse(path)
     started = time.monotonic()
-    if not path.exists():
-        with open_writer(path, timeout_s=timeout_s):
-            pass
     deadline = started + timeout_s
     con = Connection(
         _connect_retrying(path, read_only=True, deadline=deadline, waited_from=started)
@@ -437,6 +451,70 @@ def hold_run_lock(
 def _sql_literal(text: str) -> str:
     """A SQL string literal (ATTACH takes no bound parameters)."""
     return "'" + text.replace("'", "''") + "'"
+def file_bytes(path: str | Path) -> int:
+    """Bytes the warehouse takes on disk: the file and its write-ahead log."""
+    path = Path(path)
+    wal = path.with_name(path.name + ".wal")
+    return sum(f.stat().st_size for f in (path, wal) if f.exists())
+
+
+def sql_string(text: str | Path) -> str:
+    """A SQL string literal (ATTACH and COPY TO take no bound parameters)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _quoted(identifier: str) -> str:
+    """A quoted SQL identifier (names here come from DuckDB's own catalog)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+_REWRITE_ALIAS = "newsmon_rewrite_target"  # the copy's catalog name while it is attached
+
+
+def _rewrite(
+    path: Path, storage_version: str | None, timeout_s: float, backup: Path | None = None
+) -> tuple[str, str]:
+    """Copy the warehouse into a fresh file and put it in place; (format before, after).
+
+    DuckDB's own `COPY FROM DATABASE` copies every table, view and sequence into a new file
+    attached with `storage_version` (None: the file's own format); row counts are compared
+    before the copy replaces the file (the old one is kept as `backup` when given). Holds the
+    writer lock throughout, so no run writes in between; readers wait as for any writer.
+    """
+    fresh = path.with_name(path.name + ".rewriting")
+    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):  # from a crash: never used
+        leftover.unlink(missing_ok=True)
+    started = time.monotonic()
+    with _file_lock(path.with_name(path.name + ".lock"), timeout_s, path) as deadline:
+        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started)
+        try:
+            before = storage_version_of(con)
+            target = storage_version or before.rstrip("+")
+            source = con.execute("SELECT current_database()").fetchall()[0][0]
+            con.execute(f"ATTACH {sql_string(fresh)} AS {_REWRITE_ALIAS} "
+                        f"(STORAGE_VERSION {sql_string(target)})")
+            con.execute(f"COPY FROM DATABASE {_quoted(source)} TO {_REWRITE_ALIAS}")
+            for (table,) in con.execute(sql.ALL_TABLES).fetchall():
+                old, new = (
+                    con.execute(f"SELECT count(*) FROM {_quoted(db)}.{_quoted(table)}").fetchall()
+                    for db in (source, _REWRITE_ALIAS)
+                )
+                if old != new:
+                    raise WarehouseError(f"rewriting lost rows of {table}: {old} -> {new}")
+            con.execute(f"USE {_REWRITE_ALIAS}")
+            after = storage_version_of(con)
+            con.execute(f"USE {_quoted(source)}")
+            con.execute(f"DETACH {_REWRITE_ALIAS}")
+        except BaseException:
+            con.close()
+            fresh.unlink(missing_ok=True)
+            fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+            raise
+        con.close()
+        if backup is not None:
+            os.replace(path, backup)
+        os.replace(fresh, path)
+    return before, after
 
 
 def convert_storage(
@@ -444,49 +522,22 @@ def convert_storage(
 ) -> tuple[str, str, Path]:
     """Rewrite the warehouse in `storage_version`'s format; returns (before, after, backup).
 
-    DuckDB's own `COPY FROM DATABASE` copies every table, view and sequence into a new file
-    attached with that STORAGE_VERSION; row counts are compared before the new file replaces
-    the old one, which is kept beside it as `<name>.bak`. Holds the writer lock throughout, so
-    no run writes in between; readers wait as they do for any writer.
+    The old file is kept beside it as `<name>.bak` (see _rewrite for how the copy is made).
     """
     if not re.match(STORAGE_VERSION_PATTERN, storage_version):
         raise WarehouseError(f"storage version {storage_version!r}: use e.g. v1.5.0 or latest")
-    path = Path(path)
-    if not path.exists():
-        raise WarehouseError(f"no warehouse at {path}")
-    converted = path.with_name(path.name + ".converting")
+    path = require_warehouse(path)
     backup = path.with_name(path.name + ".bak")
-    converted.unlink(missing_ok=True)
-    started = time.monotonic()
-    with _file_lock(path.with_name(path.name + ".lock"), timeout_s, path) as deadline:
-        con = _connect_retrying(path, read_only=False, deadline=deadline, waited_from=started)
-        try:
-            before = storage_version_of(con)
-            source = con.execute("SELECT current_database()").fetchall()[0][0]
-            con.execute(f"ATTACH {_sql_literal(str(converted))} AS converted "
-                        f"(STORAGE_VERSION {_sql_literal(storage_version)})")
-            con.execute(f"COPY FROM DATABASE {_quoted(source)} TO converted")
-            for (table,) in con.execute(sql.ALL_TABLES).fetchall():
-                old, new = (
-                    con.execute(f"SELECT count(*) FROM {_quoted(db)}.{_quoted(table)}").fetchall()
-                    for db in (source, "converted")
-                )
-                if old != new:
-                    raise WarehouseError(f"conversion lost rows of {table}: {old} -> {new}")
-            con.execute("USE converted")
-            after = storage_version_of(con)
-            con.execute(f"USE {_quoted(source)}")
-            con.execute("DETACH converted")
-        except BaseException:
-            con.close()
-            converted.unlink(missing_ok=True)
-            raise
-        con.close()
-        os.replace(path, backup)
-        os.replace(converted, path)
+    before, after = _rewrite(path, storage_version, timeout_s, backup=backup)
     return before, after, backup
 
 
-def _quoted(identifier: str) -> str:
-    """A quoted SQL identifier (names here come from DuckDB's own catalog)."""
-    return '"' + identifier.replace('"', '""') + '"'
+def compact(path: str | Path, timeout_s: float = 60.0) -> int:
+    """Rewrite the warehouse into a fresh copy of itself; returns the bytes it now takes.
+
+    DuckDB reuses the blocks of deleted rows but gives few of them back to the file system:
+    a copy is the way to shrink the file. It keeps the file's storage format.
+    """
+    path = require_warehouse(path)
+    _rewrite(path, None, timeout_s)
+    return file_bytes(path)

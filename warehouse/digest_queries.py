@@ -1,8 +1,10 @@
 """Every SQL statement of the daily digest and the watchlists, as named constants.
 
-Values are always bound (`$name`), never pasted in. A "day" is the UTC date an article was
-published, else fetched: the `article_days` view (views.sql), the same day `top_events_today`
-uses. Connections from warehouse.db run with TimeZone = 'UTC', so `hour()` is a UTC hour.
+Values are always bound (`$name`), never pasted in. A digest's day is either the UTC date an
+article was published, else fetched (the `article_days` view in views.sql, the same day
+`top_events_today` uses), or, with `$by_fetch`, the UTC date newsmon fetched it: what one
+day's runs brought in. Connections from warehouse.db run with TimeZone = 'UTC', so `hour()`
+is a UTC hour.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 # --- digest -----------------------------------------------------------------------------
 
 LATEST_DAY = "SELECT max(day) FROM article_days"
+LATEST_FETCH_DAY = "SELECT CAST(max(fetched_at) AS DATE) FROM articles"
+
+# The day an article of `article_days AS a` counts for in this digest.
+_DAY = "(CASE WHEN $by_fetch THEN CAST(a.fetched_at AS DATE) ELSE a.day END)"
 
 # Events with at least one article on $day, most widely reported first.
-DAY_EVENTS = """
+DAY_EVENTS = f"""
 SELECT e.id, e.headline, e.event_date, e.places, e.actors,
        e.first_seen, e.last_seen, e.n_sources, e.n_articles
 FROM events AS e
 WHERE e.id IN (
     SELECT ea.event_id
     FROM event_articles AS ea JOIN article_days AS a ON a.id = ea.article_id
-    WHERE a.day = $day
+    WHERE {_DAY} = $day
 )
 ORDER BY e.n_sources DESC NULLS LAST, e.n_articles DESC NULLS LAST,
          e.last_seen DESC NULLS LAST, e.id
@@ -27,9 +33,9 @@ LIMIT $limit
 """
 
 # Every article of the given events (all days, so an event's earlier reports show too).
-EVENT_ARTICLES = """
+EVENT_ARTICLES = f"""
 SELECT ea.event_id, a.source, a.title, a.url, coalesce(a.published_at, a.fetched_at) AS seen_at,
-       a.day = $day AS on_day, d.duplicate_of IS NOT NULL AS is_copy
+       {_DAY} = $day AS on_day, d.duplicate_of IS NOT NULL AS is_copy
 FROM event_articles AS ea
 JOIN article_days AS a ON a.id = ea.article_id
 LEFT JOIN duplicates AS d ON d.article_id = a.id
@@ -38,27 +44,27 @@ ORDER BY ea.event_id, seen_at NULLS LAST, a.source, a.id
 """
 
 # Articles of the given events on $day, per UTC hour (hours without articles are absent).
-EVENT_ARTICLES_PER_HOUR = """
+EVENT_ARTICLES_PER_HOUR = f"""
 SELECT hour(coalesce(a.published_at, a.fetched_at)) AS h, count(*) AS n
 FROM event_articles AS ea JOIN article_days AS a ON a.id = ea.article_id
-WHERE a.day = $day AND list_contains($event_ids, ea.event_id)
+WHERE {_DAY} = $day AND list_contains($event_ids, ea.event_id)
 GROUP BY h
 ORDER BY h
 """
 
 # Every outlet's articles (and the events they belong to) on $day.
-SOURCES_ON_DAY = """
+SOURCES_ON_DAY = f"""
 SELECT a.source, count(*) AS n_articles, count(DISTINCT ea.event_id) AS n_events
 FROM article_days AS a LEFT JOIN event_articles AS ea ON ea.article_id = a.id
-WHERE a.day = $day
+WHERE {_DAY} = $day
 GROUP BY a.source
 ORDER BY n_articles DESC, a.source
 """
 
-DAY_TOTALS = """
+DAY_TOTALS = f"""
 SELECT count(*) AS n_articles, count(DISTINCT ea.event_id) AS n_events
 FROM article_days AS a LEFT JOIN event_articles AS ea ON ea.article_id = a.id
-WHERE a.day = $day
+WHERE {_DAY} = $day
 """
 
 # --- watchlists -------------------------------------------------------------------------
@@ -98,6 +104,14 @@ FROM scoped AS e
 LEFT JOIN outlets AS o ON o.event_id = e.id
 LEFT JOIN alerted AS al ON al.event_id = e.id
 ORDER BY e.id
+"""
+
+# Stored events last seen (or last re-clustered) since $since, or all when it is NULL: what
+# `newsmon alerts --evaluate` applies the rules to.
+EVENTS_SEEN_SINCE = """
+SELECT id FROM events
+WHERE $since IS NULL OR coalesce(last_seen, updated_at) >= $since
+ORDER BY id
 """
 
 # Matches arrive as an Arrow table `batch`; only the first match of a (rule, event) is kept,

@@ -288,7 +288,9 @@ ON CONFLICT DO NOTHING
 
 # --- maintenance ------------------------------------------------------------------------
 
-PRUNE_RAW = "DELETE FROM raw_pages WHERE fetched_at < now() - to_days(CAST($days AS INTEGER))"
+_RAW_TOO_OLD = "fetched_at < now() - to_days(CAST($days AS INTEGER))"
+PRUNE_RAW = f"DELETE FROM raw_pages WHERE {_RAW_TOO_OLD}"
+COUNT_RAW_TO_PRUNE = f"SELECT count(*) FILTER (WHERE {_RAW_TOO_OLD}), count(*) FROM raw_pages"
 
 # --- reads ------------------------------------------------------------------------------
 

@@ -4,13 +4,13 @@ Pages go through the monitor's own code path (`extract_article` on a FetchResult
 shared process pool of extractors.content.parallel when there are enough of them), so what this
 command prints is what the pipeline would store. Inputs are handled in batches to bound memory;
 output order is input order. Any input that fails (unreadable, not HTML, fetch error, parser
-crash) still gets its line, and the return code tells the caller something failed.
+crash) still gets its line, and the return code tells the caller something failed. Local
+files get the same size cap as fetched pages (`FetchSettings.max_bytes`, also after gunzip).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import json
 import re
 import sys
@@ -23,13 +23,12 @@ from typing import Any, TextIO
 
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
 from extractors.content.parallel import extract_pages, shutdown_pool
-from extractors.fetch.http import Fetcher, FetchSettings, decode_html
+from extractors.fetch.http import Fetcher, FetchSettings, MiB, decode_html
 from extractors.fetch.urls import is_fetchable_scheme
 from extractors.models import Candidate, ExtractionOutcome, FetchResult
 
 SOURCE = "cli"  # the `source` of pages named on the command line
 BATCH = 64  # inputs read, fetched and extracted together; bounds memory on long lists
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # Signatures of common non-HTML files someone might pass by mistake.
@@ -100,8 +99,10 @@ def _read_inputs(
 ) -> list[_Input]:
     remote = [item for item in batch if is_fetchable_scheme(item)]
     fetched = dict(zip(remote, _fetch_all(remote, fetch_settings), strict=True)) if remote else {}
+    max_bytes = (fetch_settings or FetchSettings()).max_bytes
     return [
-        _Input(item, item, page=fetched[item]) if item in fetched else read_file(item, url)
+        _Input(item, item, page=fetched[item]) if item in fetched
+        else read_file(item, url, max_bytes)
         for item in batch
     ]
 
@@ -119,8 +120,31 @@ def _fetch_all(urls: Sequence[str], settings: FetchSettings | None) -> list[Fetc
     return [results[u] for u in urls]
 
 
-def read_file(path: str, url: str | None = None) -> _Input:
-    """A local HTML file (gzip or not) as a FetchResult, or the reason it cannot be one."""
+def _too_large(max_bytes: int) -> str:
+    size = f"{max_bytes / MiB:g} MiB" if max_bytes >= MiB else f"{max_bytes} bytes"
+    return f"too large: over the {size} cap of fetched pages (--max-bytes raises it)"
+
+
+def _gunzip(body: bytes, max_bytes: int) -> bytes | None:
+    """Decompress every gzip member of `body`; None as soon as the result passes `max_bytes`."""
+    out = bytearray()
+    while body:
+        inflater = zlib.decompressobj(wbits=31)
+        out += inflater.decompress(body, max_bytes + 1 - len(out))
+        if len(out) > max_bytes or inflater.unconsumed_tail:
+            return None
+        if not inflater.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        body = inflater.unused_data
+    return bytes(out)
+
+
+def read_file(path: str, url: str | None = None, max_bytes: int | None = None) -> _Input:
+    """A local HTML file (gzip or not) as a FetchResult, or the reason it cannot be one.
+
+    `max_bytes` (default: the fetcher's page cap) bounds the file and its decompressed body.
+    """
+    max_bytes = FetchSettings().max_bytes if max_bytes is None else max_bytes
     file = Path(path)
     try:
         page_url = url or file.resolve().as_uri()
@@ -130,16 +154,19 @@ def read_file(path: str, url: str | None = None) -> _Input:
         if file.is_dir():
             return _Input(path, page_url, error="not a file: is a directory")
         with file.open("rb") as handle:
-            body = handle.read(MAX_FILE_BYTES + 1)
+            body = handle.read(max_bytes + 1)
     except OSError as exc:
         return _Input(path, page_url, error=f"cannot read: {exc.strerror or exc}")
-    if len(body) > MAX_FILE_BYTES:
-        return _Input(path, page_url, error=f"too large: over {MAX_FILE_BYTES} bytes")
+    if len(body) > max_bytes:
+        return _Input(path, page_url, error=_too_large(max_bytes))
     if body.startswith(_GZIP_MAGIC):
         try:
-            body = gzip.decompress(body)
+            unpacked = _gunzip(body, max_bytes)
         except (OSError, EOFError, zlib.error) as exc:
             return _Input(path, page_url, error=f"broken gzip file: {exc}")
+        if unpacked is None:
+            return _Input(path, page_url, error=_too_large(max_bytes))
+        body = unpacked
     problem = _not_html(body)
     if problem:
         return _Input(path, page_url, error=problem)

@@ -3,7 +3,8 @@
 Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
 datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of"}.
 The whole input is validated before anything is written, and the output is written to a
-temporary file and renamed, so a bad line never leaves a half-written result behind.
+temporary file and renamed, so a bad line never leaves a half-written result behind. The
+input must be UTF-8 (a leading BOM is allowed); a line that is not is reported by number.
 """
 
 from __future__ import annotations
@@ -77,8 +78,18 @@ def read_corpus(path: str) -> list[Article]:
     articles: list[Article] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+                                f"at column {exc.start + 1}); newsmon cluster reads UTF-8")
+                continue
+            if "\x00" in line:  # valid UTF-8, but no JSON text has NULs: UTF-16 or binary
+                problems.append(f"{path}:{number}: not UTF-8 text (NUL bytes: UTF-16?); "
+                                "newsmon cluster reads UTF-8")
+                continue
             if not line.strip():
                 continue
             try:
@@ -121,6 +132,7 @@ def write_assignments(out: str | None, articles: Sequence[Article], result: Clus
     directory = os.path.dirname(os.path.abspath(out))
     fd, tmp = tempfile.mkstemp(prefix=".cluster-", suffix=".jsonl", dir=directory)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a plain open would not
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(lines)
         os.replace(tmp, out)
@@ -128,6 +140,13 @@ def write_assignments(out: str | None, articles: Sequence[Article], result: Clus
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def cluster_jsonl(

@@ -1,0 +1,156 @@
+"""How the CLI shows results: tables that fit the terminal, and the same rows as CSV/JSON/Parquet.
+
+A table never squeezes a column below a readable width: columns that do not fit are left out
+(and named on stderr, with `--wide` and `--format` as the way to see them), and a cell that is
+too long is shortened at a word boundary with an ellipsis. List values print as `a; b` in
+tables and CSV and stay arrays in JSON and Parquet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Column, Table
+
+LIST_SEPARATOR = "; "
+MIN_COLUMN = 12  # a shown column is at least this wide (or as wide as all its content)
+ELLIPSIS = "…"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
+def cell_text(value: object) -> str:
+    """One value as text for a table or CSV cell: NULL is empty, a list is `a; b`."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(cell_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return str(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut after a whole word where there is one."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return ELLIPSIS[:width]
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space >= width // 2:  # a word boundary not too far back; else cut inside the word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + ELLIPSIS
+
+
+def fit_widths(naturals: Sequence[int], available: int) -> list[int]:
+    """Widths for the leading columns that fit in `available` characters of content.
+
+    Every column gets its natural width when all fit. Otherwise each shown column gets at
+    least min(natural, MIN_COLUMN), trailing columns are left out until that fits, and the
+    remaining space is shared out evenly (water-filling) up to each natural width.
+    """
+    widths = list(naturals)
+    if sum(widths) <= available:
+        return widths
+    floors = [min(n, MIN_COLUMN) for n in naturals]
+    shown = len(floors)
+    while shown > 1 and sum(floors[:shown]) + 3 * (shown - len(floors)) > available:
+        shown -= 1
+    # Leaving columns out frees their 3 border/padding characters each.
+    room = available + 3 * (len(naturals) - shown)
+    widths, floors = widths[:shown], floors[:shown]
+
+    def used(level: int) -> int:
+        return sum(min(n, max(f, level)) for n, f in zip(widths, floors, strict=True))
+
+    low, high = 0, max(widths)  # the highest level whose widths still fit: binary search
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if used(mid) <= room else (low, mid - 1)
+    fitted = [min(n, max(f, low)) for n, f in zip(widths, floors, strict=True)]
+    spare = room - sum(fitted)
+    for i, natural in enumerate(widths):  # what the even share left over, left to right
+        extra = min(spare, natural - fitted[i])
+        fitted[i] += extra
+        spare -= extra
+    if sum(fitted) > room:  # a single column wider than the terminal
+        fitted[0] = max(1, room)
+    return fitted
+
+
+def print_table(console: Console, columns: Sequence[str], rows: Sequence[Sequence[object]],
+                wide: bool = False, title: str | None = None,
+                err: Console | None = None) -> None:
+    """Rows as a table that fits the console (or, `wide`, every column at full width)."""
+    texts = [[_one_line(cell_text(v)) for v in row] for row in rows]
+    naturals = [max([len(c), *(len(r[i]) for r in texts)]) for i, c in enumerate(columns)]
+    border = 3 * len(columns) + 1
+    widths = naturals if wide else fit_widths(naturals, max(1, console.width - border))
+    table = Table(*(Column(c, no_wrap=True, overflow="ellipsis", width=w)
+                    for c, w in zip(columns, widths, strict=False)), title=title)
+    for row in texts:
+        table.add_row(*(shorten(cell, w) for cell, w in zip(row, widths, strict=False)))
+    if wide:  # as wide as the table: lines run past the terminal (less -S shows them)
+        console = Console(file=console.file, width=max(console.width, sum(widths) + border),
+                          force_terminal=console.is_terminal, color_system=console.color_system)
+    console.print(table)
+    hidden = list(columns[len(widths):])
+    if hidden and err is not None:
+        err.print(
+            f"{len(hidden)} more column{'s' if len(hidden) > 1 else ''} not shown "
+            f"({', '.join(hidden)}): --wide shows every column, --format csv or json every "
+            "value", soft_wrap=True, highlight=False, markup=False,
+        )
+
+
+def write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat, output: Path | None,
+                 console: Console, err: Console, wide: bool = False) -> None:
+    """A query result to the terminal (table) or to stdout/`output` as CSV, JSON or Parquet."""
+    if fmt is OutputFormat.parquet:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        assert output is not None, "parquet needs a file"
+        pq.write_table(pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rows]),
+                       str(output))
+        return
+    if fmt is OutputFormat.table and output is None:
+        print_table(console, columns, rows, wide=wide, err=err)
+        return
+    buf = io.StringIO()
+    if fmt is OutputFormat.csv:
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        writer.writerows([cell_text(v) for v in row] for row in rows)
+    elif fmt is OutputFormat.json:
+        for row in rows:
+            buf.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False,
+                                 default=str) + "\n")
+    else:  # a table written to a file: tab-separated, one line per row
+        buf.write("\t".join(columns) + "\n")
+        for row in rows:
+            buf.write("\t".join(_one_line(cell_text(v)) for v in row) + "\n")
+    if output is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        output.write_text(buf.getvalue(), encoding="utf-8")

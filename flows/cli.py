@@ -281,14 +281,16 @@ def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
         console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
 
 
-COVERAGE_COLUMNS = ("day", "source", "seen", "stored", "failed", "skipped", "pending_retry",
-                    "not_fetched", "overflow_warnings")
-
-
 def _print_coverage(rows: list[dict]) -> None:
-    """The coverage ledger rows the run touched, and the reasons behind failures and skips."""
-    print_table(console, COVERAGE_COLUMNS, [[row.get(c) for c in COVERAGE_COLUMNS] for row in rows],
-                title="Coverage ledger (entries by the day first seen)")
+    """The coverage ledger rows the run touched (short headings, to fit a terminal: pending
+    = pending_retry + not_fetched, ovfl = overflow_warnings), and the reasons behind
+    failures, skips and pending entries."""
+    print_table(
+        console, ["day", "source", "seen", "stored", "failed", "skipped", "pending", "ovfl"],
+        [[r["day"], r["source"], r["seen"], r["stored"], r["failed"], r["skipped"],
+          r["pending_retry"] + r["not_fetched"], r["overflow_warnings"]] for r in rows],
+        title="Coverage ledger (entries by the day first seen; ovfl: overflow warnings)",
+    )
     for row in rows:
         for kind in ("failed", "skipped", "pending"):
             reasons = row.get(f"{kind}_by_reason") or {}

@@ -12,6 +12,8 @@ from typing import Literal
 
 ExtractionStatus = Literal["extracted", "skipped", "failed"]
 DuplicateKind = Literal["same-url", "same-text", "near-copy"]
+# "country" stands for a country or its government acting ("Armenia agreed", "the Kremlin").
+ActorType = Literal["person", "organisation", "country"]
 
 
 @dataclass(frozen=True)
@@ -140,14 +142,40 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """One main actor: its canonical name ("Nikol Pashinian", not "Pashinyan") and type."""
+
+    name: str
+    type: ActorType
+
+
+@dataclass(frozen=True)
+class Place:
+    """A geocoded place. `id` names the gazetteer entry ("geonames:2800866" for Brussels);
+    lat/lon are None where the gazetteer has no position (some provinces)."""
+
+    name: str
+    country: str | None = None  # ISO 3166-1 alpha-2
+    lat: float | None = None
+    lon: float | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class Facets:
-    """Who, where, when and what of one article, most prominent first."""
+    """Who, where, when and what of one article.
+
+    `who`, `where` and `event_date` (the "when") are the main answers; `actors`, `places`
+    and `dates` list every mention, most prominent first, for search and clustering.
+    """
 
     actors: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     event_date: date | None = None
     dates: tuple[date, ...] = ()
     keywords: tuple[str, ...] = ()
+    who: tuple[Actor, ...] = ()
+    where: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -211,8 +239,8 @@ class Event:
     id: str
     headline: str
     article_ids: tuple[str, ...]
-    event_date: date | None = None
-    actors: tuple[str, ...] = ()
+    event_date: date | None = None  # the "when" agreed by the event's articles
+    actors: tuple[str, ...] = ()  # every article's mentions, most frequent first
     places: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     first_seen: datetime | None = None
@@ -220,6 +248,38 @@ class Event:
     n_articles: int = 0
     n_sources: int = 0  # distinct outlets among original reports
     n_copies: int = 0  # copies (duplicates) attached to the event, counted apart
+    who: tuple[Actor, ...] = ()  # main actors agreed by vote of the articles
+    where: Place | None = None  # main place agreed by vote of the articles
+    # Comparison keys of every actor named (extractors.content.facets.actor_key), so that
+    # watchlists match "Pashinyan" to "Nikol Pashinian".
+    actor_keys: tuple[str, ...] = ()
+    # The event's heaviest word stems (TF-IDF summed over its reports, heaviest first) with
+    # their weights: what stories compare events by.
+    terms: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Story:
+    """A developing story: events that follow one another over days or weeks."""
+
+    id: str
+    title: str  # the headline of its biggest event
+    event_ids: tuple[str, ...]  # oldest first
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    n_events: int = 0
+    n_articles: int = 0
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryResult:
+    """Output of story building: the story of each placed event, and the full record of
+    every story those events are in."""
+
+    stories: tuple[Story, ...]
+    story_of: dict[str, str] = field(default_factory=dict)  # event id -> story id
 
 
 @dataclass(frozen=True)

@@ -570,10 +570,10 @@ def extract(
 @app.command()
 def cluster(
     input: Annotated[Path, typer.Argument(help="JSONL corpus: id, title, text, [url, source, "
-                                          "published, language]")],
+                                          "published, language, summary]")],
     out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
 ) -> None:
-    """Offline deduplication and event clustering of an article corpus (no fetching)."""
+    """Offline deduplication, event clustering and story threads of an article corpus."""
     from extractors.events.cluster_io import cluster_jsonl
 
     out = _output_file(out, "--out")

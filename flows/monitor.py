@@ -44,6 +44,7 @@ from flows.progress import report as report_progress
 from flows.run_store import RunStore
 from flows.runners import extracts_in_flight, network_task_runner, task_runner_from_env
 from flows.settings import Settings, get_settings
+from flows.stages import place_in_stories
 from flows.tasks import (
     cluster_task,
     deliver_task,
@@ -203,7 +204,8 @@ def _cluster(store: RunStore, article_ids: list[str], window_days: int,
         report_progress("cluster", 1, 1)
         return []
     result = cluster_task.submit(inputs.articles, window_days, inputs.new_ids).result()
-    store.record_clusters(inputs, result)
+    # Stories are cheap (a window's events against the stored stories): placed here.
+    store.record_clusters(inputs, result, place_in_stories(result, inputs.stories))
     report_progress("cluster", 1, 1)
     new_ids = set(inputs.new_ids)
     summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)

@@ -27,8 +27,9 @@ from extractors.models import (
     FetchResult,
     RobotsRecord,
     Source,
+    StoryResult,
 )
-from flows.stages import DiscoveredChunk, window_start
+from flows.stages import DiscoveredChunk, StoryContext, stories_since, window_start
 from reports.watchlists import (
     Alert,
     DeliveryState,
@@ -71,6 +72,7 @@ class ClusterInputs:
     articles: list[Article]
     new_ids: list[str]
     events_before: dict[str, str]  # article id -> event id before re-clustering
+    stories: StoryContext = StoryContext()  # the stored stories its events may continue
 
 
 class RunStore:
@@ -204,19 +206,27 @@ class RunStore:
             for article in queries.unclustered_articles(con):
                 by_id.setdefault(article.id, article)
             new_ids = sorted(by_id)
-            if new_ids:
-                start = window_start(list(by_id.values()), window_days)
-                for article in queries.articles_in_window(con, start):
-                    by_id.setdefault(article.id, article)
-            before = queries.event_of_articles(con, list(by_id)) if new_ids else {}
-        return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before)
+            if not new_ids:
+                return ClusterInputs([], [], {})
+            new = list(by_id.values())
+            for article in queries.articles_in_window(con, window_start(new, window_days)):
+                by_id.setdefault(article.id, article)
+            before = queries.event_of_articles(con, list(by_id))
+            earlier, story_of = queries.story_context(
+                con, stories_since(new, window_days), list(by_id)
+            )
+            stories = StoryContext(tuple(earlier), story_of,
+                                   queries.story_of_articles(con, list(by_id)))
+        return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before,
+                             stories)
 
-    def record_clusters(self, inputs: ClusterInputs, result: ClusterResult) -> None:
-        """Swap the window's clustering in, recording which events merged."""
+    def record_clusters(self, inputs: ClusterInputs, result: ClusterResult,
+                        stories: StoryResult | None = None) -> None:
+        """Swap the window's clustering (and its stories) in, recording which events merged."""
         after = {m.article_id: m.event_id for m in result.memberships}
         with self._write() as con:
             load.replace_clusters(con, self.run_id, result, [a.id for a in inputs.articles],
-                                  event_merges(inputs.events_before, after))
+                                  event_merges(inputs.events_before, after), stories)
 
     # --- watchlists ---------------------------------------------------------------------------
 

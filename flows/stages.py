@@ -21,16 +21,19 @@ from typing import TypeVar
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.content.parallel import extract_pages
 from extractors.events.clustering import ClusterSettings, cluster
+from extractors.events.stories import DEFAULT_STORY_SETTINGS, StorySettings, build_stories
 from extractors.fetch.discover import Discovery, discover_sources
 from extractors.fetch.http import Fetcher, FetchSettings, Validators, shared_politeness
 from extractors.models import (
     Article,
     Candidate,
     ClusterResult,
+    Event,
     ExtractionOutcome,
     FetchResult,
     RobotsRecord,
     Source,
+    StoryResult,
 )
 from extractors.timezones import naive_as_utc, utc_now
 
@@ -138,6 +141,34 @@ def cluster_articles(articles: Sequence[Article], window_days: int) -> ClusterRe
     """Deduplicate and cluster a window of articles (deterministic, order-free)."""
     ordered = sorted(articles, key=lambda a: a.id)
     return cluster(ordered, ClusterSettings(window_days=window_days))
+
+
+@dataclass(frozen=True)
+class StoryContext:
+    """What placing a re-clustered window's events into stories needs, read by the flow
+    beforehand: the stored events they may join and their stories, and the story each of
+    the window's articles was in before (so a story keeps its id)."""
+
+    earlier: tuple[Event, ...] = ()
+    story_of: dict[str, str] = field(default_factory=dict)  # earlier event id -> story id
+    previous: dict[str, str] = field(default_factory=dict)  # article id -> story id
+
+
+def place_in_stories(
+    result: ClusterResult, context: StoryContext,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> StoryResult:
+    """Place a window's events into the stories stored so far (or new ones)."""
+    return build_stories(result.events, context.earlier, context.story_of, context.previous,
+                         settings)
+
+
+def stories_since(
+    articles: Sequence[Article], window_days: int,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> datetime:
+    """Earliest moment a story that the window's events could continue may have been seen."""
+    return window_start(articles, window_days) - timedelta(days=settings.window_days)
 
 
 def window_start(articles: Sequence[Article], window_days: int) -> datetime:

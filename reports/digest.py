@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from extractors.models import Actor, Place
 from warehouse import digest_queries as q
 from warehouse.db import open_reader
 
@@ -38,8 +39,33 @@ class DigestArticle:
 
 
 @dataclass(frozen=True)
+class StoryStep:
+    """One event of a developing story, as the story's timeline lists it."""
+
+    event_id: str
+    headline: str
+    first_seen: datetime | None
+    n_sources: int
+    n_articles: int
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """The developing story a top event belongs to, with all its events, oldest first."""
+
+    id: str
+    title: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    n_events: int
+    n_articles: int
+    events: tuple[StoryStep, ...]
+
+
+@dataclass(frozen=True)
 class DigestEvent:
-    """One of the day's top events with all its articles, oldest first."""
+    """One of the day's top events with all its articles, oldest first, and the developing
+    story it is part of (None when the event is a story of its own)."""
 
     id: str
     headline: str
@@ -51,6 +77,9 @@ class DigestEvent:
     n_sources: int
     n_articles: int
     articles: tuple[DigestArticle, ...]
+    who: tuple[Actor, ...] = ()  # the record the event's articles agree on
+    where: Place | None = None
+    story: DigestStory | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,7 @@ def build_digest(
         event_rows = con.rows(q.DAY_EVENTS, {**on_day, "limit": limit})
         ids = [r["id"] for r in event_rows]
         article_rows = con.rows(q.EVENT_ARTICLES, {**on_day, "event_ids": ids})
+        story_rows = con.rows(q.STORY_TIMELINES, {"event_ids": ids})
         hour_rows = con.rows(q.EVENT_ARTICLES_PER_HOUR, {**on_day, "event_ids": ids})
         source_rows = con.rows(q.SOURCES_ON_DAY, on_day)
         totals = con.one(q.DAY_TOTALS, on_day)
@@ -102,13 +132,18 @@ def build_digest(
             r["source"] or "", r["title"] or "", r["url"] or "", r["seen_at"],
             bool(r["on_day"]), bool(r["is_copy"]),
         ))
+    stories = _stories(story_rows)
+    story_of = {step.event_id: story for story in stories.values() for step in story.events}
     events = tuple(
         DigestEvent(
             id=r["id"], headline=r["headline"] or "", event_date=r["event_date"],
             places=tuple(r["places"] or ()), actors=tuple(r["actors"] or ()),
             first_seen=r["first_seen"], last_seen=r["last_seen"],
             n_sources=r["n_sources"] or 0, n_articles=r["n_articles"] or 0,
-            articles=tuple(by_event[r["id"]]),
+            articles=tuple(by_event[r["id"]]), story=story_of.get(r["id"]),
+            who=tuple(Actor(w["name"], w["type"]) for w in r["who"] or ()),
+            where=Place(r["where_name"], r["where_country"], r["where_lat"], r["where_lon"],
+                        r["where_id"]) if r["where_name"] else None,
         )
         for r in event_rows
     )
@@ -124,6 +159,23 @@ def build_digest(
     )
 
 
+def _stories(rows: list[dict]) -> dict[str, DigestStory]:
+    """DigestStory by id from STORY_TIMELINES rows (one row per story event, oldest first)."""
+    steps: dict[str, list[StoryStep]] = {}
+    heads: dict[str, dict] = {}
+    for r in rows:
+        heads[r["story_id"]] = r
+        steps.setdefault(r["story_id"], []).append(StoryStep(
+            r["event_id"], r["headline"] or "", r["event_first_seen"], r["n_sources"] or 0,
+            r["event_n_articles"] or 0,
+        ))
+    return {
+        sid: DigestStory(sid, r["title"] or "", r["first_seen"], r["last_seen"],
+                         r["n_events"] or 0, r["n_articles"] or 0, tuple(steps[sid]))
+        for sid, r in heads.items()
+    }
+
+
 # --- formatting helpers -----------------------------------------------------------------
 
 
@@ -137,6 +189,16 @@ def _day(value: date | None) -> str:
 
 def _names(values: tuple[str, ...]) -> str:
     return ", ".join(values) if values else "—"
+
+
+def _who(who: tuple[Actor, ...]) -> str:
+    return ", ".join(f"{a.name} ({a.type})" for a in who) if who else "—"
+
+
+def _where(where: Place | None) -> str:
+    if where is None:
+        return "—"
+    return f"{where.name}, {where.country}" if where.country else where.name
 
 
 def _plural(n: int, word: str) -> str:
@@ -221,6 +283,51 @@ def source_chart_svg(per_source: tuple[SourceCoverage, ...], title: str) -> str:
     return "".join(parts)
 
 
+def places_svg(events: tuple[DigestEvent, ...], title: str) -> str:
+    """Where the events happened: a dot per place on a longitude/latitude grid (no map
+    tiles: nothing is fetched), sized by its events, next to a bar per place."""
+    by_place: dict[str, tuple[Place, int]] = {}
+    for e in events:
+        if e.where is not None:
+            place, n = by_place.get(e.where.name, (e.where, 0))
+            by_place[e.where.name] = (place, n + 1)
+    rows = sorted(by_place.values(), key=lambda pn: (-pn[1], pn[0].name))
+    map_w, map_h, left = 360, 180, 8
+    bars_x, row_h = map_w + 2 * left + 150, 22
+    height = max(map_h + 16, len(rows) * row_h + 16)
+    peak = max((n for _, n in rows), default=1)
+    parts = [
+        f'<svg class="chart" id="chart-places" role="img" viewBox="0 0 720 {height}" '
+        f'width="720" height="{height}"><title>{html.escape(title)}</title>',
+        f'<rect x="{left}" y="8" width="{map_w}" height="{map_h}" fill="#eef3f8" '
+        f'stroke="{_INK}" stroke-width="0.5"/>',
+    ]
+    for lon in range(-120, 180, 60):  # graticule every 60 degrees of longitude, 30 of latitude
+        x = left + (lon + 180) / 360 * map_w
+        parts.append(f'<line x1="{x:.1f}" y1="8" x2="{x:.1f}" y2="{8 + map_h}" stroke="#ccd"/>')
+    for lat in range(-60, 90, 30):
+        y = 8 + (90 - lat) / 180 * map_h
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + map_w}" y2="{y:.1f}" '
+                     f'stroke="{"#99a" if lat == 0 else "#ccd"}"/>')
+    for i, (place, n) in enumerate(rows):
+        label = html.escape(_where(place))
+        if place.lat is not None and place.lon is not None:
+            x = left + (place.lon + 180) / 360 * map_w
+            y = 8 + (90 - place.lat) / 180 * map_h
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 + 2 * n}" fill="{_BAR}" '
+                f'fill-opacity="0.7"><title>{label}: {_plural(n, "event")}</title></circle>')
+        y = 8 + i * row_h
+        bar_w = max(2.0, 150 * n / peak)
+        parts.append(
+            f'<text x="{bars_x - 8}" y="{y + 15}" text-anchor="end" font-size="12">'
+            f'{label}</text><rect x="{bars_x}" y="{y + 3}" width="{bar_w:.1f}" '
+            f'height="{row_h - 8}" fill="{_BAR}"/><text x="{bars_x + bar_w + 6:.1f}" '
+            f'y="{y + 15}" font-size="12">{_plural(n, "event")}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 # --- HTML -------------------------------------------------------------------------------
 
 # Nothing may be fetched: no scripts, no external styles, fonts or images.
@@ -237,6 +344,9 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; table-layout: f
 th:nth-child(1) { width: 13em; } th:nth-child(2) { width: 10em; }
 td, th { text-align: left; padding: .25em .5em; border-bottom: 1px solid #eee; }
 tr.other-day td { color: #777; } .copy { font-size: 12px; color: #a55; }
+ol.timeline { list-style: none; margin: .3em 0 .8em; padding-left: 1em;
+              border-left: 3px solid #3b6ea5; }
+ol.timeline li { margin: .15em 0; } ol.timeline li.current { font-weight: 600; }
 svg.chart { max-width: 100%; height: auto; }
 """
 
@@ -252,19 +362,47 @@ def _article_row(article: DigestArticle) -> str:
             f"<td>{html.escape(article.source)}</td><td>{title}{copy}</td></tr>")
 
 
+def _span(story: DigestStory) -> str:
+    first = story.first_seen.date().isoformat() if story.first_seen else "—"
+    last = story.last_seen.date().isoformat() if story.last_seen else "—"
+    return (f"{_plural(story.n_events, 'event')}, {_plural(story.n_articles, 'article')}, "
+            f"{first} to {last}")
+
+
+def _story_timeline(event: DigestEvent) -> str:
+    """The developing story the event is part of: its events in time order, this one marked."""
+    story = event.story
+    if story is None:
+        return ""
+    current = ' class="current"'
+    items = "".join(
+        f"<li{current if step.event_id == event.id else ''}>"
+        f"{html.escape(_day(step.first_seen.date() if step.first_seen else None))} · "
+        f"{html.escape(step.headline)} "
+        f'<span class="muted">({_plural(step.n_sources, "source")})</span></li>'
+        for step in story.events
+    )
+    return (f'<div class="story"><p><strong>Developing story</strong>: '
+            f'{html.escape(story.title)} <span class="muted">({_span(story)})</span></p>'
+            f'<ol class="timeline">{items}</ol></div>')
+
+
 def _event_section(rank: int, event: DigestEvent) -> str:
     rows = "".join(_article_row(a) for a in event.articles)
     coverage = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
     return f"""<section class="event" id="event-{html.escape(event.id, quote=True)}">
 <h2>{rank}. {html.escape(event.headline)}</h2>
 <dl>
-<dt>Event date</dt><dd>{html.escape(_day(event.event_date))}</dd>
-<dt>Places</dt><dd>{html.escape(_names(event.places))}</dd>
-<dt>Actors</dt><dd>{html.escape(_names(event.actors))}</dd>
+<dt>Who</dt><dd>{html.escape(_who(event.who))}</dd>
+<dt>Where</dt><dd>{html.escape(_where(event.where))}</dd>
+<dt>When</dt><dd>{html.escape(_day(event.event_date))}</dd>
+<dt>Places named</dt><dd>{html.escape(_names(event.places))}</dd>
+<dt>Actors named</dt><dd>{html.escape(_names(event.actors))}</dd>
 <dt>First seen</dt><dd>{html.escape(_when(event.first_seen))}</dd>
 <dt>Last seen</dt><dd>{html.escape(_when(event.last_seen))}</dd>
 <dt>Coverage</dt><dd>{coverage}</dd>
 </dl>
+{_story_timeline(event)}
 <table><thead><tr><th>Time</th><th>Outlet</th><th>Article</th></tr></thead>
 <tbody>{rows}</tbody></table>
 </section>"""
@@ -284,6 +422,8 @@ Top events, ranked by number of distinct outlets; times are UTC.</p>
 {hour_chart_svg(digest.per_hour, f"Articles of the top events per hour, {day}")}
 <h2>Coverage per source</h2>
 {source_chart_svg(digest.per_source, f"Articles per outlet, {day}")}
+<h2>Where the top events happened</h2>
+{places_svg(digest.events, f"Places of the top events, {day}")}
 {events or '<p class="muted">No events on this day.</p>'}"""
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -328,14 +468,23 @@ def render_markdown(digest: Digest) -> str:
         lines += [
             f"## {rank}. {_md(event.headline)}",
             "",
-            f"- **Event date:** {_day(event.event_date)}",
-            f"- **Places:** {_md(_names(event.places))}",
-            f"- **Actors:** {_md(_names(event.actors))}",
+            f"- **Who:** {_md(_who(event.who))}",
+            f"- **Where:** {_md(_where(event.where))}",
+            f"- **When:** {_day(event.event_date)}",
+            f"- **Places named:** {_md(_names(event.places))}",
+            f"- **Actors named:** {_md(_names(event.actors))}",
             f"- **First / last seen:** {_when(event.first_seen)} / {_when(event.last_seen)}",
             f"- **Coverage:** {_plural(event.n_sources, 'source')}, "
             f"{_plural(event.n_articles, 'article')}",
-            "",
         ]
+        if event.story is not None:
+            lines.append(f"- **Developing story:** {_md(event.story.title)} "
+                         f"({_span(event.story)})")
+            for step in event.story.events:
+                when = _day(step.first_seen.date() if step.first_seen else None)
+                text = f"{when} · {_md(step.headline)} ({_plural(step.n_sources, 'source')})"
+                lines.append(f"  - **{text}**" if step.event_id == event.id else f"  - {text}")
+        lines.append("")
         for a in event.articles:
             title = _md(a.title or a.url)
             target = a.url.replace(" ", "%20").replace(">", "%3E")

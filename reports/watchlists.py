@@ -1,7 +1,8 @@
 """Watchlists: named rules over events, evaluated after every load, and their notifications.
 
 A rule names what to watch; every clause given must hold, and a list clause holds when the
-event has any of its values (case-insensitive):
+event has any of its values (case-insensitive; actors by canonical name, so "Pashinyan",
+"Nikol Pashinian" and "nikol pashinyan" all match the event's "Nikol Pashinian"):
 
     [[rule]]
     name = "caucasus"
@@ -29,6 +30,7 @@ from pathlib import Path
 import apprise
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from extractors.content.facets import actor_key
 from extractors.fetch.errors import NewsmonError
 from extractors.timezones import start_of_day_utc
 from warehouse import alerts as alerts_db
@@ -237,6 +239,20 @@ def _hits(values: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
     return [v for v in values if v.lower() in lowered]
 
 
+def _actor_hits(names: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
+    """The event's actors (stored spelling) that a clause names by canonical name: spelling
+    variants meet under actor_key ("Pashinyan" / "Pashinian"), and a one-word value also
+    names the full names ending in it ("Aliyev" -> "Ilham Aliyev")."""
+    keys = {actor_key(w) for w in wanted}
+    surnames = {k for k in keys if " " not in k}
+    hits = []
+    for name in names:
+        key = actor_key(name)
+        if key in keys or (key and key.split()[-1] in surnames):
+            hits.append(name)
+    return list(dict.fromkeys(hits))
+
+
 def _why(rule: Rule, hits: dict[str, list[str]], n_sources: int) -> str:
     """Which clause matched on what, e.g. "places_any: Armenia, Azerbaijan; min_sources: 2>=2"."""
     parts = [f"{clause}: {', '.join(hits[clause])}" for clause in CLAUSES
@@ -257,7 +273,7 @@ def match_rules(rules: Iterable[Rule], events: Iterable[WatchedEvent]) -> list[M
             if rule.name in event.alerted_before or event.n_sources < rule.min_sources:
                 continue
             hits = {
-                "actors_any": _hits(event.actors, rule.actors_any),
+                "actors_any": _actor_hits(event.actors, rule.actors_any),
                 "places_any": _hits(event.places, rule.places_any),
                 "keywords_any": _hits(event.keywords, rule.keywords_any),
                 "sources_any": _hits(event.sources, rule.sources_any),

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from extractors.events.records import actor_keys
 from reports.digest import build_digest, digest_command, render_html, render_markdown
 from warehouse.db import WarehouseMissing, open_writer
 
@@ -38,6 +39,7 @@ class Row:
     url: str
     published: datetime | None
     copy_of: str | None = None
+    fetched: datetime | None = None  # default: 16 December, 00:00
 
 
 def _at(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
@@ -58,6 +60,9 @@ ARTICLES = (
     Row("d2", "hostile", "Outlet D", HOSTILE_TITLE, "javascript:alert(1)", _at(15, 11, 5)),
     Row("b9", "other-day", "Outlet B", "Harbour reopens after storm",
         "http://outlet-b.test/harbour", _at(14, 7, 0)),
+    Row("s1", "sochi", "Outlet C", "Putin hosts Pashinian and Aliyev for talks in Sochi",
+        "https://outlet-c.test/sochi", _at(26, 10, 0, month=11),
+        fetched=_at(26, 11, 0, month=11)),
 )
 EVENTS = {
     # id: (headline, event_date, actors, places, keywords)
@@ -68,6 +73,21 @@ EVENTS = {
               ["Pacific"], ["smoke", "ocean"]),
     "hostile": (HOSTILE_TITLE, None, [], [], []),
     "other-day": ("Harbour reopens after storm", date(2021, 12, 14), [], ["Harbour"], []),
+    "sochi": ("Putin hosts Pashinian and Aliyev for talks in Sochi", date(2021, 11, 26),
+              ["Vladimir Putin"], ["Sochi"], ["talks"]),
+}
+# One developing story: the Sochi talks (26 November) and the Brussels talks (the seed). The
+# Sochi event names only Putin, so the watchlist tests that share this warehouse still
+# match the seed alone.
+STORIES = {"st_talks": ("Pashinian and Aliyev hold 'significant' talks in Brussels",
+                        ("seed", "sochi"))}
+
+
+# The main place of each event (name, country, lat, lon, id); "hostile" has none.
+WHERE = {
+    "seed": ("Brussels", "BE", 50.8505, 4.3488, "geonames:2800866"),
+    "smoke": ("Pacific Ocean", None, 0.0, -160.0, "newsmon:pacific-ocean"),
+    "other-day": ("Harbour", None, None, None, None),
 }
 
 
@@ -78,7 +98,7 @@ def fill_warehouse(db: Path) -> None:
             con.execute(
                 "INSERT INTO articles (id, canonical_url, url, source, title, published_at, "
                 "fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [r.id, r.url, r.url, r.source, r.title, r.published, _at(16, 0)],
+                [r.id, r.url, r.url, r.source, r.title, r.published, r.fetched or _at(16, 0)],
             )
             con.execute("INSERT INTO event_articles (article_id, event_id, score) "
                         "VALUES (?, ?, 1.0)", [r.id, r.event])
@@ -89,12 +109,28 @@ def fill_warehouse(db: Path) -> None:
             rows = [r for r in ARTICLES if r.event == event_id]
             originals = [r for r in rows if r.copy_of is None]
             times = [r.published for r in rows]
+            where = WHERE.get(event_id)
             con.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                "INSERT INTO events (id, headline, event_date, first_seen, last_seen, actors, "
+                "places, keywords, n_articles, n_sources, n_copies, updated_at, who, "
+                "where_name, where_country, where_lat, where_lon, where_id, actor_keys) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
                 [event_id, headline, event_date, min(times), max(times), actors, places,
                  keywords, len(rows), len({r.source for r in originals}),
-                 len(rows) - len(originals)],
+                 len(rows) - len(originals),
+                 [{"name": a, "type": "person"} for a in actors[:3]],
+                 *(where or (None,) * 5), list(actor_keys(actors))],
             )
+        for story_id, (title, event_ids) in STORIES.items():
+            rows = [r for r in ARTICLES if r.event in event_ids]
+            con.execute(
+                "INSERT INTO stories (id, title, first_seen, last_seen, n_events, n_articles) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [story_id, title, min(r.published for r in rows),
+                 max(r.published for r in rows), len(event_ids), len(rows)],
+            )
+            con.execute("UPDATE events SET story_id = ? WHERE list_contains(?, id)",
+                        [story_id, list(event_ids)])
 
 
 @pytest.fixture()
@@ -133,6 +169,22 @@ def test_digest_defaults_to_latest_day_and_ranks_events_by_outlets(small_warehou
     ]
 
 
+def test_a_top_event_shows_its_developing_story_on_a_timeline(small_warehouse):
+    digest = build_digest(small_warehouse)
+    seed = next(e for e in digest.events if e.id == "seed")
+    assert seed.story is not None and seed.story.n_events == 2
+    assert [s.event_id for s in seed.story.events] == ["seed", "sochi"], "oldest first"
+    assert all(e.story is None for e in digest.events if e.id != "seed")
+
+    page = render_html(digest)
+    timeline = page[page.index('<ol class="timeline">'):]
+    assert timeline.index("2021-11-20") < timeline.index("Sochi")
+    assert '<li class="current">2021-11-20 · Pashinian and Aliyev hold' in page
+    md = render_markdown(digest)
+    assert "- **Developing story:** Pashinian and Aliyev hold" in md
+    assert "  - 2021-11-26 · Putin hosts Pashinian and Aliyev for talks in Sochi (1 source)" in md
+
+
 def test_digest_charts_count_the_days_articles(small_warehouse):
     digest = build_digest(small_warehouse)
 
@@ -145,6 +197,28 @@ def test_digest_charts_count_the_days_articles(small_warehouse):
             expected_sources[r.source] = expected_sources.get(r.source, 0) + 1
     assert {s.source: s.n_articles for s in digest.per_source} == expected_sources
     assert digest.n_articles == sum(expected_sources.values())
+
+
+def test_digest_shows_each_events_who_where_when_and_where_they_happened(small_warehouse):
+    digest = build_digest(small_warehouse)
+    seed = digest.events[0]
+    assert [a.name for a in seed.who] == ["Nikol Pashinian", "Ilham Aliyev", "Charles Michel"]
+    assert seed.where is not None and (seed.where.name, seed.where.country) == ("Brussels", "BE")
+    page = render_html(digest)
+    section = page[page.index('id="event-seed"'):]
+    section = section[: section.index("</section>")]
+    assert "<dt>Who</dt><dd>Nikol Pashinian (person), Ilham Aliyev (person)" in section
+    assert "<dt>Where</dt><dd>Brussels, BE</dd>" in section
+    assert f"<dt>When</dt><dd>{DAY.isoformat()}</dd>" in section
+    # The place chart: one dot per geocoded place (the hostile event has no place), one bar
+    # per place, nothing fetched.
+    chart = page[page.index('id="chart-places"'):]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count("<circle") == 2  # Brussels and the Pacific Ocean
+    assert "Brussels, BE: 1 event" in chart and "Pacific Ocean: 1 event" in chart
+    markdown = render_markdown(digest)
+    assert "- **Who:** Nikol Pashinian (person), Ilham Aliyev (person)" in markdown
+    assert "- **Where:** Brussels, BE" in markdown and f"- **When:** {DAY.isoformat()}" in markdown
 
 
 def test_digest_of_a_given_day(small_warehouse):
@@ -175,8 +249,9 @@ def test_digest_of_the_latest_fetch_day_covers_everything_fetched_then(small_war
     digest = build_digest(small_warehouse, basis="fetched")
 
     assert (digest.day, digest.basis) == (date(2021, 12, 16), "fetched")
-    assert {e.id for e in digest.events} == set(EVENTS)
-    assert digest.n_articles == len(ARTICLES)
+    fetched_then = [r for r in ARTICLES if r.fetched is None]  # the Sochi talks came earlier
+    assert {e.id for e in digest.events} == {r.event for r in fetched_then}
+    assert digest.n_articles == len(fetched_then)
     seed = next(e for e in digest.events if e.id == "seed")
     assert all(a.on_day for a in seed.articles)  # both were fetched that day
     assert "fetched on 2021-12-16" in render_markdown(digest)
@@ -210,7 +285,7 @@ def test_html_is_self_contained_and_escapes_what_it_shows(small_warehouse):
     page = render_html(digest)
 
     assert_self_contained(page, _article_urls(digest))
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3
     assert "Content-Security-Policy" in page
     # Every web article is linked; the javascript: URL is shown as text only.
     for url in _article_urls(digest) - {"javascript:alert(1)"}:
@@ -314,7 +389,7 @@ def test_page_renders_offline_in_headless_chromium(small_warehouse, tmp_path):
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], console
     assert proxy.page_requests() == [], proxy.page_requests()
-    assert dom.count("<svg") == 2 and 'id="chart-hours"' in dom
+    assert dom.count("<svg") == 3 and 'id="chart-hours"' in dom and 'id="chart-places"' in dom
     assert dom.count("<rect") >= 4  # hour bars plus one bar per outlet
     assert "Pashinian and Aliyev hold" in dom
 

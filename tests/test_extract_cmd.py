@@ -46,7 +46,7 @@ EXPECTED = {
 }
 KEYS = ["input", "url", "canonical_url", "status", "reason", "title", "author", "published",
         "date_source", "language", "site_name", "text", "actors", "places", "event_date",
-        "keywords"]
+        "keywords", "who", "where", "when"]
 
 
 def _run(inputs: list[str], url: str | None = None,
@@ -76,6 +76,13 @@ def test_real_pages_give_expected_fields() -> None:
         _check(record, name)
         assert record["url"] == (PAGES / name).resolve().as_uri()
         assert record["actors"] and record["keywords"]
+        assert record["when"] == record["event_date"]
+        for actor in record["who"]:
+            assert set(actor) == {"name", "type"}
+            assert actor["type"] in ("person", "organisation", "country")
+    berlin = records[names.index("jpost-weizsaecker.html.gz")]["where"]
+    assert berlin["name"] == "Berlin" and berlin["country"] == "DE"
+    assert berlin["id"].startswith("geonames:") and 52 < berlin["lat"] < 53
     # the gzip page's canonical link is honoured even though it was read from disk
     assert records[3]["canonical_url"].startswith("https://www.jpost.com/Breaking-News/")
 

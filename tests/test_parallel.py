@@ -43,3 +43,32 @@ def test_pool_workers_exit_when_their_parent_is_killed():
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(p) for p in workers), "pool workers outlived their parent"
+
+
+def fixed_actors(title: str, text: str) -> list[str]:
+    """An actor extractor the worker processes import by name (tests.test_parallel)."""
+    return ["Plugged In"]
+
+
+def test_actor_extractor_reaches_the_worker_processes():
+    """The actor extractor is an option of the extraction settings, so pooled (spawned)
+    workers use it too; a module global set in this process would not reach them."""
+    from extractors.content.article import ExtractionSettings
+    from extractors.content.parallel import MIN_PAGES_FOR_POOL, extract_pages, worker_count
+    from extractors.models import FetchResult
+
+    if worker_count() < 2:
+        import pytest
+
+        pytest.skip("the pool needs two cores")
+    body = " ".join(["Officials in Brussels met on Tuesday to talk about the budget."] * 12)
+    pages = [
+        FetchResult(url=f"https://example.test/{i}", source="t", final_url=None,
+                    html=f"<html><head><title>Story {i}</title></head><body><article>"
+                         f"<h1>Story {i}</h1><p>{body}</p><p>{body}</p></article></body></html>")
+        for i in range(MIN_PAGES_FOR_POOL)
+    ]
+    outcomes = extract_pages(pages, settings=ExtractionSettings(actor_extractor=fixed_actors))
+    extracted = [o.article for o in outcomes if o.article is not None]
+    assert extracted, [o.reason for o in outcomes]
+    assert all(a.facets.actors == ("Plugged In",) for a in extracted)

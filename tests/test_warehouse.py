@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from extractors.models import (
+    Actor,
     Article,
     ClusterResult,
     Duplicate,
@@ -25,6 +26,7 @@ from extractors.models import (
     Facets,
     FetchResult,
     Membership,
+    Place,
     Source,
 )
 from warehouse import db, load, maintenance, queries, sql
@@ -35,7 +37,7 @@ T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 # Bookkeeping columns that record *when a load ran*; everything else must be reproducible.
 VOLATILE = {"schema_version.applied_at", "validators.updated_at", "extraction_log.logged_at",
             "event_merges.merged_at", "runs.started_at", "runs.finished_at",
-            "sources.first_seen", "events.updated_at"}
+            "sources.first_seen", "events.updated_at", "stories.updated_at"}
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -53,6 +55,9 @@ def read(path: Path, query, *args, **kwargs):
         return query(con, *args, **kwargs)
 
 
+LISBON = Place("Lisbon", "PT", 38.7167, -9.1333, "geonames:2267057")
+
+
 def article(n: int, source: str = "outlet-a", **changes) -> Article:
     url = f"https://{source}.test/news/{n}"
     text = f"Story {n}. The council met on Tuesday to discuss the harbour plan. " * 5
@@ -63,7 +68,8 @@ def article(n: int, source: str = "outlet-a", **changes) -> Article:
         site_name=source, description=f"About {n}", fetched_at=T0 + timedelta(hours=n, minutes=5),
         facets=Facets(actors=("Harbour Council",), places=("Lisbon",),
                       event_date=date(2026, 11, 20), dates=(date(2026, 11, 20),),
-                      keywords=("harbour", "plan")),
+                      keywords=("harbour", "plan"),
+                      who=(Actor("Harbour Council", "organisation"),), where=LISBON),
     )
     return replace(base, **changes)
 
@@ -94,7 +100,9 @@ def clusters(arts: list[Article]) -> ClusterResult:
         events.append(Event(id=eid, headline=pair[0].title, article_ids=tuple(a.id for a in pair),
                             event_date=date(2026, 11, 20), actors=("Harbour Council",),
                             first_seen=pair[0].published_at, last_seen=pair[1].published_at,
-                            n_articles=2, n_sources=len({a.source for a in pair})))
+                            n_articles=2, n_sources=len({a.source for a in pair}),
+                            who=(Actor("Harbour Council", "organisation"),), where=LISBON,
+                            actor_keys=("harbour council",)))
         members += [Membership(eid, a.id, 0.8, {"title": 0.7, "actors": 1.0}) for a in pair]
     for i in range(3, len(arts), 4):
         dups.append(Duplicate(arts[i].id, arts[i - 1].id, "near-copy", 0.95))
@@ -271,6 +279,27 @@ def test_replace_clusters_moves_articles_and_drops_emptied_events(tmp_path):
     _, merges = queries.run_readonly_sql(path, "SELECT from_event_id, into_event_id, run_id "
                                                "FROM event_merges")
     assert merges == [("e-a0002", "e-a0000", "run-2")]
+
+
+def test_who_and_where_round_trip_and_answer_the_documented_query(tmp_path):
+    """Articles keep their who/where (read back as they were stored); events carry the
+    agreed record in columns, and docs/warehouse.md's example query finds them."""
+    path = tmp_path / "w.duckdb"
+    arts = batch(2)
+    write(path, load.record_extractions, "run-1", [extracted(a) for a in arts])
+    write(path, load.replace_clusters, "run-1", clusters(arts), [a.id for a in arts])
+    stored = read(path, queries.articles_by_ids, [arts[0].id])[0]
+    assert stored.facets.who == arts[0].facets.who and stored.facets.where == LISBON
+    _, rows = queries.run_readonly_sql(path, """
+        SELECT headline, where_name, where_country, where_lat, where_id, event_date
+        FROM events
+        WHERE where_name = 'Lisbon'
+          AND list_contains(list_transform(who, lambda w: w.name), 'Harbour Council')
+          AND event_date BETWEEN DATE '2026-11-16' AND DATE '2026-11-22'
+    """)
+    assert rows == [("Title 0", "Lisbon", "PT", 38.7167, "geonames:2267057", date(2026, 11, 20))]
+    _, typed = queries.run_readonly_sql(path, "SELECT who[1].type, actor_keys FROM events")
+    assert typed == [("organisation", ["harbour council"])]
 
 
 def test_runs_sources_and_validators(tmp_path):

@@ -330,3 +330,19 @@ def test_demo_seed_event_fires_once(demo_run, tmp_path, webhook):
     assert evaluate_watchlists(db, rules, "demo-2", None) == []
     assert deliver_alerts(db, [], [webhook.url]).attempted == 0
     assert len(webhook.payloads) == 1
+
+
+def test_actor_rules_match_canonical_names(small_warehouse):
+    """Watchlists match on canonical names: another transliteration, a surname alone or a
+    hyphen for a space all name the seed event's "Nikol Pashinian" / "Ilham Aliyev"; the
+    alert's why spells the name as the event does."""
+    rules = small_warehouse.parent / "names.toml"
+    rules.write_text(
+        '[[rule]]\nname = "pm"\nactors_any = ["Nikol Pashinyan"]\n'
+        '[[rule]]\nname = "surname"\nactors_any = ["ALIYEV"]\n'
+        '[[rule]]\nname = "nobody"\nactors_any = ["Nikol"]\n', encoding="utf-8")
+    alerts = evaluate_watchlists(small_warehouse, rules, "run-1", None)
+    assert {(a.rule, a.event_id, a.why) for a in alerts} == {
+        ("pm", "seed", "actors_any: Nikol Pashinian"),
+        ("surname", "seed", "actors_any: Ilham Aliyev"),
+    }

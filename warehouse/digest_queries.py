@@ -20,7 +20,8 @@ _DAY = "(CASE WHEN $by_fetch THEN CAST(a.fetched_at AS DATE) ELSE a.day END)"
 # Events with at least one article on $day, most widely reported first.
 DAY_EVENTS = f"""
 SELECT e.id, e.headline, e.event_date, e.places, e.actors,
-       e.first_seen, e.last_seen, e.n_sources, e.n_articles
+       e.first_seen, e.last_seen, e.n_sources, e.n_articles,
+       e.who, e.where_name, e.where_country, e.where_lat, e.where_lon, e.where_id
 FROM events AS e
 WHERE e.id IN (
     SELECT ea.event_id
@@ -41,6 +42,18 @@ JOIN article_days AS a ON a.id = ea.article_id
 LEFT JOIN duplicates AS d ON d.article_id = a.id
 WHERE list_contains($event_ids, ea.event_id)
 ORDER BY ea.event_id, seen_at NULLS LAST, a.source, a.id
+"""
+
+# The developing stories (more than one event) of the given events, with all their events,
+# oldest first: each top event's story timeline.
+STORY_TIMELINES = """
+SELECT s.id AS story_id, s.title, s.first_seen, s.last_seen, s.n_events, s.n_articles,
+       e.id AS event_id, e.headline, e.first_seen AS event_first_seen, e.n_sources,
+       e.n_articles AS event_n_articles
+FROM stories AS s JOIN events AS e ON e.story_id = s.id
+WHERE s.n_events > 1
+  AND s.id IN (SELECT story_id FROM events WHERE list_contains($event_ids, id))
+ORDER BY s.id, e.first_seen NULLS LAST, e.id
 """
 
 # Articles of the given events on $day, per UTC hour (hours without articles are absent).
@@ -97,7 +110,10 @@ outlets AS (
     GROUP BY ea.event_id
 )
 SELECT e.id, coalesce(e.headline, '') AS headline, e.event_date,
-       coalesce(e.n_sources, 0) AS n_sources, coalesce(e.actors, []) AS actors,
+       coalesce(e.n_sources, 0) AS n_sources,
+       -- the main actors first, then every actor named (watchlists match either)
+       list_concat(list_transform(coalesce(e.who, []), lambda w: w.name),
+                   coalesce(e.actors, [])) AS actors,
        coalesce(e.places, []) AS places, coalesce(e.keywords, []) AS keywords,
        coalesce(o.sources, []) AS sources, coalesce(al.rules, []) AS alerted_before
 FROM scoped AS e

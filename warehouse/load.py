@@ -17,20 +17,28 @@ from typing import Any
 import pyarrow as pa
 
 from extractors.models import (
+    Actor,
     Article,
     ClusterResult,
     EntryRecord,
     ExtractionOutcome,
     FetchResult,
     Overflow,
+    Place,
     RobotsRecord,
     Source,
+    StoryResult,
 )
 from warehouse import sql
 from warehouse.db import Connection
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
+_WHO = pa.list_(pa.struct([("name", pa.string()), ("type", pa.string())]))
+# The main place, flattened: name, country, lat, lon, id (see extractors.models.Place).
+_WHERE_FIELDS = [("where_name", pa.string()), ("where_country", pa.string()),
+                 ("where_lat", pa.float64()), ("where_lon", pa.float64()),
+                 ("where_id", pa.string())]
 
 SOURCES_SCHEMA = pa.schema(
     [("name", pa.string()), ("feeds", _STRS), ("sitemaps", _STRS), ("urls", _STRS),
@@ -59,13 +67,19 @@ ARTICLE_SCHEMA = pa.schema(
      ("text", pa.string()), ("content_hash", pa.string()), ("fetched_at", _TS),
      ("run_id", pa.string()), ("actors", _STRS), ("places", _STRS),
      ("event_date", pa.date32()), ("dates", pa.list_(pa.date32())), ("keywords", _STRS),
-     ("tags", _STRS)]
+     ("tags", _STRS), ("who", _WHO), *_WHERE_FIELDS]
 )
 EVENT_SCHEMA = pa.schema(
     [("id", pa.string()), ("headline", pa.string()), ("event_date", pa.date32()),
      ("first_seen", _TS), ("last_seen", _TS), ("actors", _STRS), ("places", _STRS),
      ("keywords", _STRS), ("n_articles", pa.int32()), ("n_sources", pa.int32()),
-     ("n_copies", pa.int32())]
+     ("n_copies", pa.int32()), ("who", _WHO), *_WHERE_FIELDS, ("actor_keys", _STRS),
+     ("story_id", pa.string()), ("terms", pa.map_(pa.string(), pa.float64()))]
+)
+STORY_SCHEMA = pa.schema(
+    [("id", pa.string()), ("title", pa.string()), ("first_seen", _TS), ("last_seen", _TS),
+     ("n_events", pa.int32()), ("n_articles", pa.int32()), ("actors", _STRS),
+     ("places", _STRS)]
 )
 MEMBERSHIP_SCHEMA = pa.schema(
     [("article_id", pa.string()), ("event_id", pa.string()), ("score", pa.float64()),
@@ -292,7 +306,19 @@ def article_record(article: Article, run_id: str) -> Record:
         "content_hash": article.content_hash, "fetched_at": article.fetched_at,
         "run_id": run_id, "actors": list(f.actors), "places": list(f.places),
         "event_date": f.event_date, "dates": list(f.dates), "keywords": list(f.keywords),
-        "tags": list(article.tags),
+        "tags": list(article.tags), **record_columns(f.who, f.where),
+    }
+
+
+def record_columns(who: Sequence[Actor], where: Place | None) -> Record:
+    """The `who` and `where_*` columns of an article or event (migration 0011)."""
+    return {
+        "who": [{"name": a.name, "type": a.type} for a in who],
+        "where_name": where.name if where else None,
+        "where_country": where.country if where else None,
+        "where_lat": where.lat if where else None,
+        "where_lon": where.lon if where else None,
+        "where_id": where.id if where else None,
     }
 
 
@@ -351,19 +377,32 @@ def replace_clusters(
     result: ClusterResult,
     article_ids: Collection[str],
     merges: Sequence[tuple[str, str]] = (),
+    stories: StoryResult | None = None,
 ) -> None:
     """Swap in a new clustering of `article_ids` atomically.
 
     Old duplicate and membership rows of those articles go, events left without members go,
     and the events, memberships and duplicates of `result` are upserted, with the merges.
+    `stories` names each event's story and carries the records of the stories touched;
+    stories left without events go.
     """
     ids = key_table(article_ids, IDS_SCHEMA)
+    story_of = stories.story_of if stories is not None else {}
     events = last_by_key(
         ({"id": e.id, "headline": e.headline, "event_date": e.event_date,
           "first_seen": e.first_seen, "last_seen": e.last_seen, "actors": list(e.actors),
           "places": list(e.places), "keywords": list(e.keywords), "n_articles": e.n_articles,
-          "n_sources": e.n_sources, "n_copies": e.n_copies}
+          "n_sources": e.n_sources, "n_copies": e.n_copies, **record_columns(e.who, e.where),
+          "actor_keys": list(e.actor_keys), "story_id": story_of.get(e.id),
+          "terms": list(e.terms)}
          for e in result.events),
+        "id",
+    )
+    story_rows = last_by_key(
+        ({"id": s.id, "title": s.title, "first_seen": s.first_seen, "last_seen": s.last_seen,
+          "n_events": s.n_events, "n_articles": s.n_articles, "actors": list(s.actors),
+          "places": list(s.places)}
+         for s in (stories.stories if stories is not None else ())),
         "id",
     )
     memberships = last_by_key(
@@ -389,4 +428,6 @@ def replace_clusters(
         (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
         (sql.DELETE_EMPTY_EVENTS, "", None),
         (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
+        (sql.UPSERT_STORIES, "batch", to_arrow(story_rows, STORY_SCHEMA)),
+        (sql.DELETE_EMPTY_STORIES, "", None),
     ])

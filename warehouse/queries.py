@@ -18,11 +18,14 @@ import duckdb
 import pyarrow as pa
 
 from extractors.models import (
+    Actor,
     Article,
     Candidate,
     EntryFacts,
+    Event,
     Facets,
     FetchResult,
+    Place,
     RobotsRecord,
 )
 from warehouse import sql
@@ -168,18 +171,23 @@ def raw_pages(
 
 _FACET_FIELDS = ("actors", "places", "event_date", "dates", "keywords")
 _TUPLE_FIELDS = ("urls", "tags")
+_WHERE_FIELDS = ("where_name", "where_country", "where_lat", "where_lon", "where_id")
 
 
 def _article(row: dict[str, Any]) -> Article:
-    """An Article from a row of sql._ARTICLE_RECORDS (columns named as Article's fields)."""
+    """An Article from a row of sql._ARTICLE_RECORDS (columns named as Article's fields,
+    plus `who` and the `where_*` columns of the main place)."""
     fields = dict(row)
     facets = {name: fields.pop(name) for name in _FACET_FIELDS}
+    who = tuple(Actor(w["name"], w["type"]) for w in fields.pop("who") or ())
+    where = [fields.pop(name) for name in _WHERE_FIELDS]
     for name in _TUPLE_FIELDS:
         fields[name] = tuple(fields[name] or ())
     return Article(
         **fields,
         facets=Facets(**{k: v if k == "event_date" else tuple(v or ())
-                         for k, v in facets.items()}),
+                         for k, v in facets.items()},
+                      who=who, where=Place(*where) if where[0] is not None else None),
     )
 
 
@@ -204,6 +212,33 @@ def event_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str
     return {
         row["article_id"]: row["event_id"]
         for row in con.rows(sql.EVENT_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
+    }
+
+
+def story_context(
+    con: Connection, since: datetime, window_ids: Collection[str]
+) -> tuple[list[Event], dict[str, str]]:
+    """The stored events that a re-clustered window's events may join in stories (every
+    event of a story seen since `since`, except those the re-clustering of `window_ids`
+    replaces), and each one's story id. Article ids are not read: stories do not need them."""
+    rows = con.rows(sql.STORY_CONTEXT, {"since": since}, ids=key_table(window_ids, IDS_SCHEMA))
+    events = [
+        Event(id=r["id"], headline=r["headline"] or "", article_ids=(),
+              event_date=r["event_date"], first_seen=r["first_seen"], last_seen=r["last_seen"],
+              actors=tuple(r["actors"] or ()), places=tuple(r["places"] or ()),
+              keywords=tuple(r["keywords"] or ()), n_articles=r["n_articles"] or 0,
+              n_sources=r["n_sources"] or 0, n_copies=r["n_copies"] or 0,
+              terms=tuple(sorted((r["terms"] or {}).items(), key=lambda kv: (-kv[1], kv[0]))))
+        for r in rows
+    ]
+    return events, {r["id"]: r["story_id"] for r in rows}
+
+
+def story_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str, str]:
+    """article id -> the story its event is in now, for the given articles that have one."""
+    return {
+        row["article_id"]: row["story_id"]
+        for row in con.rows(sql.STORY_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
     }
 
 

@@ -117,6 +117,14 @@ CREATE TABLE articles (
     dates DATE[],
     keywords VARCHAR[],
     tags VARCHAR[],                       -- the page's categories/tags; added in 0004
+    -- added in 0011: the main answers, next to the mention lists above
+    who STRUCT(name VARCHAR, type VARCHAR)[], -- main actors, best first; type is 'person',
+                                          -- 'organisation' or 'country'
+    where_name VARCHAR,                   -- main place of the story
+    where_country VARCHAR,                -- its ISO 3166-1 alpha-2 code
+    where_lat DOUBLE,                     -- its position (NULL for some provinces)
+    where_lon DOUBLE,
+    where_id VARCHAR,                     -- gazetteer id, e.g. 'geonames:2800866'
     updated_at TIMESTAMPTZ                -- when a changed version replaced it; added in 0013
 );
 
@@ -141,7 +149,18 @@ CREATE TABLE events (
     n_articles INTEGER,
     n_sources INTEGER,                    -- distinct outlets among original reports
     n_copies INTEGER,                     -- copies attached to the event, counted apart
-    updated_at TIMESTAMPTZ
+    updated_at TIMESTAMPTZ,
+    -- added in 0011: the record the event's articles agree on (extractors/events/records.py);
+    -- event_date above is its "when", headline its best report's headline
+    who STRUCT(name VARCHAR, type VARCHAR)[], -- main actors, best first
+    where_name VARCHAR,                   -- main place, geocoded as in articles
+    where_country VARCHAR,
+    where_lat DOUBLE,
+    where_lon DOUBLE,
+    where_id VARCHAR,
+    actor_keys VARCHAR[],                 -- actor_key() of who and of every actor mentioned
+    story_id VARCHAR,                     -- the story thread it belongs to; added in 0012
+    terms MAP(VARCHAR, DOUBLE)            -- heaviest word stems and weights; added in 0012
 );
 
 -- Which event each article belongs to (at most one) and why.
@@ -207,6 +226,19 @@ CREATE TABLE article_versions (
     replaced_at TIMESTAMPTZ,
     replaced_by_run VARCHAR,
     PRIMARY KEY (article_id, content_hash)
+);
+
+-- Story threads: events of one developing story, over days or weeks (added in 0012).
+CREATE TABLE stories (
+    id VARCHAR PRIMARY KEY,
+    title VARCHAR,                        -- the headline of its biggest event
+    first_seen TIMESTAMPTZ,
+    last_seen TIMESTAMPTZ,
+    n_events INTEGER,
+    n_articles INTEGER,
+    actors VARCHAR[],                     -- the names most of its articles carry
+    places VARCHAR[],
+    updated_at TIMESTAMPTZ
 );
 
 -- robots.txt answers per host (scheme://host[:port]), reused until they expire, at most 24 h

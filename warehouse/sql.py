@@ -23,6 +23,7 @@ TABLES = (
     "entries",
     "overflows",
     "article_versions",
+    "stories",
     "robots",
     "schema_version",
 )
@@ -164,7 +165,11 @@ ON CONFLICT (url, run_id) DO UPDATE SET
 
 _ARTICLE_COLUMNS = """id, canonical_url, url, urls, source, title, author, published_at,
     date_source, language, site_name, description, text, content_hash,
-    fetched_at, run_id, actors, places, event_date, dates, keywords, tags"""
+    fetched_at, run_id, actors, places, event_date, dates, keywords, tags,
+    who, where_name, where_country, where_lat, where_lon, where_id"""
+_WHERE_UPDATE = """where_name = excluded.where_name, where_country = excluded.where_country,
+    where_lat = excluded.where_lat, where_lon = excluded.where_lon,
+    where_id = excluded.where_id"""
 
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
@@ -203,6 +208,7 @@ ON CONFLICT (id) DO UPDATE SET
     run_id = coalesce(articles.run_id, excluded.run_id),
     actors = excluded.actors, places = excluded.places, event_date = excluded.event_date,
     dates = excluded.dates, keywords = excluded.keywords, tags = excluded.tags,
+    who = excluded.who, {_WHERE_UPDATE},
     updated_at = CASE WHEN excluded.content_hash IS DISTINCT FROM articles.content_hash
                       THEN coalesce(excluded.fetched_at, now()) ELSE articles.updated_at END
 """
@@ -252,18 +258,38 @@ DELETE_DUPLICATES_OF_IDS = "DELETE FROM duplicates WHERE article_id IN (SELECT i
 DELETE_MEMBERSHIPS_OF_IDS = "DELETE FROM event_articles WHERE article_id IN (SELECT id FROM ids)"
 DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM event_articles)"
 
-UPSERT_EVENTS = """
-INSERT INTO events (id, headline, event_date, first_seen, last_seen, actors, places, keywords,
-                    n_articles, n_sources, n_copies, updated_at)
-SELECT id, headline, event_date, first_seen, last_seen, actors, places, keywords,
-       n_articles, n_sources, n_copies, now() FROM batch
+_EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
+    n_articles, n_sources, n_copies, who, where_name, where_country, where_lat, where_lon,
+    where_id, actor_keys, story_id, terms"""
+
+UPSERT_EVENTS = f"""
+INSERT INTO events ({_EVENT_COLUMNS}, updated_at)
+SELECT {_EVENT_COLUMNS}, now() FROM batch
 ON CONFLICT (id) DO UPDATE SET
     headline = excluded.headline, event_date = excluded.event_date,
     first_seen = least(events.first_seen, excluded.first_seen),
     last_seen = greatest(events.last_seen, excluded.last_seen),
     actors = excluded.actors, places = excluded.places, keywords = excluded.keywords,
     n_articles = excluded.n_articles, n_sources = excluded.n_sources,
-    n_copies = excluded.n_copies, updated_at = now()
+    n_copies = excluded.n_copies, who = excluded.who, {_WHERE_UPDATE},
+    actor_keys = excluded.actor_keys, updated_at = now(),
+    story_id = coalesce(excluded.story_id, events.story_id), terms = excluded.terms
+"""
+
+UPSERT_STORIES = """
+INSERT INTO stories (id, title, first_seen, last_seen, n_events, n_articles, actors, places,
+                     updated_at)
+SELECT id, title, first_seen, last_seen, n_events, n_articles, actors, places, now() FROM batch
+ON CONFLICT (id) DO UPDATE SET
+    title = excluded.title, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+    n_events = excluded.n_events, n_articles = excluded.n_articles,
+    actors = excluded.actors, places = excluded.places, updated_at = now()
+"""
+
+# Stories no event names any more (their events were re-clustered into other stories).
+DELETE_EMPTY_STORIES = """
+DELETE FROM stories
+WHERE id NOT IN (SELECT story_id FROM events WHERE story_id IS NOT NULL)
 """
 
 UPSERT_MEMBERSHIPS = """
@@ -315,7 +341,8 @@ WHERE name IN (SELECT name FROM batch) AND last_success_at IS NOT NULL
 _ARTICLE_RECORDS = """
 SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, published_at,
        date_source, language, site_name, description, fetched_at,
-       actors, places, event_date, dates, keywords, tags
+       actors, places, event_date, dates, keywords, tags,
+       who, where_name, where_country, where_lat, where_lon, where_id
 FROM articles
 """
 
@@ -345,6 +372,31 @@ ORDER BY url
 """
 
 TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
+
+# The stored events that stories of the window may continue: every event of a story seen
+# since $since, except events all of whose articles are being re-clustered (ids: the window),
+# which the new clustering replaces.
+STORY_CONTEXT = """
+SELECT e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors, e.places,
+       e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id
+FROM events AS e
+WHERE e.story_id IN (
+    SELECT story_id FROM events
+    WHERE story_id IS NOT NULL AND coalesce(last_seen, first_seen) >= $since
+)
+  AND e.id IN (
+    SELECT event_id FROM event_articles WHERE article_id NOT IN (SELECT id FROM ids)
+)
+ORDER BY e.id
+"""
+
+# The story each of a batch of article ids (registered as `ids`) is in now, through its event.
+STORY_OF_ARTICLES = """
+SELECT ea.article_id, e.story_id
+FROM event_articles AS ea JOIN ids ON ids.id = ea.article_id
+JOIN events AS e ON e.id = ea.event_id
+WHERE e.story_id IS NOT NULL
+"""
 
 # Current event of each of a batch of article ids (registered as `ids`).
 EVENT_OF_ARTICLES = """

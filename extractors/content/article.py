@@ -24,7 +24,7 @@ import trafilatura
 from htmldate import find_date
 from trafilatura.settings import Document
 
-from extractors.content.facets import extract_facets
+from extractors.content.facets import ActorExtractor, extract_facets
 from extractors.content.text import clean_text, content_hash
 from extractors.fetch.urls import article_id, canonicalize, resolve_canonical
 from extractors.models import Article, ExtractionOutcome, FetchResult
@@ -57,6 +57,10 @@ class ExtractionSettings:
     wall_always_words: int = 120  # ...and below this, one such phrase is enough
     listing_max_words: int = 400  # headline-list test applies to bodies up to this length
     min_sentence_share: float = 0.35  # share of words in sentence-like lines on listing pages
+    # Replaces the built-in actor heuristics (see extractors.content.facets). It travels with
+    # these settings to the extraction worker processes, so it must be a module-level
+    # function (picklable), not a lambda.
+    actor_extractor: ActorExtractor | None = None
 
 
 DEFAULT_EXTRACTION = ExtractionSettings()
@@ -160,7 +164,7 @@ def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutco
         description=doc.description or None,
         fetched_at=page.fetched_at,
         tags=page_tags(doc.categories, doc.tags),
-        facets=extract_facets(title, text, published_at, language),
+        facets=extract_facets(title, text, published_at, language, settings.actor_extractor),
     )
     return ExtractionOutcome(url=page.url, source=page.source, status="extracted", article=article)
 

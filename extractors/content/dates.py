@@ -141,9 +141,7 @@ def _weekday(name: str, direction: str, published: date) -> date:
 
 def _span(direction: str, unit: str, published: date) -> date:
     """'last month' is the middle of the previous month; 'last week' seven days back."""
-    sign = 1 if direction == "next" else (0 if direction == "this" else -1)
-    if sign == 0:
-        return published
+    sign = 1 if direction == "next" else -1
     if unit == "month":
         month = published.month + sign
         year = published.year + (month - 1) // 12
@@ -184,6 +182,8 @@ def _resolve(m: re.Match[str], text: str, published: date | None) -> tuple[date 
     if m["span"]:
         unit = "week" if m["unit"] == "weekend" else m["unit"]
         direction = {"previous": "last", "past": "last"}.get(m["dir"].lower(), m["dir"].lower())
+        if direction == "this":
+            return None, True  # "this month" is no particular day
         return _span(direction, unit, published), True
     # A weekday. "Sunday, Dec. 31, 2017": the explicit date that follows says it all.
     if _DATE.match(text, _skip_comma(text, m.end())):

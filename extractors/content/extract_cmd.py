@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
+from extractors.content.facets import record_json
 from extractors.content.parallel import extract_pages, shutdown_pool
 from extractors.fetch.http import Fetcher, FetchSettings, MiB, decode_html
 from extractors.fetch.urls import is_fetchable_scheme
@@ -215,4 +216,8 @@ def _record(item: _Input, outcome: ExtractionOutcome | None) -> dict[str, Any]:
         "places": list(facets.places) if facets else [],
         "event_date": facets.event_date.isoformat() if facets and facets.event_date else None,
         "keywords": list(facets.keywords) if facets else [],
+        # the main answers: who (list of {name, type}), where ({name, country, lat, lon, id}
+        # or null), when (ISO date or null); actors/places/event_date above are the mentions
+        **(record_json(facets.who, facets.where, facets.event_date) if facets
+           else record_json((), None, None)),
     }

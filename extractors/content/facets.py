@@ -4,16 +4,24 @@ Clustering compares events by their actors, places and dates, so these must be c
 per article) and deterministic. Everything here is heuristics over capitalised word sequences
 plus packaged gazetteers (see facets_places) and hand-written date patterns (see facets_dates):
 
-- actors: capitalised sequences; titles ("Prime Minister", "spokesman") are cues, not names;
-  organisation heads ("Ministry", "Council") mark organisations; places and demonyms are routed
-  to places; a surname alone joins the full name seen elsewhere in the article.
-- places: gazetteer hits, demonyms ("Armenian" -> Armenia), the dateline city first.
-- dates: resolved against the publication date; event_date weighs the lead and event words up
-  and background ("since", "last year") and reporting dates ("said yesterday") down.
+- actors: capitalised sequences, split at sentence and heading boundaries; titles ("Prime
+  Minister", "spokesman") are cues, not names; organisation heads ("Ministry", "Council") mark
+  organisations; places, demonyms, event names ("Brazil Grand Prix") and page furniture are
+  not actors; variants of one name ("Pashinian" / "Nikol Pashinyan", "Abdel-Fattah" /
+  "Abdel Fattah", "Wall St." / "Wall Street") join under one canonical name (`name_key`).
+- who: the main actors, typed person / organisation / country; the subject of the headline
+  and of the lead count most, and a country acting ("North Korea fired") is a country actor.
+- places and where: gazetteer hits and demonyms; the main place is the most specific place
+  the story is set in: a dateline ("ERIE, Pa. --") first, a named city before its country,
+  a place named outright before one only implied by an adjective ("German consulate").
+- dates and when: resolved against the publication time, in the main place's time zone when
+  it is known; the event date weighs the lead and event words up and background ("since",
+  "last year") and reporting dates ("said yesterday") down; the publication day competes.
 - keywords: frequent content words and word pairs, weighted by position.
 
 Every mention is weighted by where it sits: title 3, lead (first two sentences) 2, elsewhere 1.
-A better actor extractor (e.g. spaCy) can be plugged in with `set_actor_extractor`.
+A better actor extractor (e.g. spaCy) can be passed in as `actor_extractor` (it must be a
+module-level function, so extraction worker processes receive it with the settings).
 """
 
 from __future__ import annotations
@@ -22,26 +30,38 @@ import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex
 
 from extractors.content.dates import MONTHS, WEEKDAYS, DateMention, find_dates
-from extractors.content.places import Gazetteer, fold, gazetteer
-from extractors.content.text import RUSSIAN_FUNCTION_WORDS
-from extractors.models import Facets
+from extractors.content.places import Gazetteer, fold, gazetteer, place_key
+from extractors.content.text import STOPWORDS
+from extractors.models import Actor, ActorType, Facets, Place
 
 MAX_ACTORS = 10
+MAX_WHO = 3  # main actors of one article
+WHO_MIN_WEIGHT = 2.0  # an actor mentioned once in the body is a side figure, not a main actor
 MAX_PLACES = 10
 MAX_KEYWORDS = 8
 MAX_TEXT_CHARS = 60_000  # ~10,000 words: facets come from the top of an article anyway
 
 TITLE_WEIGHT, LEAD_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0
+HEADING_WEIGHT = 0.5  # headings, labels and captions name topics more than actors
+HEADING_WORDS = 6
 LEAD_SENTENCES = 2
 DATELINE_BONUS = 4.0
 PERSON_CUE_FACTOR = 2.0  # "President X": a named office holder is rarely a side figure
+# The subject of the headline and of the lead: what the story is about.
+HEADLINE_SUBJECT_BONUS = 3.0
+LEAD_SUBJECT_BONUS = 1.0
+LOCATIVE_BONUS = 1.0  # "talks in Brussels": named as the place where something happens
+MODIFIER_FACTOR = 0.5  # "EU-mediated talks", "EU official": the name qualifies another noun
+VENUE_MIN_WEIGHT = 2.0  # a named site must be in the headline or lead, or named twice
+SPECIFIC_SHARE = 0.3  # a city named this strongly beats its country as the main place
 # A report is mostly about the last few days: a date more than RECENT_DAYS before publication
 # is more often background ("after the August 29 launch") than the event. On giveme5w1h
 # (dev) 0.5 beyond 3 days raised clustering B-cubed F1 from 0.782 to 0.790 (3/7/14 days and
@@ -56,16 +76,9 @@ PUBLICATION_PRIOR = 1.0
 
 
 class ActorExtractor(Protocol):
+    """Names of the actors of an article, most important first (replaces the heuristics)."""
+
     def __call__(self, title: str, text: str) -> list[str]: ...
-
-
-_custom_actor_extractor: ActorExtractor | None = None
-
-
-def set_actor_extractor(extractor: ActorExtractor | None) -> None:
-    """Use `extractor` for actors from now on (None restores the built-in heuristics)."""
-    global _custom_actor_extractor
-    _custom_actor_extractor = extractor
 
 
 # --- word lists ---------------------------------------------------------------------------
@@ -75,27 +88,6 @@ def _wordset(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-STOPWORDS = _wordset(
-    """a about above after again against all almost also although always am among an and any
-    are around as at be because been before being below between both but by can could did do
-    does doing down during each either else even ever every few for from further had has have
-    having he her here hers herself him himself his how however i if in into is it its itself
-    just least less many may me meanwhile might more most much must my myself neither never no
-    nor not now of off often on once one only or other others our ours ourselves out over own
-    perhaps quite rather same several she should since so some still such than that the their
-    theirs them themselves then there these they this those though through thus to too toward
-    towards under until up upon us very via was we were what whatever when where whether which
-    while who whom whose why will with within without would yet you your yours yourself
-    said says say saying told tell added according reportedly currently already including
-    another new first last next two three four five six seven eight nine ten year years
-    week weeks month months day days time times today yesterday tomorrow people percent
-    per cent well back way made make makes like get got going went come came take took see seen
-    mr mrs ms dr many much lot lots thing things something anything nothing everything
-    there's it's that's he's she's they're we're i'm don't didn't doesn't isn't wasn't can't
-    won't would've could've told asked called later earlier early late since ago
-    ago around about near following expected work hold holds held continue continues
-    need needs want wants whether amid"""
-) | RUSSIAN_FUNCTION_WORDS
 # Capitalised words that are page furniture, sentence openers or abbreviations of common
 # nouns ("CCTV", "ДТП": road accident), never names.
 _NOT_NAMES = _wordset(
@@ -104,8 +96,46 @@ _NOT_NAMES = _wordset(
     afp file here there this that these those it he she they we i you his her their our its
     what when where why how who which while yes no ok okay mr mrs ms dr sir madam please
     tv eve hide sign replay watch watched related play playing live breaking exclusive opinion
-    analysis comments comment loading cctv dna gps atm sms pdf suv
+    analysis comments comment loading cctv dna gps atm sms pdf suv copyright credit credits
+    invalid embed skip ad ads advert messages message newsletter newsletters login log menu
+    search trending popular gallery slideshow audio podcast transcript cookies cookie privacy
+    terms subscription subscribers print pic twitter facebook instagram youtube whatsapp
+    linkedin tiktok reddit lead customer customers story stories topics topic section
     дтп сми чп вуз жкх смс"""
+)
+# People named by their role: "EU official", "Red Bull boss" (the name is an attribute).
+_ROLE_NOUNS = _wordset(
+    """official officials boss bosses chief leader leaders spokesman spokeswoman spokesperson
+    envoy diplomat diplomats minister ministers aide aides source sources member members
+    staff worker workers soldier soldiers troops fighter fighters police officer officers"""
+)
+# A name followed by a hyphenated participle, a possessive or a role noun modifies another
+# noun: "EU-mediated talks", "the EU's commitment", "EU official".
+_ROLE_AFTER = regex.compile(r"\s+(?:" + "|".join(sorted(_ROLE_NOUNS)) + r")\b")
+# Last words of named sites: "Wrigley Field", "Tahrir Square" (or the word after the name:
+# "the Interlagos circuit").
+_VENUE_HEADS = _wordset(
+    """field stadium arena circuit track raceway speedway square airport station hospital
+    palace hall bridge hotel church cathedral mosque temple museum prison embassy consulate
+    park gardens"""
+)
+_NEXT_WORD = regex.compile(r"\s+(\p{Ll}+)\b")
+# Feasts and seasons: capitalised, never actors ("Christmas", "Ramadan").
+_HOLIDAYS = _wordset(
+    """christmas easter ramadan eid thanksgiving halloween diwali hanukkah passover
+    new year's xmas advent lent spring summer autumn winter"""
+)
+# Last words of event names: "Brazil Grand Prix", "World Series", "Paris Summit".
+_EVENT_HEADS = _wordset(
+    """prix series cup championship championships olympics olympiad games open tournament
+    final finals election elections summit festival awards marathon expo"""
+)
+# Last words of geographic features: "Tasman Sea" and "South Atlantic" are places, not actors.
+_FEATURE_HEADS = _wordset(
+    """sea seas ocean atlantic pacific arctic river lake lakes bay gulf strait straits island
+    islands isles mountain mountains mount mt range valley desert peninsula coast canal
+    channel basin plain plains plateau glacier volcano falls reef cape harbour harbor
+    province county district region village town oblast prefecture"""
 )
 # Adjectives and directions: part of names ("North Korea", "Christian Estrosi"), never one alone.
 _ADJECTIVES = _wordset(
@@ -124,7 +154,10 @@ _TITLES = _wordset(
     adm admiral deputy foreign defense defence interior finance state envoy emir general-secretary
     secretary-general officer inspector constable coach manager striker midfielder
     quarterback qb rapper singer actor actress star founder head counsel attorney
-    congressman congresswoman former late ex
+    congressman congresswoman former late ex republican democrat democratic conservative
+    labour tory liberal socialist general activist lawyer journalist reporter analyst
+    economist author writer scientist president-elect vice-president governor-elect
+    mayor-elect prime-minister
     президент премьер-министр премьер министр губернатор мэр глава председатель депутат
     сенатор посол спикер генсек патриарх канцлер вице-премьер замминистра бывший экс-президент"""
 )
@@ -138,6 +171,7 @@ _ORG_HEADS = _wordset(
     temple church hospital school center centre league alliance movement front cabinet
     government republic kingdom nations tribunal agentur international industries holdings
     motors systems technologies labs studios records entertainment media partnership
+    electric dynamics mills dept street st
     chiefs staff"""
 )
 # Publications named after places ("The New York Times") do not locate the story there.
@@ -174,7 +208,8 @@ _EVENT_WORDS = re.compile(
     r"\b(meet|meets|met|meeting|talks|summit|held|hold|holds|took place|take place|agreed to"
     r"|scheduled|signed|attack|attacked|killed|crash|crashed|launch|launched|fired|exploded"
     r"|struck|hit|arrested|convicted|sentenced|elected|voted|died|won|released|fighting"
-    r"|happened|occurred|derailed|collided|seized|raised|approved|opened|visit|visited)\b",
+    r"|happened|occurred|derailed|collided|seized|raised|approved|opened|visit|visited"
+    r"|bombing|blast|explosion|shooting|shot)\b",
     re.IGNORECASE,
 )
 _BACKGROUND_WORDS = re.compile(
@@ -182,6 +217,10 @@ _BACKGROUND_WORDS = re.compile(
     r"|anniversary|history|historic|used to|had been|once)\b",
     re.IGNORECASE,
 )
+# Updates of an earlier event ("the death toll rose to six Friday"): the day of the update.
+_UPDATE_WORDS = re.compile(r"\b(toll|rose to|risen to|climbed to|has risen|now stands)\b")
+# The signature line of an embedded social-media post, just before its date.
+_EMBED_SIGNATURE = re.compile(r"\(@\w{1,30}\)\s*$")
 _REPORTING_BEFORE = re.compile(
     r"\b(said|says|told|announced|added|confirmed|reported|stated|wrote|tweeted)\s+(on\s+)?$",
     re.IGNORECASE,
@@ -201,6 +240,7 @@ class _Sentence:
     start: int  # offset in the analysed text
     weight: float
     in_title: bool
+    heading: bool = False  # a short line without end punctuation: a heading, label or caption
 
 
 def _sentences(title: str, text: str) -> list[_Sentence]:
@@ -219,6 +259,9 @@ def _sentences(title: str, text: str) -> list[_Sentence]:
         if not key or key in seen:
             return  # repeated captions and widgets are furniture; count them once
         seen.add(key)
+        if _is_heading(chunk):
+            out.append(_Sentence(chunk, at, HEADING_WEIGHT, False, heading=True))
+            return
         weight = LEAD_WEIGHT if index < LEAD_SENTENCES else BODY_WEIGHT
         out.append(_Sentence(chunk, at, weight, False))
         index += 1
@@ -235,6 +278,12 @@ def _sentences(title: str, text: str) -> list[_Sentence]:
         start = m.end()
     add(text[start:], start)
     return out
+
+
+def _is_heading(chunk: str) -> bool:
+    """A line of a few words without end punctuation: "Energy", "Related Topics"."""
+    line = chunk.strip()
+    return bool(line) and line[-1] not in ".!?:;\"'”’)»" and len(line.split()) <= HEADING_WORDS
 
 
 @dataclass
@@ -279,7 +328,8 @@ def _runs(sentence: str) -> Iterator[list[_Tok]]:
         raw = m.group()
         word, ends = _clean_token(raw)
         gap_ok = prev_end is not None and sentence[prev_end : m.start()] in (" ", "  ")
-        initial = m.start() == first
+        initial = m.start() == first or sentence[max(0, m.start() - 3) : m.start()].rstrip(
+            " ").endswith((":", "—", "–"))  # "China well rescue: Race to reach..."
         if (
             not word
             or word[0].isdigit()
@@ -289,7 +339,7 @@ def _runs(sentence: str) -> Iterator[list[_Tok]]:
                 yield run
             run, prev_end = [], None
             continue
-        if run and not gap_ok:
+        if run and (not gap_ok or _new_name_starts(word, run[-1].text)):
             yield run
             run = []
         run.append(_Tok(word, m.start(), m.end(), initial))
@@ -299,6 +349,22 @@ def _runs(sentence: str) -> Iterator[list[_Tok]]:
             run, prev_end = [], None
     if run:
         yield run
+
+
+def _shouted(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _new_name_starts(word: str, previous: str) -> bool:
+    """Run-together names split where the writing changes: a shouted heading next to normal
+    text ("USA TODAY Toblerone", "Interlagos WHO IS MAX VERSTAPPEN") or an article in the
+    middle ("Afghanistan The Taliban")."""
+    if word in ("The", "A", "An") and previous not in _NAME_PARTICLES:
+        return True
+    if len(word.rstrip(".")) < 2 or len(previous.rstrip(".")) < 2:
+        return False  # initials ("George W. Bush") go with either
+    return _shouted(word) != _shouted(previous)
 
 
 def _particle_fits(word: str, previous: str) -> bool:
@@ -370,6 +436,9 @@ def _segments(run: list[_Tok], sentence: str) -> Iterator[tuple[list[_Tok], str]
             continue
         seg.append(tok)
         i += 1
+        if low in _EVENT_HEADS and i < len(run) and run[i].text.casefold() not in _ORG_HEADS:
+            yield seg, cued  # "Brazil Grand Prix | Christian Horner": an event name ends here
+            seg, cued = [], ""
     while seg and seg[-1].text in _NAME_PARTICLES:
         seg.pop()
     if seg:
@@ -385,6 +454,12 @@ class _Candidate:
     weight: float = 0.0
     first: int = 10**9  # order of the first mention
     only_initial: bool = True  # every mention was a lone word opening a sentence
+    surfaces: Counter[str] = field(default_factory=Counter)  # spellings seen, by weight
+    after_the: bool = False  # "the Taliban": an organisation, not a person
+    cued: bool = False  # after a title ("President X"): a person
+    country: bool = False  # a country acting ("North Korea fired")
+    surname_ref: bool = False  # also named by its last word alone: a person's surname
+    head_ref: bool = False  # also named by its first word alone: a company's or group's name
 
 
 @dataclass
@@ -392,6 +467,10 @@ class _Found:
     actors: dict[str, _Candidate]
     places: dict[str, float]
     first_place: dict[str, int]
+    named: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # not demonyms
+    located: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # "in X"
+    in_title: set[str] = field(default_factory=set)  # places the headline names
+    venues: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # "at X Field"
 
 
 def _place_of(tokens: list[str], gaz: Gazetteer) -> str | None:
@@ -413,24 +492,37 @@ def _scan(
     found = _Found({}, defaultdict(float), {})
     order = 0
 
-    def add_place(place: str, weight: float) -> None:
+    def add_place(place: str, weight: float, named: bool = True) -> None:
         found.places[place] += weight
         found.first_place.setdefault(place, order)
+        if named:
+            found.named[place] += weight
+            if sent.in_title:
+                found.in_title.add(place)
+            if _LOCATIVE.search(sent.text[max(0, seg[0].start - 20) : seg[0].start]):
+                found.located[place] += weight
 
     for sent in sentences:
         for run in _runs(sent.text):
             for seg, cued in _segments(run, sent.text):
                 order += 1
                 words = [t.text for t in seg]
-                place = _place_of(words, gaz)
-                if place:
-                    add_place(place, sent.weight)
+                name = " ".join(words)
+                place = gaz.lookup(name)
+                if place and len(seg) == 1 and (seg[0].initial or sent.heading) and (
+                    _common_word(words[0], lower_vocab)
+                ):
+                    continue  # "Man charged...", "Reading the ...": an ordinary word
+                if place and place in gaz.countries and _acts(sent.text, seg):
+                    _add_actor(found.actors, seg, words, sent, "", order, country=True)
+                if place or (place := gaz.demonym(name)):
+                    add_place(place, sent.weight, named=gaz.lookup(name) is not None)
                     continue
                 if len(seg) == 1 and "-" in words[0]:
                     parts = [_place_of([p], gaz) for p in words[0].split("-")]
                     if all(parts):
                         for p in parts:
-                            add_place(p, sent.weight)  # "Armenian-Azerbaijani border"
+                            add_place(p, sent.weight, named=False)  # "Armenian-Azerbaijani"
                         continue
                 folded = [w.casefold() for w in words]
                 has_org = any(w in _ORG_HEADS for w in folded)
@@ -442,7 +534,7 @@ def _scan(
                     qualifier = cued == "of" or gaz.demonym(" ".join(words[:n])) is not None
                     if any(w in _ORG_HEADS for w in rest) or qualifier:
                         if not any(w in _MEDIA_HEADS for w in rest):
-                            add_place(pname, sent.weight)
+                            add_place(pname, sent.weight, named=False)  # a qualifier
                         if qualifier and not has_org:
                             seg, words = seg[n:], words[n:]
                 if "of" in words:
@@ -460,8 +552,41 @@ def _scan(
                     and _common_word(words[0], lower_vocab)
                 ):
                     seg, words = seg[1:], words[1:]  # "Following Morsi's ouster"
-                _add_actor(found.actors, seg, words, sent.weight, cued, order)
+                if _is_venue(sent.text, seg, words):
+                    found.venues[" ".join(words)] += sent.weight
+                    found.first_place.setdefault(" ".join(words), order)
+                    continue
+                _add_actor(found.actors, seg, words, sent, cued, order)
     return found
+
+
+def _is_venue(sentence: str, seg: list[_Tok], words: list[str]) -> bool:
+    """A named site where something happens: "at Wrigley Field", "at the Interlagos circuit"."""
+    if not _LOCATIVE.search(sentence[max(0, seg[0].start - 20) : seg[0].start]):
+        return False
+    after = _NEXT_WORD.match(sentence, seg[-1].end)
+    return fold(words[-1]) in _VENUE_HEADS or bool(after and after[1] in _VENUE_HEADS)
+
+
+# A place where something happens: "in Brussels", "at Interlagos", "near the town of".
+_LOCATIVE = re.compile(
+    r"\b(?:(?:in|at|near|outside|inside|across|from|to)\s+(?:the\s+)?"
+    r"|(?:city|town|village|province|region|district|capital|state) of\s+)$",
+    re.IGNORECASE,
+)
+# A country acting: its name opens a clause and a verb follows ("North Korea fired", "Armenia
+# and Azerbaijan agreed", "Russia has said").
+_CLAUSE_START = re.compile(r"(?:^|[,;:(\"“‘']\s*|\band\s+|\bthat\s+)$")
+_VERB_AFTER = regex.compile(
+    r"^(?:\s+and\s+\p{Lu}[\p{L}.-]*(?:\s+\p{Lu}[\p{L}.-]*)*)?,?\s+(?:has|have|had|is|was|will|would"
+    r"|could|says|said|did|does|cannot|can|must|may|might|\p{Ll}+ed|\p{Ll}{3,}s)\b"
+)
+
+
+def _acts(sentence: str, seg: list[_Tok]) -> bool:
+    return bool(_CLAUSE_START.search(sentence[: seg[0].start])) and bool(
+        _VERB_AFTER.match(sentence[seg[-1].end :])
+    )
 
 
 def _common_word(word: str, lower_vocab: set[str]) -> bool:
@@ -474,26 +599,44 @@ def _add_actor(
     actors: dict[str, _Candidate],
     seg: list[_Tok],
     words: list[str],
-    weight: float,
+    sent: _Sentence,
     cued: str,
     order: int,
+    country: bool = False,
 ) -> None:
     if not words or any(ch.isdigit() for w in words for ch in w):
         return
     if any(w.casefold().endswith(_CONTRACTIONS) for w in words):
         return  # "I've", "We're"
+    while len(words) > 1 and fold(words[-1]) in _NOT_NAMES:  # "Paper Image (caption)"
+        words, seg = words[:-1], seg[:-1]
     folded = [fold(w) for w in words]
     if all(w in _NOT_NAMES or w in STOPWORDS or w in _ADJECTIVES for w in folded):
         return
     if len(words) == 1 and len(words[0]) < 2:
         return
-    key = " ".join(folded)
+    if len(words) > 1 and all(_shouted(w) for w in words):
+        return  # "USA TODAY", "BREAKING NEWS": a shouted heading or byline, not a name
+    if not country and (
+        folded[-1] in _EVENT_HEADS or folded[-1] in _FEATURE_HEADS  # "Grand Prix", "Tasman Sea"
+        or any(w in _HOLIDAYS for w in folded)  # "Christmas", "Christmas Eve"
+    ):
+        return
+    key = _name_key(folded)
     cand = actors.get(key)
     if cand is None:
         cand = actors[key] = _Candidate(" ".join(words))
-    cand.weight += weight * (PERSON_CUE_FACTOR if cued else 1.0)
+    weight = sent.weight * (PERSON_CUE_FACTOR if cued else 1.0)
+    if _modifies(sent.text, seg[-1]):
+        weight *= MODIFIER_FACTOR  # "EU-mediated talks", "EU official": an attribute
+    cand.weight += weight
+    cand.surfaces[" ".join(words)] += weight
     cand.first = min(cand.first, order)
-    cand.only_initial = cand.only_initial and len(seg) == 1 and seg[0].initial
+    cand.only_initial = cand.only_initial and len(seg) == 1 and (seg[0].initial or sent.heading)
+    cand.cued = cand.cued or bool(cued)
+    cand.country = cand.country or country
+    cand.after_the = cand.after_the or sent.text[max(0, seg[0].start - 4) : seg[0].start] in (
+        "the ", "The ")
 
 
 def _merge_actors(
@@ -537,20 +680,114 @@ def _merge_actors(
             parts = [p for p in key.split("-") if p in target or p in keep]
             if len(parts) == len(key.split("-")) > 1:  # "Pashinian-Aliyev meeting"
                 for part in parts:
-                    _credit(totals, keep, target.get(part, part), cand)
+                    _credit(totals, keep, target.get(part, part), cand, same=False)
                 continue
-        _credit(totals, keep, root, cand)
+        _credit(totals, keep, root, cand, same=root == key)
+    for key, into in target.items():  # how the short forms refer to the full name
+        if " " not in key and into in totals:
+            if into.split()[-1] == key:
+                totals[into].surname_ref = True  # "Verstappen" for "Max Verstappen": a person
+            elif into.split()[0] == key:
+                totals[into].head_ref = True  # "Amazon" for "Amazon Ring": a company
     return list(totals.values())
 
 
 def _credit(
-    totals: dict[str, _Candidate], keep: dict[str, _Candidate], root: str, cand: _Candidate
+    totals: dict[str, _Candidate], keep: dict[str, _Candidate], root: str, cand: _Candidate,
+    same: bool,
 ) -> None:
     if root not in keep:
         return
     total = totals.setdefault(root, _Candidate(keep[root].surface, first=keep[root].first))
+    _absorb(total, cand, spellings=same)
+
+
+def _absorb(total: _Candidate, cand: _Candidate, spellings: bool = True) -> None:
+    """Add `cand`'s mentions to `total`; its spellings count only if it is the same name
+    (a surname alone is not a spelling of the full name)."""
     total.weight += cand.weight
     total.first = min(total.first, cand.first)
+    if spellings:
+        total.surfaces.update(cand.surfaces)
+    total.cued = total.cued or cand.cued
+    total.after_the = total.after_the or cand.after_the
+    total.country = total.country or cand.country
+    total.surname_ref = total.surname_ref or cand.surname_ref
+    total.head_ref = total.head_ref or cand.head_ref
+
+
+# --- canonical names ----------------------------------------------------------------------
+
+_TRANSLIT = (("kh", "h"), ("dh", "d"), ("ck", "k"), ("q", "k"), ("y", "i"), ("w", "v"))
+_DOUBLED = re.compile(r"(\w)\1+")
+_KEY_WORDS = {"st": "street", "ave": "avenue", "rd": "road", "mt": "mount", "ft": "fort"}
+
+
+def _variant_word(word: str, last: bool) -> str:
+    """One folded word in the spelling-blind form: "pashinyan" -> "pashinian"."""
+    if not word.isascii():
+        return word
+    for a, b in _TRANSLIT:
+        word = word.replace(a, b)
+    word = _DOUBLED.sub(r"\1", word)
+    if last and len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]  # plural and singular: "Democrats" / "Democrat"
+    return word
+
+
+def _name_key(folded: list[str]) -> str:
+    """Key under which spelling variants of one name meet: transliteration ("Pashinyan" /
+    "Pashinian"), doubled letters, plural and singular, "St." / "Street". Hyphens stay here
+    ("Pashinian-Aliyev" is two names); `actor_key` also treats them as spaces."""
+    words = [w.rstrip(".") for w in folded if w.rstrip(".")]
+    if len(words) > 1 and words[-1] in _KEY_WORDS:
+        words[-1] = _KEY_WORDS[words[-1]]  # "Wall St." -> "wall street"
+    return " ".join(
+        "-".join(_variant_word(part, last=i == len(words) - 1) for part in w.split("-"))
+        for i, w in enumerate(words)
+    )
+
+
+def actor_key(name: str) -> str:
+    """The comparison key of an actor's name, so variants meet across articles and in
+    watchlists: "Alaa Abdel-Fattah" / "Alaa Abdel Fattah", "Nikol Pashinyan" / "Nikol
+    Pashinian", "Wall St." / "Wall Street", "Democrats" / "Democrat"."""
+    return _name_key([fold(w) for w in name.replace("-", " ").split()])
+
+
+def _join_variants(cands: list[_Candidate]) -> list[_Candidate]:
+    """One candidate per actor_key ("Abdel-Fattah" and "Abdel Fattah" are one name)."""
+    joined: dict[str, _Candidate] = {}
+    for cand in sorted(cands, key=lambda c: (-c.weight, c.first, c.surface)):
+        key = actor_key(cand.surface)
+        if key in joined:
+            _absorb(joined[key], cand)
+        else:
+            joined[key] = cand
+    return list(joined.values())
+
+
+def _canonical_surface(cand: _Candidate) -> str:
+    """The spelling used most (by weight); ties go to the longer, then the first."""
+    if not cand.surfaces:
+        return cand.surface
+    return max(cand.surfaces.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
+
+
+def _actor_type(cand: _Candidate, gaz: Gazetteer) -> ActorType:
+    words = cand.surface.split()
+    folded = [fold(w) for w in words]
+    if cand.country or gaz.lookup(cand.surface) in gaz.countries:
+        return "country"
+    if any(w in _ORG_HEADS or w in _MEDIA_HEADS for w in folded):
+        return "organisation"
+    if cand.cued or cand.surname_ref:
+        return "person"  # "President Aliyev", "Max Verstappen ... Verstappen said"
+    if len(words) == 1 or cand.after_the or cand.head_ref:
+        # "NATO", "Netflix", "the Taliban", "the Chicago Cubs", "Amazon Ring ... Amazon":
+        # news introduces people by full name, and only groups go by one word or "the"
+        return "organisation"
+    return "person"
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:
@@ -558,17 +795,92 @@ def _contains(haystack: list[str], needle: list[str]) -> bool:
     return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
 
 
-def _dateline_place(text: str, gaz: Gazetteer) -> str | None:
-    """'BRUSSELS --' or 'SAN JOSE, Costa Rica —' near the top of the article."""
+def _modifies(sentence: str, last: _Tok) -> bool:
+    raw = sentence[last.start : last.end]
+    cut = raw[len(last.text) : len(last.text) + 1]  # what _clean_token removed: "’s", "-led"
+    return cut in ("-", "'", "’") or bool(_ROLE_AFTER.match(sentence, last.end))
+
+
+def _dateline_place(text: str, found: _Found, gaz: Gazetteer) -> Place | None:
+    """'BRUSSELS --', 'ERIE, Pa. (AP) —' or 'SAN JOSE, Costa Rica —' near the top; its
+    words are a place, never actors."""
     m = _DATELINE.search(text[:800])
     if not m:
         return None
-    city = fold(m["city"])
-    region = gaz.lookup(m["region"]) if m["region"] else None
-    code = gaz.country_codes.get(region or "")
-    if code and code in gaz.cities_by_country.get(city, {}):
-        return gaz.cities_by_country[city][code]
-    return gaz.lookup(city)
+    place = gaz.resolve_dateline(m["city"], m["region"])
+    if place is not None:
+        for part in (m["city"], m["region"] or ""):
+            found.actors.pop(_name_key([fold(w) for w in part.split()]), None)
+    return place
+
+
+def _drop_first_names(found: _Found, gaz: Gazetteer) -> None:
+    """A one-word city that opens a person's name here ("Jos Verstappen", "Paris Hilton") is
+    that person's first name when the name is mentioned more than the city."""
+    firsts: dict[str, float] = defaultdict(float)
+    for cand in found.actors.values():
+        words = cand.surface.split()
+        if len(words) == 2 and not any(fold(w) in _ORG_HEADS for w in words):
+            firsts[fold(words[0])] += cand.weight
+    for place in list(found.places):
+        if (gaz.kinds.get(place) == "city" and " " not in place
+                and firsts.get(fold(place), 0.0) >= found.places[place]):
+            del found.places[place]
+            found.named.pop(place, None)
+
+
+def _main_place(found: _Found, dateline: Place | None, gaz: Gazetteer) -> Place | None:
+    """Where the story is set: the dateline; else the best-named place, or the first-named
+    place inside it that is named at least SPECIFIC_SHARE as strongly (a city over its
+    country: "Mazar-i-Sharif, Afghanistan"). Places only implied by an adjective ("German
+    consulate", "Azerbaijani President") do not count; names after "in", "at", "near" count
+    1 + LOCATIVE_BONUS as much ("talks in Brussels" over the parties Armenia and Azerbaijan).
+    A named site ("at Wrigley Field") named as strongly wins over the place and takes its
+    country and position (id None: the gazetteer does not know the site)."""
+    if dateline is not None:
+        return dateline
+    place, place_score = _best_place(found, gaz)
+    venues = [v for v, w in found.venues.items()
+              if w >= max(VENUE_MIN_WEIGHT, SPECIFIC_SHARE * place_score)]
+    if venues:  # a named site, placed where the place it lies in is
+        venue = max(venues, key=lambda v: (found.venues[v], -found.first_place[v], v))
+        if place is None:
+            return Place(venue)
+        return Place(venue, place.country, place.lat, place.lon, None)
+    return place
+
+
+def _best_place(found: _Found, gaz: Gazetteer) -> tuple[Place | None, float]:
+    """The best gazetteer place and its score."""
+    score = {
+        p: found.named[p] + LOCATIVE_BONUS * found.located.get(p, 0.0) for p in found.named
+    }
+    ranked = sorted(score, key=lambda p: (-score[p], found.first_place[p], p))
+    if not ranked:
+        return None, 0.0
+    best = ranked[0]
+    while True:
+        inside = [p for p in ranked if p != best and _lies_in(p, best, gaz)
+                  and score[p] >= SPECIFIC_SHARE * score[best]]
+        if not inside:
+            break
+        best = min(inside, key=lambda p: found.first_place[p])  # the story's first city
+    return gaz.record(best) or Place(best), score[best]
+
+
+def _lies_in(place: str, container: str, gaz: Gazetteer) -> bool:
+    """A city or province inside a country, or a city inside a US state (the packaged data
+    knows no other province of a city)."""
+    kind = gaz.kinds.get(container)
+    if kind == "country":
+        return gaz.country_of(place) == container
+    if kind == "region" and gaz.kinds.get(place) == "city":
+        code, record = gaz.state_codes.get(place_key(container)), gaz.record(place)
+        return code is not None and any(
+            cc == "US" and state == code and found == record
+            for cc, state, found in gaz.dateline_cities.get(place_key(place), ())
+        )
+    return False
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -595,8 +907,15 @@ def _date_scores(
     return scores
 
 
+def _inside_quotes(sentence: str, at: int) -> bool:
+    before = sentence[:at]
+    return (before.count('"') % 2 == 1) or before.count("“") > before.count("”")
+
+
 def _date_weight(sent: _Sentence, mention: DateMention, published: date | None) -> float:
     s = sent.text
+    if _EMBED_SIGNATURE.search(s[max(0, mention.start - 40) : mention.start]):
+        return 0.0  # "— Seattle Fire (@SeattleFire) November 10, 2016": an embedded post's date
     weight = sent.weight
     window = s[max(0, mention.start - 60) : mention.end + 60]
     if _EVENT_WORDS.search(window):
@@ -609,8 +928,12 @@ def _date_weight(sent: _Sentence, mention: DateMention, published: date | None) 
         _REPORTING_AFTER.search(s[mention.end : mention.end + 20])
     ):
         weight *= 0.5
+    if _UPDATE_WORDS.search(window):
+        weight *= 0.5
     if mention.relative and " " in s[mention.start : mention.end].strip():
         weight *= 0.7  # "last week", "last month": vague
+    if mention.relative and _inside_quotes(s, mention.start):
+        weight *= 0.3  # a quote's "today" is the day the speaker spoke, not a known day
     if published:
         days = (mention.value - published).days
         if days > 60 or days < -400:  # far ahead or long ago: context, not the news
@@ -628,6 +951,7 @@ _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z]\b")  # English ke
 # than a `regex` \p{Ll} pattern.
 _ANY_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?:['’-][^\W\d_]+)*(?!\w)")
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’-]*\p{L}")
+_QUOTED = regex.compile(r"(?:^|(?<=\s))['‘\"“][^'’\"”]{1,80}['’\"”](?=\s|$|:)")
 
 
 def _lower_vocab(text: str) -> set[str]:
@@ -691,38 +1015,65 @@ def _is_titlecase(title: str) -> bool:
 
 
 def extract_facets(
-    title: str, text: str, published: datetime | None = None, language: str | None = None
+    title: str,
+    text: str,
+    published: datetime | date | None = None,
+    language: str | None = None,
+    actor_extractor: ActorExtractor | None = None,
 ) -> Facets:
-    """Actors, places, dates, event date and keywords of one article, most prominent first.
+    """Who, where, when, and every actor, place and date mentioned, of one article.
 
     Pure and deterministic; never raises on any string. The heuristics are written for
     English, with Russian places (in any case), dates, titles and function words added;
     `language` (ISO 639-1) only switches off lone-word actors for German, which capitalises
-    every noun.
+    every noun. `actor_extractor` replaces the actor heuristics (its names are typed and
+    canonicalised all the same).
     """
     title = (title or "")[:1000]
     text = (text or "")[:MAX_TEXT_CHARS]
-    pub = published.date() if isinstance(published, datetime) else published
     gaz = gazetteer()
     sentences = _sentences(title, text)
     lower_vocab = _lower_vocab(text)
-    found = _scan(sentences, _is_titlecase(title), gaz, lower_vocab)
+    titlecase = _is_titlecase(title)
+    found = _scan(sentences, titlecase, gaz, lower_vocab)
 
-    dateline = _dateline_place(text, gaz)
+    _drop_first_names(found, gaz)
+    for venue in found.venues:  # a site named "at Wrigley Field" is no actor elsewhere either
+        found.actors.pop(_name_key([fold(w) for w in venue.split()]), None)
+    dateline = _dateline_place(text, found, gaz)
     if dateline:
-        found.places[dateline] += DATELINE_BONUS
-        found.first_place[dateline] = -1
+        canonical = gaz.lookup(dateline.name) or dateline.name
+        found.places[canonical] += DATELINE_BONUS
+        found.named[canonical] += DATELINE_BONUS
+        found.first_place[canonical] = -1
     places = sorted(found.places, key=lambda p: (-found.places[p], found.first_place[p], p))
+    where = _main_place(found, dateline, gaz)
 
-    if _custom_actor_extractor is not None:
-        actors = list(dict.fromkeys(_custom_actor_extractor(title, text)))
+    if actor_extractor is not None:
+        merged = [
+            _Candidate(name, weight=-float(i), surfaces=Counter({name: 1.0}))
+            for i, name in enumerate(dict.fromkeys(actor_extractor(title, text)))
+        ]
     else:
         merged = _merge_actors(found.actors, lower_vocab, nouns_capitalised=language == "de")
-        if _is_titlecase(title):
+        if titlecase:
             _title_boost(merged, title)
-        merged.sort(key=lambda c: (-c.weight, c.first, c.surface))
-        actors = [c.surface for c in merged]
+        _subject_boost(merged, title, sentences)
+    merged = _join_variants(merged)
+    merged.sort(key=lambda c: (-c.weight, c.first, c.surface))
+    names = [_canonical_surface(c) for c in merged]
+    who = tuple(
+        Actor(name, _actor_type(c, gaz))
+        for name, c in zip(names[:MAX_WHO], merged, strict=False)
+        if actor_extractor is not None or c.weight >= WHO_MIN_WEIGHT
+    )
+    # The mention list keeps people and organisations; countries stay in `places`.
+    actors = [name for name, c in zip(names, merged, strict=True) if not c.country]
 
+    settled = where is not None and (
+        dateline is not None or gaz.lookup(where.name) in found.in_title
+    )
+    pub = _local_day(published, where if settled else None, gaz)
     scores = _date_scores(sentences, text, pub)
     dates = _by_score(scores, pub)
     event_date = _event_date(scores, pub)
@@ -733,7 +1084,62 @@ def extract_facets(
         event_date=event_date,
         dates=tuple(dates),
         keywords=tuple(_keywords(sentences)),
+        who=who,
+        where=where,
     )
+
+
+def record_json(who: tuple[Actor, ...], where: Place | None, when: date | None) -> dict:
+    """The `who`, `where` and `when` keys of the CLI's JSON lines (extract and cluster)."""
+    return {
+        "who": [{"name": a.name, "type": a.type} for a in who],
+        "where": None if where is None else {
+            "name": where.name, "country": where.country, "lat": where.lat,
+            "lon": where.lon, "id": where.id,
+        },
+        "when": when.isoformat() if when else None,
+    }
+
+
+def _local_day(
+    published: datetime | date | None, where: Place | None, gaz: Gazetteer
+) -> date | None:
+    """The publication day where the story is set ("03:37 UTC" is the evening before in
+    Seattle), so "on Wednesday" and the publication-day default are that place's days.
+    Only a place the dateline or the headline names moves the day (a wrong guess of the
+    place must not move it), and a time of exactly midnight is a bare date: not shifted."""
+    if published is None or not isinstance(published, datetime):
+        return published
+    if published.time() == time(0, 0) or where is None:
+        return published.date()
+    zone = gaz.local_timezone(gaz.lookup(where.name) or where.name)
+    if zone is None:
+        return published.date()
+    try:
+        moment = published if published.tzinfo else published.replace(tzinfo=UTC)
+        return moment.astimezone(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError, OverflowError):
+        return published.date()
+
+
+def _subject_boost(merged: list[_Candidate], title: str, sentences: list[_Sentence]) -> None:
+    """The actor named first in the headline (quotes aside), and the first one of the lead,
+    is what the story is about: "Red Bull boss Christian Horner hails Max Verstappen"."""
+    headline = _QUOTED.sub(" ", title)
+    lead = next((s.text for s in sentences if not s.in_title and not s.heading), "")
+    for text, bonus in ((headline, HEADLINE_SUBJECT_BONUS), (lead, LEAD_SUBJECT_BONUS)):
+        raw = _WORD.findall(text)
+        words = [fold(w) for w in raw]
+        first: tuple[int, int] | None = None
+        for i, cand in enumerate(merged):
+            names = {fold(w) for w in cand.surface.split() if len(w) > 2}
+            attributive = _shouted(cand.surface) or cand.after_the  # "EU official details"
+            at = next((j for j, w in enumerate(words) if w in names and not (
+                attributive and j + 1 < len(raw) and fold(raw[j + 1]) in _ROLE_NOUNS)), None)
+            if at is not None and (first is None or at < first[0]):
+                first = (at, i)
+        if first is not None:
+            merged[first[1]].weight += bonus
 
 
 def _event_date(scores: dict[date, float], published: date | None) -> date | None:

@@ -46,6 +46,30 @@ RUSSIAN_FUNCTION_WORDS = frozenset(
     такой им более всегда конечно всю между это заявил сообщил году года
     """.split()  # noqa: SIM905
 )
+# English function words, reporting verbs and time words: never keywords, blocking keys or
+# names on their own. The one stopword list of the project (facets and clustering use it).
+ENGLISH_STOPWORDS = frozenset(
+    """a about above after again against all almost also although always am among amid an and
+    another any are around as at back be because been before being below between both but by
+    came can can't come continue continues could could've day days did didn't do does doesn't
+    doing don't down during each going early earlier either else even ever every everything expected
+    few first following for from further get got had has have having he he's held her here hers
+    herself him himself his hold holds how however i i'm if in including into is isn't it it's
+    its itself just last late later latest least less like lot lots made make makes many may me
+    meanwhile might month months more most mr mrs ms dr much must my myself near need needs
+    neither never new news next no nor not nothing now of off often on once one only or other
+    others our ours ourselves out over own people per percent cent perhaps quite rather
+    already according reportedly currently added asked called report reports reported said same
+    say saying says see seen several she she's should since so some something anything still
+    such take than that that's the their theirs them themselves then there there's these they
+    they're thing things this those though through thus time times to today told tell tomorrow
+    too took toward towards two three four five six seven eight nine ten under until up update
+    updates upon us very via want wants was wasn't way we we're week weeks well went were what
+    whatever when where whether which while who whom whose why will with within without won't
+    work would would've year years yesterday yet you your yours yourself ago
+    monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
+)
+STOPWORDS = ENGLISH_STOPWORDS | RUSSIAN_FUNCTION_WORDS
 _SPACES = re.compile(r"[ \t\f\v]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 

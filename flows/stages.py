@@ -63,9 +63,10 @@ class DiscoveryJob:
     """Everything discovering one chunk needs, read by the flow beforehand."""
 
     sources: tuple[Source, ...]
-    since: dict[str, datetime | None]  # per source name
+    since: dict[str, datetime | None]  # per source name: the backfill bound, if any
     validators: dict[str, Validators]
     robots: dict[str, RobotsRecord]  # known answers for the chunk's hosts
+    listed: dict[str, datetime] = field(default_factory=dict)  # child sitemap -> lastmod
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,15 @@ def _with_fetcher(
 def discover(job: DiscoveryJob, fetch_settings: FetchSettings) -> DiscoveredChunk:
     """Read the feeds and sitemaps of a chunk of sources, side by side.
 
-    Candidates are not checked against the warehouse here (the flow does that); the new
-    validators are returned, not stored: the flow stores them once the pages are handled, so
-    a run that dies half way does not turn the next run's feed fetch into an empty 304.
+    Every entry is returned (the flow decides which are new: extractors/fetch/ledger.py);
+    the new validators are returned, not stored: the flow stores them once every entry of
+    their document is handled, so a run that dies half way, or leaves entries out
+    (`--since`), does not turn the next run's read into an empty 304.
     """
     by_source, robots = _with_fetcher(
         fetch_settings, job.sources, job.robots,
         lambda fetcher: discover_sources(fetcher, job.sources, since=job.since,
-                                         validators=job.validators),
+                                         validators=job.validators, listed=job.listed),
     )
     return DiscoveredChunk(by_source, robots)
 

@@ -12,8 +12,9 @@ from typing import Literal
 
 ExtractionStatus = Literal["extracted", "skipped", "failed"]
 DuplicateKind = Literal["same-url", "same-text", "near-copy"]
-# "country" stands for a country or its government acting ("Armenia agreed", "the Kremlin").
-ActorType = Literal["person", "organisation", "country"]
+# "country" stands for a country or its government acting ("Armenia agreed", "the Kremlin");
+# "unnamed" for people a story does not name ("gunman", "dozens of rescuers").
+ActorType = Literal["person", "organisation", "country", "unnamed"]
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ CREATE TABLE articles (
     tags VARCHAR[],                       -- the page's categories/tags; added in 0004
     -- added in 0011: the main answers, next to the mention lists above
     who STRUCT(name VARCHAR, type VARCHAR)[], -- main actors, best first; type is 'person',
-                                          -- 'organisation' or 'country'
+                                          -- 'organisation', 'country' or 'unnamed'
     where_name VARCHAR,                   -- main place of the story
     where_country VARCHAR,                -- its ISO 3166-1 alpha-2 code
     where_lat DOUBLE,                     -- its position (NULL for some provinces)

@@ -10,8 +10,15 @@ On the small pair pools (20-35 labelled pairs) it also prints how much they can 
 paired bootstrap interval of newsmon minus the oracle headline baseline, and the headline
 baseline with its threshold chosen by cross-validation instead of with the answers.
 
-Run: .venv/bin/python -m bench.cluster_quality [--corpora giveme uci en_train ...]
-Prints a table and `name: value` lines.
+Story threads (the level above events) are scored the same way from the `story_id` column:
+on giveme5w1h, whose gold groups span weeks, that is the level its labels describe. The UCI
+headlines are also clustered in four variants (title + text + date as the corpus comes, title
+only with and without the date, title + text without the date): a missing date or body must
+count neither for nor against a match, so every variant should beat the oracle headline
+baseline.
+
+Run: .venv/bin/python -m bench.cluster_quality [--corpora giveme uci en_train ...] [--smoke]
+Prints tables and `name: value` lines. `--smoke` runs a few hundred articles in seconds.
 """
 
 from __future__ import annotations
@@ -82,8 +89,9 @@ def _f1(p: float, r: float) -> float:
 # --- systems ----------------------------------------------------------------------------
 
 
-def newsmon(records: list[dict]) -> Labels:
-    """Cluster through the public `newsmon cluster` contract and read its output back."""
+def newsmon(records: list[dict]) -> tuple[Labels, Labels]:
+    """Cluster through the public `newsmon cluster` contract and read its output back:
+    (article -> event id, article -> story id)."""
     from extractors.events.cluster_io import cluster_jsonl
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,7 +103,8 @@ def newsmon(records: list[dict]) -> Labels:
         if cluster_jsonl(src, out) != 0:
             raise SystemExit("newsmon cluster failed")
         with open(out, encoding="utf-8") as handle:
-            return {row["id"]: row["event_id"] for row in map(json.loads, handle)}
+            rows = [json.loads(line) for line in handle]
+    return {r["id"]: r["event_id"] for r in rows}, {r["id"]: r["story_id"] for r in rows}
 
 
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -155,44 +164,65 @@ def _best(run: Callable, grid: list[tuple], score: Callable[[Labels], tuple]) ->
 # --- corpora ----------------------------------------------------------------------------
 
 
-def corpora(names: list[str]) -> list[tuple[str, list[dict], list | None, bool]]:
-    """(name, records, labelled pairs or None, evaluation-only?) per requested corpus."""
+def corpora(
+    names: list[str], smoke: bool = False
+) -> list[tuple[str, list[dict], list | None, bool]]:
+    """(name, records, labelled pairs or None, evaluation-only?) per requested corpus.
+    `smoke`: only the first gold groups of the clustered corpora (a few hundred articles)."""
     out = []
     for name in names:
         if name == "giveme":
-            out.append(("giveme5w1h", _data.giveme5w1h(), None, False))
+            out.append(("giveme5w1h", _first_groups(_data.giveme5w1h(), 15 if smoke else 0),
+                        None, False))
         elif name == "uci":
-            out.append(("uci_headlines", _data.uci_headlines(), None, False))
+            out.append(("uci_headlines", _first_groups(_data.uci_headlines(), 6 if smoke else 0),
+                        None, False))
         elif name == "pac":
-            out.append(("pac_partisan*", _data.pac_partisan(), None, True))
+            out.append(("pac_partisan*", _first_groups(_data.pac_partisan(), 30 if smoke else 0),
+                        None, True))
         else:
             records, pairs = _data.pair_pool(name + "_pool")
             out.append((name, records, pairs, name == "ru_exam"))
     return out
 
 
+def _first_groups(records: list[dict], groups: int) -> list[dict]:
+    """The records of the first `groups` gold labels (all records when 0)."""
+    if not groups:
+        return records
+    keep = set(sorted({r["label"] for r in records})[:groups])
+    return [r for r in records if r["label"] in keep]
+
+
+def uci_variants(records: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The UCI headlines as they come (title + text + date) and with the text or the date
+    taken away: newsmon must not read a missing date or body as evidence."""
+    return [
+        ("title+text+date", records),
+        ("title+date", [{**r, "text": ""} for r in records]),
+        ("title", [{**r, "text": "", "published": None} for r in records]),
+        ("title+text", [{**r, "published": None} for r in records]),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", nargs="+",
                         default=["giveme", "uci", "en_train", "ru_train", "ru_exam", "pac"])
-    add_smoke_flag(parser)
-    parser.add_argument("--limit", type=int, default=None, help="first N articles per corpus")
+    add_smoke_flag(parser)  # a few hundred articles per corpus, in seconds
     args = parser.parse_args(argv)
+    args.smoke = smoke_requested(args)
     if skip := _data.missing("clusters", "pairs"):
         print(skip)
         return 0
-    if smoke_requested(args):
-        args.corpora, args.limit = ["giveme"], 60
     rows = []
+    story_rows = []
     head_grids: dict[str, dict[tuple, tuple]] = {}  # corpus -> headline grid point -> scores
     head_grid = [(t, s) for s in ("token_set", "token_sort") for t in range(40, 100, 5)]
     pools: list[tuple[str, list, Labels, dict[tuple, Labels]]] = []
     lsh_grid = [(t / 100, k) for k in (1, 3) for t in range(10, 95, 5)]
-    for name, records, pairs, held_out in corpora(args.corpora):
-        if args.limit is not None:
-            records = records[: args.limit]
-            kept = {r["id"] for r in records}
-            pairs = pairs and [p for p in pairs if p[0] in kept and p[1] in kept]
+    uci_records: list[dict] = []
+    for name, records, pairs, held_out in corpora(args.corpora, args.smoke):
         gold = {r["id"]: r["label"] for r in records}
 
         def score(pred: Labels, gold=gold, pairs=pairs) -> tuple:
@@ -201,9 +231,13 @@ def main(argv: list[str] | None = None) -> int:
             return bcubed(pred, gold) + pairwise(pred, gold)
 
         start = time.perf_counter()
-        ours_labels = newsmon(records)
+        ours_labels, story_labels = newsmon(records)
         ours = score(ours_labels)
         seconds = time.perf_counter() - start
+        story_rows.append((name, len(records), ours, score(story_labels), len(set(
+            story_labels.values())), len(set(ours_labels.values()))))
+        if name == "uci_headlines":
+            uci_records = records
         head_run = headline_baseline(records)
         head_all = {g: score(head_run(*g)) for g in head_grid}
         head_at = max(head_all, key=lambda g: head_all[g][-1])
@@ -234,10 +268,55 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{slug}_newsmon_seconds: {seconds:.1f}")
         wins &= _key_f1(ours) > max(_key_f1(head), _key_f1(lsh))
     print(f"newsmon_beats_both_everywhere: {wins}")
-    print_dev_tuned_headline(rows, head_grids, head_grid)
+    dev_tuned = print_dev_tuned_headline(rows, head_grids, head_grid)
     for name, pairs, ours_labels, head_labels in pools:
         print_pool_uncertainty(name, pairs, ours_labels, head_labels, head_grid)
+    print_story_level(story_rows)
+    if uci_records:
+        head = next(row[3] for row in rows if row[0] == "uci_headlines")
+        print_uci_variants(uci_records, _key_f1(head), dev_tuned.get("uci_headlines"))
     return 0
+
+
+def print_story_level(story_rows: list[tuple]) -> None:
+    """Story threads against the same gold: on giveme5w1h (gold groups spanning weeks) that
+    is the level the labels describe; elsewhere it shows what joining events costs."""
+    print(f"\n{'corpus':15} {'n':>5} {'level':7} {'groups':>6} {'B3-P':>6} {'B3-R':>6} "
+          f"{'B3-F1':>6} (F1 on labelled pairs for pools)")
+    for name, n, event, story, n_stories, n_events in story_rows:
+        for level, m, groups in (("event", event, n_events), ("story", story, n_stories)):
+            cells = (m[0], m[1], m[2]) if m[2] is not None else (m[3], m[4], m[5])
+            print(f"{name:15} {n:5d} {level:7} {groups:6d} "
+                  + " ".join(f"{x:6.3f}" for x in cells))
+    for name, _, event, story, _, _ in story_rows:
+        slug = name.rstrip("*")
+        print(f"{slug}_story_f1: {_key_f1(story):.3f}")
+        if event[0] is not None:
+            print(f"{slug}_event_b3_precision: {event[0]:.3f}")
+    giveme = next((r for r in story_rows if r[0] == "giveme5w1h"), None)
+    if giveme is not None:
+        met = _key_f1(giveme[3]) >= 0.90 and giveme[2][0] >= 0.95
+        print(f"giveme5w1h_story_target_met (story F1 >= 0.90, event P >= 0.95): {met}")
+
+
+def print_uci_variants(records: list[dict], oracle: float, dev_tuned: float | None) -> None:
+    """newsmon on the UCI headlines with the text or the date taken away, against the
+    headline baseline (which reads titles only, so one figure serves every variant)."""
+    gold = {r["id"]: r["label"] for r in records}
+    print(f"\n{'UCI variant':16} {'B3-P':>6} {'B3-R':>6} {'B3-F1':>6} {'vs oracle':>9} "
+          f"{'vs dev-tuned':>12}")
+    beats = True
+    for variant, rows in uci_variants(records):
+        p, r, f = bcubed(newsmon(rows)[0], gold)
+        tuned = f"{f - dev_tuned:+12.3f}" if dev_tuned is not None else f"{'-':>12}"
+        print(f"{variant:16} {p:6.3f} {r:6.3f} {f:6.3f} {f - oracle:+9.3f} {tuned}")
+        slug = variant.replace("+", "_")
+        print(f"uci_{slug}_newsmon_f1: {f:.3f}")
+        beats &= f > oracle
+        if variant == "title+date":
+            print(f"uci_title_dated_margin_over_oracle_headline: {f - oracle:+.3f}")
+    print(f"uci_headline_oracle_f1: {oracle:.3f}")
+    print(f"uci_every_variant_beats_oracle_headline: {beats}")
 
 
 def _key_f1(scores: tuple) -> float:
@@ -245,20 +324,25 @@ def _key_f1(scores: tuple) -> float:
     return scores[2] if scores[2] is not None else scores[5]
 
 
-def print_dev_tuned_headline(rows: list[tuple], head_grids: dict, grid: list[tuple]) -> None:
+def print_dev_tuned_headline(
+    rows: list[tuple], head_grids: dict, grid: list[tuple]
+) -> dict[str, float]:
     """The headline baseline tuned the way newsmon is: one setting for every corpus, the one
-    with the best mean F1 over the dev corpora, then measured everywhere."""
+    with the best mean F1 over the dev corpora, then measured everywhere. Returns its F1 by
+    corpus."""
     dev = [row[0] for row in rows if not row[8] and not row[0].endswith("*")]
     if not dev:
-        return
+        return {}
     at = max(grid, key=lambda g: sum(_key_f1(head_grids[name][g]) for name in dev))
     print(f"headline_dev_tuned_setting: {at[1]}@{at[0]}")
     wins = True
+    scores = {}
     for name, _, ours, *_ in rows:
-        theirs = _key_f1(head_grids[name][at])
+        theirs = scores[name] = _key_f1(head_grids[name][at])
         print(f"{name.rstrip('*')}_headline_dev_tuned_f1: {theirs:.3f}")
         wins &= _key_f1(ours) > theirs
     print(f"newsmon_beats_dev_tuned_headline_everywhere: {wins}")
+    return scores
 
 
 # --- uncertainty on the small pair pools -------------------------------------------------

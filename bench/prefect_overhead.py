@@ -38,6 +38,7 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     side, extraction of N while N+1 is fetched, then clustering and the run's closing loads.
     No watchlists (the bench has no rules file).
     """
+    from extractors.fetch.ledger import combine
     from extractors.fetch.sources import load_sources
     from extractors.timezones import utc_now
     from flows import stages
@@ -80,12 +81,14 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
         )
         fetched = Pipeline(store, dispatch, configured, inputs, batch_size).run()
 
+    store.settle(combine(fetched.plans), fetched.discoveries, fetched.complete_sources,
+                 started, utc_now())
+    store.ledger_report()
     window = store.cluster_inputs(list(fetched.article_ids), settings.cluster_window_days)
     if window.new_ids:
         result = timed("cluster", stages.cluster_articles, window.articles,
                        settings.cluster_window_days)
         timed("cluster_load", store.record_clusters, window, result)
-    store.complete(fetched.validators, fetched.complete_sources, started)
     store.report()
     render_markdown(build_digest(warehouse))
     store.finish("completed", {"articles_new": len(fetched.article_ids)})

@@ -12,8 +12,9 @@ from typing import Literal
 
 ExtractionStatus = Literal["extracted", "skipped", "failed"]
 DuplicateKind = Literal["same-url", "same-text", "near-copy"]
-# "country" stands for a country or its government acting ("Armenia agreed", "the Kremlin").
-ActorType = Literal["person", "organisation", "country"]
+# "country" stands for a country or its government acting ("Armenia agreed", "the Kremlin");
+# "unnamed" for people a story does not name ("gunman", "dozens of rescuers").
+ActorType = Literal["person", "organisation", "country", "unnamed"]
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,74 @@ class Source:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A URL discovered in a feed, sitemap or URL list, with whatever metadata came with it."""
+    """A URL discovered in a feed, sitemap or URL list, with whatever metadata came with it.
+
+    `updated` is the entry's own last-change stamp (feed <updated>, sitemap <lastmod>), which
+    tells a changed article from an unchanged one; `guid` is the feed entry's id (RSS guid,
+    Atom id) when it is not simply the link.
+    """
 
     url: str
     source: str
     via: Literal["feed", "sitemap", "list"]
     title: str | None = None
     published: datetime | None = None
+    updated: datetime | None = None
+    guid: str | None = None
 
 
 @dataclass(frozen=True)
-class FailedPage:
-    """A page whose latest fetch failed in an earlier run and that is still not stored."""
+class EntryFacts:
+    """What the warehouse knows about one entry URL (see extractors/fetch/ledger.py).
+
+    Absent fields are unknown. `baseline` is the feed/sitemap `updated` of the version
+    stored: an entry whose `updated` is later has changed since.
+    """
 
     url: str
+    stored: bool = False  # a stored article was reached by this URL
+    fetch_error: str | None = None  # error class of the latest page fetch, when it failed
+    fetch_status: int | None = None
+    failed_runs: int = 0  # runs whose fetch of it failed since it was last fetched fine
+    extraction: str | None = None  # status of the extraction of the latest fetch
+    extraction_reason: str | None = None
+    guid: str | None = None  # as the ledger recorded it
+    baseline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    """One row of the coverage ledger: an entry and what became of it so far."""
+
+    entry: Candidate
+    outcome: Literal["stored", "failed", "skipped", "pending"]
+    reason: str | None = None
+    stored_updated: datetime | None = None  # `updated` of the version stored, if known
+    refetched: bool = False  # this run fetched it again because it was updated
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """A document read before whose every entry was new: entries may have scrolled off it
+    between the two reads (a feed listing only its last N entries)."""
+
     source: str
-    status_code: int | None
-    error_class: str
-    n_runs: int  # runs it failed in
+    url: str
+    kind: str
+    n_entries: int
+    last_read_at: datetime
+    read_at: datetime
+    fallback: Literal["sitemaps", "none"]
+
+    def message(self) -> str:
+        minutes = max((self.read_at - self.last_read_at).total_seconds() / 60, 0.0)
+        interval = f"{minutes / 60:.0f} h" if minutes >= 90 else f"{minutes:.0f} min"
+        said = (f"{self.source}: {self.kind} overflowed (all {self.n_entries} entries new "
+                f"since it was read {interval} before)")
+        if self.fallback == "sitemaps":
+            return f"{said}; its sitemaps were read again in full; poll more often than that"
+        return (f"{said}; no sitemap configured, so entries may have been missed; "
+                "poll more often than that, or configure the source's sitemap")
 
 
 @dataclass(frozen=True)
@@ -203,6 +254,33 @@ class Event:
     # Comparison keys of every actor named (extractors.content.facets.actor_key), so that
     # watchlists match "Pashinyan" to "Nikol Pashinian".
     actor_keys: tuple[str, ...] = ()
+    # The event's heaviest word stems (TF-IDF summed over its reports, heaviest first) with
+    # their weights: what stories compare events by.
+    terms: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Story:
+    """A developing story: events that follow one another over days or weeks."""
+
+    id: str
+    title: str  # the headline of its biggest event
+    event_ids: tuple[str, ...]  # oldest first
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    n_events: int = 0
+    n_articles: int = 0
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryResult:
+    """Output of story building: the story of each placed event, and the full record of
+    every story those events are in."""
+
+    stories: tuple[Story, ...]
+    story_of: dict[str, str] = field(default_factory=dict)  # event id -> story id
 
 
 @dataclass(frozen=True)

@@ -221,9 +221,17 @@ def _progress_display() -> Iterator[None]:
         yield
 
 
+EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+
+
 def _run_flow(flow, **parameters) -> RunSummary:
-    with _progress_display():
-        return flow(**parameters)
+    from warehouse.db import RunInProgress
+
+    try:
+        with _progress_display():
+            return flow(**parameters)
+    except RunInProgress as exc:
+        fail(str(exc), "newsmon sql and the other readers work meanwhile", EXIT_RUN_IN_PROGRESS)
 
 
 def _program() -> str:
@@ -237,13 +245,22 @@ def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
 
     console.print(
         f"[bold]newsmon run {summary.run_id}[/bold]\n"
-        f"  sources: {summary.sources}   candidate pages: {summary.candidates}   "
-        f"pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)\n"
-        f"  articles stored: {summary.articles_new}   skipped: {summary.skipped}   "
-        f"extraction failures: {summary.failed}\n"
+        f"  sources: {summary.sources}   entries: {summary.entries}   "
+        f"to fetch: {summary.candidates} ({summary.updates} updated, {summary.retries} "
+        f"retries)   pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)\n"
+        f"  articles stored: {summary.articles_new}   updated: {summary.articles_updated}   "
+        f"skipped: {summary.skipped}   extraction failures: {summary.failed}\n"
         f"  duplicates collapsed: {summary.duplicates}   events: {summary.events}   "
         f"alerts: {summary.alerts}"
     )
+    if summary.before_since:
+        console.print(f"  {summary.before_since} entries dated before --since were left out; "
+                      "the next run without --since fetches them", highlight=False)
+    for warning in summary.overflows:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True,
+                  highlight=False)
+    if summary.coverage:
+        _print_coverage(summary.coverage)
     digest = build_digest(db, limit=8, basis="fetched")
     if digest.events:
         print_table(
@@ -264,12 +281,32 @@ def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
         console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
 
 
+def _print_coverage(rows: list[dict]) -> None:
+    """The coverage ledger rows the run touched (short headings, to fit a terminal: pending
+    = pending_retry + not_fetched, ovfl = overflow_warnings), and the reasons behind
+    failures, skips and pending entries."""
+    print_table(
+        console, ["day", "source", "seen", "stored", "failed", "skipped", "pending", "ovfl"],
+        [[r["day"], r["source"], r["seen"], r["stored"], r["failed"], r["skipped"],
+          r["pending_retry"] + r["not_fetched"], r["overflow_warnings"]] for r in rows],
+        title="Coverage ledger (entries by the day first seen; ovfl: overflow warnings)",
+    )
+    for row in rows:
+        for kind in ("failed", "skipped", "pending"):
+            reasons = row.get(f"{kind}_by_reason") or {}
+            if reasons:
+                said = ", ".join(f"{reason} x{n}" for reason, n in sorted(reasons.items()))
+                console.print(f"  {row['source']} {row['day']}: {kind}: {said}",
+                              soft_wrap=True, highlight=False, markup=False)
+
+
 @app.command()
 def run(
     sources: Annotated[Path, typer.Option("--sources", help="sources.toml")] = Path("sources.toml"),
     db: DbOption = None,
     since: Annotated[str | None, typer.Option(
-        "--since", help="Only entries newer than this ISO date or time (e.g. 2021-12-15)")] = None,
+        "--since", help="Backfill bound: leave out entries dated before this ISO date or time "
+        "(e.g. 2021-12-15); later runs still fetch them")] = None,
     watchlists: Annotated[
         Path | None, typer.Option("--watchlists", help="watchlists.toml to evaluate")
     ] = None,
@@ -533,10 +570,10 @@ def extract(
 @app.command()
 def cluster(
     input: Annotated[Path, typer.Argument(help="JSONL corpus: id, title, text, [url, source, "
-                                          "published, language]")],
+                                          "published, language, summary]")],
     out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
 ) -> None:
-    """Offline deduplication and event clustering of an article corpus (no fetching)."""
+    """Offline deduplication, event clustering and story threads of an article corpus."""
     from extractors.events.cluster_io import cluster_jsonl
 
     out = _output_file(out, "--out")

@@ -32,6 +32,7 @@ from pydantic import PositiveInt, WithJsonSchema
 
 from extractors.content.parallel import warm_up as warm_up_extraction
 from extractors.fetch.http import FetchSettings
+from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources
 from extractors.models import Source
 from extractors.timezones import start_of_day_utc, utc_now
@@ -52,6 +53,7 @@ from flows.runners import (
     uses_dask,
 )
 from flows.settings import Settings, get_settings
+from flows.stages import place_in_stories
 from flows.tasks import (
     cluster_task,
     deliver_task,
@@ -62,6 +64,7 @@ from flows.tasks import (
 )
 from reports.digest import build_digest, render_markdown
 from reports.watchlists import Watchlists, load_watchlists
+from warehouse.db import hold_run_lock
 
 
 @dataclass
@@ -70,10 +73,15 @@ class RunSummary:
 
     run_id: str
     sources: int = 0
-    candidates: int = 0
+    entries: int = 0  # entries the feeds, sitemaps, URL lists and the ledger's backlog offered
+    candidates: int = 0  # of which fetched: new, updated, or due for a retry
+    updates: int = 0  # of which stored articles whose feed/sitemap `updated` moved forward
+    retries: int = 0
+    before_since: int = 0  # entries left out by --since (later runs still fetch them)
     pages_fetched: int = 0
     fetch_failures: int = 0
-    articles_new: int = 0
+    articles_new: int = 0  # articles this run inserted (none that another run stored)
+    articles_updated: int = 0  # stored articles this run replaced with a changed version
     skipped: int = 0
     failed: int = 0
     duplicates: int = 0
@@ -81,6 +89,8 @@ class RunSummary:
     events: int = 0
     top_events: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)  # {stage, reason, n}
+    coverage: list[dict] = field(default_factory=list)  # coverage_ledger rows of this run
+    overflows: list[str] = field(default_factory=list)  # one warning per overflowing feed
 
     def counts(self) -> dict[str, int]:
         return {
@@ -97,7 +107,8 @@ Since = Annotated[
     date | datetime | None,
     WithJsonSchema({
         "anyOf": [{"type": "string", "pattern": _ISO_DATE_OR_DATETIME}, {"type": "null"}],
-        "description": "Only entries newer than this ISO 8601 date or datetime (UTC if naive)",
+        "description": "Backfill bound: this run leaves out entries dated before this ISO 8601 "
+                       "date or datetime (UTC if naive); later runs still fetch them",
     }),
 ]
 # --- end typed run parameters -------------------------------------------------------------
@@ -123,32 +134,45 @@ def monitor(
     summary = RunSummary(run_id=run_id, sources=len(configured))
     store = RunStore(db, run_id, timeout_s=settings.writer_timeout_s,
                      storage_version=settings.storage_version)
-    started = utc_now()  # entries published after this are new for the next run
-    store.start({"sources": str(sources), "warehouse": str(db), "since": str(since)},
-                str(flow_run.id) if flow_run.id else None, configured)
+    run_lock = hold_run_lock(db, run_id, settings.run_wait_s, on_wait=logger.warning)
+    started = utc_now()
     status = "failed"
     try:
+        store.start({"sources": str(sources), "warehouse": str(db), "since": str(since)},
+                    str(flow_run.id) if flow_run.id else None, configured)
+        # `since` bounds this run only (a backfill): see extractors/fetch/ledger.py
         inputs = store.discovery_inputs(configured, start_of_day_utc(since) if since else None,
                                         now=started)
         fetched = _discover_fetch_extract(store, configured, inputs, settings,
                                           batch_size or settings.batch_size)
+        plan = combine(fetched.plans)
+        store.settle(plan, fetched.discoveries, fetched.complete_sources, started, utc_now())
         for name in ("candidates", "pages_fetched", "fetch_failures", "skipped", "failed"):
             setattr(summary, name, getattr(fetched, name))
-        summary.articles_new = len(fetched.article_ids)
-        logger.info("%d sources, %d new candidate pages, %d articles", len(configured),
-                    fetched.candidates, summary.articles_new)
+        summary.entries, summary.updates = plan.size, plan.count("updated")
+        summary.retries, summary.before_since = plan.count("retry"), plan.count("before-since")
+        (summary.articles_new, summary.articles_updated), summary.coverage, summary.overflows = (
+            store.ledger_report())
+        for warning in summary.overflows:
+            logger.warning(warning)
+        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries), "
+                    "%d new articles, %d updated", len(configured), summary.entries,
+                    fetched.candidates, summary.updates, summary.retries, summary.articles_new,
+                    summary.articles_updated)
 
         touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
                            summary)
         if rules is not None and touched:
             summary.alerts = _watch(store, rules, touched)
-        store.complete(fetched.validators, fetched.complete_sources, started)
         summary.top_events, summary.failures = store.report()
         status = "completed"
         _publish_artifacts(summary, render_markdown(build_digest(db)))
         return summary
     finally:
-        store.finish(status, summary.counts())
+        try:
+            store.finish(status, summary.counts())
+        finally:
+            run_lock.release()
 
 
 def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
@@ -192,7 +216,8 @@ def _cluster(store: RunStore, article_ids: list[str], window_days: int,
         report_progress("cluster", 1, 1)
         return []
     result = cluster_task.submit(inputs.articles, window_days, inputs.new_ids).result()
-    store.record_clusters(inputs, result)
+    # Stories are cheap (a window's events against the stored stories): placed here.
+    store.record_clusters(inputs, result, place_in_stories(result, inputs.stories))
     report_progress("cluster", 1, 1)
     new_ids = set(inputs.new_ids)
     summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
@@ -222,21 +247,49 @@ def _plain(value: object) -> object:
     return value
 
 
+def _reasons(counts: dict | None) -> str:
+    """{'HTTP 404': 2, ...} as "HTTP 404 x2, ..." for a table cell."""
+    return ", ".join(f"{reason} x{n}" for reason, n in sorted((counts or {}).items()))
+
+
+def _coverage_markdown(rows: list[dict]) -> list[str]:
+    """The coverage ledger rows of the run (see docs/warehouse.md, `coverage_ledger`)."""
+    if not rows:
+        return []
+    lines = ["## Coverage ledger", "",
+             "| day | source | seen | stored | failed | skipped | pending retry | not fetched "
+             "| overflow warnings | reasons |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        reasons = "; ".join(
+            f"{kind}: {_reasons(r.get(f'{kind}_by_reason'))}"
+            for kind in ("failed", "skipped", "pending") if r.get(f"{kind}_by_reason")
+        )
+        lines.append(
+            f"| {_plain(r['day'])} | {r['source']} | {r['seen']} | {r['stored']} | {r['failed']} "
+            f"| {r['skipped']} | {r['pending_retry']} | {r['not_fetched']} "
+            f"| {r['overflow_warnings']} | {reasons.replace('|', '/')} |"
+        )
+    return [*lines, ""]
+
+
 def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
     """A markdown summary, the day's digest and a table of the top events, in the Prefect UI."""
     lines = [
         f"# newsmon run `{summary.run_id}`",
         "",
-        "| sources | candidates | pages fetched | new articles | skipped | failed | "
-        "duplicates | events touched | alerts |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| {summary.sources} | {summary.candidates} | {summary.pages_fetched} | "
-        f"{summary.articles_new} | {summary.skipped} | {summary.failed} | "
-        f"{summary.duplicates} | {summary.events} | {summary.alerts} |",
-        "",
-        "## Failures by reason",
+        "| sources | entries | to fetch | pages fetched | new articles | updated articles | "
+        "skipped | failed | duplicates | events touched | alerts |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {summary.sources} | {summary.entries} | {summary.candidates} | "
+        f"{summary.pages_fetched} | {summary.articles_new} | {summary.articles_updated} | "
+        f"{summary.skipped} | {summary.failed} | {summary.duplicates} | {summary.events} | "
+        f"{summary.alerts} |",
         "",
     ]
+    if summary.overflows:
+        lines += ["## Overflow warnings", ""] + [f"- {w}" for w in summary.overflows] + [""]
+    lines += _coverage_markdown(summary.coverage)
+    lines += ["## Failures by reason", ""]
     if summary.failures:
         lines += ["| stage | reason | pages |", "|---|---|---|"]
         lines += [f"| {f['stage']} | {f['reason']} | {f['n']} |" for f in summary.failures]
@@ -254,6 +307,13 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
                              description="newsmon run summary")
     create_markdown_artifact(markdown=digest_markdown, key="monitor-digest",
                              description="The digest of the latest day in the warehouse")
+    if summary.coverage:
+        create_table_artifact(
+            table=[{k: _reasons(v) if isinstance(v, dict) else _plain(v) for k, v in row.items()}
+                   for row in summary.coverage],
+            key="coverage-ledger",
+            description="Coverage ledger: entries per source and day, and what became of them",
+        )
     if summary.top_events:
         table = [{k: _plain(v) for k, v in row.items()} for row in summary.top_events]
         create_table_artifact(table=table, key="top-events",

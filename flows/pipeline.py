@@ -14,12 +14,14 @@ import itertools
 import queue
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from extractors.fetch.discover import chunk_sources, merge_candidates
-from extractors.fetch.http import Validators, host_key
+from extractors.fetch.discover import Discovery, chunk_sources
+from extractors.fetch.http import host_key
+from extractors.fetch.ledger import EntryPlan, plan_entries
 from extractors.models import Candidate, ExtractionOutcome, FetchResult, RobotsRecord, Source
+from extractors.timezones import utc_now
 from flows.progress import report as report_progress
 from flows.run_store import DiscoveryInputs, RunStore
 from flows.stages import DiscoveredChunk, DiscoveryJob, FetchedBatch, FetchJob
@@ -66,8 +68,9 @@ class PipelineResult:
     skipped: int = 0
     failed: int = 0
     article_ids: dict[str, None] = field(default_factory=dict)  # in load order
-    validators: dict[str, Validators] = field(default_factory=dict)
     complete_sources: list[str] = field(default_factory=list)  # every document read
+    plans: list[EntryPlan] = field(default_factory=list)  # per discovered chunk (the ledger)
+    discoveries: list[Discovery] = field(default_factory=list)  # per source and pass
 
 
 class Pipeline:
@@ -89,6 +92,7 @@ class Pipeline:
         self.robots: dict[str, RobotsRecord] = dict(inputs.robots)
         self._chunks = deque(enumerate(chunk_sources(list(sources)), start=1))
         self._n_chunks = len(self._chunks)
+        self._rereads: set[int] = set()  # chunks that read overflowing sources' sitemaps again
         self._discovering = 0
         self._pending: dict[str, deque[Candidate]] = {}  # host -> candidates not batched yet
         self._n_pending = 0
@@ -97,10 +101,6 @@ class Pipeline:
         self._fetching = 0
         self._written_batches = 0
         self._written_pages = 0
-        # Discovery's document fetches and new robots.txt answers, written with the next batch
-        # (a chunk's own write would cost a writer open, and its checkpoint, per chunk).
-        self._documents: list[FetchResult] = []
-        self._new_robots: list[RobotsRecord] = []
         self._sources_discovered = 0
         self._done: queue.SimpleQueue[int] = queue.SimpleQueue()  # keys of completed futures
         self._futures: dict[int, tuple[str, Any, Completing]] = {}  # started, not yet handled
@@ -115,7 +115,7 @@ class Pipeline:
             kind, item, future = self._futures.pop(self._done.get())
             if kind == "discovered":
                 self._discovering -= 1
-                self._absorb(future.result())
+                self._absorb(future.result(), item)
             elif kind == "fetched":
                 self._fetching -= 1
                 item.fetched = future.result()
@@ -123,8 +123,6 @@ class Pipeline:
                 item.outcomes = future.result()
             self._write_ready()
             self._start_work()
-        if self._documents or self._new_robots:  # a run that found no new page
-            self.store.record_batch([], [], self._new_robots, self._documents)
         return self.result
 
     def _watch(self, kind: str, item: Any, future: Completing) -> None:
@@ -146,7 +144,8 @@ class Pipeline:
         while self._chunks and self._discovering < DISCOVERIES_IN_FLIGHT:
             number, chunk = self._chunks.popleft()
             self._discovering += 1
-            self._watch("discovered", number, self.dispatch.discover(self._job(chunk), number))
+            job = self._job(chunk, reread=number in self._rereads)
+            self._watch("discovered", number, self.dispatch.discover(job, number))
         max_batches = FETCHES_IN_FLIGHT + self.dispatch.extracts_in_flight + 1
         while (self._n_pending and self._fetching < FETCHES_IN_FLIGHT
                and len(self._batches) < max_batches and self._batch_is_due()):
@@ -171,34 +170,52 @@ class Pipeline:
 
     # --- discovery ---------------------------------------------------------------------------
 
-    def _job(self, chunk: Sequence[Source]) -> DiscoveryJob:
+    def _job(self, chunk: Sequence[Source], reread: bool = False) -> DiscoveryJob:
+        """A chunk's discovery job; `reread`: without validators, every child sitemap."""
         hosts = {host_key(u) for s in chunk for u in (*s.feeds, *s.sitemaps)}
-        urls = {u for s in chunk for u in (*s.feeds, *s.sitemaps)}
+        names = [s.name for s in chunk]
         return DiscoveryJob(
             sources=tuple(chunk),
-            since={s.name: self.inputs.since.get(s.name) for s in chunk},
-            validators={u: v for u, v in self.inputs.validators.items() if u in urls},
+            since=dict.fromkeys(names, self.inputs.since),
+            validators={} if reread else {
+                u: v for n in names for u, v in self.inputs.validators.get(n, {}).items()},
             robots={h: r for h, r in self.robots.items() if h in hosts},
+            listed={} if reread else {
+                u: t for n in names for u, t in self.inputs.listed.get(n, {}).items()},
         )
 
-    def _absorb(self, found: DiscoveredChunk) -> None:
-        """A discovered chunk: filtered against the warehouse (one read), its new pages (and
-        its sources' earlier failures due for a retry) queued for fetching."""
-        stored = self.store.stored_urls(
-            [c.url for d in found.by_source.values() for c in d.candidates])
-        self._sources_discovered += len(found.by_source)
-        report_progress("discover", self._sources_discovered, len(self.sources))
+    def _absorb(self, found: DiscoveredChunk, number: int) -> None:
+        """A discovered chunk: its entries (and its sources' backlog) decided by identity
+        (extractors/fetch/ledger.py), recorded in the ledger, and the ones to fetch queued.
+        An overflowing feed sends discovery back to its source's sitemaps, read in full."""
+        entries = [c for d in found.by_source.values() for c in d.candidates]
+        if number not in self._rereads:
+            entries += [c for n in found.by_source for c in self.inputs.backlog.get(n, [])]
+        known = self.store.record_discovery(found, entries)
+        if number not in self._rereads:
+            self._sources_discovered += len(found.by_source)
+            report_progress("discover", self._sources_discovered, len(self.sources))
         self.robots.update((r.host, r) for r in found.robots)
-        self._new_robots.extend(found.robots)
-        fresh: list[Candidate] = []
+        now = utc_now()
+        plan = plan_entries(
+            entries, [r for d in found.by_source.values() for r in d.reads], known.facts,
+            now=now, since=self.inputs.since, guid_urls=known.guid_urls,
+            read_before=known.read_before,
+            sources_with_sitemaps=[n for n in found.by_source if self.sources[n].sitemaps],
+        )
+        self.store.record_plan(plan, now)
+        self.result.plans.append(plan)
         for name, discovery in found.by_source.items():
-            self._documents.extend(discovery.documents)
-            self.result.validators.update(discovery.validators)
-            if discovery.complete:
+            self.result.discoveries.append(discovery)
+            if discovery.complete and number not in self._rereads:
                 self.result.complete_sources.append(name)
-            fresh += [c for c in discovery.candidates if c.url not in stored]
-            fresh += self.inputs.retries.get(name, [])
-        for candidate in merge_candidates(fresh):
+        fallback = sorted({o.source for o in plan.overflows if o.fallback == "sitemaps"})
+        if fallback and number not in self._rereads:
+            self._n_chunks += 1
+            self._rereads.add(self._n_chunks)
+            self._chunks.append((self._n_chunks, [
+                replace(self.sources[n], feeds=(), urls=()) for n in fallback]))
+        for candidate in plan.to_fetch:
             if candidate.url in self._queued:
                 continue
             self._queued.add(candidate.url)
@@ -239,9 +256,7 @@ class Pipeline:
             batch = self._batches.popleft()
             fetched = batch.fetched
             assert fetched is not None and batch.outcomes is not None
-            self.store.record_batch(fetched.pages, batch.outcomes,
-                                    [*self._new_robots, *fetched.robots], self._documents)
-            self._documents, self._new_robots = [], []
+            self.store.record_batch(fetched.pages, batch.outcomes, fetched.robots)
             self.robots.update((r.host, r) for r in fetched.robots)
             self._written_batches += 1
             self._written_pages += len(fetched.pages)

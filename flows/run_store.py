@@ -8,25 +8,28 @@ open, so `newsmon sql` or a DuckDB shell get their turn between two batches of a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from extractors.events.clustering import event_merges
-from extractors.fetch.discover import retry_candidates, source_hosts
+from extractors.fetch.discover import Discovery, source_hosts
 from extractors.fetch.http import Validators
+from extractors.fetch.ledger import EntryPlan, documents_after, settle
 from extractors.models import (
     Article,
     Candidate,
     ClusterResult,
+    EntryFacts,
     ExtractionOutcome,
     FetchResult,
     RobotsRecord,
     Source,
+    StoryResult,
 )
-from flows.stages import window_start
+from flows.stages import DiscoveredChunk, StoryContext, stories_since, window_start
 from reports.digest import TOP_EVENTS
 from reports.watchlists import (
     Alert,
@@ -44,10 +47,20 @@ from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_
 class DiscoveryInputs:
     """What discovering every source needs from the warehouse, read once per run."""
 
-    since: dict[str, datetime | None]  # per source: entries older than this were handled
-    validators: dict[str, Validators]  # feed/sitemap URL -> ETag, Last-Modified
-    retries: dict[str, list[Candidate]]  # per source: earlier failures due for a retry
+    since: datetime | None  # this run's backfill bound (--since), if any; never a default
+    validators: dict[str, dict[str, Validators]]  # per source: document URL -> ETag, L-M
+    listed: dict[str, dict[str, datetime]]  # per source: child sitemap -> handled lastmod
+    backlog: dict[str, list[Candidate]]  # per source: entries the ledger still owes a fetch
     robots: dict[str, RobotsRecord]  # host -> robots.txt answer still valid
+
+
+@dataclass(frozen=True)
+class EntryKnowledge:
+    """What the warehouse knows about a chunk's entries, for extractors.fetch.ledger."""
+
+    facts: dict[str, EntryFacts]  # entry URL -> stored? fetched? recorded?
+    guid_urls: dict[tuple[str, str], str]  # (source, GUID) -> URL the ledger knows it at
+    read_before: dict[str, datetime]  # document URL -> when an earlier run last read it
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class ClusterInputs:
     articles: list[Article]
     new_ids: list[str]
     events_before: dict[str, str]  # article id -> event id before re-clustering
+    stories: StoryContext = StoryContext()  # the stored stories its events may continue
 
 
 class RunStore:
@@ -90,19 +104,35 @@ class RunStore:
             load.start_run(con, self.run_id, parameters, flow_run_id=flow_run_id)
             load.upsert_sources(con, sources)
 
-    def complete(self, validators: Mapping[str, Validators],
-                 succeeded: Iterable[str], started: datetime) -> None:
-        """Once every page is handled: the feeds' new validators, and the sources whose every
-        document was read move their mark to when the run started (a source whose feeds
-        failed keeps its old mark, so the next run still reads its entries since then)."""
+    def settle(self, plan: EntryPlan, discoveries: Iterable[Discovery],
+               succeeded: Iterable[str], started: datetime, now: datetime) -> None:
+        """Once every page is handled: what became of each fetched entry (the ledger), the
+        validators and listed lastmods of the documents whose every entry is handled (the
+        others' are forgotten, so the next run reads them in full), and the informational
+        `last_success_at` of the sources whose every document was read."""
+        with self._read() as con:
+            facts = queries.entry_facts(con, [c.url for c in plan.to_fetch])
+        settled = settle(plan, facts)
+        after = documents_after(discoveries, [*(p.record() for p in plan.entries), *settled])
         with self._write() as con:
-            load.record_validators(con, validators)
+            load.record_entries(con, self.run_id, settled, now)
+            load.record_validators(con, after.validators)
+            load.record_listed_lastmods(con, after.listed)
+            load.forget_validators(con, after.forget)
             load.mark_source_success(con, succeeded, started)
 
     def report(self) -> tuple[list[dict], list[dict]]:
         """(top events of the latest day, this run's failures by stage and reason)."""
         with self._read() as con:
             return queries.top_events(con, TOP_EVENTS), queries.run_failures(con, self.run_id)
+
+    def ledger_report(self) -> tuple[tuple[int, int], list[dict], list[str]]:
+        """((articles inserted, articles updated) by this run, the coverage ledger rows it
+        touched, its overflow warnings)."""
+        with self._read() as con:
+            added = queries.articles_added_by_run(con, self.run_id)
+            coverage, overflows = queries.run_coverage(con, self.run_id)
+        return added, coverage, overflows
 
     def finish(self, status: str, counts: dict[str, int]) -> None:
         with self._write() as con:
@@ -115,23 +145,34 @@ class RunStore:
         """Everything discovery needs, for all sources in one read."""
         names = [s.name for s in sources]
         with self._read() as con:
-            last = queries.last_success(con, names) if since is None else {}
-            validators = queries.validators(
-                con, [url for s in sources for url in (*s.feeds, *s.sitemaps)])
-            failed = queries.failed_pages(con, names)
+            validators, listed = queries.document_state(con, names)
+            backlog: dict[str, list[Candidate]] = {}
+            for candidate in queries.ledger_backlog(con, names):
+                backlog.setdefault(candidate.source, []).append(candidate)
             robots = queries.robots(con, sorted(set().union(*map(source_hosts, sources))), now)
-        retries: dict[str, list[Candidate]] = {}
-        for candidate in retry_candidates(failed):
-            retries.setdefault(candidate.source, []).append(candidate)
-        return DiscoveryInputs(
-            since={name: since or last.get(name) for name in names},
-            validators=validators, retries=retries, robots=robots,
-        )
+        return DiscoveryInputs(since=since, validators=validators, listed=listed,
+                               backlog=backlog, robots=robots)
 
-    def stored_urls(self, urls: Collection[str]) -> set[str]:
-        """Those of `urls` that are stored articles already (by canonical URL)."""
-        with self._read() as con:
-            return queries.stored_canonical_urls(con, urls)
+    def record_discovery(self, chunk: DiscoveredChunk,
+                         entries: Collection[Candidate]) -> EntryKnowledge:
+        """Log a chunk's document fetches and keep its robots.txt answers; returns what the
+        warehouse knows about `entries` (the chunk's, and its sources' backlog)."""
+        documents = [doc for d in chunk.by_source.values() for doc in d.documents]
+        reads = [r.url for d in chunk.by_source.values() for r in d.reads]
+        with self._write() as con:
+            load.record_fetches(con, self.run_id, documents, raw=False)
+            load.record_robots(con, chunk.robots)
+            guid_urls = queries.ledger_guids(con, {(c.source, c.guid) for c in entries
+                                                   if c.guid})
+            facts = queries.entry_facts(con, {c.url for c in entries} | set(guid_urls.values()))
+            read_before = queries.documents_read_before(con, reads, self.run_id)
+        return EntryKnowledge(facts, guid_urls, read_before)
+
+    def record_plan(self, plan: EntryPlan, now: datetime) -> None:
+        """Every entry's sighting and decision, and the overflows, before any page is fetched."""
+        with self._write() as con:
+            load.record_entries(con, self.run_id, [p.record() for p in plan.entries], now)
+            load.record_overflows(con, self.run_id, plan.overflows)
 
     def pages_fetched_in_run(self, batch: Sequence[Candidate]) -> dict[str, FetchResult]:
         """Pages of `batch` this run already fetched and stored raw (a retried flow run keeps
@@ -147,15 +188,11 @@ class RunStore:
         }
 
     def record_batch(self, pages: Sequence[FetchResult], outcomes: Sequence[ExtractionOutcome],
-                     robots: Iterable[RobotsRecord] = (),
-                     documents: Sequence[FetchResult] = ()) -> None:
-        """A batch's fetch log, raw pages, extraction log and articles: one transaction, with
-        the feed and sitemap fetches and robots.txt answers discovery made since the last."""
+                     robots: Iterable[RobotsRecord] = ()) -> None:
+        """A batch's fetch log, raw pages, extraction log and articles: one transaction."""
         with self._write() as con:
             load.record_fetches(con, self.run_id, pages, raw=True)
             load.record_extractions(con, self.run_id, outcomes)
-            if documents:
-                load.record_fetches(con, self.run_id, documents, raw=False)
             load.record_robots(con, robots)
 
     # --- clustering --------------------------------------------------------------------------
@@ -168,19 +205,27 @@ class RunStore:
             for article in queries.unclustered_articles(con):
                 by_id.setdefault(article.id, article)
             new_ids = sorted(by_id)
-            if new_ids:
-                start = window_start(list(by_id.values()), window_days)
-                for article in queries.articles_in_window(con, start):
-                    by_id.setdefault(article.id, article)
-            before = queries.event_of_articles(con, list(by_id)) if new_ids else {}
-        return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before)
+            if not new_ids:
+                return ClusterInputs([], [], {})
+            new = list(by_id.values())
+            for article in queries.articles_in_window(con, window_start(new, window_days)):
+                by_id.setdefault(article.id, article)
+            before = queries.event_of_articles(con, list(by_id))
+            earlier, story_of = queries.story_context(
+                con, stories_since(new, window_days), list(by_id)
+            )
+            stories = StoryContext(tuple(earlier), story_of,
+                                   queries.story_of_articles(con, list(by_id)))
+        return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before,
+                             stories)
 
-    def record_clusters(self, inputs: ClusterInputs, result: ClusterResult) -> None:
-        """Swap the window's clustering in, recording which events merged."""
+    def record_clusters(self, inputs: ClusterInputs, result: ClusterResult,
+                        stories: StoryResult | None = None) -> None:
+        """Swap the window's clustering (and its stories) in, recording which events merged."""
         after = {m.article_id: m.event_id for m in result.memberships}
         with self._write() as con:
             load.replace_clusters(con, self.run_id, result, [a.id for a in inputs.articles],
-                                  event_merges(inputs.events_before, after))
+                                  event_merges(inputs.events_before, after), stories)
 
     # --- watchlists ---------------------------------------------------------------------------
 

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         default=WRITER_TIMEOUT_S, gt=0,
         description="How long a run waits for another writer to let go of the warehouse",
     )
+    run_wait_s: float = Field(
+        default=600.0, ge=0,
+        description="How long a run waits for another run on the same warehouse to finish "
+        "before it refuses to start (one run at a time per warehouse)",
+    )
     storage_version: str = Field(
         default=DEFAULT_STORAGE_VERSION, pattern=STORAGE_VERSION_PATTERN,
         description="DuckDB storage format of NEW warehouse files: v1.5.0 (default) opens in "

@@ -21,16 +21,19 @@ from typing import TypeVar
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.content.parallel import extract_pages
 from extractors.events.clustering import ClusterSettings, cluster
+from extractors.events.stories import DEFAULT_STORY_SETTINGS, StorySettings, build_stories
 from extractors.fetch.discover import Discovery, discover_sources
 from extractors.fetch.http import Fetcher, FetchSettings, Validators, shared_politeness
 from extractors.models import (
     Article,
     Candidate,
     ClusterResult,
+    Event,
     ExtractionOutcome,
     FetchResult,
     RobotsRecord,
     Source,
+    StoryResult,
 )
 from extractors.timezones import naive_as_utc, utc_now
 
@@ -60,9 +63,10 @@ class DiscoveryJob:
     """Everything discovering one chunk needs, read by the flow beforehand."""
 
     sources: tuple[Source, ...]
-    since: dict[str, datetime | None]  # per source name
+    since: dict[str, datetime | None]  # per source name: the backfill bound, if any
     validators: dict[str, Validators]
     robots: dict[str, RobotsRecord]  # known answers for the chunk's hosts
+    listed: dict[str, datetime] = field(default_factory=dict)  # child sitemap -> lastmod
 
 
 @dataclass(frozen=True)
@@ -99,14 +103,15 @@ def _with_fetcher(
 def discover(job: DiscoveryJob, fetch_settings: FetchSettings) -> DiscoveredChunk:
     """Read the feeds and sitemaps of a chunk of sources, side by side.
 
-    Candidates are not checked against the warehouse here (the flow does that); the new
-    validators are returned, not stored: the flow stores them once the pages are handled, so
-    a run that dies half way does not turn the next run's feed fetch into an empty 304.
+    Every entry is returned (the flow decides which are new: extractors/fetch/ledger.py);
+    the new validators are returned, not stored: the flow stores them once every entry of
+    their document is handled, so a run that dies half way, or leaves entries out
+    (`--since`), does not turn the next run's read into an empty 304.
     """
     by_source, robots = _with_fetcher(
         fetch_settings, job.sources, job.robots,
         lambda fetcher: discover_sources(fetcher, job.sources, since=job.since,
-                                         validators=job.validators),
+                                         validators=job.validators, listed=job.listed),
     )
     return DiscoveredChunk(by_source, robots)
 
@@ -136,6 +141,34 @@ def cluster_articles(articles: Sequence[Article], window_days: int) -> ClusterRe
     """Deduplicate and cluster a window of articles (deterministic, order-free)."""
     ordered = sorted(articles, key=lambda a: a.id)
     return cluster(ordered, ClusterSettings(window_days=window_days))
+
+
+@dataclass(frozen=True)
+class StoryContext:
+    """What placing a re-clustered window's events into stories needs, read by the flow
+    beforehand: the stored events they may join and their stories, and the story each of
+    the window's articles was in before (so a story keeps its id)."""
+
+    earlier: tuple[Event, ...] = ()
+    story_of: dict[str, str] = field(default_factory=dict)  # earlier event id -> story id
+    previous: dict[str, str] = field(default_factory=dict)  # article id -> story id
+
+
+def place_in_stories(
+    result: ClusterResult, context: StoryContext,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> StoryResult:
+    """Place a window's events into the stories stored so far (or new ones)."""
+    return build_stories(result.events, context.earlier, context.story_of, context.previous,
+                         settings)
+
+
+def stories_since(
+    articles: Sequence[Article], window_days: int,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> datetime:
+    """Earliest moment a story that the window's events could continue may have been seen."""
+    return window_start(articles, window_days) - timedelta(days=settings.window_days)
 
 
 def window_start(articles: Sequence[Article], window_days: int) -> datetime:

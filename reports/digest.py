@@ -39,8 +39,33 @@ class DigestArticle:
 
 
 @dataclass(frozen=True)
+class StoryStep:
+    """One event of a developing story, as the story's timeline lists it."""
+
+    event_id: str
+    headline: str
+    first_seen: datetime | None
+    n_sources: int
+    n_articles: int
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """The developing story a top event belongs to, with all its events, oldest first."""
+
+    id: str
+    title: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    n_events: int
+    n_articles: int
+    events: tuple[StoryStep, ...]
+
+
+@dataclass(frozen=True)
 class DigestEvent:
-    """One of the day's top events with all its articles, oldest first."""
+    """One of the day's top events with all its articles, oldest first, and the developing
+    story it is part of (None when the event is a story of its own)."""
 
     id: str
     headline: str
@@ -54,6 +79,7 @@ class DigestEvent:
     articles: tuple[DigestArticle, ...]
     who: tuple[Actor, ...] = ()  # the record the event's articles agree on
     where: Place | None = None
+    story: DigestStory | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +121,7 @@ def build_digest(
         event_rows = con.rows(q.DAY_EVENTS, {**on_day, "limit": limit})
         ids = [r["id"] for r in event_rows]
         article_rows = con.rows(q.EVENT_ARTICLES, {**on_day, "event_ids": ids})
+        story_rows = con.rows(q.STORY_TIMELINES, {"event_ids": ids})
         hour_rows = con.rows(q.EVENT_ARTICLES_PER_HOUR, {**on_day, "event_ids": ids})
         source_rows = con.rows(q.SOURCES_ON_DAY, on_day)
         totals = con.one(q.DAY_TOTALS, on_day)
@@ -105,13 +132,15 @@ def build_digest(
             r["source"] or "", r["title"] or "", r["url"] or "", r["seen_at"],
             bool(r["on_day"]), bool(r["is_copy"]),
         ))
+    stories = _stories(story_rows)
+    story_of = {step.event_id: story for story in stories.values() for step in story.events}
     events = tuple(
         DigestEvent(
             id=r["id"], headline=r["headline"] or "", event_date=r["event_date"],
             places=tuple(r["places"] or ()), actors=tuple(r["actors"] or ()),
             first_seen=r["first_seen"], last_seen=r["last_seen"],
             n_sources=r["n_sources"] or 0, n_articles=r["n_articles"] or 0,
-            articles=tuple(by_event[r["id"]]),
+            articles=tuple(by_event[r["id"]]), story=story_of.get(r["id"]),
             who=tuple(Actor(w["name"], w["type"]) for w in r["who"] or ()),
             where=Place(r["where_name"], r["where_country"], r["where_lat"], r["where_lon"],
                         r["where_id"]) if r["where_name"] else None,
@@ -128,6 +157,23 @@ def build_digest(
                          for r in source_rows),
         basis=basis,
     )
+
+
+def _stories(rows: list[dict]) -> dict[str, DigestStory]:
+    """DigestStory by id from STORY_TIMELINES rows (one row per story event, oldest first)."""
+    steps: dict[str, list[StoryStep]] = {}
+    heads: dict[str, dict] = {}
+    for r in rows:
+        heads[r["story_id"]] = r
+        steps.setdefault(r["story_id"], []).append(StoryStep(
+            r["event_id"], r["headline"] or "", r["event_first_seen"], r["n_sources"] or 0,
+            r["event_n_articles"] or 0,
+        ))
+    return {
+        sid: DigestStory(sid, r["title"] or "", r["first_seen"], r["last_seen"],
+                         r["n_events"] or 0, r["n_articles"] or 0, tuple(steps[sid]))
+        for sid, r in heads.items()
+    }
 
 
 # --- formatting helpers -----------------------------------------------------------------
@@ -298,6 +344,9 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; table-layout: f
 th:nth-child(1) { width: 13em; } th:nth-child(2) { width: 10em; }
 td, th { text-align: left; padding: .25em .5em; border-bottom: 1px solid #eee; }
 tr.other-day td { color: #777; } .copy { font-size: 12px; color: #a55; }
+ol.timeline { list-style: none; margin: .3em 0 .8em; padding-left: 1em;
+              border-left: 3px solid #3b6ea5; }
+ol.timeline li { margin: .15em 0; } ol.timeline li.current { font-weight: 600; }
 svg.chart { max-width: 100%; height: auto; }
 """
 
@@ -311,6 +360,31 @@ def _article_row(article: DigestArticle) -> str:
     css = "" if article.on_day else ' class="other-day"'
     return (f"<tr{css}><td>{html.escape(_when(article.at))}</td>"
             f"<td>{html.escape(article.source)}</td><td>{title}{copy}</td></tr>")
+
+
+def _span(story: DigestStory) -> str:
+    first = story.first_seen.date().isoformat() if story.first_seen else "—"
+    last = story.last_seen.date().isoformat() if story.last_seen else "—"
+    return (f"{_plural(story.n_events, 'event')}, {_plural(story.n_articles, 'article')}, "
+            f"{first} to {last}")
+
+
+def _story_timeline(event: DigestEvent) -> str:
+    """The developing story the event is part of: its events in time order, this one marked."""
+    story = event.story
+    if story is None:
+        return ""
+    current = ' class="current"'
+    items = "".join(
+        f"<li{current if step.event_id == event.id else ''}>"
+        f"{html.escape(_day(step.first_seen.date() if step.first_seen else None))} · "
+        f"{html.escape(step.headline)} "
+        f'<span class="muted">({_plural(step.n_sources, "source")})</span></li>'
+        for step in story.events
+    )
+    return (f'<div class="story"><p><strong>Developing story</strong>: '
+            f'{html.escape(story.title)} <span class="muted">({_span(story)})</span></p>'
+            f'<ol class="timeline">{items}</ol></div>')
 
 
 def _event_section(rank: int, event: DigestEvent) -> str:
@@ -328,6 +402,7 @@ def _event_section(rank: int, event: DigestEvent) -> str:
 <dt>Last seen</dt><dd>{html.escape(_when(event.last_seen))}</dd>
 <dt>Coverage</dt><dd>{coverage}</dd>
 </dl>
+{_story_timeline(event)}
 <table><thead><tr><th>Time</th><th>Outlet</th><th>Article</th></tr></thead>
 <tbody>{rows}</tbody></table>
 </section>"""
@@ -401,8 +476,15 @@ def render_markdown(digest: Digest) -> str:
             f"- **First / last seen:** {_when(event.first_seen)} / {_when(event.last_seen)}",
             f"- **Coverage:** {_plural(event.n_sources, 'source')}, "
             f"{_plural(event.n_articles, 'article')}",
-            "",
         ]
+        if event.story is not None:
+            lines.append(f"- **Developing story:** {_md(event.story.title)} "
+                         f"({_span(event.story)})")
+            for step in event.story.events:
+                when = _day(step.first_seen.date() if step.first_seen else None)
+                text = f"{when} · {_md(step.headline)} ({_plural(step.n_sources, 'source')})"
+                lines.append(f"  - **{text}**" if step.event_id == event.id else f"  - {text}")
+        lines.append("")
         for a in event.articles:
             title = _md(a.title or a.url)
             target = a.url.replace(" ", "%20").replace(">", "%3E")

@@ -204,6 +204,8 @@ def test_adhoc_and_daily_runs_fill_the_warehouse_one_at_a_time(server, client, t
         assert ("top-events", "table") in kinds, (run.name, kinds)
         assert ("monitor-digest", "markdown") in kinds, (run.name, kinds)
         assert ("monitor-fetch-progress", "progress") in kinds, (run.name, kinds)
+        # the coverage ledger rows the run touched (the first run saw every entry)
+        assert run is second or ("coverage-ledger", "table") in kinds, (run.name, kinds)
 
     con = duckdb.connect(str(db), read_only=True)
     try:

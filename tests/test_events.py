@@ -17,6 +17,7 @@ from extractors.content.facets import extract_facets
 from extractors.content.text import content_hash
 from extractors.events.cluster_io import cluster_jsonl
 from extractors.events.clustering import ClusterSettings, cluster
+from extractors.events.stories import build_stories
 from extractors.models import Article
 
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
@@ -88,9 +89,14 @@ def test_seed_event_record_is_agreed_by_vote() -> None:
 
 
 def test_sochi_talks_with_the_same_actors_are_another_event() -> None:
-    ev = event_of(cluster(corpus()))
+    result = cluster(corpus())
+    ev = event_of(result)
     assert ev["sochi"] != ev["report"]
     assert ev["sochi"] != ev["preview"]
+    # Another event of the same negotiation, six days after the Brussels talks were
+    # announced: the story level ties the two together, without merging them.
+    story_of = build_stories(result.events).story_of
+    assert story_of[ev["sochi"]] == story_of[ev["report"]]
 
 
 # --- same topic is not same story: shared names need agreeing headlines or text -----------
@@ -214,6 +220,8 @@ def test_order_of_arrival_does_not_matter(order: list[int], repeat: int) -> None
     assert event_of(result) == event_of(baseline)
     assert result.events == baseline.events
     assert result.duplicates == baseline.duplicates
+    # Stories too: the same events in any order give the same stories.
+    assert build_stories(result.events[::-1]) == build_stories(baseline.events)
 
 
 # --- late reports: one story told with event dates up to ~3 weeks apart --------------------
@@ -299,7 +307,11 @@ def test_names_alone_never_bridge_another_place_and_date() -> None:
 def test_bridged_grouping_does_not_depend_on_order(rnd: random.Random) -> None:
     articles = list(with_sochi())
     rnd.shuffle(articles)
-    assert cluster(articles).events == cluster(with_sochi()).events
+    result, baseline = cluster(articles), cluster(with_sochi())
+    assert result.events == baseline.events
+    events = list(result.events)
+    rnd.shuffle(events)
+    assert build_stories(events) == build_stories(baseline.events)
 
 
 def write_jsonl(path: Path, rows: list) -> None:
@@ -324,8 +336,11 @@ def test_cluster_jsonl_writes_one_line_per_article_in_input_order(tmp_path: Path
     assert by_id["preview"]["event_id"] == by_id["report"]["event_id"]
     assert by_id["sochi"]["event_id"] != by_id["report"]["event_id"]
     assert by_id["copy"]["duplicate_of"] == "report" and by_id["preview"]["duplicate_of"] is None
+    # Every line names its story; the events of one story share it.
+    assert by_id["preview"]["story_id"] == by_id["report"]["story_id"] == by_id["copy"]["story_id"]
+    assert all(g["story_id"].startswith("st_") for g in got)
     report = by_id["report"]  # every line carries its event's agreed record
-    assert set(report) == {"id", "event_id", "duplicate_of", "who", "where", "when"}
+    assert set(report) == {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"}
     assert {"name": "Nikol Pashinian", "type": "person"} in report["who"]
     assert report["where"]["name"] == "Brussels" and report["where"]["country"] == "BE"
     assert set(report["where"]) == {"name", "country", "lat", "lon", "id"}

@@ -32,6 +32,7 @@ def test_guardian_rss() -> None:
         via="feed",
         title="Trump State of the Union address promised unity but emphasized discord",
         published=datetime(2018, 1, 31, 7, 26, 5, tzinfo=UTC),
+        updated=datetime(2018, 1, 31, 7, 26, 5, tzinfo=UTC),  # its dc:date
     )
     assert all(c.published and c.published.tzinfo == UTC for c in parsed.candidates)
 
@@ -42,6 +43,10 @@ def test_atom_feed_dates_become_utc() -> None:
     first = parsed.candidates[0]
     assert first.title == "Java-Anwendungsserver: Red Hat gibt WildFly 10 frei"
     assert first.published is not None and first.published.utcoffset().total_seconds() == 0
+    # <published> and <updated> are kept apart; the Atom id recognises the entry by itself
+    assert first.published == datetime(2016, 2, 1, 16, 22, tzinfo=UTC)
+    assert first.updated == datetime(2016, 2, 1, 16, 54, 50, tzinfo=UTC)
+    assert first.guid == "http://heise.de/-3088438"
 
 
 def test_declared_iso_8859_1_feed_decodes() -> None:
@@ -92,7 +97,8 @@ def test_relative_links_tracking_params_and_html_titles() -> None:
     parsed = parse_feed(content, "http://outlet-a.test/feeds/rss.xml", "a")
     assert parsed.error is None
     assert parsed.candidates == [
-        Candidate("http://outlet-a.test/news/storm?id=3", "a", "feed", title="Storm hits & coast")
+        Candidate("http://outlet-a.test/news/storm?id=3", "a", "feed", title="Storm hits & coast",
+                  guid="http://outlet-a.test/feeds/x")  # a permalink guid, made absolute
     ]
 
 
@@ -116,7 +122,7 @@ def test_gzipped_urlset() -> None:
     assert len(parsed.candidates) == 84
     assert parsed.candidates[0] == Candidate(
         "https://www.sitemaps.org/", "s", "sitemap",
-        published=datetime(2016, 11, 21, tzinfo=UTC),
+        published=datetime(2016, 11, 21, tzinfo=UTC), updated=datetime(2016, 11, 21, tzinfo=UTC),
     )
 
 
@@ -149,9 +155,11 @@ def test_news_sitemap_titles_and_dates() -> None:
         Candidate("https://outlet-a.test/world/flood", "a", "sitemap",
                   title="Flood closes bridge", published=datetime(2026, 11, 2, 8, tzinfo=UTC)),
         Candidate("https://outlet-a.test/relative/page", "a", "sitemap",
-                  published=datetime(2026, 11, 3, tzinfo=UTC)),
+                  published=datetime(2026, 11, 3, tzinfo=UTC),
+                  updated=datetime(2026, 11, 3, tzinfo=UTC)),
         Candidate("https://outlet-a.test/third", "a", "sitemap",
-                  published=datetime(2026, 11, 4, 5, 6, 7, tzinfo=UTC)),
+                  published=datetime(2026, 11, 4, 5, 6, 7, tzinfo=UTC),
+                  updated=datetime(2026, 11, 4, 5, 6, 7, tzinfo=UTC)),
     ]
     # the same document gzipped gives the same result
     assert parse_sitemap(gzip.compress(NEWS), "https://outlet-a.test/s.xml.gz", "a").candidates \
@@ -188,3 +196,17 @@ def test_text_sitemap_and_non_sitemaps() -> None:
     assert parse_sitemap(b"", "https://a.test/s.xml", "a").error == "empty sitemap"
     odd = parse_sitemap(b"<rss><channel/></rss>", "https://a.test/s.xml", "a")
     assert odd.error == "not a sitemap: root element is <rss>"
+
+
+def test_feed_and_sitemap_stamps_of_one_version_compare_equal() -> None:
+    """A sitemap lastmod with a fraction of a second equals the feed's <updated> of the same
+    version (feeds carry whole seconds): otherwise an unchanged article looks updated."""
+    feed = parse_feed(b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><title>a</title><link href="https://a.test/a"/><id>tag:a,1</id>
+      <updated>2026-11-02T10:00:00.250000+00:00</updated></entry></feed>""",
+                      "https://a.test/feed", "a")
+    sitemap = parse_sitemap(b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <url><loc>https://a.test/a</loc><lastmod>2026-11-02T11:00:00.250000+01:00</lastmod></url>
+      </urlset>""", "https://a.test/sitemap.xml", "a")
+    assert feed.candidates[0].updated == sitemap.candidates[0].updated == datetime(
+        2026, 11, 2, 10, tzinfo=UTC)

@@ -231,17 +231,28 @@ def test_discover_source_merges_filters_and_reports(server: FaultServer, fast: F
     found = run(fast, lambda f: discover_source(f, source, since=since, validators={}))
 
     by_url = {c.url: c for c in found.candidates}
+    # Discovery drops no entry for its date (the ledger decides: extractors/fetch/ledger.py)
     assert set(by_url) == {f"{a}/news/{n}" for n in
                            ("first", "listed", "second", "one", "two", "three", "third",
-                            "fourth")}
+                            "fourth", "ancient")}
     # richest metadata wins: the feed's title and date replace the bare URL-list entry
     assert by_url[f"{a}/news/first"] == Candidate(
         f"{a}/news/first", "a", "feed", title="First & good",
         published=datetime(2026, 11, 1, 9, tzinfo=UTC))
     assert by_url[f"{a}/news/listed"].via == "list"
     assert by_url[f"{a}/news/fourth"].published == datetime(2026, 11, 4, 7, tzinfo=UTC)
-    assert f"{a}/news/ancient" not in by_url  # lastmod 2001 < since
+    assert by_url[f"{a}/news/ancient"].updated == datetime(2001, 1, 1, tzinfo=UTC)
     assert server.hits_for("/sitemap/old.xml") == []  # child lastmod 2001 < since: not fetched
+    # Each document read in full lists its own entries (sitemap indexes list none)
+    reads = {r.url.removeprefix(a): (r.kind, [e.url.removeprefix(a) for e in r.entries])
+             for r in found.reads}
+    assert reads == {
+        "/feed/etag": ("feed", ["/news/first", "/news/second"]),
+        "/feed/malformed": ("feed", ["/news/one", "/news/two", "/news/three"]),
+        "/sitemap/truncated": ("sitemap", ["/news/second"]),
+        "/sitemap/news.xml": ("sitemap", ["/news/second", "/news/third", "/news/ancient"]),
+        "/sitemap/more.xml.gz": ("sitemap", ["/news/fourth"]),
+    }
 
     fetched = sorted(d.url.removeprefix(a) for d in found.documents)
     assert fetched == sorted(["/feed/etag", "/feed/malformed", "/feed/missing",
@@ -259,7 +270,27 @@ def test_discover_source_merges_filters_and_reports(server: FaultServer, fast: F
         validators=found.validators))
     assert [c.via for c in again.candidates] == ["list", "list"]
     assert [d.status_code for d in again.documents] == [304]
-    assert again.validators == {} and again.errors == []
+    assert again.validators == {} and again.errors == [] and again.reads == []
+
+
+def test_a_child_sitemap_still_listed_with_its_handled_lastmod_is_not_fetched(
+    server: FaultServer, fast: FetchSettings
+) -> None:
+    a = "http://outlet-a.test"
+    source = Source(name="i", sitemaps=(f"{a}/sitemap/index.xml",))
+    since = datetime(2026, 10, 1, tzinfo=UTC)
+    first = run(fast, lambda f: discover_source(f, source, since=since, validators={}))
+    assert first.listed == {f"{a}/sitemap/more.xml.gz": datetime(2026, 11, 4, tzinfo=UTC)}
+    assert len(server.hits_for("/sitemap/more.xml.gz")) == 1
+
+    again = run(fast, lambda f: discover_source(f, source, since=since, validators={},
+                                                listed=first.listed))
+    assert len(server.hits_for("/sitemap/more.xml.gz")) == 1  # same lastmod: not asked again
+    assert len(server.hits_for("/sitemap/news.xml")) == 2  # no lastmod: asked every time
+    assert f"{a}/news/fourth" not in {c.url for c in again.candidates}
+    changed = {f"{a}/sitemap/more.xml.gz": datetime(2026, 11, 3, tzinfo=UTC)}
+    run(fast, lambda f: discover_source(f, source, since=since, validators={}, listed=changed))
+    assert len(server.hits_for("/sitemap/more.xml.gz")) == 2
 
 
 def test_sitemap_index_nesting_is_bounded(server: FaultServer, fast: FetchSettings) -> None:

@@ -95,6 +95,18 @@ def test_planted_grouping_is_reproduced(demo_run):
     assert predicted == planted
 
 
+def test_every_event_of_the_run_is_in_a_stored_story(demo_run):
+    """The flow places every event it stores into a story, and a story's record counts the
+    events that name it."""
+    events = _rows(demo_run["db"], "SELECT id, story_id, n_articles FROM events")
+    stories = {sid: (n_events, n_articles) for sid, n_events, n_articles in _rows(
+        demo_run["db"], "SELECT id, n_events, n_articles FROM stories")}
+    assert events and all(story_id in stories for _, story_id, _ in events)
+    for sid, (n_events, n_articles) in stories.items():
+        mine = [n for _, story_id, n in events if story_id == sid]
+        assert (n_events, n_articles) == (len(mine), sum(mine))
+
+
 def test_second_run_adds_nothing(demo_run):
     assert demo_run["first"].articles_new > 0
     assert demo_run["second"].articles_new == 0

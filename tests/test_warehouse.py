@@ -37,7 +37,7 @@ T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 # Bookkeeping columns that record *when a load ran*; everything else must be reproducible.
 VOLATILE = {"schema_version.applied_at", "validators.updated_at", "extraction_log.logged_at",
             "event_merges.merged_at", "runs.started_at", "runs.finished_at",
-            "sources.first_seen", "events.updated_at"}
+            "sources.first_seen", "events.updated_at", "stories.updated_at"}
 
 
 # --- builders ---------------------------------------------------------------------------

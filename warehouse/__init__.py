@@ -14,6 +14,7 @@ Only the flow process (and the CLI) opens the file. The API is small:
 from warehouse.db import (
     Connection,
     ReadOnlyViolation,
+    RunInProgress,
     WarehouseBusy,
     WarehouseError,
     open_reader,
@@ -23,6 +24,7 @@ from warehouse.db import (
 __all__ = [
     "Connection",
     "ReadOnlyViolation",
+    "RunInProgress",
     "WarehouseBusy",
     "WarehouseError",
     "open_reader",

@@ -4,10 +4,14 @@ DuckDB lets one process hold a read-write connection and then refuses every othe
 the file, even read-only ones. So writers take an inter-process lock (`<path>.lock`) and keep
 the file only for one batch, and readers retry for a bounded time while a writer is busy.
 
+A monitor run also holds `<path>.run.lock` from start to end (`hold_run_lock`), so a second
+run waits for the first instead of crawling the same pages; readers never take it.
+
 Exceptions::
 
     WarehouseError            anything the warehouse raises on purpose
     ├── WarehouseBusy         the file stayed locked longer than the caller's timeout
+    │   └── RunInProgress     another monitor run kept the warehouse past the wait
     ├── WarehouseMissing      a reader was pointed at a file that does not exist
     └── ReadOnlyViolation     a statement that would change data was sent to the read-only path
 """
@@ -16,12 +20,14 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,7 @@ DEFAULT_STORAGE_VERSION = "v1.5.0"
 STORAGE_VERSION_PATTERN = r"^(latest|v\d+\.\d+\.\d+)$"
 VIEWS_FILE = Path(__file__).with_name("views.sql")
 _POLL_S = 0.05  # how often a waiting writer or reader tries again
+_RUN_LOCK_POLL_S = 0.5  # how often a run waiting for another run tries again
 WRITER_TIMEOUT_S = 120.0  # how long a writer waits for the file (NEWSMON_WRITER_TIMEOUT_S)
 READER_TIMEOUT_S = 30.0  # how long a reader waits for a writer to let go of the file
 
@@ -70,6 +77,8 @@ class ReadOnlyViolation(WarehouseError):
     """A statement that is not a read was sent to the read-only SQL path."""
 
 
+class RunInProgress(WarehouseBusy):
+    """Another monitor run held the warehouse for longer than this run would wait."""
 Row = dict[str, Any]  # one result row, by column name
 
 
@@ -188,24 +197,36 @@ def _connect_retrying(
         return con
 
 
+def _flock_until(
+    fd: int, deadline: float, poll_s: float, on_busy: Callable[[], None] | None = None
+) -> bool:
+    """Take an exclusive flock on `fd`, trying again until `deadline` (monotonic seconds).
+
+    False when it never came; `on_busy` is called after each failed try.
+    """
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            if on_busy is not None:
+                on_busy()
+            time.sleep(max(min(poll_s, deadline - time.monotonic()), 0.01))
+
+
 @contextmanager
 def _file_lock(lock_path: Path, timeout_s: float, db_path: Path) -> Iterator[float]:
     """Hold an exclusive flock on `lock_path`, waiting at most `timeout_s`; yields the deadline."""
-    started = time.monotonic()
-    deadline = started + timeout_s
+    deadline = time.monotonic() + timeout_s
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"another writer holds {db_path}; gave up after {timeout_s:.1f}s "
-                        f"waiting for {lock_path}"
-                    ) from None
-                time.sleep(_POLL_S)
+        if not _flock_until(fd, deadline, _POLL_S):
+            raise WarehouseBusy(
+                f"another writer holds {db_path}; gave up after {timeout_s:.1f}s "
+                f"waiting for {lock_path}"
+            )
         try:
             yield deadline
         finally:
@@ -352,6 +373,84 @@ def open_reader(path: str | Path, timeout_s: float = READER_TIMEOUT_S) -> Iterat
         con.close()
 
 
+# --- one monitor run at a time ------------------------------------------------------------
+
+
+class RunLock:
+    """The run lock of one warehouse, held by this process until `release()`."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def run_lock_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".run.lock")
+
+
+def _holder(fd: int) -> str:
+    """Who holds a run lock, as its holder wrote it (best effort)."""
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return "another newsmon run"
+    return (f"newsmon run {info.get('run_id', '?')} (pid {info.get('pid', '?')}, "
+            f"started {info.get('started_at', '?')})")
+
+
+def hold_run_lock(
+    path: str | Path, run_id: str, wait_s: float,
+    on_wait: Callable[[str], None] | None = None,
+) -> RunLock:
+    """Take the warehouse's run lock, waiting up to `wait_s` for another run to finish.
+
+    `on_wait` is told once, with who holds the lock, when this run has to wait. Raises
+    RunInProgress after `wait_s`. The lock is an flock: the kernel drops it when the process
+    dies, so a killed run never blocks the next. Readers (`newsmon sql`) never take it.
+    """
+    lock_path = run_lock_path(path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    told: list[str] = []
+
+    def tell() -> None:
+        if not told:
+            told.append(_holder(fd))
+            if on_wait is not None:
+                on_wait(f"{told[0]} is running on {path}; waiting up to {wait_s:g}s "
+                        f"for it to finish")
+
+    try:
+        if not _flock_until(fd, time.monotonic() + wait_s, _RUN_LOCK_POLL_S, on_busy=tell):
+            raise RunInProgress(
+                f"{_holder(fd)} is still running on {path}; waited {wait_s:g}s. Only one run "
+                f"at a time may use a warehouse: run again when it has finished (or wait "
+                f"longer: NEWSMON_RUN_WAIT_S)"
+            )
+        info = {"run_id": run_id, "pid": os.getpid(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return RunLock(lock_path, fd)
+
+
+def _sql_literal(text: str) -> str:
+    """A SQL string literal (ATTACH takes no bound parameters)."""
+    return "'" + text.replace("'", "''") + "'"
 def file_bytes(path: str | Path) -> int:
     """Bytes the warehouse takes on disk: the file and its write-ahead log."""
     path = Path(path)

@@ -44,6 +44,18 @@ WHERE list_contains($event_ids, ea.event_id)
 ORDER BY ea.event_id, seen_at NULLS LAST, a.source, a.id
 """
 
+# The developing stories (more than one event) of the given events, with all their events,
+# oldest first: each top event's story timeline.
+STORY_TIMELINES = """
+SELECT s.id AS story_id, s.title, s.first_seen, s.last_seen, s.n_events, s.n_articles,
+       e.id AS event_id, e.headline, e.first_seen AS event_first_seen, e.n_sources,
+       e.n_articles AS event_n_articles
+FROM stories AS s JOIN events AS e ON e.story_id = s.id
+WHERE s.n_events > 1
+  AND s.id IN (SELECT story_id FROM events WHERE list_contains($event_ids, id))
+ORDER BY s.id, e.first_seen NULLS LAST, e.id
+"""
+
 # Articles of the given events on $day, per UTC hour (hours without articles are absent).
 EVENT_ARTICLES_PER_HOUR = f"""
 SELECT hour(coalesce(a.published_at, a.fetched_at)) AS h, count(*) AS n

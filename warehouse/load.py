@@ -20,11 +20,14 @@ from extractors.models import (
     Actor,
     Article,
     ClusterResult,
+    EntryRecord,
     ExtractionOutcome,
     FetchResult,
+    Overflow,
     Place,
     RobotsRecord,
     Source,
+    StoryResult,
 )
 from warehouse import sql
 from warehouse.db import Connection
@@ -70,7 +73,13 @@ EVENT_SCHEMA = pa.schema(
     [("id", pa.string()), ("headline", pa.string()), ("event_date", pa.date32()),
      ("first_seen", _TS), ("last_seen", _TS), ("actors", _STRS), ("places", _STRS),
      ("keywords", _STRS), ("n_articles", pa.int32()), ("n_sources", pa.int32()),
-     ("n_copies", pa.int32()), ("who", _WHO), *_WHERE_FIELDS, ("actor_keys", _STRS)]
+     ("n_copies", pa.int32()), ("who", _WHO), *_WHERE_FIELDS, ("actor_keys", _STRS),
+     ("story_id", pa.string()), ("terms", pa.map_(pa.string(), pa.float64()))]
+)
+STORY_SCHEMA = pa.schema(
+    [("id", pa.string()), ("title", pa.string()), ("first_seen", _TS), ("last_seen", _TS),
+     ("n_events", pa.int32()), ("n_articles", pa.int32()), ("actors", _STRS),
+     ("places", _STRS)]
 )
 MEMBERSHIP_SCHEMA = pa.schema(
     [("article_id", pa.string()), ("event_id", pa.string()), ("score", pa.float64()),
@@ -83,6 +92,17 @@ DUPLICATE_SCHEMA = pa.schema(
 MERGE_SCHEMA = pa.schema(
     [("from_event_id", pa.string()), ("into_event_id", pa.string()), ("run_id", pa.string())]
 )
+ENTRY_SCHEMA = pa.schema(
+    [("source", pa.string()), ("url", pa.string()), ("guid", pa.string()), ("via", pa.string()),
+     ("title", pa.string()), ("published_at", _TS), ("updated", _TS), ("stored_updated", _TS),
+     ("outcome", pa.string()), ("reason", pa.string()), ("seen_at", _TS),
+     ("run_id", pa.string()), ("refetched_at", _TS)]
+)
+OVERFLOW_SCHEMA = pa.schema(
+    [("run_id", pa.string()), ("source", pa.string()), ("url", pa.string()),
+     ("kind", pa.string()), ("n_entries", pa.int32()), ("last_read_at", _TS),
+     ("read_at", _TS), ("fallback", pa.string()), ("message", pa.string())]
+)
 VALIDATORS_SCHEMA = pa.schema(
     [("url", pa.string()), ("etag", pa.string()), ("last_modified", pa.string())]
 )
@@ -90,6 +110,7 @@ ROBOTS_SCHEMA = pa.schema(
     [("host", pa.string()), ("fetched_at", _TS), ("expires_at", _TS),
      ("status_code", pa.int32()), ("rules", pa.string())]
 )
+LISTED_SCHEMA = pa.schema([("url", pa.string()), ("listed_lastmod", _TS)])
 URLS_SCHEMA = pa.schema([("url", pa.string())])
 IDS_SCHEMA = pa.schema([("id", pa.string())])
 NAMES_SCHEMA = pa.schema([("name", pa.string())])
@@ -226,6 +247,49 @@ def record_robots(con: Connection, records: Iterable[RobotsRecord]) -> None:
         con.execute(sql.UPSERT_ROBOTS, batch=to_arrow(rows, ROBOTS_SCHEMA))
 
 
+def record_listed_lastmods(con: Connection, listed: Mapping[str, datetime]) -> None:
+    """Store, per child sitemap, the lastmod its index listed when it was last handled."""
+    records = [{"url": url, "listed_lastmod": when} for url, when in listed.items()]
+    if records:
+        con.execute(sql.UPSERT_LISTED_LASTMOD, batch=to_arrow(records, LISTED_SCHEMA))
+
+
+def forget_validators(con: Connection, urls: Iterable[str]) -> None:
+    """Drop the validators of documents the next run must read in full."""
+    con.execute(sql.DELETE_VALIDATORS, batch=key_table(urls, URLS_SCHEMA))
+
+
+# --- the coverage ledger ----------------------------------------------------------------
+
+
+def record_entries(
+    con: Connection, run_id: str, records: Iterable[EntryRecord], at: datetime
+) -> None:
+    """Upsert ledger rows: each entry's latest outcome, first and last sighting, baseline."""
+    rows = last_by_key(
+        ({"source": r.entry.source, "url": r.entry.url, "guid": r.entry.guid,
+          "via": r.entry.via, "title": r.entry.title, "published_at": r.entry.published,
+          "updated": r.entry.updated, "stored_updated": r.stored_updated,
+          "outcome": r.outcome, "reason": r.reason, "seen_at": at, "run_id": run_id,
+          "refetched_at": at if r.refetched else None} for r in records),
+        "source", "url",
+    )
+    if rows:
+        con.execute(sql.UPSERT_ENTRIES, batch=to_arrow(rows, ENTRY_SCHEMA))
+
+
+def record_overflows(con: Connection, run_id: str, overflows: Iterable[Overflow]) -> None:
+    """Record the documents that overflowed in this run, with the message the run gave."""
+    rows = last_by_key(
+        ({"run_id": run_id, "source": o.source, "url": o.url, "kind": o.kind,
+          "n_entries": o.n_entries, "last_read_at": o.last_read_at, "read_at": o.read_at,
+          "fallback": o.fallback, "message": o.message()} for o in overflows),
+        "run_id", "url",
+    )
+    if rows:
+        con.execute(sql.UPSERT_OVERFLOWS, batch=to_arrow(rows, OVERFLOW_SCHEMA))
+
+
 # --- extraction -------------------------------------------------------------------------
 
 
@@ -291,6 +355,7 @@ def extraction_steps(run_id: str, outcomes: Sequence[ExtractionOutcome]) -> list
     table = to_arrow(articles, ARTICLE_SCHEMA)
     return [
         (sql.UPSERT_EXTRACTION_LOG, "batch", to_arrow(log, EXTRACTION_SCHEMA)),
+        (sql.KEEP_REPLACED_VERSIONS, "batch", table),
         (sql.UPSERT_EXISTING_ARTICLES, "batch", table),
         (sql.INSERT_NEW_ARTICLES, "batch", table),
     ]
@@ -312,20 +377,32 @@ def replace_clusters(
     result: ClusterResult,
     article_ids: Collection[str],
     merges: Sequence[tuple[str, str]] = (),
+    stories: StoryResult | None = None,
 ) -> None:
     """Swap in a new clustering of `article_ids` atomically.
 
     Old duplicate and membership rows of those articles go, events left without members go,
     and the events, memberships and duplicates of `result` are upserted, with the merges.
+    `stories` names each event's story and carries the records of the stories touched;
+    stories left without events go.
     """
     ids = key_table(article_ids, IDS_SCHEMA)
+    story_of = stories.story_of if stories is not None else {}
     events = last_by_key(
         ({"id": e.id, "headline": e.headline, "event_date": e.event_date,
           "first_seen": e.first_seen, "last_seen": e.last_seen, "actors": list(e.actors),
           "places": list(e.places), "keywords": list(e.keywords), "n_articles": e.n_articles,
           "n_sources": e.n_sources, "n_copies": e.n_copies, **record_columns(e.who, e.where),
-          "actor_keys": list(e.actor_keys)}
+          "actor_keys": list(e.actor_keys), "story_id": story_of.get(e.id),
+          "terms": list(e.terms)}
          for e in result.events),
+        "id",
+    )
+    story_rows = last_by_key(
+        ({"id": s.id, "title": s.title, "first_seen": s.first_seen, "last_seen": s.last_seen,
+          "n_events": s.n_events, "n_articles": s.n_articles, "actors": list(s.actors),
+          "places": list(s.places)}
+         for s in (stories.stories if stories is not None else ())),
         "id",
     )
     memberships = last_by_key(
@@ -351,4 +428,6 @@ def replace_clusters(
         (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
         (sql.DELETE_EMPTY_EVENTS, "", None),
         (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
+        (sql.UPSERT_STORIES, "batch", to_arrow(story_rows, STORY_SCHEMA)),
+        (sql.DELETE_EMPTY_STORIES, "", None),
     ])

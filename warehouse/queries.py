@@ -20,15 +20,17 @@ import pyarrow as pa
 from extractors.models import (
     Actor,
     Article,
+    Candidate,
+    EntryFacts,
+    Event,
     Facets,
-    FailedPage,
     FetchResult,
     Place,
     RobotsRecord,
 )
 from warehouse import sql
 from warehouse.db import Connection, ReadOnlyViolation, open_reader
-from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, decompress, key_table
+from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, decompress, key_table, to_arrow
 
 # Statement types a read may have. SHOW, DESCRIBE and SUMMARIZE parse as SELECT.
 _READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -38,6 +40,7 @@ _READ_PRAGMAS = {"table_info", "show", "show_tables", "show_tables_expanded", "d
 _PRAGMA_NAME = re.compile(r"^\s*pragma\s+(\w+)", re.IGNORECASE)
 
 Validators = tuple[str | None, str | None]  # (ETag, Last-Modified)
+GUIDS_SCHEMA = pa.schema([("source", pa.string()), ("guid", pa.string())])
 
 
 def _urls(urls: Iterable[str]) -> pa.Table:
@@ -73,12 +76,63 @@ def validators(con: Connection, urls: Iterable[str]) -> dict[str, Validators]:
     }
 
 
-def failed_pages(con: Connection, sources: Iterable[str]) -> list[FailedPage]:
-    """Pages of these sources whose latest fetch failed and that are still not stored."""
-    return [
-        FailedPage(**row)
-        for row in con.rows(sql.PENDING_RETRIES, batch=key_table(sources, NAMES_SCHEMA))
-    ]
+# --- the coverage ledger (extractors/fetch/ledger.py) --------------------------------------
+
+
+def document_state(
+    con: Connection, sources: Iterable[str]
+) -> tuple[dict[str, dict[str, Validators]], dict[str, dict[str, datetime]]]:
+    """Per source, for every feed and sitemap it ever fetched: (url -> (etag, last_modified)
+    to send, url -> the lastmod its sitemap index listed when it was last handled)."""
+    validators: dict[str, dict[str, Validators]] = {}
+    listed: dict[str, dict[str, datetime]] = {}
+    for r in con.rows(sql.SOURCE_DOCUMENT_STATE, batch=key_table(sources, NAMES_SCHEMA)):
+        if r["etag"] or r["last_modified"]:
+            validators.setdefault(r["source"], {})[r["url"]] = (r["etag"], r["last_modified"])
+        if r["listed_lastmod"] is not None:
+            listed.setdefault(r["source"], {})[r["url"]] = r["listed_lastmod"]
+    return validators, listed
+
+
+def ledger_backlog(con: Connection, sources: Iterable[str]) -> list[Candidate]:
+    """Entries of these sources still owed a fetch (see sql.LEDGER_BACKLOG), as candidates."""
+    return [Candidate(**row) for row in con.rows(
+        sql.LEDGER_BACKLOG, batch=key_table(sources, NAMES_SCHEMA))]
+
+
+def entry_facts(con: Connection, urls: Iterable[str]) -> dict[str, EntryFacts]:
+    """What the warehouse knows about each of `urls` (only URLs it knows anything about)."""
+    return {row["url"]: EntryFacts(**row)
+            for row in con.rows(sql.ENTRY_FACTS, batch=_urls(urls))}
+
+
+def ledger_guids(
+    con: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(source, guid) -> the URL the ledger knows it at, for those of `keys` it knows."""
+    table = to_arrow(({"source": s, "guid": g} for s, g in dict.fromkeys(keys)), GUIDS_SCHEMA)
+    return {(r["source"], r["guid"]): r["url"]
+            for r in con.rows(sql.LEDGER_GUIDS, batch=table)}
+
+
+def documents_read_before(
+    con: Connection, urls: Iterable[str], run_id: str
+) -> dict[str, datetime]:
+    """Document URL -> when a run other than `run_id` last read it (200 or 304)."""
+    return {r["url"]: r["read_at"] for r in con.rows(
+        sql.DOCUMENTS_READ_BEFORE, {"run_id": run_id}, batch=_urls(urls))}
+
+
+def articles_added_by_run(con: Connection, run_id: str) -> tuple[int, int]:
+    """(articles `run_id` inserted, stored articles it replaced with a changed version)."""
+    return (con.value(sql.ARTICLES_INSERTED_BY_RUN, {"run_id": run_id}),
+            con.value(sql.ARTICLES_UPDATED_BY_RUN, {"run_id": run_id}))
+
+
+def run_coverage(con: Connection, run_id: str) -> tuple[list[dict], list[str]]:
+    """The coverage ledger rows holding entries `run_id` saw, and its overflow messages."""
+    return (con.rows(sql.RUN_COVERAGE, {"run_id": run_id}),
+            con.column(sql.RUN_OVERFLOWS, {"run_id": run_id}))
 
 
 def robots(con: Connection, hosts: Iterable[str], now: datetime) -> dict[str, RobotsRecord]:
@@ -158,6 +212,33 @@ def event_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str
     return {
         row["article_id"]: row["event_id"]
         for row in con.rows(sql.EVENT_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
+    }
+
+
+def story_context(
+    con: Connection, since: datetime, window_ids: Collection[str]
+) -> tuple[list[Event], dict[str, str]]:
+    """The stored events that a re-clustered window's events may join in stories (every
+    event of a story seen since `since`, except those the re-clustering of `window_ids`
+    replaces), and each one's story id. Article ids are not read: stories do not need them."""
+    rows = con.rows(sql.STORY_CONTEXT, {"since": since}, ids=key_table(window_ids, IDS_SCHEMA))
+    events = [
+        Event(id=r["id"], headline=r["headline"] or "", article_ids=(),
+              event_date=r["event_date"], first_seen=r["first_seen"], last_seen=r["last_seen"],
+              actors=tuple(r["actors"] or ()), places=tuple(r["places"] or ()),
+              keywords=tuple(r["keywords"] or ()), n_articles=r["n_articles"] or 0,
+              n_sources=r["n_sources"] or 0, n_copies=r["n_copies"] or 0,
+              terms=tuple(sorted((r["terms"] or {}).items(), key=lambda kv: (-kv[1], kv[0]))))
+        for r in rows
+    ]
+    return events, {r["id"]: r["story_id"] for r in rows}
+
+
+def story_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str, str]:
+    """article id -> the story its event is in now, for the given articles that have one."""
+    return {
+        row["article_id"]: row["story_id"]
+        for row in con.rows(sql.STORY_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
     }
 
 

@@ -58,12 +58,15 @@ CREATE TABLE fetch_log (
     PRIMARY KEY (run_id, url)             -- a retried run does not duplicate rows
 );
 
--- HTTP validators for conditional GETs of feeds and sitemaps.
+-- HTTP validators for conditional GETs of feeds and sitemaps, stored only once every entry
+-- of the document is stored or recorded (extractors/fetch/ledger.py).
 CREATE TABLE validators (
     url VARCHAR PRIMARY KEY,
     etag VARCHAR,
     last_modified VARCHAR,                -- the header value as received
-    updated_at TIMESTAMPTZ
+    updated_at TIMESTAMPTZ,
+    listed_lastmod TIMESTAMPTZ            -- a child sitemap's lastmod in its index when it was
+                                          -- last read in full and handled; added in 0013
 );
 
 -- The newest raw response per URL, so extraction can be re-run without refetching.
@@ -116,12 +119,13 @@ CREATE TABLE articles (
     tags VARCHAR[],                       -- the page's categories/tags; added in 0004
     -- added in 0011: the main answers, next to the mention lists above
     who STRUCT(name VARCHAR, type VARCHAR)[], -- main actors, best first; type is 'person',
-                                          -- 'organisation' or 'country'
+                                          -- 'organisation', 'country' or 'unnamed'
     where_name VARCHAR,                   -- main place of the story
     where_country VARCHAR,                -- its ISO 3166-1 alpha-2 code
     where_lat DOUBLE,                     -- its position (NULL for some provinces)
     where_lon DOUBLE,
-    where_id VARCHAR                      -- gazetteer id, e.g. 'geonames:2800866'
+    where_id VARCHAR,                     -- gazetteer id, e.g. 'geonames:2800866'
+    updated_at TIMESTAMPTZ                -- when a changed version replaced it; added in 0013
 );
 
 -- Articles that repeat another one.
@@ -154,7 +158,9 @@ CREATE TABLE events (
     where_lat DOUBLE,
     where_lon DOUBLE,
     where_id VARCHAR,
-    actor_keys VARCHAR[]                  -- actor_key() of who and of every actor mentioned
+    actor_keys VARCHAR[],                 -- actor_key() of who and of every actor mentioned
+    story_id VARCHAR,                     -- the story thread it belongs to; added in 0012
+    terms MAP(VARCHAR, DOUBLE)            -- heaviest word stems and weights; added in 0012
 );
 
 -- Which event each article belongs to (at most one) and why.
@@ -174,6 +180,66 @@ CREATE TABLE event_merges (
     PRIMARY KEY (from_event_id, into_event_id, run_id)
 );
 
+-- The coverage ledger (added in 0013): one row per entry a feed, sitemap or URL list offered,
+-- by identity, and what became of it. See extractors/fetch/ledger.py and docs/warehouse.md.
+CREATE TABLE entries (
+    source VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,                 -- canonical URL of the entry
+    guid VARCHAR,                         -- the feed's id for it, when not just the link
+    via VARCHAR,                          -- 'feed' | 'sitemap' | 'list'
+    title VARCHAR,
+    published_at TIMESTAMPTZ,             -- as the feed/sitemap dates it (may be late or back-dated)
+    updated TIMESTAMPTZ,                  -- latest feed <updated> / sitemap <lastmod> seen
+    stored_updated TIMESTAMPTZ,           -- `updated` of the version stored: moves on refetch
+    outcome VARCHAR NOT NULL,             -- 'stored' | 'failed' | 'skipped' | 'pending'
+    reason VARCHAR,                       -- e.g. 'HTTP 404', 'before --since', 'retry: ...'
+    first_seen_at TIMESTAMPTZ NOT NULL,   -- its coverage day is this one's (UTC) date
+    last_seen_at TIMESTAMPTZ NOT NULL,
+    first_run_id VARCHAR,
+    last_run_id VARCHAR,
+    refetched_at TIMESTAMPTZ,             -- when an update of it was last fetched
+    PRIMARY KEY (source, url)
+);
+
+-- Feeds (and sitemaps) read before whose every entry was new: entries may have been missed.
+CREATE TABLE overflows (
+    run_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,                 -- the document
+    kind VARCHAR,                         -- 'feed' | 'sitemap'
+    n_entries INTEGER,
+    last_read_at TIMESTAMPTZ,             -- the earlier read
+    read_at TIMESTAMPTZ NOT NULL,
+    fallback VARCHAR,                     -- 'sitemaps' (read again in full) | 'none'
+    message VARCHAR,                      -- what the run summary said
+    PRIMARY KEY (run_id, url)
+);
+
+-- Earlier versions of updated articles; the newest version is the `articles` row.
+CREATE TABLE article_versions (
+    article_id VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    title VARCHAR,
+    text VARCHAR,
+    published_at TIMESTAMPTZ,
+    fetched_at TIMESTAMPTZ,               -- when this version was fetched
+    replaced_at TIMESTAMPTZ,
+    replaced_by_run VARCHAR,
+    PRIMARY KEY (article_id, content_hash)
+);
+
+-- Story threads: events of one developing story, over days or weeks (added in 0012).
+CREATE TABLE stories (
+    id VARCHAR PRIMARY KEY,
+    title VARCHAR,                        -- the headline of its biggest event
+    first_seen TIMESTAMPTZ,
+    last_seen TIMESTAMPTZ,
+    n_events INTEGER,
+    n_articles INTEGER,
+    actors VARCHAR[],                     -- the names most of its articles carry
+    places VARCHAR[],
+    updated_at TIMESTAMPTZ
+);
 
 -- robots.txt answers per host (scheme://host[:port]), reused until they expire, at most 24 h
 -- after they were fetched (added in 0014). `rules` NULL: the host has none (allow all).

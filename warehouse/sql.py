@@ -20,6 +20,10 @@ TABLES = (
     "events",
     "event_articles",
     "event_merges",
+    "entries",
+    "overflows",
+    "article_versions",
+    "stories",
     "robots",
     "schema_version",
 )
@@ -30,6 +34,7 @@ VIEWS = (
     "coverage_per_source_day",
     "failures_per_source",
     "unclustered_articles",
+    "coverage_ledger",
 )
 
 # The storage format of the connection's main file (DuckDB records it in the database's tags).
@@ -116,6 +121,22 @@ SELECT_VALIDATORS = """
 SELECT url, etag, last_modified FROM validators WHERE url IN (SELECT url FROM batch)
 """
 
+UPSERT_LISTED_LASTMOD = """
+INSERT INTO validators (url, etag, last_modified, updated_at, listed_lastmod)
+SELECT url, NULL, NULL, now(), listed_lastmod FROM batch
+ON CONFLICT (url) DO UPDATE SET listed_lastmod = excluded.listed_lastmod, updated_at = now()
+"""
+
+# What the next conditional reads of the given sources' documents (`batch`: name) may send:
+# the validators and listed lastmods of every feed and sitemap they ever fetched.
+SOURCE_DOCUMENT_STATE = """
+SELECT d.source, v.url, v.etag, v.last_modified, v.listed_lastmod
+FROM validators AS v
+JOIN (SELECT DISTINCT source, url FROM fetch_log
+      WHERE kind = 'document' AND source IN (SELECT name FROM batch)) AS d ON d.url = v.url
+ORDER BY d.source, v.url
+"""
+
 # robots.txt answers per host (scheme://host[:port]), kept until they expire (migration 0014).
 UPSERT_ROBOTS = """
 INSERT INTO robots (host, fetched_at, expires_at, status_code, rules)
@@ -153,8 +174,21 @@ _WHERE_UPDATE = """where_name = excluded.where_name, where_country = excluded.wh
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
 
+# Before a stored article takes a new extraction with other content, its current version is
+# kept in article_versions (an updated article: the newest version is the articles row).
+KEEP_REPLACED_VERSIONS = """
+INSERT INTO article_versions (article_id, content_hash, title, text, published_at, fetched_at,
+                              replaced_at, replaced_by_run)
+SELECT a.id, a.content_hash, a.title, a.text, a.published_at,
+       coalesce(a.updated_at, a.fetched_at), now(), b.run_id
+FROM articles AS a JOIN batch AS b ON a.id = b.id
+WHERE a.content_hash IS DISTINCT FROM b.content_hash
+ON CONFLICT DO NOTHING
+"""
+
 # A stored article keeps its first fetch time, its first run and every URL it was reached by;
-# everything else takes the newest extraction (re-extraction may be better).
+# everything else takes the newest extraction (re-extraction may be better). `updated_at`
+# says when a version with other content replaced it.
 UPSERT_EXISTING_ARTICLES = f"""
 INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
@@ -174,7 +208,9 @@ ON CONFLICT (id) DO UPDATE SET
     run_id = coalesce(articles.run_id, excluded.run_id),
     actors = excluded.actors, places = excluded.places, event_date = excluded.event_date,
     dates = excluded.dates, keywords = excluded.keywords, tags = excluded.tags,
-    who = excluded.who, {_WHERE_UPDATE}
+    who = excluded.who, {_WHERE_UPDATE},
+    updated_at = CASE WHEN excluded.content_hash IS DISTINCT FROM articles.content_hash
+                      THEN coalesce(excluded.fetched_at, now()) ELSE articles.updated_at END
 """
 
 INSERT_NEW_ARTICLES = f"""
@@ -182,6 +218,39 @@ INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
 WHERE id NOT IN (SELECT id FROM articles)
 """
+
+# --- the coverage ledger (extractors/fetch/ledger.py) ------------------------------------
+
+# One row per (source, url): sightings keep the first sighting and add what they know;
+# `outcome`, `reason` and `stored_updated` are what the caller decided now.
+UPSERT_ENTRIES = """
+INSERT INTO entries (source, url, guid, via, title, published_at, updated, stored_updated,
+                     outcome, reason, first_seen_at, last_seen_at, first_run_id, last_run_id,
+                     refetched_at)
+SELECT source, url, guid, via, title, published_at, updated, stored_updated, outcome, reason,
+       seen_at, seen_at, run_id, run_id, refetched_at FROM batch
+ON CONFLICT (source, url) DO UPDATE SET
+    guid = coalesce(excluded.guid, entries.guid),
+    title = coalesce(excluded.title, entries.title),
+    published_at = coalesce(excluded.published_at, entries.published_at),
+    updated = greatest(excluded.updated, entries.updated),
+    stored_updated = excluded.stored_updated,
+    outcome = excluded.outcome, reason = excluded.reason,
+    last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id,
+    refetched_at = coalesce(excluded.refetched_at, entries.refetched_at)
+"""
+
+UPSERT_OVERFLOWS = """
+INSERT INTO overflows (run_id, source, url, kind, n_entries, last_read_at, read_at, fallback,
+                       message)
+SELECT run_id, source, url, kind, n_entries, last_read_at, read_at, fallback, message FROM batch
+ON CONFLICT (run_id, url) DO UPDATE SET
+    n_entries = excluded.n_entries, read_at = excluded.read_at, fallback = excluded.fallback,
+    message = excluded.message
+"""
+
+# Documents whose entries are not all handled are read in full by the next run.
+DELETE_VALIDATORS = "DELETE FROM validators WHERE url IN (SELECT url FROM batch)"
 
 # --- clusters ---------------------------------------------------------------------------
 
@@ -191,7 +260,7 @@ DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM 
 
 _EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
     n_articles, n_sources, n_copies, who, where_name, where_country, where_lat, where_lon,
-    where_id, actor_keys"""
+    where_id, actor_keys, story_id, terms"""
 
 UPSERT_EVENTS = f"""
 INSERT INTO events ({_EVENT_COLUMNS}, updated_at)
@@ -203,7 +272,24 @@ ON CONFLICT (id) DO UPDATE SET
     actors = excluded.actors, places = excluded.places, keywords = excluded.keywords,
     n_articles = excluded.n_articles, n_sources = excluded.n_sources,
     n_copies = excluded.n_copies, who = excluded.who, {_WHERE_UPDATE},
-    actor_keys = excluded.actor_keys, updated_at = now()
+    actor_keys = excluded.actor_keys, updated_at = now(),
+    story_id = coalesce(excluded.story_id, events.story_id), terms = excluded.terms
+"""
+
+UPSERT_STORIES = """
+INSERT INTO stories (id, title, first_seen, last_seen, n_events, n_articles, actors, places,
+                     updated_at)
+SELECT id, title, first_seen, last_seen, n_events, n_articles, actors, places, now() FROM batch
+ON CONFLICT (id) DO UPDATE SET
+    title = excluded.title, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+    n_events = excluded.n_events, n_articles = excluded.n_articles,
+    actors = excluded.actors, places = excluded.places, updated_at = now()
+"""
+
+# Stories no event names any more (their events were re-clustered into other stories).
+DELETE_EMPTY_STORIES = """
+DELETE FROM stories
+WHERE id NOT IN (SELECT story_id FROM events WHERE story_id IS NOT NULL)
 """
 
 UPSERT_MEMBERSHIPS = """
@@ -287,22 +373,29 @@ ORDER BY url
 
 TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
 
-# Pages of the sources registered as `batch` (column `name`) whose latest fetch failed and
-# that no later fetch or extraction covered, with the number of runs they failed in (the
-# caller decides which errors are worth a retry). One query for every source of a run.
-PENDING_RETRIES = """
-WITH attempts AS (
-    SELECT url, source, status_code, error_class, fetched_at,
-           count(*) OVER (PARTITION BY url) AS n_runs,
-           row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
-    FROM fetch_log
-    WHERE source IN (SELECT name FROM batch) AND kind = 'page'
+# The stored events that stories of the window may continue: every event of a story seen
+# since $since, except events all of whose articles are being re-clustered (ids: the window),
+# which the new clustering replaces.
+STORY_CONTEXT = """
+SELECT e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors, e.places,
+       e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id
+FROM events AS e
+WHERE e.story_id IN (
+    SELECT story_id FROM events
+    WHERE story_id IS NOT NULL AND coalesce(last_seen, first_seen) >= $since
 )
-SELECT url, source, status_code, error_class, n_runs FROM attempts
-WHERE newest = 1 AND error_class IS NOT NULL
-  AND url NOT IN (SELECT url FROM extraction_log)
-  AND url NOT IN (SELECT canonical_url FROM articles)
-ORDER BY source, url
+  AND e.id IN (
+    SELECT event_id FROM event_articles WHERE article_id NOT IN (SELECT id FROM ids)
+)
+ORDER BY e.id
+"""
+
+# The story each of a batch of article ids (registered as `ids`) is in now, through its event.
+STORY_OF_ARTICLES = """
+SELECT ea.article_id, e.story_id
+FROM event_articles AS ea JOIN ids ON ids.id = ea.article_id
+JOIN events AS e ON e.id = ea.event_id
+WHERE e.story_id IS NOT NULL
 """
 
 # Current event of each of a batch of article ids (registered as `ids`).
@@ -322,6 +415,105 @@ ORDER BY n DESC, stage, reason
 """
 
 RUN_STARTED_AT = "SELECT started_at FROM runs WHERE run_id = $run_id"
+
+# What the warehouse knows about each of a batch of entry URLs (`batch`): reached by a stored
+# article; the latest page fetch (its error; in how many runs the fetch failed since the page
+# was last fetched fine) and the extraction of that fetch; the GUID and stored version's
+# `updated` the ledger holds. Unknown URLs: no row.
+ENTRY_FACTS = """
+WITH wanted AS (SELECT DISTINCT url FROM batch),
+stored AS (
+    SELECT DISTINCT u.url FROM (SELECT unnest(urls) AS url FROM articles) AS u
+    WHERE u.url IN (SELECT url FROM wanted)
+    UNION
+    SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM wanted)
+),
+fetches AS (
+    SELECT url, run_id, status_code, error_class, fetched_at,
+           max(CASE WHEN error_class IS NULL THEN fetched_at END)
+               OVER (PARTITION BY url) AS last_ok_at,
+           row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC, run_id DESC) AS newest
+    FROM fetch_log
+    WHERE kind = 'page' AND url IN (SELECT url FROM wanted)
+),
+pages AS (
+    SELECT url, run_id, status_code, error_class, newest,
+           count(*) FILTER (WHERE error_class IS NOT NULL
+                            AND (last_ok_at IS NULL OR fetched_at > last_ok_at))
+               OVER (PARTITION BY url) AS n_runs
+    FROM fetches
+),
+ledger AS (
+    SELECT url, any_value(guid) AS guid, max(stored_updated) AS baseline
+    FROM entries WHERE url IN (SELECT url FROM wanted) GROUP BY url
+)
+SELECT w.url, s.url IS NOT NULL AS stored, p.error_class AS fetch_error,
+       p.status_code AS fetch_status, coalesce(p.n_runs, 0) AS failed_runs,
+       x.status AS extraction, x.reason AS extraction_reason, e.guid, e.baseline
+FROM wanted AS w
+LEFT JOIN stored AS s ON s.url = w.url
+LEFT JOIN pages AS p ON p.url = w.url AND p.newest = 1
+LEFT JOIN extraction_log AS x ON x.url = p.url AND x.run_id = p.run_id
+LEFT JOIN ledger AS e ON e.url = w.url
+WHERE s.url IS NOT NULL OR p.url IS NOT NULL OR e.url IS NOT NULL
+"""
+
+# (source, guid) -> url the ledger knows each of a batch of GUIDs at (`batch`: source, guid).
+LEDGER_GUIDS = """
+SELECT e.source, e.guid, min(e.url) AS url FROM entries AS e
+JOIN batch AS b ON b.source = e.source AND b.guid = e.guid
+GROUP BY ALL
+"""
+
+# When an earlier run last read each of a batch of feeds/sitemaps (`batch`: url).
+DOCUMENTS_READ_BEFORE = """
+SELECT url, max(fetched_at) AS read_at FROM fetch_log
+WHERE kind = 'document' AND status_code IN (200, 304) AND run_id <> $run_id
+  AND url IN (SELECT url FROM batch)
+GROUP BY url
+"""
+
+# Entries of the given sources (`batch`: name) the ledger still owes a fetch, even if no feed
+# lists them any more: pending ones, those a --since run left out, stored ones whose update
+# was seen but not fetched yet; and pages whose latest fetch failed (from before the ledger,
+# or listed URLs). Whether each is due now is decided by extractors/fetch/ledger.py.
+LEDGER_BACKLOG = """
+SELECT source, url, via, title, published_at AS published, updated, guid FROM entries
+WHERE source IN (SELECT name FROM batch)
+  AND (outcome = 'pending' OR (outcome = 'skipped' AND reason = 'before --since')
+       OR (outcome = 'stored' AND updated > stored_updated))
+UNION ALL
+SELECT f.source, f.url, 'list', NULL, NULL, NULL, NULL FROM (
+    SELECT source, url, error_class,
+           row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
+    FROM fetch_log WHERE kind = 'page' AND source IN (SELECT name FROM batch)
+) AS f
+WHERE f.newest = 1 AND f.error_class IS NOT NULL
+  AND f.url NOT IN (SELECT url FROM entries)
+ORDER BY 1, 2
+"""
+
+# What one run added: articles it inserted first, versions it replaced.
+ARTICLES_INSERTED_BY_RUN = "SELECT count(*) FROM articles WHERE run_id = $run_id"
+ARTICLES_UPDATED_BY_RUN = """
+SELECT count(DISTINCT article_id) FROM article_versions WHERE replaced_by_run = $run_id
+"""
+
+# The coverage ledger rows (source, day) that hold entries one run saw or fetched.
+RUN_COVERAGE = """
+SELECT c.* FROM coverage_ledger AS c
+WHERE EXISTS (
+    SELECT 1 FROM entries AS e
+    WHERE e.last_run_id = $run_id AND e.source = c.source
+      AND CAST(e.first_seen_at AS DATE) = c.day
+) OR EXISTS (
+    SELECT 1 FROM overflows AS o
+    WHERE o.run_id = $run_id AND o.source = c.source AND CAST(o.read_at AS DATE) = c.day
+)
+ORDER BY c.day, c.source
+"""
+
+RUN_OVERFLOWS = "SELECT message FROM overflows WHERE run_id = $run_id ORDER BY source, url"
 
 # Applied to a connection before running a user's query (`newsmon sql`); cannot be undone
 # by that query.

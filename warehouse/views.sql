@@ -67,3 +67,38 @@ FROM articles AS a
 WHERE a.id NOT IN (SELECT article_id FROM event_articles)
   AND a.id NOT IN (SELECT article_id FROM duplicates)
 ORDER BY a.fetched_at DESC NULLS LAST, a.id;
+
+-- The coverage ledger: per outlet and day (the UTC day newsmon first saw the entry), how many
+-- entries its feeds, sitemaps and URL list offered and what became of them, with the
+-- overflow warnings of that day. Reasons are counted in maps, e.g. {'HTTP 404': 2}.
+CREATE OR REPLACE VIEW coverage_ledger AS
+WITH by_day AS (
+    SELECT source, CAST(first_seen_at AS DATE) AS day,
+           count(*) AS seen,
+           count(*) FILTER (WHERE outcome = 'stored') AS stored,
+           count(*) FILTER (WHERE outcome = 'failed') AS failed,
+           count(*) FILTER (WHERE outcome = 'skipped') AS skipped,
+           count(*) FILTER (WHERE outcome = 'pending' AND reason LIKE 'retry: %')
+               AS pending_retry,
+           count(*) FILTER (WHERE outcome = 'pending' AND reason NOT LIKE 'retry: %')
+               AS not_fetched,
+           histogram(reason) FILTER (WHERE outcome = 'failed') AS failed_by_reason,
+           histogram(reason) FILTER (WHERE outcome = 'skipped') AS skipped_by_reason,
+           histogram(reason) FILTER (WHERE outcome = 'pending') AS pending_by_reason
+    FROM entries
+    GROUP BY ALL
+),
+warned AS (
+    SELECT source, CAST(read_at AS DATE) AS day, count(*) AS overflow_warnings
+    FROM overflows
+    GROUP BY ALL
+)
+SELECT coalesce(b.source, w.source) AS source, coalesce(b.day, w.day) AS day,
+       coalesce(b.seen, 0) AS seen, coalesce(b.stored, 0) AS stored,
+       coalesce(b.failed, 0) AS failed, coalesce(b.skipped, 0) AS skipped,
+       coalesce(b.pending_retry, 0) AS pending_retry, coalesce(b.not_fetched, 0) AS not_fetched,
+       coalesce(w.overflow_warnings, 0) AS overflow_warnings,
+       b.failed_by_reason, b.skipped_by_reason, b.pending_by_reason
+FROM by_day AS b
+FULL JOIN warned AS w ON w.source = b.source AND w.day = b.day
+ORDER BY day DESC, source;

@@ -3,9 +3,14 @@ against the publication date.
 
 Hand-written patterns instead of dateparser: dateparser is far too slow for every article, and
 news prose uses a small set of forms ("December 15", "Dec. 15, 2021", "15 December", ISO dates,
-"yesterday", "on Saturday", "last week"). Year-less dates take the year that puts them nearest
-the publication date; weekdays mean the latest such day at or before publication unless "next"
-(or unless that is six days back: then the day after publication, see `_weekday`).
+"yesterday", "last night", "on Saturday", "last week"). Year-less dates take the year that puts
+them nearest the publication date; weekdays mean the latest such day at or before publication
+unless "next" (or unless that is six days back: then the day after publication, see
+`_weekday`).
+Clock times ("at 11:30pm") resolve only against a known local publication time: the latest
+such moment before it, within CLOCK_HOURS ("11:30pm" in a report published at 00:14 is the
+evening before). Weekdays tied to another day ("the Sunday before the election") are not
+resolved: they count from that day, not from the publication.
 Russian: "15 декабря", "15 декабря 2021 года", "вчера", "сегодня", "завтра".
 """
 
@@ -14,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 MONTHS = {
     "january": 1,
@@ -75,8 +80,16 @@ _RELATIVE_DAYS = ("yesterday", "today", "tomorrow", "tonight", "вчера", "с
 _REL = "|".join(_either_case(w) for w in _RELATIVE_DAYS)
 _DAY_SHIFT = {"yesterday": -1, "tomorrow": 1, "вчера": -1, "завтра": 1}  # others: 0
 _RU_MONTH = r"(?P<rm>" + "|".join(RUSSIAN_MONTHS) + r")"
+# "last night" (the evening before publication), "this morning" (the publication day).
+_PART_DIR = "|".join(_either_case(w) for w in ("last", "this"))
 _DIR = "|".join(_either_case(w) for w in ("last", "next", "this", "previous", "past"))
 _WDIR = "|".join(_either_case(w) for w in ("last", "next", "this", "on", "since"))
+# "11:30pm", "7 p.m.", "12:47 a.m.": a time of day, resolved against the publication time.
+_CLOCK = r"(?P<hh>[01]?\d)(?::(?P<mm>[0-5]\d))?\s?(?P<ampm>[ap])\.?m\b\.?"
+CLOCK_HOURS = 12  # a report's "at 11pm" is within half a day before it was published
+# "the Sunday before the election": a weekday counted from another day, not from publication.
+_ANCHORED_AFTER = re.compile(r"\s+(?:before|after|prior to|following)\b")
+_THE_BEFORE = re.compile(r"\b[Tt]he\s+$")
 
 # One alternation, tried left to right at each position; named groups tell the forms apart.
 _DATE = re.compile(
@@ -86,10 +99,12 @@ _DATE = re.compile(
     rf"|(?P<dm>{_DAY.replace('day', 'd2')}\s+(?:of\s+)?"
     rf"{_MONTH.replace('month', 'm2')}(?:,?\s+{_YEAR.replace('year', 'y2')})?)"
     rf"|(?P<ru>(?P<rd>[0-3]?\d)\s+{_RU_MONTH}(?:\s+(?P<ry>(?:19|20)\d\d))?)"
+    rf"|(?P<part>(?P<pdir>{_PART_DIR})\s+(?:night|evening|morning|afternoon))"
     rf"|(?P<rel>{_REL})"
     rf"|(?P<span>(?P<dir>{_DIR})\s+(?P<unit>week|month|weekend))"
     rf"|(?P<wd>(?:(?P<wdir>{_WDIR})\s+)?{_WEEKDAY})"
-    r")\b"
+    rf"|(?P<clock>{_CLOCK})"
+    r")(?!\w)"
 )
 
 
@@ -101,6 +116,7 @@ class DateMention:
     start: int
     end: int
     relative: bool  # "yesterday", "on Saturday": a date of reporting more often than of events
+    span: bool = False  # "last week", "last month": a stretch of days, not one day
 
 
 def _nearest_year(month: int, day: int, published: date) -> date | None:
@@ -149,20 +165,27 @@ def _span(direction: str, unit: str, published: date) -> date:
     return published + timedelta(days=7 * sign)
 
 
-def find_dates(text: str, published: date | None) -> list[DateMention]:
-    """Every date mention in `text` that can be resolved to a calendar day."""
+def find_dates(
+    text: str, published: date | None, local_time: datetime | None = None
+) -> list[DateMention]:
+    """Every date mention in `text` that can be resolved to a calendar day.
+
+    `local_time` is the publication moment where the story is set (naive, local); without
+    it clock times ("at 11pm") are not resolved."""
     found: list[DateMention] = []
     for m in _DATE.finditer(text):
         try:
-            value, relative = _resolve(m, text, published)
+            value, relative = _resolve(m, text, published, local_time)
         except (ValueError, OverflowError):  # beyond date.min / date.max
             continue
         if value is not None:
-            found.append(DateMention(value, m.start(), m.end(), relative))
+            found.append(DateMention(value, m.start(), m.end(), relative, span=bool(m["span"])))
     return found
 
 
-def _resolve(m: re.Match[str], text: str, published: date | None) -> tuple[date | None, bool]:
+def _resolve(
+    m: re.Match[str], text: str, published: date | None, local_time: datetime | None
+) -> tuple[date | None, bool]:
     """The date one match stands for (None if it cannot be resolved), and if it is relative."""
     if m["iso"]:
         return _make(int(m["iy"]), int(m["im"]), int(m["id"]), published), False
@@ -177,7 +200,14 @@ def _resolve(m: re.Match[str], text: str, published: date | None) -> tuple[date 
         return _make(year, RUSSIAN_MONTHS[m["rm"]], int(m["rd"]), published), False
     if published is None:
         return None, False
+    if m["clock"]:
+        return _clock_day(m, text, local_time), True
+    if m["part"]:
+        back = 1 if m["pdir"].lower() == "last" else 0
+        return published - timedelta(days=back), True
     if m["rel"]:
+        if _names_it(m, text):
+            return None, False  # "USA Today", "Today show": part of a name
         return published + timedelta(days=_DAY_SHIFT.get(m["rel"].lower(), 0)), True
     if m["span"]:
         unit = "week" if m["unit"] == "weekend" else m["unit"]
@@ -188,11 +218,47 @@ def _resolve(m: re.Match[str], text: str, published: date | None) -> tuple[date 
     # A weekday. "Sunday, Dec. 31, 2017": the explicit date that follows says it all.
     if _DATE.match(text, _skip_comma(text, m.end())):
         return None, False
+    if _THE_BEFORE.search(text[max(0, m.start() - 4) : m.start()]) and _ANCHORED_AFTER.match(
+        text, m.end()
+    ):
+        return None, True  # "the Saturday before Election Day": counted from another day
     direction = (m["wdir"] or "on").lower()
     return _weekday(m["weekday"].lower(), direction, published), True
+
+
+# Between a time and its date: "11am on November 6", "11:30pm local time on Thursday".
+_TIME_TO_DATE = re.compile(r"[\s,]*(?:(?:local time|[A-Z]{2,4}T?|on|of)\b[\s,]*)*")
+
+
+def _skip_words(text: str, pos: int) -> int:
+    """Past the words between a time and its date."""
+    found = _TIME_TO_DATE.match(text, pos)
+    return found.end() if found else pos
 
 
 def _skip_comma(text: str, pos: int) -> int:
     while pos < len(text) and text[pos] in " ,":
         pos += 1
     return pos
+
+
+def _names_it(m: re.Match[str], text: str) -> bool:
+    """A capitalised "Today" right after a capitalised word ("USA Today") is part of a name."""
+    if not m["rel"][0].isupper() or m.start() < 2 or text[m.start() - 1] != " ":
+        return False
+    before = text[: m.start() - 1].rsplit(None, 1)
+    return bool(before) and before[-1][:1].isupper() and before[-1][-1:].isalnum()
+
+
+def _clock_day(m: re.Match[str], text: str, local_time: datetime | None) -> date | None:
+    """The day of "at 11:30pm": the latest such moment at or before the local publication
+    time, if within CLOCK_HOURS; None if a date follows ("12:47 a.m. Thursday" says it)."""
+    if local_time is None or _DATE.match(text, _skip_words(text, m.end())):
+        return None
+    hour = int(m["hh"]) % 12 + (12 if m["ampm"] == "p" else 0)
+    if int(m["hh"]) > 12:
+        return None
+    moment = local_time.replace(hour=hour, minute=int(m["mm"] or 0), second=0, microsecond=0)
+    if moment > local_time:
+        moment -= timedelta(days=1)
+    return moment.date() if local_time - moment <= timedelta(hours=CLOCK_HOURS) else None

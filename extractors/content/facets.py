@@ -10,10 +10,12 @@ plus packaged gazetteers (see facets_places) and hand-written date patterns (see
   not actors; variants of one name ("Pashinian" / "Nikol Pashinyan", "Abdel-Fattah" /
   "Abdel Fattah", "Wall St." / "Wall Street") join under one canonical name (`name_key`).
 - who: the main actors, typed person / organisation / country; the subject of the headline
-  and of the lead count most, and a country acting ("North Korea fired") is a country actor.
-- places and where: gazetteer hits and demonyms; the main place is the most specific place
-  the story is set in: a dateline ("ERIE, Pa. --") first, a named city before its country,
-  a place named outright before one only implied by an adjective ("German consulate").
+  and of the lead count most, and a country acting ("North Korea fired") is a country actor;
+  unnamed people opening the lead ("A gunman opened fire") come first, typed unnamed.
+- places and where: gazetteer hits, demonyms and named sites ("Wrigley Field"); the main
+  place is the most specific place the story is set in: a dateline ("ERIE, Pa. --") first
+  unless the headline names another city, a named site or city before its country, a place
+  named outright before one only implied by an adjective ("German consulate").
 - dates and when: resolved against the publication time, in the main place's time zone when
   it is known; the event date weighs the lead and event words up and background ("since",
   "last year") and reporting dates ("said yesterday") down; the publication day competes.
@@ -31,7 +33,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,7 +62,10 @@ HEADLINE_SUBJECT_BONUS = 3.0
 LEAD_SUBJECT_BONUS = 1.0
 LOCATIVE_BONUS = 1.0  # "talks in Brussels": named as the place where something happens
 MODIFIER_FACTOR = 0.5  # "EU-mediated talks", "EU official": the name qualifies another noun
-VENUE_MIN_WEIGHT = 2.0  # a named site must be in the headline or lead, or named twice
+# A named site must be named "at X" in the headline or lead, or twice (a site scores its
+# mentions' weight plus LOCATIVE_BONUS times that of those after "at", "in", "near").
+VENUE_MIN_WEIGHT = 4.0
+FUTURE_FACTOR = 0.5  # "can win the title in Abu Dhabi": a place named as a prospect
 SPECIFIC_SHARE = 0.3  # a city named this strongly beats its country as the main place
 # A report is mostly about the last few days: a date more than RECENT_DAYS before publication
 # is more often background ("after the August 29 launch") than the event. On giveme5w1h
@@ -101,7 +106,14 @@ _NOT_NAMES = _wordset(
     search trending popular gallery slideshow audio podcast transcript cookies cookie privacy
     terms subscription subscribers print pic twitter facebook instagram youtube whatsapp
     linkedin tiktok reddit lead customer customers story stories topics topic section
+    view thank thanks dozens hundreds thousands millions scores
     дтп сми чп вуз жкх смс"""
+)
+# Sentence openers glued to a name when captions lose their full stop ("at Interlagos Then
+# there was ..."); never the last word of a name.
+_GLUED_OPENERS = _wordset(
+    """then also there here now so too again still yet however meanwhile instead but and or
+    if when while after before since as in on at for with by from to"""
 )
 # People named by their role: "EU official", "Red Bull boss" (the name is an attribute).
 _ROLE_NOUNS = _wordset(
@@ -219,6 +231,17 @@ _BACKGROUND_WORDS = re.compile(
 )
 # Updates of an earlier event ("the death toll rose to six Friday"): the day of the update.
 _UPDATE_WORDS = re.compile(r"\b(toll|rose to|risen to|climbed to|has risen|now stands)\b")
+# Just after midnight: "in the early hours of Friday", "early Thursday", "12:47 a.m. Nov. 3".
+_SMALL_HOURS = re.compile(
+    r"(?:\b(?:early|small|wee)\s+hours\s+of|\bearly|\bbefore\s+dawn\s+on"
+    r"|\b(?:12|0?[0-4])(?::[0-5]\d)?\s?a\.?m\b\.?,?)\s+(?:on\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# The signature that ends an embedded post ("... tonight. -- Brett Anderson (@Brett35)"),
+# looked for after a relative day, within its sentence and POST_REACH characters.
+_POST_SIGNATURE = re.compile(
+    r"[^.!?\n]*[.!?\"”]*\s*(?:--|—|–)\s*[^\n()]{1,50}\(@\w{1,30}\)")
+POST_REACH = 160
 # The signature line of an embedded social-media post, just before its date.
 _EMBED_SIGNATURE = re.compile(r"\(@\w{1,30}\)\s*$")
 _REPORTING_BEFORE = re.compile(
@@ -471,6 +494,29 @@ class _Found:
     located: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # "in X"
     in_title: set[str] = field(default_factory=set)  # places the headline names
     venues: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # "at X Field"
+    sites: dict[str, _SiteNotes] = field(default_factory=dict)  # how each name is used
+    # places named right after a name ("Interlagos race track in Sao Paulo, Brazil"), by
+    # the name's sentence and end offset; settled into site_places for the sites
+    places_after: dict[tuple[int, int], set[str]] = field(
+        default_factory=lambda: defaultdict(set))
+    site_places: dict[str, set[str]] = field(default_factory=dict)
+    venue_mentions: dict[str, float] = field(default_factory=dict)  # weight, no bonus
+    name_ends: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    demonym_words: dict[str, dict[str, float]] = field(  # "Indians" -> {India: weight}
+        default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+
+
+@dataclass
+class _SiteNotes:
+    """How one capitalised name is used, to tell a site ("at Interlagos", "the Interlagos
+    circuit", "Wrigley Field") from an actor."""
+
+    surface: str
+    first: int
+    weight: float = 0.0
+    located: float = 0.0  # weight of the mentions after "in", "at", "near"
+    marked: bool = False  # named as a site at least once
+    ends: list[tuple[int, int]] = field(default_factory=list)  # (sentence, end offset)
 
 
 def _place_of(tokens: list[str], gaz: Gazetteer) -> str | None:
@@ -493,22 +539,42 @@ def _scan(
     order = 0
 
     def add_place(place: str, weight: float, named: bool = True) -> None:
+        if not sent.in_title and _FUTURE.search(sent.text[max(0, seg[0].start - 60) :
+                                                          seg[0].start]):
+            weight *= FUTURE_FACTOR  # "can win the title in Abu Dhabi": not where it happened
         found.places[place] += weight
         found.first_place.setdefault(place, order)
         if named:
             found.named[place] += weight
+            for end in found.name_ends.get(index, ()):  # "Progressive Field in Cleveland"
+                if 0 <= seg[0].start - end <= PLACE_AFTER_SITE_CHARS and (
+                        _PLACE_AFTER_SITE.fullmatch(sent.text[end : seg[0].start])):
+                    found.places_after[(index, end)].add(place)
             if sent.in_title:
                 found.in_title.add(place)
             if _LOCATIVE.search(sent.text[max(0, seg[0].start - 20) : seg[0].start]):
                 found.located[place] += weight
+        else:
+            found.demonym_words[fold(" ".join(t.text for t in seg))][place] += weight
 
-    for sent in sentences:
+    for index, sent in enumerate(sentences):
         for run in _runs(sent.text):
             for seg, cued in _segments(run, sent.text):
                 order += 1
+                while len(seg) > 1 and (fold(seg[-1].text) in _NOT_NAMES
+                                        or fold(seg[-1].text) in _GLUED_OPENERS):
+                    seg = seg[:-1]  # "Sao Paulo Click to share", "at Interlagos Then there"
+                if _CREDIT_BEFORE.search(sent.text[max(0, seg[0].start - 24) : seg[0].start]):
+                    continue  # "Image copyright The Paper", "(Photo: Ken Blaze)": a credit
                 words = [t.text for t in seg]
                 name = " ".join(words)
                 place = gaz.lookup(name)
+                if place and _FIXTURE.search(sent.text[max(0, seg[0].start - 6) : seg[0].start]
+                                             + "|" + sent.text[seg[-1].end : seg[-1].end + 6]):
+                    continue  # "Tottenham vs Swansea": teams named after their towns
+                if place and len(seg) == 1 and _KIN_BEFORE.search(
+                        sent.text[max(0, seg[0].start - 12) : seg[0].start]):
+                    place = None  # "his father, Jos": a first name
                 if place and len(seg) == 1 and (seg[0].initial or sent.heading) and (
                     _common_word(words[0], lower_vocab)
                 ):
@@ -543,8 +609,6 @@ def _scan(
                     tail_place = _place_of(tail, gaz) if tail else None
                     if tail_place:
                         add_place(tail_place, sent.weight)
-                if sent.in_title and title_is_titlecase:
-                    continue  # Title Case headlines capitalise everything: places only
                 if (
                     len(seg) > 1
                     and seg[0].initial
@@ -552,22 +616,111 @@ def _scan(
                     and _common_word(words[0], lower_vocab)
                 ):
                     seg, words = seg[1:], words[1:]  # "Following Morsi's ouster"
-                if _is_venue(sent.text, seg, words):
-                    found.venues[" ".join(words)] += sent.weight
-                    found.first_place.setdefault(" ".join(words), order)
-                    continue
+                if not cued and not has_org and not (sent.in_title and title_is_titlecase):
+                    _note_site(found, sent, index, seg, words, order)
+                if sent.in_title and title_is_titlecase:
+                    continue  # Title Case headlines capitalise everything: places only
                 _add_actor(found.actors, seg, words, sent, cued, order)
+    _settle_sites(found)
     return found
 
 
-def _is_venue(sentence: str, seg: list[_Tok], words: list[str]) -> bool:
-    """A named site where something happens: "at Wrigley Field", "at the Interlagos circuit"."""
-    if not _LOCATIVE.search(sentence[max(0, seg[0].start - 20) : seg[0].start]):
-        return False
-    after = _NEXT_WORD.match(sentence, seg[-1].end)
-    return fold(words[-1]) in _VENUE_HEADS or bool(after and after[1] in _VENUE_HEADS)
+def _note_site(found: _Found, sent: _Sentence, index: int, seg: list[_Tok], words: list[str],
+               order: int) -> None:
+    """Note how a name is used: named as a site ("at Wrigley Field", "the Interlagos
+    circuit", "the home track of Interlagos") or not, and after "in"/"at"/"near" or not."""
+    last = fold(words[-1])
+    if last in _EVENT_HEADS or last in _FEATURE_HEADS or last in _HOLIDAYS:
+        return  # "at the Brazil Grand Prix": an event, not a site
+    text = sent.text
+    before = text[max(0, seg[0].start - 24) : seg[0].start]
+    located = bool(_SITE_LOCATIVE.search(before))
+    marked = (
+        (located and last in _VENUE_HEADS)
+        or bool(_SITE_AFTER.match(text, seg[-1].end))
+        or bool(_SITE_OF.search(before))
+    )
+    key = _name_key([fold(w) for w in words])
+    notes = found.sites.get(key)
+    if notes is None:
+        notes = found.sites[key] = _SiteNotes(" ".join(words), order)
+    notes.weight += sent.weight
+    notes.marked = notes.marked or marked
+    if located:
+        notes.located += sent.weight
+    notes.ends.append((index, seg[-1].end))
+    found.places_after.setdefault((index, seg[-1].end), set())
+    found.name_ends[index].append(seg[-1].end)
 
 
+def _settle_sites(found: _Found) -> None:
+    """Names used as sites become venues, every mention of them: named as a site once ("at
+    Wrigley Field", "the Interlagos circuit") is enough. A name only ever seen after "at" is
+    not ("shake-up at Pimco", "Snowden at SXSW"). A venue scores like a place: its mentions'
+    weight, plus LOCATIVE_BONUS times that of the mentions after a locative."""
+    for key, notes in found.sites.items():
+        if notes.marked:
+            found.venues[notes.surface] = notes.weight + LOCATIVE_BONUS * notes.located
+            found.venue_mentions[notes.surface] = notes.weight
+            found.first_place.setdefault(notes.surface, notes.first)
+            found.actors.pop(key, None)
+            found.site_places[notes.surface] = {
+                p for end in notes.ends for p in found.places_after.get(end, ())}
+
+
+# Before a site's name: "at Interlagos", "in Wrigleyville" ("from", "to" name origins and
+# destinations as often as sites); "the home track of Interlagos" names it as a site.
+_SITE_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside)\s+(?:the\s+)?$", re.IGNORECASE)
+_SITE_AFTER = regex.compile(  # "the Interlagos circuit", "the Interlagos race track"
+    r"\s+(?:(?:race|racing|motor|football|cricket|baseball|sports|convention|train|bus"
+    r"|police|shopping)\s+)?(?:" + "|".join(sorted(_VENUE_HEADS)) + r")\b")
+_SITE_OF = re.compile(
+    r"\b(?:" + "|".join(sorted(_VENUE_HEADS)) + r")\s+of\s+(?:the\s+)?$", re.IGNORECASE)
+# A fixture: "Tottenham vs Swansea", "Spurs v Swansea" name teams, not places.
+_FIXTURE = re.compile(r"\s(?:v|vs)\.?\s+\||\|\s+(?:v|vs)\.?\s+\S")
+# A picture credit: "Image copyright The Paper", "(Photo: Ken Blaze-USA TODAY Sports)".
+_CREDIT_BEFORE = re.compile(
+    r"(?:copyright|©|\b(?:credit|credits|photo|photograph|picture|image)\s*:"
+    r"|\b(?:photo|photograph|picture|pictured|image)\s+by)\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# People a story does not name, as the subject of its lead: "A gunman", "Dozens of
+# rescuers", "At least two people", "A Chinese boy" (a determiner or a count opening a
+# clause, up to three words, a person noun).
+_PERSON_NOUNS = _wordset(
+    """gunman gunmen man men woman women boy boys girl girls child children teenager
+    teenagers toddler baby people person bomber bombers attacker attackers assailant
+    assailants suspect suspects driver drivers pilot pilots rescuer rescuers militant
+    militants insurgents fighters soldier soldiers troops protester protesters protestors
+    demonstrators student students passenger passengers victim victims resident residents
+    worker workers fan fans firefighters migrants refugees hostages prisoner prisoners
+    inmates miners civilians shooter hacker hackers climber climbers tourist tourists
+    pupils patient patients volunteers crowd crowds family families couple mother father"""
+)
+_COUNTS = (r"A|An|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Dozens of|Hundreds of"
+           r"|Thousands of|Scores of|Several|Some|At least \w+|More than \w+")
+_UNNAMED = regex.compile(
+    r"(?:^\s*|(?<=[\p{Ll}\d,;:'\"”)]\s))(?P<np>(?:" + _COUNTS + r")(?:\s+[\p{L}'-]+){0,3}?"
+    r"\s+(?:" + "|".join(sorted(_PERSON_NOUNS, key=len, reverse=True)) + r"))\b"
+)
+_SUBJECT_VERB = re.compile(r"^[^.;:!?]*?\b(?:has|have|had|was|were|is|are|will|\w{3,}ed)\b")
+# Between a site and the place it lies in: "Progressive Field in Cleveland", "the Interlagos
+# race track in Sao Paulo", "Wrigley Field, Chicago".
+_PLACE_AFTER_SITE = re.compile(r"(?:\s+[a-z]+){0,2}?(?:,\s*|\s+(?:in|near|outside)\s+(?:the\s+)?)")
+PLACE_AFTER_SITE_CHARS = 40
+# Kin before a first name: "his father, Jos", "wife Victoria".
+_KIN_BEFORE = re.compile(
+    r"\b(?:father|mother|dad|mum|mom|son|daughter|brother|sister|wife|husband|uncle|aunt"
+    r"|cousin|nephew|niece|grandfather|grandmother|grandson|granddaughter|partner"
+    r"|girlfriend|boyfriend|fianc[ée]e?)\s*,?\s+$",
+    re.IGNORECASE,
+)
+# Future and possibility: "can win the title in Abu Dhabi", "will meet in Minsk". A place
+# named so is where something may happen, and counts FUTURE_FACTOR as much.
+_FUTURE = re.compile(
+    r"\b(?:will|won't|shall|going to|likely to|set to|due to|plans? to|hopes? to|can|could)\b",
+    re.IGNORECASE,
+)
 # A place where something happens: "in Brussels", "at Interlagos", "near the town of".
 _LOCATIVE = re.compile(
     r"\b(?:(?:in|at|near|outside|inside|across|from|to)\s+(?:the\s+)?"
@@ -653,7 +806,8 @@ def _merge_actors(
     keep = {}
     for key, cand in actors.items():
         lone = " " not in key and key not in by_token  # not part of any longer name here
-        if lone and (nouns_capitalised or cand.only_initial or _common_word(key, lower_vocab)):
+        common = any(_common_word(w, lower_vocab) for w in (cand.surface, *cand.surfaces))
+        if lone and (nouns_capitalised or cand.only_initial or common):
             continue  # a sentence opener or a common word, not a name
         keep[key] = cand
     target: dict[str, str] = {}
@@ -815,39 +969,72 @@ def _dateline_place(text: str, found: _Found, gaz: Gazetteer) -> Place | None:
 
 
 def _drop_first_names(found: _Found, gaz: Gazetteer) -> None:
-    """A one-word city that opens a person's name here ("Jos Verstappen", "Paris Hilton") is
-    that person's first name when the name is mentioned more than the city."""
-    firsts: dict[str, float] = defaultdict(float)
+    """A one-word city that opens or ends a person's name here ("Jos Verstappen", "Paris
+    Hilton", "Mike Montgomery") is that person's name when the name is mentioned more than
+    the city; so is a team's ("Chicago took the lead" in a story about the Chicago Cubs)."""
+    parts: dict[str, float] = defaultdict(float)
     for cand in found.actors.values():
         words = cand.surface.split()
         if len(words) == 2 and not any(fold(w) in _ORG_HEADS for w in words):
-            firsts[fold(words[0])] += cand.weight
+            parts[fold(words[0])] += cand.weight
+            parts[fold(words[-1])] += cand.weight
     for place in list(found.places):
         if (gaz.kinds.get(place) == "city" and " " not in place
-                and firsts.get(fold(place), 0.0) >= found.places[place]):
+                and parts.get(fold(place), 0.0) >= found.places[place]):
             del found.places[place]
             found.named.pop(place, None)
 
 
+def _drop_team_demonyms(found: _Found) -> None:
+    """A demonym that ends a name used here ("the Indians" beside "Cleveland Indians") is
+    that name, not a nationality."""
+    last_words = {key.split()[-1] for key in found.actors if " " in key}
+    for word, contributions in found.demonym_words.items():
+        if " " in word or _name_key([word]) not in last_words:
+            continue
+        for place, weight in contributions.items():
+            found.places[place] -= weight
+            if found.places[place] <= 1e-9:
+                del found.places[place]
+
+
 def _main_place(found: _Found, dateline: Place | None, gaz: Gazetteer) -> Place | None:
-    """Where the story is set: the dateline; else the best-named place, or the first-named
-    place inside it that is named at least SPECIFIC_SHARE as strongly (a city over its
-    country: "Mazar-i-Sharif, Afghanistan"). Places only implied by an adjective ("German
-    consulate", "Azerbaijani President") do not count; names after "in", "at", "near" count
+    """Where the story is set: the dateline (unless the headline names another city: the
+    reporter filed from elsewhere); else the best-named place, or the first-named place
+    inside it that is named at least SPECIFIC_SHARE as strongly (a city over its country:
+    "Mazar-i-Sharif, Afghanistan"). Places only implied by an adjective ("German consulate",
+    "Azerbaijani President") do not count; names after "in", "at", "near" count
     1 + LOCATIVE_BONUS as much ("talks in Brussels" over the parties Armenia and Azerbaijan).
-    A named site ("at Wrigley Field") named as strongly wins over the place and takes its
-    country and position (id None: the gazetteer does not know the site)."""
+    A named site ("at Wrigley Field") named as strongly wins over the place (and any site
+    does when no place is named); it takes the country and position of a place named in the
+    same sentence, else of the best place (id None: the gazetteer does not know sites)."""
     if dateline is not None:
-        return dateline
+        # "KUNDUZ, Afghanistan -- ... struck in Mazar-i-Sharif" under a headline naming
+        # Mazar-i-Sharif: the dateline is where the reporter filed from; the headline's city
+        # is where it happened.
+        home = gaz.lookup(dateline.name) or dateline.name
+        cities = [p for p in found.in_title if p != home and gaz.kinds.get(p) == "city"]
+        if not cities:
+            return dateline
+        best = max(cities, key=lambda p: (found.named[p], -found.first_place[p], p))
+        return gaz.record(best) or dateline
     place, place_score = _best_place(found, gaz)
-    venues = [v for v, w in found.venues.items()
-              if w >= max(VENUE_MIN_WEIGHT, SPECIFIC_SHARE * place_score)]
-    if venues:  # a named site, placed where the place it lies in is
-        venue = max(venues, key=lambda v: (found.venues[v], -found.first_place[v], v))
-        if place is None:
-            return Place(venue)
-        return Place(venue, place.country, place.lat, place.lon, None)
-    return place
+    floor = max(VENUE_MIN_WEIGHT, SPECIFIC_SHARE * place_score) if place else 0.0
+    venues = [v for v, w in found.venues.items() if w >= floor]
+    if not venues:
+        return place
+    venue = max(venues, key=lambda v: (found.venues[v], -found.first_place[v], v))
+    near = found.site_places.get(venue, set())
+    if near:  # "the Interlagos race track in Sao Paulo, Brazil": the most specific named
+        best = max(near, key=lambda p: (_is_inside_any(p, near, gaz), found.named[p], p))
+        place = gaz.record(best) or place
+    if place is None:
+        return Place(venue)
+    return Place(venue, place.country, place.lat, place.lon, None)
+
+
+def _is_inside_any(place: str, others: set[str], gaz: Gazetteer) -> bool:
+    return any(_lies_in(place, other, gaz) for other in others if other != place)
 
 
 def _best_place(found: _Found, gaz: Gazetteer) -> tuple[Place | None, float]:
@@ -887,32 +1074,63 @@ def _lies_in(place: str, container: str, gaz: Gazetteer) -> bool:
 
 
 def _date_scores(
-    sentences: list[_Sentence], text: str, published: date | None
+    sentences: list[_Sentence], text: str, published: date | None,
+    local_time: datetime | None = None,
 ) -> dict[date, float]:
+    """Each date's score: the sum of its mentions' weights (`_date_weight`)."""
     scores: dict[date, float] = defaultdict(float)
+    small_hours: list[tuple[date, float]] = []
     body = [sent for sent in sentences if not sent.in_title]
     starts = [sent.start for sent in body]
+    # (sentence, mention in it, text it is read in, where the sentence starts in that text,
+    # where the quote it may sit in starts)
+    located: list[tuple[_Sentence, DateMention, str, int, int]] = []
     for sent in sentences[: len(sentences) - len(body)]:  # the title
-        for mention in find_dates(sent.text, published):
-            scores[mention.value] += _date_weight(sent, mention, published)
-    for mention in find_dates(text, published):  # one pass over the body, then locate
+        located += [(sent, m, sent.text, 0, 0) for m in find_dates(sent.text, published,
+                                                                    local_time)]
+    for mention in find_dates(text, published, local_time):  # one pass, then locate
         i = bisect_right(starts, mention.start) - 1
         if i < 0:
             continue
         sent = body[i]
-        local = DateMention(
-            mention.value, mention.start - sent.start, mention.end - sent.start, mention.relative
-        )
-        scores[mention.value] += _date_weight(sent, local, published)
+        local = DateMention(mention.value, mention.start - sent.start, mention.end - sent.start,
+                            mention.relative, mention.span)
+        # A quote may open in the sentence before ("I must say today. I saw it today").
+        located.append((sent, local, text, sent.start, body[max(0, i - 1)].start))
+    for sent, mention, raw, offset, quote_from in located:
+        at, end = offset + mention.start, offset + mention.end
+        quoted = mention.relative and (
+            _inside_quotes(raw[quote_from:at], len(raw[quote_from:at]))
+            or bool(_POST_SIGNATURE.match(raw, end, end + POST_REACH)))  # a post's "tonight"
+        weight = _date_weight(sent, mention, published, quoted)
+        if not mention.span and _SMALL_HOURS.search(raw[max(0, at - 30) : at]):
+            small_hours.append((mention.value, weight))
+        else:
+            scores[mention.value] += weight
+    for day, weight in small_hours:
+        # "late on Thursday ... in the early hours of Friday": one night, dated by its start.
+        evening = day - timedelta(days=1)
+        scores[evening if scores.get(evening, 0.0) > 0 else day] += weight
     return scores
 
 
-def _inside_quotes(sentence: str, at: int) -> bool:
-    before = sentence[:at]
-    return (before.count('"') % 2 == 1) or before.count("“") > before.count("”")
+def _inside_quotes(text: str, at: int) -> bool:
+    """Position `at` follows an opening quote mark: “ or a straight quote with a space (or
+    the start) before it and a word after it ("He said: "I won"", not "I won." He ...)."""
+    i = max(text.rfind('"', 0, at), text.rfind("“", 0, at), text.rfind("”", 0, at))
+    if i < 0 or text[i] == "”":
+        return False
+    if text[i] == "“":
+        return True
+    opens_after = i + 1 < len(text) and not text[i + 1].isspace()
+    return opens_after and (i == 0 or text[i - 1].isspace() or text[i - 1] in "([:—–-")
 
 
-def _date_weight(sent: _Sentence, mention: DateMention, published: date | None) -> float:
+def _date_weight(
+    sent: _Sentence, mention: DateMention, published: date | None, quoted: bool = False
+) -> float:
+    """How much one mention says "this is the day it happened"; `quoted`: a relative day
+    inside a quote or an embedded post (the speaker's day, not a known one)."""
     s = sent.text
     if _EMBED_SIGNATURE.search(s[max(0, mention.start - 40) : mention.start]):
         return 0.0  # "— Seattle Fire (@SeattleFire) November 10, 2016": an embedded post's date
@@ -930,9 +1148,9 @@ def _date_weight(sent: _Sentence, mention: DateMention, published: date | None) 
         weight *= 0.5
     if _UPDATE_WORDS.search(window):
         weight *= 0.5
-    if mention.relative and " " in s[mention.start : mention.end].strip():
+    if mention.span:
         weight *= 0.7  # "last week", "last month": vague
-    if mention.relative and _inside_quotes(s, mention.start):
+    if quoted:
         weight *= 0.3  # a quote's "today" is the day the speaker spoke, not a known day
     if published:
         days = (mention.value - published).days
@@ -1038,6 +1256,7 @@ def extract_facets(
     found = _scan(sentences, titlecase, gaz, lower_vocab)
 
     _drop_first_names(found, gaz)
+    _drop_team_demonyms(found)
     for venue in found.venues:  # a site named "at Wrigley Field" is no actor elsewhere either
         found.actors.pop(_name_key([fold(w) for w in venue.split()]), None)
     dateline = _dateline_place(text, found, gaz)
@@ -1046,7 +1265,9 @@ def extract_facets(
         found.places[canonical] += DATELINE_BONUS
         found.named[canonical] += DATELINE_BONUS
         found.first_place[canonical] = -1
-    places = sorted(found.places, key=lambda p: (-found.places[p], found.first_place[p], p))
+    # Sites are places too ("Wrigley Field"), listed by their mentions' weight.
+    weight = {**found.venue_mentions, **found.places}
+    places = sorted(weight, key=lambda p: (-weight[p], found.first_place[p], p))
     where = _main_place(found, dateline, gaz)
 
     if actor_extractor is not None:
@@ -1067,14 +1288,18 @@ def extract_facets(
         for name, c in zip(names[:MAX_WHO], merged, strict=False)
         if actor_extractor is not None or c.weight >= WHO_MIN_WEIGHT
     )
+    unnamed = _unnamed_subject(sentences, title, merged, gaz)
+    if unnamed is not None:  # "A gunman opened fire ...": the lead is about someone unnamed
+        who = (Actor(unnamed, "unnamed"), *who[: MAX_WHO - 1])
     # The mention list keeps people and organisations; countries stay in `places`.
     actors = [name for name, c in zip(names, merged, strict=True) if not c.country]
 
     settled = where is not None and (
         dateline is not None or gaz.lookup(where.name) in found.in_title
     )
-    pub = _local_day(published, where if settled else None, gaz)
-    scores = _date_scores(sentences, text, pub)
+    local_time = _local_time(published, where if settled else None, gaz)
+    pub = local_time.date() if local_time else _day(published)
+    scores = _date_scores(sentences, text, pub, local_time)
     dates = _by_score(scores, pub)
     event_date = _event_date(scores, pub)
 
@@ -1101,25 +1326,27 @@ def record_json(who: tuple[Actor, ...], where: Place | None, when: date | None) 
     }
 
 
-def _local_day(
+def _day(published: datetime | date | None) -> date | None:
+    return published.date() if isinstance(published, datetime) else published
+
+
+def _local_time(
     published: datetime | date | None, where: Place | None, gaz: Gazetteer
-) -> date | None:
-    """The publication day where the story is set ("03:37 UTC" is the evening before in
-    Seattle), so "on Wednesday" and the publication-day default are that place's days.
-    Only a place the dateline or the headline names moves the day (a wrong guess of the
-    place must not move it), and a time of exactly midnight is a bare date: not shifted."""
-    if published is None or not isinstance(published, datetime):
-        return published
-    if published.time() == time(0, 0) or where is None:
-        return published.date()
-    zone = gaz.local_timezone(gaz.lookup(where.name) or where.name)
+) -> datetime | None:
+    """The publication moment where the story is set, naive ("03:37 UTC" is the evening
+    before in Seattle), so "on Wednesday", "at 11pm" and the publication-day default are
+    that place's. Only a place the dateline or the headline names moves it (a wrong guess of
+    the place must not), and a time of exactly midnight is a bare date: None, as is a date."""
+    if not isinstance(published, datetime) or published.time() == time(0, 0):
+        return None
+    zone = gaz.local_timezone(gaz.lookup(where.name) or where.name) if where else None
     if zone is None:
-        return published.date()
+        return published.replace(tzinfo=None)
     try:
         moment = published if published.tzinfo else published.replace(tzinfo=UTC)
-        return moment.astimezone(ZoneInfo(zone)).date()
+        return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     except (ZoneInfoNotFoundError, ValueError, OverflowError):
-        return published.date()
+        return published.replace(tzinfo=None)
 
 
 def _subject_boost(merged: list[_Candidate], title: str, sentences: list[_Sentence]) -> None:
@@ -1134,12 +1361,72 @@ def _subject_boost(merged: list[_Candidate], title: str, sentences: list[_Senten
         for i, cand in enumerate(merged):
             names = {fold(w) for w in cand.surface.split() if len(w) > 2}
             attributive = _shouted(cand.surface) or cand.after_the  # "EU official details"
-            at = next((j for j, w in enumerate(words) if w in names and not (
-                attributive and j + 1 < len(raw) and fold(raw[j + 1]) in _ROLE_NOUNS)), None)
+            at = next((j for j, w in enumerate(words) if w in names and not _qualifies(
+                raw, words, j, names, attributive)), None)
             if at is not None and (first is None or at < first[0]):
                 first = (at, i)
         if first is not None:
             merged[first[1]].weight += bonus
+
+
+def _unnamed_subject(
+    sentences: list[_Sentence], title: str, merged: list[_Candidate], gaz: Gazetteer
+) -> str | None:
+    """The unnamed people the lead is about ("A gunman opened fire", "Dozens of rescuers
+    are trying", "A Chinese boy ... has been found dead"): an indefinite or counted phrase
+    with a person noun at the head, opening a clause of the lead, no name in it, and a verb
+    after it. None if the headline's first actor acts ("Taliban attacks ..."): then the
+    story is about that actor."""
+    lead = [s for s in sentences if not s.in_title and not s.heading][:LEAD_SENTENCES]
+    phrase = None
+    for sent in lead:
+        for m in _UNNAMED.finditer(sent.text):
+            rest = sent.text[m.end() : m.end() + 80]
+            verb = _SUBJECT_VERB.search(rest)
+            after = _NEXT_WORD.match(rest)
+            if verb is None or (after and after[1] in _PERSON_NOUNS | _ROLE_NOUNS):
+                continue  # not a subject, or not its head: "A family member of ..."
+            between = m["np"].split()[1:] + rest[: verb.end()].split()
+            if any(w[:1].isupper() and not (gaz.lookup(w.strip(",")) or gaz.demonym(w))
+                   for w in between):
+                continue  # a name in it: "A Taliban suicide bomber", "A top aide to Clinton"
+            phrase = m["np"]
+            break
+        if phrase:
+            break
+    if phrase is None or _headline_subject_acts(title, merged):
+        return None
+    words = phrase.split()
+    if words[0].casefold() in ("a", "an", "the"):
+        words = words[1:]
+    if words[0][1:].islower() and not gaz.demonym(words[0]):
+        words[0] = words[0].lower()  # "Dozens of rescuers" -> "dozens of rescuers"
+    return " ".join(words)
+
+
+def _headline_subject_acts(title: str, merged: list[_Candidate]) -> bool:
+    """The headline's first named actor is followed by a verb ("Taliban attacks ...")."""
+    headline = _QUOTED.sub(" ", title)
+    first: tuple[int, int] | None = None
+    for cand in merged:
+        for m in regex.finditer(r"\b" + regex.escape(cand.surface.split()[-1]) + r"\b",
+                                headline):
+            if first is None or m.start() < first[0]:
+                first = (m.start(), m.end())
+            break
+    return first is not None and bool(_VERB_AFTER.match(headline[first[1] :]))
+
+
+def _qualifies(raw: list[str], words: list[str], j: int, names: set[str],
+               attributive: bool) -> bool:
+    """The name at word j only qualifies a role noun: "EU official details" (a name used
+    as an attribute), "Red Bull boss Christian Horner hails" (the role's holder follows)."""
+    end = j
+    while end + 1 < len(words) and words[end + 1] in names:
+        end += 1
+    if end + 1 >= len(raw) or fold(raw[end + 1]) not in _ROLE_NOUNS:
+        return False
+    return attributive or (end + 2 < len(raw) and raw[end + 2][:1].isupper())
 
 
 def _event_date(scores: dict[date, float], published: date | None) -> date | None:

@@ -1,10 +1,13 @@
 """The `newsmon cluster` contract: JSON lines of articles in, one assignment per article out.
 
 Input lines: {"id", "title", "text", optional "url", "source", "published" (ISO 8601 date or
-datetime), "language"}. Output lines, in input order: {"id", "event_id", "duplicate_of",
-"who", "where", "when"}, where who / where / when are the record of the article's event, as
-its articles agree on it (see extractors/events/records.py): who a list of {"name", "type"},
-where {"name", "country", "lat", "lon", "id"} or null, when an ISO date or null.
+datetime), "language", "summary" (a feed summary: it stands in for an empty text)}. Output
+lines, in input order: {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"},
+where who / where / when are the record of the article's event, as its articles agree on it
+(see extractors/events/records.py): who a list of {"name", "type"}, where {"name",
+"country", "lat", "lon", "id"} or null, when an ISO date or null; story_id names the story
+thread the event belongs to (extractors/events/stories.py). A missing "published" or an
+empty "text" is unknown, not evidence against a match: see ClusterSettings.
 The whole input is validated before anything is written, and the output is written to a
 temporary file and renamed, so a bad line never leaves a half-written result behind. The
 input must be UTF-8 (a leading BOM is allowed); a line that is not is reported by number.
@@ -23,7 +26,8 @@ from typing import TextIO
 from extractors.content.facets import extract_facets, record_json
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
-from extractors.models import Article, ClusterResult
+from extractors.events.stories import build_stories
+from extractors.models import Article, ClusterResult, StoryResult
 from extractors.timezones import naive_as_utc
 
 
@@ -63,6 +67,9 @@ def _article(record: dict) -> Article:
     url = record.get("url") or record["id"]
     language = record.get("language") or None
     title, text = record["title"], record["text"]
+    summary = record.get("summary") or None
+    if summary is not None and not isinstance(summary, str):
+        raise ValueError("'summary' must be a string")
     return Article(
         id=record["id"],
         url=url,
@@ -73,7 +80,8 @@ def _article(record: dict) -> Article:
         content_hash=content_hash(text),
         published_at=published,
         language=language,
-        facets=extract_facets(title, text, published, language),
+        description=summary,
+        facets=extract_facets(title, text or summary or "", published, language),
     )
 
 
@@ -115,9 +123,13 @@ def read_corpus(path: str) -> list[Article]:
     return articles
 
 
-def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict]:
-    """One {"id", "event_id", "duplicate_of", "who", "where", "when"} record per article,
-    in the given order; who / where / when are its event's agreed record."""
+def assignments(
+    articles: Sequence[Article], result: ClusterResult, stories: StoryResult | None = None
+) -> list[dict]:
+    """One {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"} record per
+    article, in the given order; who / where / when are its event's agreed record; stories
+    are built from the result's events unless given."""
+    stories = stories if stories is not None else build_stories(result.events)
     event_of = {m.article_id: m.event_id for m in result.memberships}
     copy_of = {d.article_id: d.duplicate_of for d in result.duplicates}
     events = {e.id: e for e in result.events}
@@ -127,6 +139,7 @@ def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict
         rows.append({
             "id": a.id, "event_id": event.id, "duplicate_of": copy_of.get(a.id),
             **record_json(event.who, event.where, event.event_date),
+            "story_id": stories.story_of[event.id],
         })
     return rows
 

@@ -56,7 +56,7 @@ def event_record(reports: Sequence[Article]) -> EventRecord:
     when = _vote_when(reports, weights)  # again, with previews weighed down
     who = _vote_who(reports, weights)
     where = _vote_where(reports, weights)
-    names = [x.name for a in reports for x in a.facets.who]
+    names = [x.name for a in reports for x in a.facets.who if x.type != "unnamed"]
     names += [name for a in reports for name in a.facets.actors]
     return EventRecord(who, where, when, _headline(reports, weights, who, where, when),
                        actor_keys(names))

@@ -5,9 +5,13 @@ their robots.txt, feeds and sitemaps are fetched side by side under the Fetcher'
 and each host's own gate. `chunk_sources` splits a long source list into a few chunks (one
 task each), keeping every host in one chunk.
 
-Feeds and sitemaps are fetched with conditional GET (ETag / Last-Modified from the previous
-run): an unchanged document costs one 304 and yields nothing, because its entries were stored
-when it last changed. Sitemap indexes are followed two levels deep at most.
+Feeds and sitemaps are fetched with conditional GET (ETag / Last-Modified from an earlier
+run): an unchanged document costs one 304 and yields nothing. That is safe only because the
+flow stores a document's validators once every entry it held was stored or recorded (see
+extractors/fetch/ledger.py). Sitemap indexes are followed two levels deep at most.
+
+Discovery offers every entry it read; it never drops one for its date. Which entries are new
+is decided by identity against the warehouse (`extractors.fetch.ledger.plan_entries`).
 """
 
 from __future__ import annotations
@@ -17,21 +21,30 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Literal
 
-from extractors.fetch.errors import is_worth_retrying_later
 from extractors.fetch.feeds import ParsedFeed, ParsedSitemap, parse_feed, parse_sitemap
 from extractors.fetch.http import Fetcher, Validators, host_key
 from extractors.fetch.urls import canonicalize
-from extractors.models import Candidate, FailedPage, FetchResult, Source
+from extractors.models import Candidate, FetchResult, Source
 from extractors.timezones import naive_as_utc
 
 MAX_SITEMAP_DEPTH = 2  # index (0) -> child (1) -> grandchild (2); deeper is ignored
 MAX_CHILD_SITEMAPS = 50  # per index: news sites list years of archives; newest lastmod first
-MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is left in fetch_log
 SOURCES_PER_CHUNK = 25  # discovery tasks: about this many sources each ...
 MIN_CHUNKS = 8  # ... but at least this many (a slow host holds back only its chunk) ...
 MAX_CHUNKS = 40  # ... and at most this many (Prefect costs 10-20 ms per task run)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DocumentRead:
+    """The entries of one feed or sitemap read in full this run (a 200, not a 304)."""
+
+    url: str
+    source: str
+    kind: Literal["feed", "sitemap"]
+    entries: tuple[Candidate, ...]
 
 
 @dataclass
@@ -43,6 +56,9 @@ class Discovery:
     documents: list[FetchResult] = field(default_factory=list)
     validators: dict[str, Validators] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    reads: list[DocumentRead] = field(default_factory=list)
+    # child sitemap -> the lastmod its index lists now, for the children fetched this run
+    listed: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -56,10 +72,12 @@ async def discover_sources(
     *,
     since: Mapping[str, datetime | None],
     validators: Mapping[str, Validators],
+    listed: Mapping[str, datetime] | None = None,
 ) -> dict[str, Discovery]:
     """source name -> its Discovery, all sources side by side (`since` per source name)."""
     found = await asyncio.gather(*(
-        discover_source(fetcher, source, since=since.get(source.name), validators=validators)
+        discover_source(fetcher, source, since=since.get(source.name), validators=validators,
+                        listed=listed)
         for source in sources
     ))
     return {source.name: discovery for source, discovery in zip(sources, found, strict=True)}
@@ -71,8 +89,15 @@ async def discover_source(
     *,
     since: datetime | None,
     validators: Mapping[str, Validators],
+    listed: Mapping[str, datetime] | None = None,
 ) -> Discovery:
-    """Candidates of `source` (canonical URLs, deduplicated, none dated before `since`)."""
+    """Every entry of `source` (canonical URLs, deduplicated), whatever its date.
+
+    A child sitemap is not fetched when its index lists the lastmod `listed` holds for it
+    (the lastmod it had when all its entries were last handled), nor, on a backfill, when
+    that lastmod is before `since`.
+    """
+    listed = listed or {}
     fetcher.register_source(source)
     found = Discovery()
     raw: list[Candidate] = [Candidate(u, source.name, "list") for u in source.urls]
@@ -82,7 +107,9 @@ async def discover_source(
     )
     for url, body in zip(source.feeds, feeds, strict=True):
         if body is not None:
-            raw.extend(_collect(parse_feed(body, url, source.name), url, found))
+            entries = _collect(parse_feed(body, url, source.name), url, found)
+            found.reads.append(DocumentRead(url, source.name, "feed", tuple(entries)))
+            raw.extend(entries)
 
     level = list(dict.fromkeys(source.sitemaps))
     seen = set(level)
@@ -95,14 +122,20 @@ async def discover_source(
             if body is None:
                 continue
             parsed = parse_sitemap(body, url, source.name)
-            raw.extend(_collect(parsed, url, found))
+            entries = _collect(parsed, url, found)
+            if not parsed.sitemaps:
+                found.reads.append(DocumentRead(url, source.name, "sitemap", tuple(entries)))
+            raw.extend(entries)
             if not parsed.sitemaps:
                 continue
             # An index can stay unchanged while its children change: always re-read it.
             found.validators.pop(url, None)
             newest_first = sorted(parsed.sitemaps, key=lambda c: c.lastmod or _EPOCH, reverse=True)
             fresh = [c.url for c in newest_first
-                     if not _older(c.lastmod, since) and c.url not in seen]
+                     if not _older(c.lastmod, since) and c.url not in seen
+                     and (c.lastmod is None or listed.get(c.url) != c.lastmod)]
+            found.listed.update({c.url: c.lastmod for c in parsed.sitemaps
+                                 if c.lastmod is not None and c.url in fresh})
             if fresh and depth == MAX_SITEMAP_DEPTH:
                 found.errors.append(f"{url}: sitemap index nested deeper than "
                                     f"{MAX_SITEMAP_DEPTH} levels; not followed")
@@ -116,7 +149,7 @@ async def discover_source(
         if not level:
             break
 
-    found.candidates = merge_candidates(c for c in raw if not _older(c.published, since))
+    found.candidates = merge_candidates(raw)
     return found
 
 
@@ -185,22 +218,12 @@ def chunk_sources(sources: Sequence[Source]) -> list[list[Source]]:
     return [sorted(chunk, key=lambda s: position[s.name]) for chunk in chunks if chunk]
 
 
-def retry_candidates(failed: Iterable[FailedPage]) -> list[Candidate]:
-    """Earlier failures worth another try: transient errors, at most MAX_RUNS_PER_FAILED_PAGE
-    runs (a 404, a PDF or a robots refusal will not change by asking again)."""
-    return [
-        Candidate(page.url, page.source, "list")
-        for page in failed
-        if page.n_runs < MAX_RUNS_PER_FAILED_PAGE
-        and is_worth_retrying_later(page.error_class, page.status_code)
-    ]
-
-
 def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
     """One candidate per canonical URL, in first-seen order, keeping the richest metadata.
 
-    The entry with the most fields (title, date) wins; it borrows a missing title or date from
-    the others, so a feed's title and a sitemap's date of one article end up together.
+    The entry with the most fields (title, date) wins; it borrows a missing title, date or
+    guid from the others, so a feed's title and a sitemap's date of one article end up
+    together. `updated` is the latest any of them carries.
     """
     by_url: dict[str, list[Candidate]] = {}
     for cand in candidates:
@@ -210,5 +233,8 @@ def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
         best = max(group, key=lambda c: (c.title is not None) + (c.published is not None))
         title = best.title or next((c.title for c in group if c.title), None)
         published = best.published or next((c.published for c in group if c.published), None)
-        merged.append(replace(best, url=url, title=title, published=published))
+        guid = best.guid or next((c.guid for c in group if c.guid), None)
+        updated = max((c.updated for c in group if c.updated), default=None)
+        merged.append(replace(best, url=url, title=title, published=published, guid=guid,
+                              updated=updated))
     return merged

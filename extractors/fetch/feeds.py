@@ -73,7 +73,10 @@ def parse_feed(content: bytes, feed_url: str, source: str) -> ParsedFeed:
             continue
         title = _plain_title(entry.get("title"), entry.get("title_detail"))
         published = _struct_to_utc(entry.get("published_parsed") or entry.get("updated_parsed"))
-        candidates.append(Candidate(url, source, "feed", title=title, published=published))
+        # dict.get: feedparser's own .get("updated_parsed") falls back to the published date
+        updated = _struct_to_utc(dict.get(entry, "updated_parsed"))
+        candidates.append(Candidate(url, source, "feed", title=title, published=published,
+                                    updated=updated, guid=_entry_guid(entry, url)))
 
     error = None
     if parsed.get("bozo") and not isinstance(
@@ -100,6 +103,20 @@ def _entry_link(entry, feed_url: str) -> str | None:
     if not href:
         return None
     return _absolute(feed_url, href)
+
+
+def _entry_guid(entry, url: str) -> str | None:
+    """The entry's id (RSS guid, Atom id) when it says more than its link; else None.
+
+    A permalink guid is the URL again (the URL is the identity already); an opaque one
+    ("tag:...", "urn:uuid:...", a CMS number) can recognise an article whose URL changed.
+    """
+    guid = (entry.get("id") or "").strip()
+    if not guid or guid == url:
+        return None
+    if is_fetchable_scheme(guid) and canonicalize(guid) == url:
+        return None
+    return guid[:500]
 
 
 def _plain_title(title: str | None, detail) -> str | None:
@@ -153,11 +170,11 @@ def _parse_sitemap(content: bytes, sitemap_url: str, source: str) -> ParsedSitem
             url = _absolute(sitemap_url, fields.get("loc"))
             if url is None:
                 continue
-            published = _parse_w3c(fields.get("publication_date")) or _parse_w3c(
-                fields.get("lastmod")
-            )
+            lastmod = _parse_w3c(fields.get("lastmod"))
+            published = _parse_w3c(fields.get("publication_date")) or lastmod
             title = fields.get("title") or None
-            candidates.append(Candidate(url, source, "sitemap", title=title, published=published))
+            candidates.append(Candidate(url, source, "sitemap", title=title, published=published,
+                                        updated=lastmod))
         elif name == "sitemap" and kind == "sitemapindex":
             fields = _child_texts(node)
             url = _absolute(sitemap_url, fields.get("loc"), canonical=False)
@@ -260,13 +277,17 @@ def _absolute(base: str, href: str | None, *, canonical: bool = True) -> str | N
 
 
 def _parse_w3c(value: str | None) -> datetime | None:
-    """W3C datetime (2024-05-01, 2024-05-01T10:00:00+02:00, ...Z) as aware UTC."""
+    """W3C datetime (2024-05-01, 2024-05-01T10:00:00+02:00, ...Z) as aware UTC.
+
+    To the second, like feed dates: a sitemap's lastmod and a feed's updated of one version
+    must compare equal (a fraction of a second more would look like an update).
+    """
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return to_utc(parsed)
+    return to_utc(parsed).replace(microsecond=0)
 
 

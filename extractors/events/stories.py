@@ -1,0 +1,243 @@
+"""Story threads: the level above events.
+
+Readers follow a developing story for days or weeks: a crash, then the victims named, then
+the investigation. Events stay tight (one happening: a 7-day window, date conflicts); a story
+ties related events together without ever merging or splitting them.
+
+An event joins a story when it shares the story's specific terms and names with one of the
+story's events seen within `window_days` of it: the cosine of their TF-IDF terms
+(`Event.terms`: words frequent in the event and rare in its clustering window) plus the
+overlap of the words of their actors and places, rare words weighing most. Events at most
+`near_days` apart need less ("the victims named" the day after the crash). An event whose
+publication time is unknown is compared with every story: unknown is not far.
+
+Events are placed one at a time, oldest first (ties by id), each joining the story it matches
+best or founding a new one, so the result depends on the set of events, not on their order.
+The flow places each run's re-clustered window against the stories already stored
+(`earlier`), so stories grow run by run as events do. A story founded by an event whose
+articles were in a story before takes that story's id again (`previous`), so re-clustering an
+event does not rename its story.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from scipy import sparse
+
+from extractors.content.text import words
+from extractors.models import Event, Story, StoryResult
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    """How events are tied into stories; how each value was chosen is in
+    docs/clustering.md (giveme5w1h, whose gold groups span weeks, is the dev set)."""
+
+    # A story continues while its events follow one another within this many days.
+    window_days: float = 60.0
+    # similarity = w_terms * cosine of the terms + w_names * overlap of the name words;
+    # an event joins a story when the similarity to one of its events reaches
+    # link_threshold, or near_threshold when the two are at most near_days apart.
+    w_terms: float = 0.85
+    w_names: float = 0.15
+    link_threshold: float = 0.30
+    near_days: float = 2.0
+    near_threshold: float = 0.20
+    top_names: int = 8  # actors and places (each) of an event whose words are compared
+    # An event is compared with the placed events sharing one of its terms or name words;
+    # for a word that many share, with the max_postings placed last only (bounded cost).
+    max_postings: int = 30
+
+
+DEFAULT_STORY_SETTINGS = StorySettings()
+
+
+def story_id(founding_event_id: str) -> str:
+    """A new story's id, from the id of the event that founded it."""
+    return "st_" + hashlib.sha1(founding_event_id.encode("utf-8")).hexdigest()[:16]
+
+
+def build_stories(
+    events: Sequence[Event],
+    earlier: Sequence[Event] = (),
+    earlier_story_of: Mapping[str, str] | None = None,
+    previous: Mapping[str, str] | None = None,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> StoryResult:
+    """Place `events` into stories.
+
+    `earlier`: stored events already in stories (`earlier_story_of`: event id -> story id),
+    which `events` may join; give all the events of those stories, so their records come out
+    whole. `previous`: article id -> the story the article was in before this clustering.
+    Returns the story of each of `events` and the records of every story they are in.
+    """
+    earlier_story_of = earlier_story_of or {}
+    previous = previous or {}
+    fresh = sorted({e.id: e for e in events}.values(), key=_arrival)
+    fresh_ids = {e.id for e in fresh}
+    context = sorted(
+        (e for e in {e.id: e for e in earlier}.values()
+         if e.id not in fresh_ids and e.id in earlier_story_of),
+        key=_arrival,
+    )
+    everyone = [*context, *fresh]
+    profiles = _Profiles(everyone, settings)
+    row_story: list[str] = [earlier_story_of[e.id] for e in context]
+    members: dict[str, list[Event]] = defaultdict(list)  # story id -> its events
+    for e, sid in zip(context, row_story, strict=True):
+        members[sid].append(e)
+    for row in range(len(context)):
+        profiles.index(row)
+
+    story_of: dict[str, str] = {}
+    for row in range(len(context), len(everyone)):
+        e = everyone[row]
+        best: tuple[float, str] | None = None
+        for other, margin in profiles.margins(row):
+            sid = row_story[other]
+            # The story whose event clears its bar by most (ties: the smaller story id).
+            if margin >= 0 and (best is None or (-margin, sid) < (-best[0], best[1])):
+                best = (margin, sid)
+        story_of[e.id] = best[1] if best else _new_id(e, previous, members)
+        row_story.append(story_of[e.id])
+        members[story_of[e.id]].append(e)
+        profiles.index(row)
+    stories = tuple(_story(sid, members[sid]) for sid in sorted(set(story_of.values())))
+    return StoryResult(stories, story_of)
+
+
+def _time(event: Event) -> float | None:
+    """When the event was first seen (published, else fetched), in days; None if unknown.
+    Its event date is not used: a date an undated text mentions is often background."""
+    if event.first_seen is None:
+        return None
+    return _utc(event.first_seen).timestamp() / 86400.0
+
+
+def _arrival(event: Event) -> tuple[bool, float, str]:
+    """Oldest first, events of unknown time last, ties by id."""
+    t = _time(event)
+    return (t is None, 0.0 if t is None else t, event.id)
+
+
+def _new_id(event: Event, previous: Mapping[str, str], taken: Mapping[str, list]) -> str:
+    """The story most of the event's articles were in before (ties by id), unless another
+    story holds that id now; else a new id from the event."""
+    before = Counter(previous[a] for a in event.article_ids if a in previous)
+    for sid, _ in sorted(before.items(), key=lambda kv: (-kv[1], kv[0])):
+        if sid not in taken:
+            return sid
+    return story_id(event.id)
+
+
+class _Profiles:
+    """What events are compared by, one row per event: unit term vectors, and the words of
+    their names weighted by how rare they are among the events at hand. Events placed so far
+    are indexed by term and name word; an event is compared only with placed events sharing
+    one, and for a word shared by many, with the `max_postings` placed last (the latest)."""
+
+    def __init__(self, events: Sequence[Event], s: StorySettings):
+        self.s = s
+        n = len(events)
+        self.times = np.array([np.nan if (t := _time(e)) is None else t for e in events])
+        terms = [_unit(dict(e.terms)) for e in events]
+        names = [_name_words(e, s.top_names) for e in events]
+        name_df = Counter(w for ws in names for w in ws)
+        name_idf = {w: math.log((n + 1) / (k + 1)) + 1.0 for w, k in name_df.items()}
+        self.terms = _rows(terms)
+        self.names = _rows([{w: 1.0 for w in ws} for ws in names])
+        self.weighted_names = _rows([{w: name_idf[w] for w in ws} for ws in names])
+        self.name_mass = np.array([sum(name_idf[w] for w in ws) for ws in names])
+        self.keys = [[*("t:" + t for t in v), *("n:" + w for w in ws)]
+                     for v, ws in zip(terms, names, strict=True)]
+        self.postings: dict[str, list[int]] = defaultdict(list)
+
+    def index(self, row: int) -> None:
+        """Make a placed event a candidate for the events placed after it."""
+        for key in self.keys[row]:
+            self.postings[key].append(row)
+
+    def margins(self, row: int) -> list[tuple[int, float]]:
+        """(placed row, how far its similarity to `row` clears their bar) for the placed
+        events within the story window of it that share a term or name word."""
+        cap = self.s.max_postings
+        found = {r for key in self.keys[row] for r in self.postings.get(key, ())[-cap:]}
+        if not found:
+            return []
+        others = np.array(sorted(found))
+        gap = np.abs(self.times[others] - self.times[row])  # NaN: a time is unknown
+        others, gap = others[~(gap > self.s.window_days)], gap[~(gap > self.s.window_days)]
+        if len(others) == 0:
+            return []
+        terms = (self.terms[others] @ self.terms[row].T).toarray().ravel()
+        shared = (self.names[others] @ self.weighted_names[row].T).toarray().ravel()
+        smaller = np.minimum(self.name_mass[others], self.name_mass[row])
+        names = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+        similarity = self.s.w_terms * terms + self.s.w_names * names
+        bar = np.where(gap <= self.s.near_days, self.s.near_threshold, self.s.link_threshold)
+        return list(zip(others.tolist(), (similarity - bar).tolist(), strict=True))
+
+
+def _rows(vectors: list[dict[str, float]]) -> sparse.csr_matrix:
+    """One sparse row per {word: weight} dict, over the words of all of them."""
+    vocab: dict[str, int] = {}
+    indptr, indices, data = [0], [], []
+    for vector in vectors:
+        for word, weight in vector.items():
+            indices.append(vocab.setdefault(word, len(vocab)))
+            data.append(weight)
+        indptr.append(len(indices))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), max(1, len(vocab))))
+
+
+def _name_words(event: Event, limit: int) -> frozenset[str]:
+    """Stems of the words of an event's main actors and places ("Fuentes" meets "Gloria
+    Fuentes"; the 6-letter stems of clustering, so "Korea" meets "Korean")."""
+    names = event.actors[:limit] + event.places[:limit]
+    return frozenset(w[:6] for name in names for w in words(name) if len(w) > 2)
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+    return {t: w / norm for t, w in vector.items()}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _story(sid: str, events: list[Event]) -> Story:
+    """A story's record from all its events: the headline of its biggest event (ties: the
+    earliest), its span, and the actors and places that most of its articles carry."""
+    events = sorted(events, key=_arrival)
+    lead = min(events, key=lambda e: (-e.n_articles, _arrival(e)))
+    firsts = [_utc(e.first_seen) for e in events if e.first_seen is not None]
+    lasts = [_utc(t) for e in events if (t := e.last_seen or e.first_seen) is not None]
+    return Story(
+        id=sid,
+        title=lead.headline,
+        event_ids=tuple(e.id for e in events),
+        first_seen=min(firsts) if firsts else None,
+        last_seen=max(lasts) if lasts else None,
+        n_events=len(events),
+        n_articles=sum(e.n_articles for e in events),
+        actors=_by_articles(events, "actors"),
+        places=_by_articles(events, "places"),
+    )
+
+
+def _by_articles(events: list[Event], facet: str, limit: int = 10) -> tuple[str, ...]:
+    """Names ranked by the number of articles of the events that have them among their
+    top five; ties by name."""
+    counts: Counter[str] = Counter()
+    for e in events:
+        for name in getattr(e, facet)[:5]:
+            counts[name] += max(1, e.n_articles)
+    return tuple(n for n, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])

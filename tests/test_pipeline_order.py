@@ -44,11 +44,11 @@ class ObservedStore(RunStore):
             self.unwritten += 1
             self.peak_unwritten = max(self.peak_unwritten, self.unwritten)
 
-    def record_batch(self, pages, outcomes, robots=(), documents=()) -> None:
+    def record_batch(self, pages, outcomes, robots=()) -> None:
         with self.lock:
             self.unwritten -= 1
         self.written.append([p.url for p in pages])
-        super().record_batch(pages, outcomes, robots, documents)
+        super().record_batch(pages, outcomes, robots)
 
 
 def _later(delay: float, value) -> Future:
@@ -130,7 +130,7 @@ def test_a_batch_takes_one_page_of_each_waiting_host_in_turn(tmp_path):
     store.start({}, None, sources)
     pipeline = Pipeline(store, Dispatch(_discover, None, None), sources,  # type: ignore[arg-type]
                         store.discovery_inputs(sources, None, datetime.now(UTC)), batch_size=5)
-    pipeline._absorb(_discover(DiscoveryJob(tuple(sources), {}, {}, {}), 1).result())
+    pipeline._absorb(_discover(DiscoveryJob(tuple(sources), {}, {}, {}), 1).result(), 1)
     hosts = [url.split("/")[2] for url in (c.url for c in pipeline._take(5))]
     assert hosts == ["s0.test", "s1.test", "s2.test", "s0.test", "s1.test"]
 
@@ -158,9 +158,9 @@ def test_written_pages_are_freed_during_the_run(prefect_server, tmp_path):
     alive_when_written: list[int] = []
     original = store.record_batch
 
-    def record_batch(batch_pages, outcomes, robots=(), documents=()):
+    def record_batch(batch_pages, outcomes, robots=()):
         pages.extend(weakref.ref(p) for p in batch_pages)
-        original(batch_pages, outcomes, robots, documents)
+        original(batch_pages, outcomes, robots)
         alive_when_written.append(sum(ref() is not None for ref in pages))
 
     store.record_batch = record_batch

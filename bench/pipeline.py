@@ -133,8 +133,13 @@ def bench_site(
         yield site, tmp, sources, warm_up_prefect()
 
 
-def add_site_options(parser: argparse.ArgumentParser, pages: int, batch_size: int = 50) -> None:
-    """The bench site's options, shared by the benchmarks that serve it (see bench_site)."""
+def add_site_options(parser: argparse.ArgumentParser, pages: int,
+                     batch_size: int | None = None) -> None:
+    """The bench site's options, shared by the benchmarks that serve it (see bench_site);
+    the batch size defaults to newsmon's own (NEWSMON_BATCH_SIZE's default)."""
+    from flows.settings import Settings
+
+    batch_size = batch_size or Settings.model_fields["batch_size"].default
     parser.add_argument("--pages", type=int, default=pages)
     parser.add_argument("--hosts", type=int, default=16, help="bench outlets (2 conns each)")
     parser.add_argument("--batch-size", type=int, default=batch_size)
@@ -143,7 +148,7 @@ def add_site_options(parser: argparse.ArgumentParser, pages: int, batch_size: in
 
 
 def parse_site_args(parser: argparse.ArgumentParser, pages: int, smoke_pages: int,
-                    batch_size: int = 50) -> argparse.Namespace | None:
+                    batch_size: int | None = None) -> argparse.Namespace | None:
     """The bench-site options and --smoke, parsed; None (after saying why) when the pages
     these options ask for are absent. Smoke: `smoke_pages` demo pages on 4 hosts."""
     add_site_options(parser, pages, batch_size)

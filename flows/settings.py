@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     # host=127.0.0.1:PORT pairs, comma separated: route hosts to a local server (demo, tests).
     # Trusted: a routed host connects there without the private-address check.
     resolve: str = ""
-    batch_size: int = Field(default=50, ge=1, description="Pages per fetch/extract task")
+    # Prefect costs ~35 ms of CPU per task run in the flow process and as much in its API:
+    # 100 pages per task keep that under 1 ms a page (bench/prefect_overhead.py: 8.5 % at 100,
+    # 19.8 % at 50 pages per batch, quiet 2-core machine).
+    batch_size: int = Field(default=100, ge=1, description="Pages per fetch/extract task")
     cluster_window_days: int = Field(default=7, ge=1)
     extraction_fast: bool = Field(
         default=False,

@@ -23,7 +23,7 @@ from extractors.fetch.ledger import EntryPlan, plan_entries
 from extractors.models import Candidate, ExtractionOutcome, FetchResult, RobotsRecord, Source
 from extractors.timezones import utc_now
 from flows.progress import report as report_progress
-from flows.run_store import DiscoveryInputs, RunStore
+from flows.run_store import DiscoveryInputs, EntryKnowledge, RunStore
 from flows.stages import DiscoveredChunk, DiscoveryJob, FetchedBatch, FetchJob
 
 DISCOVERIES_IN_FLIGHT = 8  # discovery tasks (chunks of sources) at a time
@@ -191,19 +191,21 @@ class Pipeline:
         entries = [c for d in found.by_source.values() for c in d.candidates]
         if number not in self._rereads:
             entries += [c for n in found.by_source for c in self.inputs.backlog.get(n, [])]
-        known = self.store.record_discovery(found, entries)
+        now = utc_now()
+
+        def decide(known: EntryKnowledge) -> EntryPlan:  # pure: extractors/fetch/ledger.py
+            return plan_entries(
+                entries, [r for d in found.by_source.values() for r in d.reads], known.facts,
+                now=now, since=self.inputs.since, guid_urls=known.guid_urls,
+                read_before=known.read_before,
+                sources_with_sitemaps=[n for n in found.by_source if self.sources[n].sitemaps],
+            )
+
+        plan = self.store.record_discovery(found, entries, decide, now)
         if number not in self._rereads:
             self._sources_discovered += len(found.by_source)
             report_progress("discover", self._sources_discovered, len(self.sources))
         self.robots.update((r.host, r) for r in found.robots)
-        now = utc_now()
-        plan = plan_entries(
-            entries, [r for d in found.by_source.values() for r in d.reads], known.facts,
-            now=now, since=self.inputs.since, guid_urls=known.guid_urls,
-            read_before=known.read_before,
-            sources_with_sitemaps=[n for n in found.by_source if self.sources[n].sitemaps],
-        )
-        self.store.record_plan(plan, now)
         self.result.plans.append(plan)
         for name, discovery in found.by_source.items():
             self.result.discoveries.append(discovery)

@@ -8,7 +8,7 @@ open, so `newsmon sql` or a DuckDB shell get their turn between two batches of a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -153,10 +153,14 @@ class RunStore:
         return DiscoveryInputs(since=since, validators=validators, listed=listed,
                                backlog=backlog, robots=robots)
 
-    def record_discovery(self, chunk: DiscoveredChunk,
-                         entries: Collection[Candidate]) -> EntryKnowledge:
-        """Log a chunk's document fetches and keep its robots.txt answers; returns what the
-        warehouse knows about `entries` (the chunk's, and its sources' backlog)."""
+    def record_discovery(self, chunk: DiscoveredChunk, entries: Collection[Candidate],
+                         decide: Callable[[EntryKnowledge], EntryPlan],
+                         now: datetime) -> EntryPlan:
+        """A discovered chunk in one transaction: its document fetches and robots.txt answers
+        logged, what the warehouse knows about `entries` (the chunk's, and its sources'
+        backlog) read, the entries decided by `decide` (pure, extractors/fetch/ledger.py),
+        and every entry's sighting and decision, and the overflows, recorded before any page
+        is fetched. One writer open per chunk: a run over many sources has many chunks."""
         documents = [doc for d in chunk.by_source.values() for doc in d.documents]
         reads = [r.url for d in chunk.by_source.values() for r in d.reads]
         with self._write() as con:
@@ -166,13 +170,10 @@ class RunStore:
                                                    if c.guid})
             facts = queries.entry_facts(con, {c.url for c in entries} | set(guid_urls.values()))
             read_before = queries.documents_read_before(con, reads, self.run_id)
-        return EntryKnowledge(facts, guid_urls, read_before)
-
-    def record_plan(self, plan: EntryPlan, now: datetime) -> None:
-        """Every entry's sighting and decision, and the overflows, before any page is fetched."""
-        with self._write() as con:
+            plan = decide(EntryKnowledge(facts, guid_urls, read_before))
             load.record_entries(con, self.run_id, [p.record() for p in plan.entries], now)
             load.record_overflows(con, self.run_id, plan.overflows)
+        return plan
 
     def pages_fetched_in_run(self, batch: Sequence[Candidate]) -> dict[str, FetchResult]:
         """Pages of `batch` this run already fetched and stored raw (a retried flow run keeps

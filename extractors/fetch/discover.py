@@ -31,9 +31,9 @@ from extractors.timezones import naive_as_utc
 
 MAX_SITEMAP_DEPTH = 2  # index (0) -> child (1) -> grandchild (2); deeper is ignored
 MAX_CHILD_SITEMAPS = 50  # per index: news sites list years of archives; newest lastmod first
-SOURCES_PER_CHUNK = 25  # discovery tasks: about this many sources each ...
+SOURCES_PER_CHUNK = 50  # discovery tasks: about this many sources each ...
 MIN_CHUNKS = 8  # ... but at least this many (a slow host holds back only its chunk) ...
-MAX_CHUNKS = 40  # ... and at most this many (Prefect costs 10-20 ms per task run)
+MAX_CHUNKS = 24  # ... and at most this many (each costs a task run and a ledger write)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

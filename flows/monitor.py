@@ -31,6 +31,7 @@ from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
 from extractors.content.parallel import warm_up as warm_up_extraction
+from extractors.content.places import warm_up as warm_up_gazetteer
 from extractors.fetch.http import FetchSettings
 from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources
@@ -184,6 +185,7 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     extraction = settings.extraction_settings()
     if not uses_dask():
         warm_up_extraction()  # the process pool starts while sources are discovered
+        warm_up_gazetteer()  # the cluster step's, built while the network is waited for
     progress = create_progress_artifact(
         progress=0.0, key="monitor-fetch-progress",
         description=f"Discovering {len(sources)} sources, fetching and extracting their pages",

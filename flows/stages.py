@@ -63,7 +63,7 @@ class DiscoveryJob:
     """Everything discovering one chunk needs, read by the flow beforehand."""
 
     sources: tuple[Source, ...]
-    since: dict[str, datetime | None]  # per source name: the backfill bound, if any
+    since: datetime | None  # the run's backfill bound (`--since`), if any
     validators: dict[str, Validators]
     robots: dict[str, RobotsRecord]  # known answers for the chunk's hosts
     listed: dict[str, datetime] = field(default_factory=dict)  # child sitemap -> lastmod

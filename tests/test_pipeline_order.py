@@ -130,7 +130,7 @@ def test_a_batch_takes_one_page_of_each_waiting_host_in_turn(tmp_path):
     store.start({}, None, sources)
     pipeline = Pipeline(store, Dispatch(_discover, None, None), sources,  # type: ignore[arg-type]
                         store.discovery_inputs(sources, None, datetime.now(UTC)), batch_size=5)
-    pipeline._absorb(_discover(DiscoveryJob(tuple(sources), {}, {}, {}), 1).result(), 1)
+    pipeline._absorb(_discover(DiscoveryJob(tuple(sources), None, {}, {}), 1).result(), 1)
     hosts = [url.split("/")[2] for url in (c.url for c in pipeline._take(5))]
     assert hosts == ["s0.test", "s1.test", "s2.test", "s0.test", "s1.test"]
 

@@ -25,7 +25,7 @@ from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, e
 from extractors.content.facets import record_json
 from extractors.content.parallel import extract_pages, shutdown_pool
 from extractors.fetch.http import Fetcher, FetchSettings, decode_html
-from extractors.fetch.limits import MiB, describe_bytes
+from extractors.fetch.limits import describe_bytes
 from extractors.fetch.urls import is_fetchable_scheme
 from extractors.models import Candidate, ExtractionOutcome, FetchResult
 
@@ -123,8 +123,8 @@ def _fetch_all(urls: Sequence[str], settings: FetchSettings | None) -> list[Fetc
 
 
 def _too_large(max_bytes: int) -> str:
-    size = describe_bytes(max_bytes) if max_bytes >= MiB else f"{max_bytes} bytes"
-    return f"too large: over the {size} cap of fetched pages (--max-bytes raises it)"
+    return (f"too large: over the {describe_bytes(max_bytes)} cap of fetched pages"
+            " (--max-bytes raises it)")
 
 
 def _gunzip(body: bytes, max_bytes: int) -> bytes | None:

@@ -70,13 +70,13 @@ async def discover_sources(
     fetcher: Fetcher,
     sources: Sequence[Source],
     *,
-    since: Mapping[str, datetime | None],
+    since: datetime | None,
     validators: Mapping[str, Validators],
     listed: Mapping[str, datetime] | None = None,
 ) -> dict[str, Discovery]:
-    """source name -> its Discovery, all sources side by side (`since` per source name)."""
+    """source name -> its Discovery, all sources side by side."""
     found = await asyncio.gather(*(
-        discover_source(fetcher, source, since=since.get(source.name), validators=validators,
+        discover_source(fetcher, source, since=since, validators=validators,
                         listed=listed)
         for source in sources
     ))
@@ -132,7 +132,7 @@ async def discover_source(
             found.validators.pop(url, None)
             newest_first = sorted(parsed.sitemaps, key=lambda c: c.lastmod or _EPOCH, reverse=True)
             fresh = [c.url for c in newest_first
-                     if not _older(c.lastmod, since) and c.url not in seen
+                     if not older(c.lastmod, since) and c.url not in seen
                      and (c.lastmod is None or listed.get(c.url) != c.lastmod)]
             found.listed.update({c.url: c.lastmod for c in parsed.sitemaps
                                  if c.lastmod is not None and c.url in fresh})
@@ -176,7 +176,7 @@ def _collect(parsed: ParsedFeed | ParsedSitemap, url: str, found: Discovery) -> 
     return parsed.candidates
 
 
-def _older(moment: datetime | None, since: datetime | None) -> bool:
+def older(moment: datetime | None, since: datetime | None) -> bool:
     """True only when both are known and `moment` is before `since` (undated entries stay)."""
     if moment is None or since is None:
         return False

@@ -49,7 +49,6 @@ from extractors.fetch.limits import (
     DOCUMENT_MAX_BYTES,
     PAGE_MAX_BYTES,
     ROBOTS_MAX_BYTES,
-    MiB,
     describe_bytes,
 )
 from extractors.fetch.urls import without_credentials
@@ -512,8 +511,9 @@ class Fetcher:
         """One request through the host gate and the global bound, body capped."""
         assert self._client is not None, "use `async with Fetcher()`"
         s = self.settings
-        gate = self._politeness.gate(host_key(url))
-        gap = self._rules_gap(url, source) if robots_txt else self._delay(url, source)
+        host = host_key(url)
+        gate = self._politeness.gate(host)
+        gap = self._rules_gap(source) if robots_txt else self._delay(host, source)
         async with gate.slot(gap, self._politeness.in_flight):
             try:
                 async with asyncio.timeout(s.total_timeout_s):
@@ -576,16 +576,16 @@ class Fetcher:
         finally:
             await response.aclose()
 
-    def _rules_gap(self, url: str, source: str) -> float:
+    def _rules_gap(self, source: str) -> float:
         """What a host's own rules ask between two requests: the source's configured rate
         (and, once robots.txt is read, its Crawl-delay: see _check_robots)."""
         return self._source_delay.get(source, 0.0)
 
-    def _delay(self, url: str, source: str) -> float:
-        """Spacing after a request to this URL's host: the default, the source's rate or the
-        robots.txt Crawl-delay, whichever is longest."""
-        return max(self.settings.min_delay_per_host_s, self._rules_gap(url, source),
-                   self._crawl_delay(host_key(url)))
+    def _delay(self, host: str, source: str) -> float:
+        """Spacing after a request to `host`: the default, the source's rate or the robots.txt
+        Crawl-delay, whichever is longest."""
+        return max(self.settings.min_delay_per_host_s, self._rules_gap(source),
+                   self._crawl_delay(host))
 
     def _crawl_delay(self, host: str) -> float:
         """The host's robots.txt Crawl-delay for our user agent (capped), once it is read."""
@@ -712,9 +712,8 @@ def _mime(content_type: str | None) -> str:
 
 
 def _too_large(max_bytes: int, url: str, status: int, content_type: str | None) -> errors.TooLarge:
-    size = describe_bytes(max_bytes) if max_bytes >= MiB else f"{max_bytes} bytes"
-    return errors.TooLarge(f"body exceeds {size} cap", final_url=url, status_code=status,
-                           content_type=content_type)
+    return errors.TooLarge(f"body exceeds {describe_bytes(max_bytes)} cap", final_url=url,
+                           status_code=status, content_type=content_type)
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from extractors.fetch.discover import Discovery, DocumentRead, merge_candidates
+from extractors.fetch.discover import Discovery, DocumentRead, merge_candidates, older
 from extractors.fetch.errors import HTTPStatusError, is_worth_retrying_later
 from extractors.fetch.http import Validators
 from extractors.models import Candidate, EntryFacts, EntryRecord, Overflow
@@ -166,7 +166,7 @@ def decide(entry: Candidate, known: EntryFacts | None, since: datetime | None) -
         return PlannedEntry(entry, "seen", outcome, reason)
     if reason is not None and reason.startswith(RETRY):
         return PlannedEntry(entry, "retry", outcome, reason)
-    if since is not None and entry.published is not None and entry.published < since:
+    if older(entry.published, since):
         return PlannedEntry(entry, "before-since", "skipped", BEFORE_SINCE)
     return PlannedEntry(entry, "new", "pending", NOT_FETCHED)
 

@@ -14,9 +14,7 @@ ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
 
 
 def describe_bytes(n: int) -> str:
-    """A cap as people say it: "5 MiB", "500 KiB" or "900 bytes"."""
+    """A cap as people say it in a message: "5 MiB", or "512000 bytes" under a MiB."""
     if n >= MiB:
         return f"{n / MiB:g} MiB"
-    if n >= 1024:
-        return f"{n / 1024:g} KiB"
     return f"{n} bytes"

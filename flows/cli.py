@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -21,7 +21,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flows.output import OutputFormat, print_table, write_result
+from extractors.timezones import naive_as_utc
+from flows.output import OutputFormat, print_table, reason_counts, write_result
 
 if TYPE_CHECKING:
     from flows.monitor import RunSummary
@@ -110,7 +111,7 @@ def _when(value: str | None, option: str) -> datetime | None:
     except ValueError:
         fail(f"{option} {value!r} is not a date: use ISO 8601, e.g. 2021-12-15 or "
              "2021-12-15T06:00 (UTC unless it has an offset such as +02:00)")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return naive_as_utc(moment)
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -295,7 +296,7 @@ def _print_coverage(rows: list[dict]) -> None:
         for kind in ("failed", "skipped", "pending"):
             reasons = row.get(f"{kind}_by_reason") or {}
             if reasons:
-                said = ", ".join(f"{reason} x{n}" for reason, n in sorted(reasons.items()))
+                said = reason_counts(reasons)
                 console.print(f"  {row['source']} {row['day']}: {kind}: {said}",
                               soft_wrap=True, highlight=False, markup=False)
 
@@ -345,8 +346,8 @@ def demo(
     _check_prefect_api()
     from demosite.server import DemoSite
     from flows.settings import format_resolve
+    from flows.starter import DEMO_SOURCES as sources
 
-    sources = Path(__file__).resolve().parent.parent / "demosite" / "sources.toml"
     # The demo site is ours and local: light spacing keeps the demo quick.
     os.environ.setdefault("NEWSMON_MIN_DELAY_PER_HOST_S", "0.05")
     with DemoSite() as site:

@@ -37,6 +37,7 @@ from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources
 from extractors.models import Source
 from extractors.timezones import start_of_day_utc, utc_now
+from flows.output import reason_counts
 from flows.pipeline import (
     DISCOVERIES_IN_FLIGHT,
     EXTRACTS_IN_FLIGHT,
@@ -249,11 +250,6 @@ def _plain(value: object) -> object:
     return value
 
 
-def _reasons(counts: dict | None) -> str:
-    """{'HTTP 404': 2, ...} as "HTTP 404 x2, ..." for a table cell."""
-    return ", ".join(f"{reason} x{n}" for reason, n in sorted((counts or {}).items()))
-
-
 def _coverage_markdown(rows: list[dict]) -> list[str]:
     """The coverage ledger rows of the run (see docs/warehouse.md, `coverage_ledger`)."""
     if not rows:
@@ -263,7 +259,7 @@ def _coverage_markdown(rows: list[dict]) -> list[str]:
              "| overflow warnings | reasons |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         reasons = "; ".join(
-            f"{kind}: {_reasons(r.get(f'{kind}_by_reason'))}"
+            f"{kind}: {reason_counts(r.get(f'{kind}_by_reason'))}"
             for kind in ("failed", "skipped", "pending") if r.get(f"{kind}_by_reason")
         )
         lines.append(
@@ -311,8 +307,8 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
                              description="The digest of the latest day in the warehouse")
     if summary.coverage:
         create_table_artifact(
-            table=[{k: _reasons(v) if isinstance(v, dict) else _plain(v) for k, v in row.items()}
-                   for row in summary.coverage],
+            table=[{k: reason_counts(v) if isinstance(v, dict) else _plain(v)
+                    for k, v in row.items()} for row in summary.coverage],
             key="coverage-ledger",
             description="Coverage ledger: entries per source and day, and what became of them",
         )

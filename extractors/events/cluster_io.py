@@ -27,7 +27,7 @@ from extractors.content.facets import extract_facets, record_json
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
 from extractors.events.stories import build_stories
-from extractors.models import Article, ClusterResult, StoryResult
+from extractors.models import Article, ClusterResult
 from extractors.timezones import naive_as_utc
 
 
@@ -123,13 +123,11 @@ def read_corpus(path: str) -> list[Article]:
     return articles
 
 
-def assignments(
-    articles: Sequence[Article], result: ClusterResult, stories: StoryResult | None = None
-) -> list[dict]:
+def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict]:
     """One {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"} record per
     article, in the given order; who / where / when are its event's agreed record; stories
-    are built from the result's events unless given."""
-    stories = stories if stories is not None else build_stories(result.events)
+    are built from the result's events."""
+    stories = build_stories(result.events)
     event_of = {m.article_id: m.event_id for m in result.memberships}
     copy_of = {d.article_id: d.duplicate_of for d in result.duplicates}
     events = {e.id: e for e in result.events}

@@ -204,12 +204,11 @@ def _content_tokens(text: str, stem_chars: int) -> list[str]:
     return [w[:stem_chars] for w in tokens] if stem_chars > 0 else tokens
 
 
-def _summary_tokens(article: Article, s: ClusterSettings) -> list[str]:
-    """A page without a body is represented by its summary (feed or meta description), when
-    it has one, rather than by nothing: the summary's matching tokens, else none."""
-    if not article.description:
-        return []
-    if len(_content_tokens(article.text, s.stem_chars)) >= s.min_body_words:
+def _summary_tokens(article: Article, body: list[str], s: ClusterSettings) -> list[str]:
+    """A page without a body (`body`: its text's matching tokens) is represented by its
+    summary (feed or meta description), when it has one, rather than by nothing: the
+    summary's matching tokens, else none."""
+    if not article.description or len(body) >= s.min_body_words:
         return []
     return _content_tokens(article.description, s.stem_chars)
 
@@ -261,11 +260,9 @@ class _Texts:
     @classmethod
     def of(cls, articles: Sequence[Article], s: ClusterSettings) -> _Texts:
         titles = [_content_tokens(a.title, s.stem_chars) for a in articles]
-        summaries = [_summary_tokens(a, s) for a in articles]
-        bodies = [
-            (summary + _content_tokens(a.text, s.stem_chars))[:TEXT_WORDS]
-            for a, summary in zip(articles, summaries, strict=True)
-        ]
+        texts = [_content_tokens(a.text, s.stem_chars) for a in articles]
+        summaries = [_summary_tokens(a, t, s) for a, t in zip(articles, texts, strict=True)]
+        bodies = [(x + t)[:TEXT_WORDS] for x, t in zip(summaries, texts, strict=True)]
         matrix, top_terms, vocab = _tfidf([t + t + b for t, b in zip(titles, bodies, strict=True)])
         return cls(titles, summaries, bodies, matrix, top_terms, vocab)
 
@@ -386,7 +383,9 @@ def _score_candidates(
     if any(texts.summaries):
         # Without a body, the headline and any summary carry the decision together.
         with_summary = [" ".join(t + x) for t, x in zip(titles, texts.summaries, strict=True)]
-        title = np.where(headline_only, _headline_similarity(with_summary, left, right), title)
+        pick = np.nonzero(headline_only)[0]
+        if pick.size:
+            title[pick] = _headline_similarity(with_summary, left[pick], right[pick])
     lead = process.cpdist(
         [lead_str[i] for i in left], [lead_str[j] for j in right],
         scorer=fuzz.token_set_ratio, workers=-1,

@@ -26,13 +26,13 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 from scipy import sparse
 
 from extractors.content.text import words
 from extractors.models import Event, Story, StoryResult
+from extractors.timezones import naive_as_utc
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _time(event: Event) -> float | None:
     Its event date is not used: a date an undated text mentions is often background."""
     if event.first_seen is None:
         return None
-    return _utc(event.first_seen).timestamp() / 86400.0
+    return naive_as_utc(event.first_seen).timestamp() / 86400.0
 
 
 def _arrival(event: Event) -> tuple[bool, float, str]:
@@ -209,17 +209,13 @@ def _unit(vector: dict[str, float]) -> dict[str, float]:
     return {t: w / norm for t, w in vector.items()}
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _story(sid: str, events: list[Event]) -> Story:
     """A story's record from all its events: the headline of its biggest event (ties: the
     earliest), its span, and the actors and places that most of its articles carry."""
     events = sorted(events, key=_arrival)
     lead = min(events, key=lambda e: (-e.n_articles, _arrival(e)))
-    firsts = [_utc(e.first_seen) for e in events if e.first_seen is not None]
-    lasts = [_utc(t) for e in events if (t := e.last_seen or e.first_seen) is not None]
+    firsts = [naive_as_utc(e.first_seen) for e in events if e.first_seen is not None]
+    lasts = [naive_as_utc(t) for e in events if (t := e.last_seen or e.first_seen) is not None]
     return Story(
         id=sid,
         title=lead.headline,

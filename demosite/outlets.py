@@ -17,6 +17,7 @@ from demosite.site import (
     ARTICLE_TEMPLATES,
     Page,
     _cacheable,
+    _html,
     load_corpus,
     rss_feed,
 )
@@ -60,8 +61,7 @@ def build_outlets(
                                *original["paragraphs"]],
             }
             html = ARTICLE_TEMPLATES[original["outlet"]](outlet, article, [])
-            pages[(host, article["path"])] = Page(html.encode("utf-8"),
-                                                  "text/html; charset=utf-8")
+            pages[(host, article["path"])] = _html(html)
             articles.append(article)
         outlet = {**templates["outlet-a.test"], "host": host, "brand": f"Source {i}"}
         pages[(host, FEED_PATH)] = _cacheable(

@@ -187,6 +187,11 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
 
+def _day_of(value: datetime | None) -> str:
+    """The day of a moment, as it is written (no conversion)."""
+    return _day(value.date() if value else None)
+
+
 def _names(values: tuple[str, ...]) -> str:
     return ", ".join(values) if values else "—"
 
@@ -363,10 +368,8 @@ def _article_row(article: DigestArticle) -> str:
 
 
 def _span(story: DigestStory) -> str:
-    first = story.first_seen.date().isoformat() if story.first_seen else "—"
-    last = story.last_seen.date().isoformat() if story.last_seen else "—"
     return (f"{_plural(story.n_events, 'event')}, {_plural(story.n_articles, 'article')}, "
-            f"{first} to {last}")
+            f"{_day_of(story.first_seen)} to {_day_of(story.last_seen)}")
 
 
 def _story_timeline(event: DigestEvent) -> str:
@@ -377,7 +380,7 @@ def _story_timeline(event: DigestEvent) -> str:
     current = ' class="current"'
     items = "".join(
         f"<li{current if step.event_id == event.id else ''}>"
-        f"{html.escape(_day(step.first_seen.date() if step.first_seen else None))} · "
+        f"{html.escape(_day_of(step.first_seen))} · "
         f"{html.escape(step.headline)} "
         f'<span class="muted">({_plural(step.n_sources, "source")})</span></li>'
         for step in story.events
@@ -481,7 +484,7 @@ def render_markdown(digest: Digest) -> str:
             lines.append(f"- **Developing story:** {_md(event.story.title)} "
                          f"({_span(event.story)})")
             for step in event.story.events:
-                when = _day(step.first_seen.date() if step.first_seen else None)
+                when = _day_of(step.first_seen)
                 text = f"{when} · {_md(step.headline)} ({_plural(step.n_sources, 'source')})"
                 lines.append(f"  - **{text}**" if step.event_id == event.id else f"  - {text}")
         lines.append("")

@@ -206,6 +206,8 @@ def _actor_hits(names: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
     """The event's actors (stored spelling) that a clause names by canonical name: spelling
     variants meet under actor_key ("Pashinyan" / "Pashinian"), and a one-word value also
     names the full names ending in it ("Aliyev" -> "Ilham Aliyev")."""
+    if not wanted:
+        return []  # the rule names no actors: no key of the event's actors is needed
     keys = {actor_key(w) for w in wanted}
     surnames = {k for k in keys if " " not in k}
     hits = []

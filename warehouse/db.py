@@ -79,6 +79,8 @@ class ReadOnlyViolation(WarehouseError):
 
 class RunInProgress(WarehouseBusy):
     """Another monitor run held the warehouse for longer than this run would wait."""
+
+
 Row = dict[str, Any]  # one result row, by column name
 
 
@@ -448,9 +450,6 @@ def hold_run_lock(
     return RunLock(lock_path, fd)
 
 
-def _sql_literal(text: str) -> str:
-    """A SQL string literal (ATTACH takes no bound parameters)."""
-    return "'" + text.replace("'", "''") + "'"
 def file_bytes(path: str | Path) -> int:
     """Bytes the warehouse takes on disk: the file and its write-ahead log."""
     path = Path(path)

@@ -420,14 +420,9 @@ RUN_STARTED_AT = "SELECT started_at FROM runs WHERE run_id = $run_id"
 # article; the latest page fetch (its error; in how many runs the fetch failed since the page
 # was last fetched fine) and the extraction of that fetch; the GUID and stored version's
 # `updated` the ledger holds. Unknown URLs: no row.
-ENTRY_FACTS = """
+ENTRY_FACTS = f"""
 WITH wanted AS (SELECT DISTINCT url FROM batch),
-stored AS (
-    SELECT DISTINCT u.url FROM (SELECT unnest(urls) AS url FROM articles) AS u
-    WHERE u.url IN (SELECT url FROM wanted)
-    UNION
-    SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT url FROM wanted)
-),
+stored AS ({KNOWN_URLS}),
 fetches AS (
     SELECT url, run_id, status_code, error_class, fetched_at,
            max(CASE WHEN error_class IS NULL THEN fetched_at END)

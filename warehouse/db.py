@@ -97,31 +97,34 @@ class Connection:
         self.duckdb = con
         self._depth = 0  # nesting of transaction()
 
-    def execute(self, statement: str, params: Any = None,
-                **tables: pa.Table) -> duckdb.DuckDBPyConnection:
-        """Run one statement (any kind); the DuckDB result, for statements that return none."""
+    @contextmanager
+    def _registered(self, tables: dict[str, pa.Table]) -> Iterator[None]:
+        """Arrow tables visible under their names for one statement (and its rows)."""
         for name, table in tables.items():
             self.duckdb.register(name, table)
         try:
-            if params is None:
-                return self.duckdb.execute(statement)
-            return self.duckdb.execute(statement, params)
+            yield
         finally:
             for name in tables:
                 self.duckdb.unregister(name)
 
+    def _run(self, statement: str, params: Any) -> duckdb.DuckDBPyConnection:
+        if params is None:
+            return self.duckdb.execute(statement)
+        return self.duckdb.execute(statement, params)
+
+    def execute(self, statement: str, params: Any = None,
+                **tables: pa.Table) -> duckdb.DuckDBPyConnection:
+        """Run one statement (any kind); the DuckDB result, for statements that return none."""
+        with self._registered(tables):
+            return self._run(statement, params)
+
     def rows(self, statement: str, params: Any = None, **tables: pa.Table) -> list[Row]:
-        """Every row of a query, each a dict by column name."""
-        for name, table in tables.items():
-            self.duckdb.register(name, table)
-        try:
-            cursor = (self.duckdb.execute(statement) if params is None
-                      else self.duckdb.execute(statement, params))
+        """Every row of a query, each a dict by column name (fetched before the tables go)."""
+        with self._registered(tables):
+            cursor = self._run(statement, params)
             names = [d[0] for d in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            for name in tables:
-                self.duckdb.unregister(name)
 
     def one(self, statement: str, params: Any = None, **tables: pa.Table) -> Row | None:
         """The first row of a query, or None."""

@@ -123,10 +123,9 @@ async def discover_source(
                 continue
             parsed = parse_sitemap(body, url, source.name)
             entries = _collect(parsed, url, found)
-            if not parsed.sitemaps:
-                found.reads.append(DocumentRead(url, source.name, "sitemap", tuple(entries)))
             raw.extend(entries)
             if not parsed.sitemaps:
+                found.reads.append(DocumentRead(url, source.name, "sitemap", tuple(entries)))
                 continue
             # An index can stay unchanged while its children change: always re-read it.
             found.validators.pop(url, None)

@@ -211,12 +211,11 @@ class RunStore:
             new = list(by_id.values())
             for article in queries.articles_in_window(con, window_start(new, window_days)):
                 by_id.setdefault(article.id, article)
-            before = queries.event_of_articles(con, list(by_id))
+            before, story_now = queries.event_and_story_of_articles(con, list(by_id))
             earlier, story_of = queries.story_context(
                 con, stories_since(new, window_days), list(by_id)
             )
-            stories = StoryContext(tuple(earlier), story_of,
-                                   queries.story_of_articles(con, list(by_id)))
+            stories = StoryContext(tuple(earlier), story_of, story_now)
         return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before,
                              stories)
 

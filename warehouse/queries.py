@@ -207,12 +207,14 @@ def unclustered_articles(con: Connection) -> list[Article]:
     return [_article(r) for r in con.rows(sql.UNCLUSTERED_ARTICLES)]
 
 
-def event_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str, str]:
-    """article id -> its current event id, for the given articles that have one."""
-    return {
-        row["article_id"]: row["event_id"]
-        for row in con.rows(sql.EVENT_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
-    }
+def event_and_story_of_articles(
+    con: Connection, article_ids: Collection[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For the given articles: article id -> its current event id (those that have one), and
+    article id -> the story that event is in now (those in one)."""
+    rows = con.rows(sql.EVENT_AND_STORY_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
+    return ({row["article_id"]: row["event_id"] for row in rows},
+            {row["article_id"]: row["story_id"] for row in rows if row["story_id"] is not None})
 
 
 def story_context(
@@ -232,14 +234,6 @@ def story_context(
         for r in rows
     ]
     return events, {r["id"]: r["story_id"] for r in rows}
-
-
-def story_of_articles(con: Connection, article_ids: Collection[str]) -> dict[str, str]:
-    """article id -> the story its event is in now, for the given articles that have one."""
-    return {
-        row["article_id"]: row["story_id"]
-        for row in con.rows(sql.STORY_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
-    }
 
 
 # --- what a run reports ------------------------------------------------------------------

@@ -390,17 +390,12 @@ WHERE e.story_id IN (
 ORDER BY e.id
 """
 
-# The story each of a batch of article ids (registered as `ids`) is in now, through its event.
-STORY_OF_ARTICLES = """
-SELECT ea.article_id, e.story_id
+# Current event of each of a batch of article ids (registered as `ids`), and the story that
+# event is in (NULL when none).
+EVENT_AND_STORY_OF_ARTICLES = """
+SELECT ea.article_id, ea.event_id, e.story_id
 FROM event_articles AS ea JOIN ids ON ids.id = ea.article_id
-JOIN events AS e ON e.id = ea.event_id
-WHERE e.story_id IS NOT NULL
-"""
-
-# Current event of each of a batch of article ids (registered as `ids`).
-EVENT_OF_ARTICLES = """
-SELECT ea.article_id, ea.event_id FROM event_articles ea JOIN ids ON ids.id = ea.article_id
+LEFT JOIN events AS e ON e.id = ea.event_id
 """
 
 # Why pages of one run were not stored: fetch errors and extraction skips/failures, counted.

@@ -60,8 +60,8 @@ app = NewsmonTyper(
          ("newsmon COMMAND --help", "each command's options and examples")],
         codes=tuple(EXIT_CODES)),
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # a line breaks where the terminal folds it, never mid-phrase
+err = Console(stderr=True, soft_wrap=True)
 
 DEMO_SITE_PORT = 8765  # `newsmon demo-site`'s default, as in the README's Prefect section
 
@@ -295,8 +295,7 @@ def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
         f"alerts: {summary.alerts}",
     ]
     if summary.before_since:
-        phrases.append(f"{summary.before_since} entries dated before --since were left out; "
-                       "the next run without --since fetches them")
+        phrases.append(f"left out by --since: {summary.before_since} (later runs fetch them)")
     for line in phrase_lines(phrases, console.width):  # lines break between phrases only
         console.print(line, soft_wrap=True, highlight=False, markup=False)
     for warning in summary.overflows:

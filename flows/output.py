@@ -28,6 +28,7 @@ from rich.table import Column, Table
 LIST_SEPARATOR = "; "
 MIN_COLUMN = 12  # a shown column is at least this wide (or as wide as all its content)
 ELLIPSIS = "…"
+MAIN_COLUMNS = ("headline", "title")  # what a reader reads a row by
 
 
 class OutputFormat(StrEnum):
@@ -71,21 +72,23 @@ def fit_widths(naturals: Sequence[int], available: int, main: int | None = None)
     """Widths for the leading columns that fit in `available` characters of content.
 
     Every column gets its natural width when all fit. Otherwise each shown column gets at
-    least min(natural, MIN_COLUMN), trailing columns are left out until that fits, and the
-    remaining space is shared out evenly (water-filling) up to each natural width; the `main`
-    column (a headline) is given its natural width first, as far as the others' floors allow.
+    least min(natural, MIN_COLUMN) (the `main` column, a headline: its natural width, up to
+    60 % of the room), trailing columns are left out until that fits, and the remaining space
+    is shared out evenly (water-filling) up to each natural width.
     """
     widths = list(naturals)
     if sum(widths) <= available:
         return widths
     floors = [min(n, MIN_COLUMN) for n in naturals]
+    if main is not None:  # the main column's floor: its whole text, up to 60 % of the width
+        floors[main] = max(floors[main], min(naturals[main], available * 3 // 5))
     shown = len(floors)
+    # Leaving columns out frees their 3 border/padding characters each.
     while shown > 1 and sum(floors[:shown]) + 3 * (shown - len(floors)) > available:
         shown -= 1
-    # Leaving columns out frees their 3 border/padding characters each.
     room = available + 3 * (len(naturals) - shown)
     widths, floors = widths[:shown], floors[:shown]
-    if main is not None and main < shown:
+    if main is not None and main < shown:  # the main column first, the others share the rest
         floors[main] = max(floors[main], min(widths[main], room - sum(floors) + floors[main]))
 
     def used(level: int) -> int:
@@ -120,7 +123,8 @@ def print_table(console: Console, columns: Sequence[str], rows: Sequence[Sequenc
     """Rows as a table that fits the console (or, `wide`, every column at full width).
 
     Unless `wide`, id columns go last (the first left out when space runs short) and the
-    `main` column gets its full width before the others share what is left.
+    `main` column (default: a headline or title) gets its full width before the others
+    share what is left.
     """
     order = list(range(len(columns)))
     if not wide:
@@ -132,6 +136,7 @@ def print_table(console: Console, columns: Sequence[str], rows: Sequence[Sequenc
     texts = [[_one_line(cell_text(v)) for v in row] for row in rows]
     naturals = [max([len(c), *(len(r[i]) for r in texts)]) for i, c in enumerate(columns)]
     border = 3 * len(columns) + 1
+    main = main or next((c for c in MAIN_COLUMNS if c in columns), None)
     main_at = columns.index(main) if main in columns else None
     widths = naturals if wide else fit_widths(naturals, max(1, console.width - border), main_at)
     table = Table(*(Column(c, no_wrap=True, overflow="ellipsis", width=w,

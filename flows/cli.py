@@ -112,19 +112,30 @@ def _db_path(db: Path | None) -> Path:
 
 def _existing_warehouse(db: Path | None) -> Path:
     """The warehouse a read command reads; it must exist (reads never create one)."""
-    from warehouse.db import WarehouseMissing, require_warehouse
+    from warehouse.db import NotAWarehouse, WarehouseMissing, check_is_duckdb, require_warehouse
 
     try:
-        return require_warehouse(_db_path(db))
-    except WarehouseMissing as exc:
+        path = require_warehouse(_db_path(db))
+        check_is_duckdb(path)  # an image or a CSV given as --db: one line, not a traceback
+    except (WarehouseMissing, NotAWarehouse) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read the warehouse {path}: {exc.strerror or exc}")
+    return path
 
 
 def _writable_warehouse(db: Path | None) -> Path:
     """Where a run writes: a file (or nothing yet) in a folder that exists or can be made."""
+    from warehouse.db import NotAWarehouse, check_is_duckdb
+
     path = _db_path(db)
     if path.is_dir():
         fail(f"warehouse {path} is a folder; give a file such as {path / 'newsmon.duckdb'}")
+    if path.is_file() and path.stat().st_size:  # an empty file is a warehouse not begun
+        try:
+            check_is_duckdb(path)
+        except (NotAWarehouse, OSError) as exc:
+            fail(str(exc) if isinstance(exc, NotAWarehouse) else f"cannot read {path}: {exc}")
     existing = path.parent
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent

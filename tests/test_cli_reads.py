@@ -12,6 +12,7 @@ import importlib.metadata
 import io
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,29 @@ def test_every_failed_input_is_one_stderr_line_whatever_the_output(tmp_path, out
     lines = together.stderr.splitlines()
     assert [line.split(": ")[1] for line in lines] == list(bad), lines  # in input order
     assert not any("page.html" in line for line in lines)
+
+
+@pytest.mark.parametrize("command", [["sql", "SELECT 1"], ["sql"], ["digest"], ["alerts"],
+                                     ["convert"], ["export", "--out", "parquet"],
+                                     ["prune", "--keep-raw-days", "1"], ["run"]])
+def test_a_file_that_is_no_warehouse_is_one_line(tmp_path, command):
+    _bad_inputs(tmp_path)
+    shutil.copy(ROOT / "demosite" / "sources.toml", tmp_path / "sources.toml")
+    refused = newsmon(*command, "--db", "image.png", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.splitlines() == [
+        "error: image.png is not a DuckDB warehouse (no DuckDB file header)"]
+
+
+def test_cluster_names_a_binary_file_in_a_few_lines_and_a_folder_in_one(tmp_path):
+    _bad_inputs(tmp_path)
+    (tmp_path / "noise.bin").write_bytes((bytes(range(128, 256)) + b"\n") * 50)
+    binary = newsmon("cluster", "noise.bin", cwd=tmp_path)
+    lines = binary.stderr.splitlines()
+    assert binary.returncode == 2 and len(lines) == 11, lines
+    assert lines[-1] == "noise.bin: 40 more malformed lines"
+    folder = newsmon("cluster", "a-folder", cwd=tmp_path)
+    assert folder.stderr.splitlines() == ["a-folder: cannot read: Is a directory"]
 
 
 # --- housekeeping ---------------------------------------------------------------------------

@@ -65,6 +65,25 @@ class WarehouseMissing(WarehouseError, FileNotFoundError):
         self.path = path
 
 
+class NotAWarehouse(WarehouseError):
+    """The file at a warehouse path is not a DuckDB database (an image, a CSV, a typo)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path} is not a DuckDB warehouse (no DuckDB file header)")
+        self.path = path
+
+
+_DUCKDB_MAGIC = (8, b"DUCK")  # where every DuckDB database file says what it is
+
+
+def check_is_duckdb(path: Path) -> None:
+    """Raise NotAWarehouse unless the existing file at `path` starts as DuckDB files do."""
+    offset, magic = _DUCKDB_MAGIC
+    with path.open("rb") as handle:
+        if handle.read(offset + len(magic))[offset:] != magic:
+            raise NotAWarehouse(path)
+
+
 def require_warehouse(path: str | Path) -> Path:
     """`path` as a Path if a warehouse file is there; WarehouseMissing otherwise."""
     path = Path(path)

@@ -8,8 +8,16 @@ doing anything: `NewsmonTyper.command()` builds every command with `NewsmonComma
 - names arguments the click way: `QUERY`, `[FOLDER]`, `INPUT...` (not `{inputs}...`);
 - shows help text as written: `[url, source, ...]` is not taken for rich markup.
 
-Options many commands share are defined here once (`DbOption`, `SinceOption`, ...), and
-`usage_notes()` writes the examples and exit status that end each command's help.
+Options many commands share are defined here once (`DbOption`, `WideOption`, ...), and
+`usage_notes()` writes the examples and exit status that end each command's help. A new
+command follows the same pattern:
+
+    @app.command(epilog=usage_notes([("newsmon thing --db data/x.duckdb", "what it does")],
+                                     codes=(EXIT_OK, EXIT_USAGE)))
+    def thing(db: DbOption = None, n: Annotated[int, typer.Option("--n", metavar="N")] = 5):
+
+A new exit code goes into EXIT_CODES (so that `newsmon --help` lists it) and into the `codes`
+of the commands that can end with it.
 """
 
 from __future__ import annotations

@@ -80,6 +80,9 @@ class RunSummary:
     updates: int = 0  # of which stored articles whose feed/sitemap `updated` moved forward
     retries: int = 0
     before_since: int = 0  # entries left out by --since (later runs still fetch them)
+    already_stored: int = 0  # entries earlier runs stored (and not updated since)
+    known_failed: int = 0  # entries earlier runs recorded as failed or skipped for good
+    unchanged_documents: int = 0  # feeds and sitemaps that answered 304 Not Modified
     pages_fetched: int = 0
     fetch_failures: int = 0
     articles_new: int = 0  # articles this run inserted (none that another run stored)
@@ -98,6 +101,23 @@ class RunSummary:
         return {
             k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
         }
+
+    def new_articles(self) -> str:
+        """"2 new, 1 updated", with why no more are new: "0 new (19 already stored), 0 updated"."""
+        why = [f"{n} {said}" for n, said in (
+            (self.already_stored, "already stored"),
+            (self.unchanged_documents, "feeds and sitemaps unchanged since the last run"
+             if self.unchanged_documents > 1 else "feed or sitemap unchanged since the last run"),
+            (self.known_failed, "failed or skipped by earlier runs"),
+            (self.before_since, "before --since"),
+            (self.fetch_failures, "failed to fetch"),
+            (self.failed, "failed to extract"),
+            (self.skipped, "not articles"),
+        ) if n]
+        if not self.entries and not self.unchanged_documents:
+            why = ["the sources listed no entries"]
+        because = f" ({', '.join(why)})" if why else ""
+        return f"{self.articles_new} new{because}, {self.articles_updated} updated"
 
 
 # --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
@@ -153,14 +173,17 @@ def monitor(
             setattr(summary, name, getattr(fetched, name))
         summary.entries, summary.updates = plan.size, plan.count("updated")
         summary.retries, summary.before_since = plan.count("retry"), plan.count("before-since")
+        summary.already_stored = plan.count_seen("stored")
+        summary.unchanged_documents = sum(doc.status_code == 304 for found in fetched.discoveries
+                                          for doc in found.documents)
+        summary.known_failed = plan.count_seen("failed") + plan.count_seen("skipped")
         (summary.articles_new, summary.articles_updated), summary.coverage, summary.overflows = (
             store.ledger_report())
         for warning in summary.overflows:
             logger.warning(warning)
-        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries), "
-                    "%d new articles, %d updated", len(configured), summary.entries,
-                    fetched.candidates, summary.updates, summary.retries, summary.articles_new,
-                    summary.articles_updated)
+        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries); "
+                    "articles: %s", len(configured), summary.entries, fetched.candidates,
+                    summary.updates, summary.retries, summary.new_articles())
 
         touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
                            summary)
@@ -274,6 +297,8 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
     """A markdown summary, the day's digest and a table of the top events, in the Prefect UI."""
     lines = [
         f"# newsmon run `{summary.run_id}`",
+        "",
+        f"**Articles:** {summary.new_articles()}",
         "",
         "| sources | entries | to fetch | pages fetched | new articles | updated articles | "
         "skipped | failed | duplicates | events touched | alerts |",

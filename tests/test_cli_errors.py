@@ -98,6 +98,7 @@ def test_bad_parameters_say_what_is_expected(folder, args, needle):
 
 @pytest.mark.parametrize("command", [
     ["sql", "SELECT count(*) FROM articles"],
+    ["sql"],  # no query: how to open DuckDB's shell, which needs a warehouse too
     ["digest"],
     ["alerts"],
     ["export", "--out", "parquet"],

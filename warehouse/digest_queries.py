@@ -56,9 +56,12 @@ WHERE s.n_events > 1
 ORDER BY s.id, e.first_seen NULLS LAST, e.id
 """
 
-# Articles of the given events on $day, per UTC hour (hours without articles are absent).
+# Articles of the given events on $day, per UTC hour of that day (hours without articles are
+# absent): the hour fetched, or with $by_fetch false the hour published (else fetched), so that
+# the hours are always those of $day.
 EVENT_ARTICLES_PER_HOUR = f"""
-SELECT hour(coalesce(a.published_at, a.fetched_at)) AS h, count(*) AS n
+SELECT hour(CASE WHEN $by_fetch THEN a.fetched_at
+                 ELSE coalesce(a.published_at, a.fetched_at) END) AS h, count(*) AS n
 FROM event_articles AS ea JOIN article_days AS a ON a.id = ea.article_id
 WHERE {_DAY} = $day AND list_contains($event_ids, ea.event_id)
 GROUP BY h

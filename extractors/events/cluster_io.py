@@ -170,6 +170,9 @@ def _umask() -> int:
     return mask
 
 
+SHOWN_PROBLEMS = 10  # malformed lines named one by one; the rest are counted
+
+
 def cluster_jsonl(
     in_path: str,
     out_path: str | None,
@@ -181,11 +184,14 @@ def cluster_jsonl(
     try:
         articles = read_corpus(in_path)
     except CorpusError as exc:
-        for problem in exc.problems:
+        for problem in exc.problems[:SHOWN_PROBLEMS]:
             print(problem, file=err)
+        if len(exc.problems) > SHOWN_PROBLEMS:  # a binary file has a "line" every few bytes
+            print(f"{in_path}: {len(exc.problems) - SHOWN_PROBLEMS} more malformed lines",
+                  file=err)
         return 2
     except OSError as exc:
-        print(f"{in_path}: {exc}", file=err)
+        print(f"{in_path}: cannot read: {exc.strerror or exc}", file=err)
         return 2
     write_assignments(out_path, articles, cluster(articles, settings))
     return 0

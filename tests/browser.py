@@ -29,6 +29,16 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
+def chromium_major() -> str | None:
+    """The major version of the installed Chromium ("156"), which decides how text renders."""
+    path = chromium_path()
+    if path is None:
+        return None
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
+    found = re.search(r"(\d+)\.\d+\.\d+", out)
+    return found.group(1) if found else None
+
+
 class Chromium:
     """One headless Chromium process and a DevTools connection to it."""
 

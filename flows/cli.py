@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from extractors.timezones import naive_as_utc
-from flows.output import OutputFormat, print_table, reason_counts, write_result
+from flows.output import OutputFormat, print_table, write_result
 
 if TYPE_CHECKING:
     from flows.monitor import RunSummary
@@ -223,9 +223,18 @@ def _progress_display() -> Iterator[None]:
 
 
 EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
+EXIT_RUN_FAILED = 1  # every source failed (or some did, with NEWSMON_FAIL_ON_PARTIAL)
+EXIT_SOURCES_FAILED = 3  # the run completed, but some sources failed or were read in part
+RUN_EXIT_CODES = (
+    f"Exit codes: 0 every source read; {EXIT_SOURCES_FAILED} the run completed but some sources "
+    f"failed or were read in part (each is named); {EXIT_RUN_FAILED} every source failed (also "
+    "a partial run with NEWSMON_FAIL_ON_PARTIAL=true); 2 a mistake in the command, a file or a "
+    f"setting (nothing ran); {EXIT_RUN_IN_PROGRESS} another run holds the warehouse."
+)
 
 
 def _run_flow(flow, **parameters) -> RunSummary:
+    from flows.monitor import SourcesFailed
     from warehouse.db import RunInProgress
 
     try:
@@ -233,6 +242,15 @@ def _run_flow(flow, **parameters) -> RunSummary:
             return flow(**parameters)
     except RunInProgress as exc:
         fail(str(exc), "newsmon sql and the other readers work meanwhile", EXIT_RUN_IN_PROGRESS)
+    except SourcesFailed as exc:  # the run is over and stored; its summary says what failed
+        if exc.summary is None:
+            raise
+        return exc.summary
+
+
+def _exit_code(summary: RunSummary) -> int:
+    """0 for a fully healthy run; see RUN_EXIT_CODES."""
+    return {"completed": 0, "partial": EXIT_SOURCES_FAILED}.get(summary.status, EXIT_RUN_FAILED)
 
 
 def _program() -> str:
@@ -262,6 +280,7 @@ def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
                   highlight=False)
     if summary.coverage:
         _print_coverage(summary.coverage)
+    _print_sources(summary)
     digest = build_digest(db, limit=8, basis="fetched")
     if digest.events:
         print_table(
@@ -286,6 +305,8 @@ def _print_coverage(rows: list[dict]) -> None:
     """The coverage ledger rows the run touched (short headings, to fit a terminal: pending
     = pending_retry + not_fetched, ovfl = overflow_warnings), and the reasons behind
     failures, skips and pending entries."""
+    from extractors.fetch.health import reason_counts
+
     print_table(
         console, ["day", "source", "seen", "stored", "failed", "skipped", "pending", "ovfl"],
         [[r["day"], r["source"], r["seen"], r["stored"], r["failed"], r["skipped"],
@@ -301,7 +322,53 @@ def _print_coverage(rows: list[dict]) -> None:
                               soft_wrap=True, highlight=False, markup=False)
 
 
-@app.command()
+SOURCE_TABLE_ALL_UP_TO = 20  # more sources than this: the table lists only those with problems
+
+
+def _print_sources(summary: RunSummary) -> None:
+    """How each source fared (a table; only the ones with problems when there are many), then
+    one line per source that failed or was read in part, and per source gone quiet."""
+    rows = summary.source_outcomes
+    shown = rows if len(rows) <= SOURCE_TABLE_ALL_UP_TO else [
+        r for r in rows if r["status"] != "ok" or r["state"] in ("quiet",)]
+    if shown:
+        print_table(
+            console, ["source", "this run", "feeds+sitemaps", "entries", "pages", "health"],
+            [(r["source"], r["status"], _tried(r["documents"], r["documents_failed"]),
+              f"{r['entries_seen']} ({r['entries_new']} new)",
+              _tried(r["pages"], r["pages_failed"]), r["state"]) for r in shown],
+            title="Sources (`newsmon sources`: every source's health)", err=err,
+        )
+    problems = summary.source_problems
+    if problems:
+        console.print(f"  {summary.status_message()}", soft_wrap=True, highlight=False,
+                      markup=False)
+    for p in problems:
+        console.print(f"  {p['status']:<8} {p['source']}: {p['reason']}", soft_wrap=True,
+                      highlight=False, markup=False)
+    for u in summary.unhealthy:
+        if u["state"] == "quiet":
+            console.print(f"  {'quiet':<8} {u['source']}: {u['why']}", soft_wrap=True,
+                          highlight=False, markup=False)
+
+
+def _tried(tried: int, failed: int) -> str:
+    return f"{tried} ({failed} failed)" if failed else str(tried)
+
+
+def _finish(summary: RunSummary) -> NoReturn:
+    """Say how the run ended when not every source was read, and exit with its code."""
+    code = _exit_code(summary)
+    if code == EXIT_RUN_FAILED:
+        err.print(f"[red]error:[/red] {escape(summary.status_message())} (exit code {code})",
+                  soft_wrap=True, highlight=False)
+    elif code:
+        err.print(f"[yellow]warning:[/yellow] {escape(summary.status_message())} (exit code "
+                  f"{code})", soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command(epilog=RUN_EXIT_CODES)
 def run(
     sources: Annotated[Path, typer.Option("--sources", help="sources.toml")] = Path("sources.toml"),
     db: DbOption = None,
@@ -333,9 +400,10 @@ def run(
     summary = _run_flow(flow, sources=str(sources), warehouse=str(path), since=since_at,
                         watchlists=str(rules) if rules else None)
     _print_summary(summary, path, settings.warehouse_path)
+    _finish(summary)
 
 
-@app.command()
+@app.command(epilog=RUN_EXIT_CODES)
 def demo(
     db: DbOption = None,
 ) -> None:
@@ -357,6 +425,7 @@ def demo(
 
         summary = _run_flow(monitor, sources=str(sources), warehouse=str(path))
     _print_summary(summary, path, settings.warehouse_path)
+    _finish(summary)
 
 
 @app.command("demo-site")
@@ -636,6 +705,24 @@ def alerts(
             return
     if rows:
         print_table(console, list(rows[0].keys()), [tuple(r.values()) for r in rows], err=err)
+
+
+@app.command("sources")
+def sources_command(db: DbOption = None) -> None:
+    """Each source's health, as of its latest run: failing, quiet, new or healthy, and why."""
+    from collections import Counter
+
+    from reports.source_health import SOURCES_COLUMNS, read_source_health, sources_table
+
+    health = read_source_health(_existing_warehouse(db))
+    if not health:
+        console.print("no source health recorded yet: every `newsmon run` records it")
+        return
+    print_table(console, SOURCES_COLUMNS, sources_table(health), err=err)
+    states = Counter(h.state for h in health)
+    console.print(f"{len(health)} sources: " + ", ".join(
+        f"{states[s]} {s}" for s in ("failing", "quiet", "new", "healthy") if states[s]),
+        highlight=False)
 
 
 def main() -> None:  # pragma: no cover - the `newsmon` console script

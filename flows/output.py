@@ -154,8 +154,3 @@ def write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat, outpu
         sys.stdout.write(buf.getvalue())
     else:
         output.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def reason_counts(counts: dict | None) -> str:
-    """{'HTTP 404': 2, ...} as "HTTP 404 x2, ..." for a table cell or a line."""
-    return ", ".join(f"{reason} x{n}" for reason, n in sorted((counts or {}).items()))

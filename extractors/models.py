@@ -95,6 +95,9 @@ class SourceOutcome:
     # of each entry first seen this run, its date (never later than the run): what the
     # source's usual publishing interval is measured on
     entry_times: tuple[datetime, ...] = ()
+    # seconds from the source's latest entry before this run to the first later one, and
+    # between those (extractors.fetch.health.with_gaps)
+    entry_gaps: tuple[float, ...] = ()
 
     @property
     def entries_new(self) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from extractors.events.clustering import event_merges
 from extractors.fetch.discover import Discovery, source_hosts
+from extractors.fetch.health import with_gaps
 from extractors.fetch.http import Validators
 from extractors.fetch.ledger import EntryPlan, documents_after, settle
 from extractors.models import (
@@ -256,11 +257,14 @@ class RunStore:
 
     def record_source_health(self, outcomes: Sequence[SourceOutcome], at: datetime
                              ) -> tuple[list[SourceHealth], list[Alert]]:
-        """The run's outcome for each source, then, in the same transaction, each source's
-        health read back (the `source_health` view), its changes since the last ones notified
-        (pure: reports.source_health.transitions) and one new alert per change."""
+        """The run's outcome for each source (with the gaps its new entries add to the
+        source's history), then, in the same transaction, each source's health read back (the
+        `source_health` view), its changes since the last ones notified (pure:
+        reports.source_health.transitions) and one new alert per change."""
         names = [o.source for o in outcomes]
         with self._write() as con:
+            latest = queries.latest_entry_times(con, names)
+            outcomes = [with_gaps(o, latest.get(o.source)) for o in outcomes]
             load.record_source_outcomes(con, self.run_id, at, outcomes)
             health = [SourceHealth.from_row(r) for r in queries.source_health(con, names)]
             changes = transitions(health, queries.notified_states(con, names))

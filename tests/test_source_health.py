@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from extractors.fetch.discover import Discovery
-from extractors.fetch.health import SourceTallies, Tally, run_verdict, source_status
+from extractors.fetch.health import SourceTallies, Tally, run_verdict, source_status, with_gaps
 from extractors.models import Candidate, FetchResult, Source, SourceOutcome
 from reports.source_health import SourceHealth, transitions
 from warehouse import load, queries
@@ -83,6 +83,16 @@ def test_a_source_outcome_counts_documents_pages_and_new_entries_with_reasons():
                                      "HTTP 500 x1, not a sitemap x1; e.g. http://a.test/feed: ")
 
 
+def test_gaps_run_from_the_latest_earlier_entry_and_late_entries_add_none():
+    hours = [T0 + timedelta(hours=h) for h in (5, 1, 3)]
+    first = with_gaps(SourceOutcome("A", "ok", entry_times=tuple(hours)), None)
+    assert first.entry_gaps == (7200.0, 7200.0)  # 1 -> 3 -> 5
+    late = T0 + timedelta(hours=4)  # dated before the latest entry known (5 h): adds no gap
+    later = with_gaps(SourceOutcome("A", "ok", entry_times=(late, T0 + timedelta(hours=9))),
+                      T0 + timedelta(hours=5))
+    assert later.entry_gaps == (4 * 3600.0,)
+
+
 def test_the_run_fails_only_when_every_source_failed():
     ok, failed = SourceOutcome("A", "ok"), SourceOutcome("B", "failed")
     assert run_verdict([ok, ok]) == "healthy"
@@ -103,12 +113,14 @@ class History:
         self.n = 0
 
     def run(self, at: datetime, outcomes: dict[str, tuple[str, list[datetime]]]) -> dict:
-        """One run at `at`: source -> (status, dates of its new entries); the view after it."""
+        """One run at `at`: source -> (status, dates of its new entries); the view after it.
+        Stored as the flow stores it (flows/run_store.py record_source_health)."""
         self.n += 1
         load.upsert_sources(self.con, [Source(name) for name in outcomes])
+        latest = queries.latest_entry_times(self.con, list(outcomes))
         load.record_source_outcomes(self.con, f"run-{self.n}", at, [
-            SourceOutcome(name, status, reason=None if status == "ok" else "boom",
-                          entry_times=tuple(sorted(times)))
+            with_gaps(SourceOutcome(name, status, reason=None if status == "ok" else "boom",
+                                    entry_times=tuple(sorted(times))), latest.get(name))
             for name, (status, times) in outcomes.items()])
         return {r["source"]: SourceHealth.from_row(r)
                 for r in queries.source_health(self.con, list(outcomes))}

@@ -118,8 +118,9 @@ SOURCE_RUN_SCHEMA = pa.schema(
      ("reason", pa.string()), ("documents", pa.int32()), ("documents_failed", pa.int32()),
      ("document_errors", _COUNTS), ("pages", pa.int32()), ("pages_failed", pa.int32()),
      ("page_errors", _COUNTS), ("entries_seen", pa.int32()), ("entries_new", pa.int32()),
-     ("entry_times", pa.list_(_TS))]
+     ("entry_times", pa.list_(_TS)), ("entry_gaps", pa.list_(pa.float64()))]
 )
+NEW_ENTRIES_SCHEMA = pa.schema([("name", pa.string()), ("latest", _TS)])
 TRANSITION_SCHEMA = pa.schema(
     [("source", pa.string()), ("run_id", pa.string()), ("run_at", _TS),
      ("state", pa.string()),
@@ -198,8 +199,9 @@ def mark_source_success(con: Connection, source_names: Iterable[str], at: dateti
 
 def record_source_outcomes(con: Connection, run_id: str, at: datetime,
                            outcomes: Iterable[SourceOutcome]) -> None:
-    """One `source_runs` row per source of a run (again, if the run is retried), and `at` as
-    the `last_new_entry_at` of the sources that offered new entries."""
+    """One `source_runs` row per source of a run (again, if the run is retried); `at` as the
+    `last_new_entry_at` of the sources that offered new entries, and their latest date as
+    `latest_entry_at` (the outcomes' `entry_gaps` were counted from it: with_gaps)."""
     outcomes = list(outcomes)
     rows = [
         {"run_id": run_id, "source": o.source, "run_at": at, "status": o.status,
@@ -207,15 +209,17 @@ def record_source_outcomes(con: Connection, run_id: str, at: datetime,
          "document_errors": sorted(o.document_errors.items()), "pages": o.pages,
          "pages_failed": o.pages_failed, "page_errors": sorted(o.page_errors.items()),
          "entries_seen": o.entries_seen, "entries_new": o.entries_new,
-         "entry_times": list(o.entry_times)}
+         "entry_times": list(o.entry_times), "entry_gaps": list(o.entry_gaps)}
         for o in outcomes
     ]
     if not rows:
         return
     con.execute(sql.UPSERT_SOURCE_RUNS, batch=to_arrow(last_by_key(rows, "source"),
                                                        SOURCE_RUN_SCHEMA))
-    con.execute(sql.MARK_NEW_ENTRIES, {"at": at},
-                batch=key_table((o.source for o in outcomes if o.entries_new), NAMES_SCHEMA))
+    new = [{"name": o.source, "latest": max(o.entry_times)} for o in outcomes if o.entry_times]
+    if new:
+        con.execute(sql.MARK_NEW_ENTRIES, {"at": at},
+                    batch=to_arrow(last_by_key(new, "name"), NEW_ENTRIES_SCHEMA))
 
 
 def record_transitions(con: Connection, records: Iterable[Record]) -> None:

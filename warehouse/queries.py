@@ -253,6 +253,12 @@ def source_health(con: Connection, names: Collection[str] | None = None) -> list
                                         "names": sorted(names or ())})
 
 
+def latest_entry_times(con: Connection, names: Collection[str]) -> dict[str, datetime]:
+    """source -> the latest date of its entries so far (sources without any: absent)."""
+    return {r["name"]: r["latest_entry_at"]
+            for r in con.rows(sql.LATEST_ENTRY_AT, {"names": sorted(names)})}
+
+
 def notified_states(con: Connection, names: Collection[str]) -> dict[str, str]:
     """source -> the latest health change notified for it (failing, quiet or recovered)."""
     return {r["source"]: r["state"]

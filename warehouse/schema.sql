@@ -29,7 +29,8 @@ CREATE TABLE sources (
     country VARCHAR,                      -- ISO 3166-1 alpha-2, if configured
     first_seen TIMESTAMPTZ,               -- when the outlet was first configured
     last_success_at TIMESTAMPTZ,          -- last run in which the outlet fetched without errors
-    last_new_entry_at TIMESTAMPTZ         -- last run that saw a new entry of it; added in 0017
+    last_new_entry_at TIMESTAMPTZ,        -- last run that saw a new entry of it; added in 0017
+    latest_entry_at TIMESTAMPTZ           -- the latest date of its entries; added in 0017
 );
 
 -- One row per pipeline run (a Prefect flow run, or a CLI run).
@@ -270,6 +271,8 @@ CREATE TABLE source_runs (
     entries_seen INTEGER NOT NULL,        -- distinct entries its documents and URL list offered
     entries_new INTEGER NOT NULL,         -- of which the warehouse knew nothing before
     entry_times TIMESTAMPTZ[],            -- each new entry's date (never later than run_at)
+    entry_gaps DOUBLE[],                  -- seconds from the source's latest entry before to the
+                                          -- first later one of this run, and between those
     PRIMARY KEY (run_id, source)
 );
 

@@ -513,22 +513,30 @@ RUN_OVERFLOWS = "SELECT message FROM overflows WHERE run_id = $run_id ORDER BY s
 UPSERT_SOURCE_RUNS = """
 INSERT INTO source_runs (run_id, source, run_at, status, reason, documents, documents_failed,
                          document_errors, pages, pages_failed, page_errors, entries_seen,
-                         entries_new, entry_times)
+                         entries_new, entry_times, entry_gaps)
 SELECT run_id, source, run_at, status, reason, documents, documents_failed, document_errors,
-       pages, pages_failed, page_errors, entries_seen, entries_new, entry_times FROM batch
+       pages, pages_failed, page_errors, entries_seen, entries_new, entry_times, entry_gaps
+FROM batch
 ON CONFLICT (run_id, source) DO UPDATE SET
     run_at = excluded.run_at, status = excluded.status, reason = excluded.reason,
     documents = excluded.documents, documents_failed = excluded.documents_failed,
     document_errors = excluded.document_errors, pages = excluded.pages,
     pages_failed = excluded.pages_failed, page_errors = excluded.page_errors,
     entries_seen = excluded.entries_seen, entries_new = excluded.entries_new,
-    entry_times = excluded.entry_times
+    entry_times = excluded.entry_times, entry_gaps = excluded.entry_gaps
 """
 
-# The sources registered as `batch` (column `name`) saw a new entry at $at.
+# The sources in `batch` (name, latest: their new entries' latest date) saw them at $at.
 MARK_NEW_ENTRIES = """
-UPDATE sources SET last_new_entry_at = greatest(last_new_entry_at, $at)
-WHERE name IN (SELECT name FROM batch)
+UPDATE sources SET last_new_entry_at = greatest(sources.last_new_entry_at, $at),
+                   latest_entry_at = greatest(sources.latest_entry_at, b.latest)
+FROM batch AS b
+WHERE sources.name = b.name
+"""
+
+LATEST_ENTRY_AT = """
+SELECT name, latest_entry_at FROM sources
+WHERE list_contains($names, name) AND latest_entry_at IS NOT NULL
 """
 
 # The view's rows of the sources in $names (all of them when $all_sources).

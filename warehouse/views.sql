@@ -114,7 +114,10 @@ ORDER BY day DESC, source;
 --   usual_interval_s: its usual publishing interval in seconds, from its own entries' dates
 --     (never later than newsmon first saw them): the gap between two entries that 90% of its
 --     recent time was spent in gaps no longer than (a time-weighted 90th percentile, so that
---     nights, weekends and batch publishing count as usual).
+--     nights, weekends and batch publishing count as usual). The gaps are counted when a run
+--     stores its outcome (source_runs.entry_gaps, extractors/fetch/health.py with_gaps) and
+--     summed here in buckets 10% wide, the longest gap of a bucket standing for it: within
+--     10% of the exact percentile, without sorting every entry of every source.
 --   silent_for: from the latest run that saw a new entry of it to its latest run.
 CREATE OR REPLACE VIEW source_health AS
 WITH bounds AS (
@@ -136,28 +139,29 @@ streak AS (
     WHERE r.status = 'failed' AND (o.last_read_at IS NULL OR r.run_at > o.last_read_at)
     GROUP BY r.source
 ),
+-- the source's entries dated in the window: how many, since when
 dated AS (
-    SELECT source, t,
-           epoch(t - lag(t) OVER (PARTITION BY source ORDER BY t)) AS gap_s
+    SELECT source, count(*) AS n_entries, min(t) AS first_entry_at
     FROM (SELECT source, unnest(entry_times) AS t FROM recent)
     WHERE t >= (SELECT since FROM bounds)
-),
-weighted AS (
-    SELECT source, gap_s,
-           sum(gap_s) OVER (PARTITION BY source ORDER BY gap_s
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS up_to,
-           sum(gap_s) OVER (PARTITION BY source) AS total
-    FROM dated
-    WHERE gap_s IS NOT NULL
-),
-usual AS (
-    SELECT source, min(gap_s) FILTER (WHERE up_to >= 0.9 * total) AS interval_s
-    FROM weighted
     GROUP BY source
 ),
-history AS (
-    SELECT source, count(*) AS n_entries, min(t) AS first_entry_at
-    FROM dated
+-- the gaps between its entries (counted when stored), in buckets 10% wide: the time spent in
+-- each and its longest gap (a window over a few dozen buckets per source, no sort of entries)
+buckets AS (
+    SELECT source, floor(ln(gap_s + 1) / ln(1.1)) AS bucket, sum(gap_s) AS time_s,
+           max(gap_s) AS longest_s
+    FROM (SELECT source, unnest(entry_gaps) AS gap_s FROM recent)
+    GROUP BY ALL
+),
+usual AS (
+    SELECT source, min(longest_s) FILTER (WHERE up_to >= 0.9 * total) AS interval_s
+    FROM (
+        SELECT source, longest_s,
+               sum(time_s) OVER (PARTITION BY source ORDER BY bucket) AS up_to,
+               sum(time_s) OVER (PARTITION BY source) AS total
+        FROM buckets
+    )
     GROUP BY source
 ),
 judged AS (
@@ -172,7 +176,7 @@ judged AS (
     JOIN sources AS s ON s.name = o.source
     LEFT JOIN streak AS k USING (source)
     LEFT JOIN usual AS u USING (source)
-    LEFT JOIN history AS h USING (source)
+    LEFT JOIN dated AS h USING (source)
 )
 SELECT source,
        CASE WHEN last_status = 'failed' THEN 'failing'

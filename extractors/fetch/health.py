@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -147,6 +147,19 @@ class SourceTallies:
                 entry_times=tuple(sorted(self.new_times.get(source.name, ()))),
             ))
         return out
+
+
+def with_gaps(outcome: SourceOutcome, latest_before: datetime | None) -> SourceOutcome:
+    """The outcome with the gaps its new entries add to the source's publishing history:
+    from `latest_before` (the latest date of its earlier entries) to the first later entry,
+    then between those. An entry dated before `latest_before` (late, or back-dated) falls
+    inside a gap already counted and adds none: the history errs towards longer gaps (a
+    slower alarm), never shorter ones. Counting them at write time keeps the source_health
+    view from sorting every entry of every source."""
+    later = sorted(t for t in outcome.entry_times if latest_before is None or t > latest_before)
+    chain = ([latest_before] if latest_before is not None else []) + later
+    gaps = tuple((b - a).total_seconds() for a, b in zip(chain, chain[1:], strict=False))
+    return replace(outcome, entry_gaps=gaps)
 
 
 def run_verdict(outcomes: Sequence[SourceOutcome]) -> RunVerdict:

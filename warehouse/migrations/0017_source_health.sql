@@ -18,11 +18,15 @@ CREATE TABLE source_runs (
     entries_seen INTEGER NOT NULL,        -- distinct entries its documents and URL list offered
     entries_new INTEGER NOT NULL,         -- of which the warehouse knew nothing before
     entry_times TIMESTAMPTZ[],            -- each new entry's date (never later than run_at)
+    entry_gaps DOUBLE[],                  -- seconds from the source's latest entry before to the
+                                          -- first later one of this run, and between those
     PRIMARY KEY (run_id, source)
 );
 
--- The latest run that saw a new entry of the source (moves forward only).
+-- The latest run that saw a new entry of the source, and the latest date of its entries
+-- (both move forward only).
 ALTER TABLE sources ADD COLUMN last_new_entry_at TIMESTAMPTZ;
+ALTER TABLE sources ADD COLUMN latest_entry_at TIMESTAMPTZ;
 
 -- Every change of a source's health that was notified: it turned failing or quiet, or it
 -- recovered. One alert per row (alerts.rule = 'source-health'), so each change fires once.

@@ -117,7 +117,7 @@ def build_digest(
     by_fetch = basis == "fetched"
     with open_reader(db_path) as con:
         unhealthy = tuple(h for h in map(SourceHealth.from_row, queries.source_health(con))
-                          if h.unhealthy)
+                          if h.unhealthy and h.in_latest_run)  # not sources since removed
         if day is None:
             day = con.value(q.LATEST_FETCH_DAY if by_fetch else q.LATEST_DAY)
         if day is None:

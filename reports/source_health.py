@@ -57,6 +57,7 @@ class SourceHealth:
     last_run_at: datetime | None = None
     last_status: str | None = None  # ok | degraded | failed
     last_problem: str | None = None
+    in_latest_run: bool = True  # false: its latest run is not the latest run (removed?)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> SourceHealth:
@@ -68,6 +69,7 @@ class SourceHealth:
             usual_interval=timedelta(seconds=interval) if interval is not None else None,
             entries_dated=row["entries_dated_90d"] or 0, last_run_at=row["last_run_at"],
             last_status=row["last_status"], last_problem=row["last_problem"],
+            in_latest_run=bool(row.get("in_latest_run", True)),
         )
 
     @property

@@ -256,14 +256,16 @@ def test_the_digest_shows_the_sources_that_need_attention(tmp_path):
     db = tmp_path / "w.duckdb"
     with open_writer(db) as con:
         history = History(con)
-        entries = every(timedelta(hours=3), T0 - 10 * DAY, T0 + 3 * DAY)
+        entries = every(timedelta(hours=3), T0 - 10 * DAY, T0 + 5 * DAY)
+        history.run(T0 - DAY, {"Gone": ("failed", [])})  # failing, then removed from the file
         daily_many(history, {"Busy": entries, "Frozen": entries[:80]}, T0, 4)
-        history.run(T0 + 4 * DAY, {"Dead": ("failed", [])})
+        history.run(T0 + 4 * DAY, {"Busy": ("ok", entries[112:120]), "Frozen": ("ok", []),
+                                   "Dead": ("failed", [])})
     digest = build_digest(db)  # no article yet: the sources say why
     assert [(h.source, h.label) for h in digest.unhealthy] == [
         ("Dead", "failing (1 run)"), ("Frozen", "quiet")]
     page, markdown = render_html(digest), render_markdown(digest)
     assert "<h2>Sources needing attention</h2>" in page
-    assert "<strong>Frozen</strong> — quiet: no new entry for 3.0 days" in page
+    assert "<strong>Frozen</strong> — quiet: no new entry for 4.0 days" in page
     assert "- **Dead** — failing (1 run): 1 run in a row read nothing: boom" in markdown
-    assert "Busy" not in page
+    assert "Busy" not in page and "Gone" not in page

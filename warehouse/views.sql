@@ -119,9 +119,11 @@ ORDER BY day DESC, source;
 --     summed here in buckets 10% wide, the longest gap of a bucket standing for it: within
 --     10% of the exact percentile, without sorting every entry of every source.
 --   silent_for: from the latest run that saw a new entry of it to its latest run.
+--   in_latest_run: the latest run read it (false: no longer configured, or in another
+--     deployment's sources file).
 CREATE OR REPLACE VIEW source_health AS
 WITH bounds AS (
-    SELECT max(run_at) - INTERVAL 90 DAY AS since FROM source_runs
+    SELECT max(run_at) AS latest, max(run_at) - INTERVAL 90 DAY AS since FROM source_runs
 ),
 recent AS (
     SELECT * FROM source_runs WHERE run_at >= (SELECT since FROM bounds)
@@ -188,7 +190,8 @@ SELECT source,
             ELSE 'new'
        END AS state,
        failed_runs, last_success_at, last_new_entry_at, silent_for, usual_interval_s,
-       n_entries AS entries_dated_90d, last_run_at, last_status, last_problem
+       n_entries AS entries_dated_90d, last_run_at, last_status, last_problem,
+       last_run_at = (SELECT latest FROM bounds) AS in_latest_run
 FROM judged
 ORDER BY CASE state WHEN 'failing' THEN 0 WHEN 'quiet' THEN 1 WHEN 'new' THEN 2 ELSE 3 END,
          source;

@@ -330,7 +330,7 @@ def _print_sources(summary: RunSummary) -> None:
     one line per source that failed or was read in part, and per source gone quiet."""
     rows = summary.source_outcomes
     shown = rows if len(rows) <= SOURCE_TABLE_ALL_UP_TO else [
-        r for r in rows if r["status"] != "ok" or r["state"] in ("quiet",)]
+        r for r in rows if r["status"] != "ok" or r["state"] == "quiet"]
     if shown:
         print_table(
             console, ["source", "this run", "feeds+sitemaps", "entries", "pages", "health"],

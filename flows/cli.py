@@ -333,10 +333,13 @@ def _print_sources(summary: RunSummary) -> None:
         r for r in rows if r["status"] != "ok" or r["state"] == "quiet"]
     if shown:
         print_table(
-            console, ["source", "this run", "feeds+sitemaps", "entries", "pages", "health"],
+            console, ["source", "this run", "feeds+sitemaps", "entries", "pages", "health",
+                      "last success"],
             [(r["source"], r["status"], _tried(r["documents"], r["documents_failed"]),
               f"{r['entries_seen']} ({r['entries_new']} new)",
-              _tried(r["pages"], r["pages_failed"]), r["state"]) for r in shown],
+              _tried(r["pages"], r["pages_failed"]), r["state"],
+              r["last_success_at"].strftime("%Y-%m-%d %H:%M") if r["last_success_at"] else "never")
+             for r in shown],
             title="Sources (`newsmon sources`: every source's health)", err=err,
         )
     problems = summary.source_problems

@@ -340,7 +340,7 @@ def _print_sources(summary: RunSummary) -> None:
               _tried(r["pages"], r["pages_failed"]), r["state"],
               r["last_success_at"].strftime("%Y-%m-%d %H:%M") if r["last_success_at"] else "never")
              for r in shown],
-            title="Sources (`newsmon sources`: every source's health)", err=err,
+            title="Sources (`newsmon sources`: every source's health)",
         )
     problems = summary.source_problems
     if problems:

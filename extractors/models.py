@@ -79,6 +79,32 @@ class EntryRecord:
 
 
 @dataclass(frozen=True)
+class SourceOutcome:
+    """What one run did with one source (a `source_runs` row; extractors/fetch/health.py)."""
+
+    source: str
+    status: Literal["ok", "degraded", "failed"]
+    reason: str | None = None  # one line: what failed, with an example (None when ok)
+    documents: int = 0  # feed and sitemap fetches (sitemap children too)
+    documents_failed: int = 0
+    document_errors: dict[str, int] = field(default_factory=dict)  # reason -> documents
+    pages: int = 0  # article page fetches
+    pages_failed: int = 0
+    page_errors: dict[str, int] = field(default_factory=dict)
+    entries_seen: int = 0  # distinct entries its feeds, sitemaps and URL list offered
+    # of each entry first seen this run, its date (never later than the run): what the
+    # source's usual publishing interval is measured on
+    entry_times: tuple[datetime, ...] = ()
+    # seconds from the source's latest entry before this run to the first later one, and
+    # between those (extractors.fetch.health.with_gaps)
+    entry_gaps: tuple[float, ...] = ()
+
+    @property
+    def entries_new(self) -> int:
+        return len(self.entry_times)
+
+
+@dataclass(frozen=True)
 class Overflow:
     """A document read before whose every entry was new: entries may have scrolled off it
     between the two reads (a feed listing only its last N entries)."""

@@ -27,7 +27,9 @@ from flows.cli_style import (
     EXIT_OK,
     EXIT_RUN_IN_PROGRESS,
     EXIT_SOME_FAILED,
+    EXIT_SOURCES_FAILED,
     EXIT_USAGE,
+    RUN_CODES,
     DbOption,
     NewsmonGroup,
     NewsmonTyper,
@@ -42,7 +44,6 @@ from flows.output import (
     phrase_lines,
     print_records,
     print_table,
-    reason_counts,
     write_result,
 )
 
@@ -277,6 +278,7 @@ def _progress_display() -> Iterator[None]:
 
 
 def _run_flow(flow, **parameters) -> RunSummary:
+    from flows.monitor import SourcesFailed
     from warehouse.db import RunInProgress
 
     try:
@@ -284,6 +286,16 @@ def _run_flow(flow, **parameters) -> RunSummary:
             return flow(**parameters)
     except RunInProgress as exc:
         fail(str(exc), "newsmon sql and the other readers work meanwhile", EXIT_RUN_IN_PROGRESS)
+    except SourcesFailed as exc:  # the run is over and stored; its summary says what failed
+        if exc.summary is None:
+            raise
+        return exc.summary
+
+
+def _exit_code(summary: RunSummary) -> int:
+    """0 for a fully healthy run; see flows.cli_style.RUN_CODES."""
+    return {"completed": EXIT_OK, "partial": EXIT_SOURCES_FAILED}.get(summary.status,
+                                                                     EXIT_SOME_FAILED)
 
 
 def _program() -> str:
@@ -314,6 +326,7 @@ def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
                   highlight=False)
     if summary.coverage:
         _print_coverage(summary.coverage)
+    _print_sources(summary)
     digest = build_digest(db, limit=8, basis="fetched")
     if digest.events:
         print_table(
@@ -338,6 +351,8 @@ def _print_coverage(rows: list[dict]) -> None:
     """The coverage ledger rows the run touched (short headings, to fit a terminal: pending
     = pending_retry + not_fetched, ovfl = overflow_warnings), and the reasons behind
     failures, skips and pending entries."""
+    from extractors.fetch.health import reason_counts
+
     print_table(
         console, ["day", "source", "seen", "stored", "failed", "skipped", "pending", "ovfl"],
         [[r["day"], r["source"], r["seen"], r["stored"], r["failed"], r["skipped"],
@@ -353,11 +368,60 @@ def _print_coverage(rows: list[dict]) -> None:
                               soft_wrap=True, highlight=False, markup=False)
 
 
+SOURCE_TABLE_ALL_UP_TO = 20  # more sources than this: the table lists only those with problems
+
+
+def _print_sources(summary: RunSummary) -> None:
+    """How each source fared (a table; only the ones with problems when there are many), then
+    one line per source that failed or was read in part, and per source gone quiet."""
+    rows = summary.source_outcomes
+    shown = rows if len(rows) <= SOURCE_TABLE_ALL_UP_TO else [
+        r for r in rows if r["status"] != "ok" or r["state"] == "quiet"]
+    if shown:
+        print_table(
+            console, ["source", "this run", "feeds+sitemaps", "entries", "pages", "health",
+                      "last success"],
+            [(r["source"], r["status"], _tried(r["documents"], r["documents_failed"]),
+              f"{r['entries_seen']} ({r['entries_new']} new)",
+              _tried(r["pages"], r["pages_failed"]), r["state"],
+              r["last_success_at"].strftime("%Y-%m-%d %H:%M") if r["last_success_at"] else "never")
+             for r in shown],
+            title="Sources (`newsmon sources`: every source's health)",
+        )
+    problems = summary.source_problems
+    if problems:
+        console.print(f"  {summary.status_message()}", soft_wrap=True, highlight=False,
+                      markup=False)
+    for p in problems:
+        console.print(f"  {p['status']:<8} {p['source']}: {p['reason']}", soft_wrap=True,
+                      highlight=False, markup=False)
+    for u in summary.unhealthy:
+        if u["state"] == "quiet":
+            console.print(f"  {'quiet':<8} {u['source']}: {u['why']}", soft_wrap=True,
+                          highlight=False, markup=False)
+
+
+def _tried(tried: int, failed: int) -> str:
+    return f"{tried} ({failed} failed)" if failed else str(tried)
+
+
+def _finish(summary: RunSummary) -> NoReturn:
+    """Say how the run ended when not every source was read, and exit with its code."""
+    code = _exit_code(summary)
+    if code == EXIT_SOME_FAILED:
+        err.print(f"[red]error:[/red] {escape(summary.status_message())} (exit code {code})",
+                  soft_wrap=True, highlight=False)
+    elif code:
+        err.print(f"[yellow]warning:[/yellow] {escape(summary.status_message())} (exit code "
+                  f"{code})", soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
+
+
 @app.command(epilog=usage_notes([
     ("newsmon run", "sources.toml into data/newsmon.duckdb"),
     ("newsmon run --since 2021-12-01", "a first run that backfills from 1 December"),
     ("newsmon run --watchlists watchlists.toml", "and alert on matching events"),
-], codes=(EXIT_OK, EXIT_USAGE, EXIT_RUN_IN_PROGRESS)))
+], codes=RUN_CODES))
 def run(
     sources: Annotated[Path, typer.Option("--sources", metavar="FILE",
                                           help="Sources to monitor")] = Path("sources.toml"),
@@ -389,12 +453,13 @@ def run(
     summary = _run_flow(flow, sources=str(sources), warehouse=str(path), since=since_at,
                         watchlists=str(rules) if rules else None)
     _print_summary(summary, path, settings.warehouse_path)
+    _finish(summary)
 
 
 @app.command(epilog=usage_notes([
     ("newsmon demo", "into data/newsmon.duckdb"),
     ("newsmon demo --db /tmp/demo.duckdb", "somewhere else"),
-], codes=(EXIT_OK, EXIT_USAGE, EXIT_RUN_IN_PROGRESS)))
+], codes=RUN_CODES))
 def demo(
     db: DbOption = None,
 ) -> None:
@@ -416,6 +481,7 @@ def demo(
 
         summary = _run_flow(monitor, sources=str(sources), warehouse=str(path))
     _print_summary(summary, path, settings.warehouse_path)
+    _finish(summary)
 
 
 @app.command("demo-site", epilog=usage_notes([
@@ -760,6 +826,27 @@ ALERT_COLUMNS = (
     TableColumn("event_id", "event_id", wide_only=True),
     TableColumn("run_id", "run_id", wide_only=True),
 )
+
+
+@app.command("sources", epilog=usage_notes([
+    ("newsmon sources", "every source's state: failing, quiet, new or healthy, and why"),
+    ("newsmon sql \"SELECT * FROM source_health WHERE state <> 'healthy'\"", "the same, in SQL"),
+]))
+def sources_command(db: DbOption = None) -> None:
+    """Each source's health, as of its latest run: failing, quiet, new or healthy, and why."""
+    from collections import Counter
+
+    from reports.source_health import SOURCES_COLUMNS, read_source_health, sources_table
+
+    health = read_source_health(_existing_warehouse(db))
+    if not health:
+        console.print("no source health recorded yet: every `newsmon run` records it")
+        return
+    print_table(console, SOURCES_COLUMNS, sources_table(health), err=err)
+    states = Counter(h.state for h in health)
+    console.print(f"{len(health)} sources: " + ", ".join(
+        f"{states[s]} {s}" for s in ("failing", "quiet", "new", "healthy") if states[s]),
+        highlight=False)
 
 
 def main() -> None:  # pragma: no cover - the `newsmon` console script

@@ -36,17 +36,27 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1  # some inputs failed; each is named on stderr
 EXIT_USAGE = 2  # a bad option, argument, file or setting: nothing was done
+EXIT_SOURCES_FAILED = 3  # a run completed, but some sources failed or were read in part
 EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "done",
-    EXIT_SOME_FAILED: "some inputs failed (each named on stderr; the others were done)",
+    EXIT_SOME_FAILED: "some inputs failed (each named on stderr; the others were done); run, "
+                      "demo: every source failed",
     EXIT_USAGE: "usage error: a bad option, argument, file or setting; nothing was done",
+    EXIT_SOURCES_FAILED: "(run, demo) the run completed, but some sources failed or were read in "
+                         "part (each is named)",
     EXIT_RUN_IN_PROGRESS: "(run, demo) another run holds the warehouse; try again later",
 }
 
 
 ExitCode = int | tuple[int, str]  # a code of EXIT_CODES, or a code with its own meaning
+
+# What 1 means for a run: not "some inputs", but nothing of any source (extractors/fetch/health.py)
+EXIT_RUN_FAILED: ExitCode = (EXIT_SOME_FAILED, "every source failed (or some did, with "
+                             "NEWSMON_FAIL_ON_PARTIAL=true); each is named")
+RUN_CODES: tuple[ExitCode, ...] = (EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_SOURCES_FAILED,
+                                   EXIT_RUN_IN_PROGRESS)
 
 
 def exit_status(codes: Sequence[ExitCode] = (EXIT_OK, EXIT_USAGE)) -> str:

@@ -223,7 +223,3 @@ def phrase_lines(phrases: Sequence[str], width: int, indent: str = "  ",
             lines.append(indent + phrase)
     return lines
 
-
-def reason_counts(counts: dict | None) -> str:
-    """{'HTTP 404': 2, ...} as "HTTP 404 x2, ..." for a table cell or a line."""
-    return ", ".join(f"{reason} x{n}" for reason, n in sorted((counts or {}).items()))

@@ -17,7 +17,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from extractors.models import Actor, Place
+from reports.source_health import SourceHealth
 from warehouse import digest_queries as q
+from warehouse import queries
 from warehouse.db import open_reader
 
 TOP_EVENTS = 10  # events in a digest, a run's summary and its Prefect artifacts
@@ -104,6 +106,7 @@ class Digest:
     per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour of `basis`
     per_source: tuple[SourceCoverage, ...]
     basis: DayBasis = "published"
+    unhealthy: tuple[SourceHealth, ...] = ()  # sources failing or quiet as of their latest run
 
 
 def build_digest(
@@ -114,10 +117,12 @@ def build_digest(
     now = datetime.now(UTC)
     by_fetch = basis == "fetched"
     with open_reader(db_path) as con:
+        unhealthy = tuple(h for h in map(SourceHealth.from_row, queries.source_health(con))
+                          if h.unhealthy and h.in_latest_run)  # not sources since removed
         if day is None:
             day = con.value(q.LATEST_FETCH_DAY if by_fetch else q.LATEST_DAY)
         if day is None:
-            return Digest(None, now, 0, 0, (), (0,) * 24, (), basis)
+            return Digest(None, now, 0, 0, (), (0,) * 24, (), basis, unhealthy)
         on_day = {"day": day, "by_fetch": by_fetch}
         event_rows = con.rows(q.DAY_EVENTS, {**on_day, "limit": limit})
         ids = [r["id"] for r in event_rows]
@@ -157,6 +162,7 @@ def build_digest(
         per_source=tuple(SourceCoverage(r["source"], r["n_articles"], r["n_events"])
                          for r in source_rows),
         basis=basis,
+        unhealthy=unhealthy,
     )
 
 
@@ -486,11 +492,23 @@ def _event_section(rank: int, event: DigestEvent) -> str:
 </section>"""
 
 
+_ATTENTION = "Sources needing attention"
+
+
+def _unhealthy_html(digest: Digest) -> str:
+    """The sources failing or quiet: what this digest may be missing."""
+    if not digest.unhealthy:
+        return ""
+    items = "".join(f"<li><strong>{html.escape(h.source)}</strong> — {html.escape(h.label)}: "
+                    f"{html.escape(h.describe())}</li>" for h in digest.unhealthy)
+    return f'<h2>{_ATTENTION}</h2>\n<ul class="unhealthy">{items}</ul>\n'
+
+
 def render_html(digest: Digest) -> str:
     """The digest as one HTML page that needs nothing but itself to display."""
     day = _day(digest.day)
     if digest.day is None:
-        body = '<p class="muted">No articles in the warehouse yet.</p>'
+        body = '<p class="muted">No articles in the warehouse yet.</p>\n' + _unhealthy_html(digest)
     else:
         events = "".join(_event_section(i, e) for i, e in enumerate(digest.events, start=1))
         legend = (f'<p class="muted legend"><span class="copy">copy</span> marks '
@@ -504,7 +522,7 @@ def render_html(digest: Digest) -> str:
 {_plural(digest.n_events, "event")} {on}.
 Top events, ranked by number of distinct outlets; times are UTC.</p>
 {legend}
-<h2>When the top events' articles were {done}</h2>
+{_unhealthy_html(digest)}<h2>When the top events' articles were {done}</h2>
 <p class="muted">Articles per hour (UTC) on <time>{day}</time>.</p>
 {_both_widths(hour_chart_svg, "chart-hours", digest.per_hour,
               f"Articles of the top events {done} per hour, {day}")}
@@ -547,12 +565,16 @@ def render_markdown(digest: Digest) -> str:
     """The same digest as Markdown (published as a Prefect artifact after every run)."""
     day = _day(digest.day)
     lines = [f"# newsmon digest — {day}", ""]
+    attention = [f"## {_ATTENTION}", "", *(
+        f"- **{_md(h.source)}** — {_md(h.label)}: {_md(h.describe())}" for h in digest.unhealthy
+    ), ""] if digest.unhealthy else []
     if digest.day is None:
-        return "\n".join([*lines, "No articles in the warehouse yet.", ""])
+        return "\n".join([*lines, "No articles in the warehouse yet.", "", *attention])
     lines += [
         f"{_plural(digest.n_articles, 'article')} in {_plural(digest.n_events, 'event')} "
         f"{_on(digest)}. Top events, ranked by number of distinct outlets; times are UTC.",
         "",
+        *attention,
     ]
     for rank, event in enumerate(digest.events, start=1):
         lines += [

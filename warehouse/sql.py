@@ -25,6 +25,8 @@ TABLES = (
     "article_versions",
     "stories",
     "robots",
+    "source_runs",
+    "source_transitions",
     "schema_version",
 )
 
@@ -35,6 +37,7 @@ VIEWS = (
     "failures_per_source",
     "unclustered_articles",
     "coverage_ledger",
+    "source_health",
 )
 
 # The storage format of the connection's main file (DuckDB records it in the database's tags).
@@ -504,6 +507,57 @@ ORDER BY c.day, c.source
 """
 
 RUN_OVERFLOWS = "SELECT message FROM overflows WHERE run_id = $run_id ORDER BY source, url"
+
+# --- source health (0017; the view is in views.sql) ---------------------------------------
+
+UPSERT_SOURCE_RUNS = """
+INSERT INTO source_runs (run_id, source, run_at, status, reason, documents, documents_failed,
+                         document_errors, pages, pages_failed, page_errors, entries_seen,
+                         entries_new, entry_times, entry_gaps)
+SELECT run_id, source, run_at, status, reason, documents, documents_failed, document_errors,
+       pages, pages_failed, page_errors, entries_seen, entries_new, entry_times, entry_gaps
+FROM batch
+ON CONFLICT (run_id, source) DO UPDATE SET
+    run_at = excluded.run_at, status = excluded.status, reason = excluded.reason,
+    documents = excluded.documents, documents_failed = excluded.documents_failed,
+    document_errors = excluded.document_errors, pages = excluded.pages,
+    pages_failed = excluded.pages_failed, page_errors = excluded.page_errors,
+    entries_seen = excluded.entries_seen, entries_new = excluded.entries_new,
+    entry_times = excluded.entry_times, entry_gaps = excluded.entry_gaps
+"""
+
+# The sources in `batch` (name, latest: their new entries' latest date) saw them at $at.
+MARK_NEW_ENTRIES = """
+UPDATE sources SET last_new_entry_at = greatest(sources.last_new_entry_at, $at),
+                   latest_entry_at = greatest(sources.latest_entry_at, b.latest)
+FROM batch AS b
+WHERE sources.name = b.name
+"""
+
+LATEST_ENTRY_AT = """
+SELECT name, latest_entry_at FROM sources
+WHERE list_contains($names, name) AND latest_entry_at IS NOT NULL
+"""
+
+# The view's rows of the sources in $names (all of them when $all_sources).
+SOURCE_HEALTH = """
+SELECT * FROM source_health WHERE $all_sources OR list_contains($names, source)
+"""
+
+HAS_SOURCE_HEALTH = "SELECT count(*) > 0 FROM duckdb_views() WHERE view_name = 'source_health'"
+
+# The latest health change notified for each source in $names.
+NOTIFIED_STATES = """
+SELECT source, arg_max(state, run_at) AS state FROM source_transitions
+WHERE list_contains($names, source)
+GROUP BY source
+"""
+
+INSERT_TRANSITIONS = """
+INSERT INTO source_transitions (source, run_id, run_at, state, previous, detail)
+SELECT source, run_id, run_at, state, previous, detail FROM batch
+ON CONFLICT DO NOTHING
+"""
 
 # Applied to a connection before running a user's query (`newsmon sql`); cannot be undone
 # by that query.

@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TextIO
 
@@ -56,7 +56,7 @@ def parse_published(value: object) -> datetime | None:
     return naive_as_utc(moment)
 
 
-def _article(record: dict) -> Article:
+def article_from_record(record: dict) -> Article:
     """One validated input record as an Article with facets and content hash filled in."""
     for key in ("id", "title", "text"):
         if not isinstance(record.get(key), str):
@@ -108,7 +108,7 @@ def read_corpus(path: str) -> list[Article]:
                 record = json.loads(line)
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
-                article = _article(record)
+                article = article_from_record(record)
             except ValueError as exc:  # JSONDecodeError is a ValueError
                 problems.append(f"{path}:{number}: {exc}")
                 continue
@@ -144,9 +144,12 @@ def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict
 
 def write_assignments(out: str | None, articles: Sequence[Article], result: ClusterResult) -> None:
     """Write assignments as JSON lines to `out` atomically (temp file + rename), or stdout."""
-    lines = "".join(
-        json.dumps(row, ensure_ascii=False) + "\n" for row in assignments(articles, result)
-    )
+    write_lines(out, assignments(articles, result))
+
+
+def write_lines(out: str | None, rows: Iterable[dict]) -> None:
+    """Write `rows` as JSON lines to `out` atomically (temp file + rename), or stdout."""
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if out is None:
         sys.stdout.write(lines)
         return

@@ -1,0 +1,317 @@
+"""Same event across languages: a pair scorer that reads no words, only what every language
+writes alike.
+
+A German and an English report of one eruption share few words but the same volcano's name,
+the same "45.000" / "45,000" evacuated, the same day and the same country. The scorer compares
+two articles by their language-independent keys (extractors.content.keys): names transliterated
+to Latin and compared by spelling-variant key, gazetteer places found in any script, figures and
+calendar dates read in each language's own format, plus a character 4-gram cosine of the
+transliterated texts (cognates and names that the keys miss: "Taal", "Phivolcs"). Each feature
+is in [0, 1]; a logistic model (`WEIGHTS`) turns them into a probability that the two report
+one event, and dates the texts state (or publication times) further apart than the window
+count against it, as in the word scorer of extractors.events.clustering.
+
+Used for pairs whose word scorer was never tuned: different languages, or one language other
+than English and Russian (`applies`). `newsmon cluster --pairs` and the clustering hook both
+call `score_pair`, so a pair's decision and its evidence are the same in both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+import numpy as np
+import regex
+from rapidfuzz import fuzz, process
+
+from extractors.content.keys import Keys, article_keys, latin
+from extractors.content.places import gazetteer
+from extractors.events.dedup import article_time, block_pairs
+from extractors.models import Article
+
+# Languages the word scorer of extractors.events.clustering was tuned on (its dev corpora are
+# English and Russian): their same-language pairs keep it.
+WORD_SCORER_LANGUAGES = frozenset({"en", "ru"})
+GRAM = 4  # character n-grams of the transliterated text
+GRAM_CHARS = 3000  # characters of each text the n-grams and stems read (head of the article)
+LEAD_WORDS = 80  # headline and lead
+STEM_CHARS = 5  # words compared by their first letters: "evacuation" / "evacuación"
+STEM_MIN = 6  # shorter words are mostly function words in every language
+NAME_SIMILARITY = 85  # rapidfuzz ratio at which two name keys are one name
+WINDOW_DAYS = 7  # dates or publication times further apart count against a match
+_WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’]*")
+
+
+def applies(language_a: str | None, language_b: str | None) -> bool:
+    """Whether this scorer (rather than the word scorer) decides a pair: both languages are
+    known and either they differ or neither is one the word scorer was tuned for."""
+    if not language_a or not language_b:
+        return False
+    a, b = language_a.lower()[:2], language_b.lower()[:2]
+    return a != b or a not in WORD_SCORER_LANGUAGES
+
+
+def regime(language_a: str | None, language_b: str | None) -> str:
+    """Which fitted weights score a pair: "cross" (two languages) or "same" (one)."""
+    return "same" if (language_a or "").lower()[:2] == (language_b or "").lower()[:2] else "cross"
+
+
+@dataclass(frozen=True)
+class PairSide:
+    """What the scorer reads of one article."""
+
+    keys: Keys
+    grams: Counter[str]  # character 4-grams of the transliterated head of the text
+    lead_grams: Counter[str]  # the same, of the headline and lead
+    stems: frozenset[str]  # first STEM_CHARS letters (Latin) of the words of STEM_MIN+ letters
+    language: str
+    published: datetime | None = None
+
+
+def side(title: str, text: str, language: str | None,
+         published: datetime | None = None) -> PairSide:
+    """The scorer's view of one article."""
+    body = f"{title}\n{text}"[:GRAM_CHARS]
+    lead = " ".join(body.split()[:LEAD_WORDS])
+    return PairSide(
+        keys=article_keys(title, text, language),
+        grams=_grams(body),
+        lead_grams=_grams(lead),
+        stems=frozenset(
+            latin(w).casefold()[:STEM_CHARS] for w in _WORD.findall(body) if len(w) >= STEM_MIN
+        ),
+        language=(language or "").lower()[:2],
+        published=published,
+    )
+
+
+def _grams(text: str) -> Counter[str]:
+    folded = " ".join(latin(text).casefold().split())
+    return Counter(folded[i : i + GRAM] for i in range(len(folded) - GRAM + 1))
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def _loose(key: str) -> str:
+    """A name key with the spellings of other Latin transliterations merged ("Paschinjan"
+    / "Pashinian", "Szymański" / "Shimanski")."""
+    for a, b in (("tsch", "ch"), ("sch", "sh"), ("sz", "sh"), ("cz", "ch"), ("j", "i")):
+        key = key.replace(a, b)
+    return key
+
+
+def matched_names(a: frozenset[str], b: frozenset[str]) -> list[str]:
+    """Names of `a` that `b` names too, exactly or as a close spelling variant."""
+    if not a or not b:
+        return []
+    theirs = sorted({_loose(k) for k in b})
+    out = []
+    for key in sorted(a):
+        loose = _loose(key)
+        if loose in theirs or process.extractOne(
+            loose, theirs, scorer=fuzz.ratio, score_cutoff=NAME_SIMILARITY
+        ):
+            out.append(key)
+    return out
+
+
+def _share(shared: int, a: int, b: int) -> float:
+    """Overlap coefficient: shared items over the smaller side."""
+    return shared / min(a, b) if a and b else 0.0
+
+
+def _count(n: int, cap: int) -> float:
+    """0 for none, 1 for `cap` or more, logarithmic between: the first matches say most."""
+    return min(1.0, math.log1p(n) / math.log1p(cap))
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """The scorer's answer for one pair: probability, decision and what matched."""
+
+    probability: float
+    same_event: bool
+    regime: str  # "cross" or "same" (which weights)
+    features: dict[str, float]
+    evidence: dict[str, object]
+
+
+def score_pair(a: PairSide, b: PairSide, window_days: int = WINDOW_DAYS) -> PairScore:
+    """Score one pair: the fitted model over the features, less the publication-time gap
+    (set by hand: the dev pairs carry no publication dates)."""
+    f, evidence = _features(a, b)
+    date_gap = _date_gap(a, b)
+    f["date_conflict"] = 1.0 if date_gap is not None and date_gap > window_days else 0.0
+    gap = _publication_gap(a, b)
+    f["time_gap"] = (0.0 if gap is None or gap <= window_days
+                     else min(1.0, math.log2(gap / window_days) / 3))
+    which = regime(a.language, b.language)
+    z = _logit(f, WEIGHTS[which]) - W_TIME_GAP * f["time_gap"]
+    p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+    if gap is not None:
+        evidence["days_apart"] = round(gap, 1)
+    if date_gap is not None:
+        evidence["stated_dates_apart"] = date_gap
+    return PairScore(p, p >= THRESHOLDS[which], which,
+                     {k: round(v, 4) for k, v in f.items()}, evidence)
+
+
+def _features(a: PairSide, b: PairSide) -> tuple[dict[str, float], dict[str, object]]:
+    """The pair's evidence as features in [0, 1], and what matched, by kind."""
+    ka, kb = a.keys, b.keys
+    names = matched_names(ka.names, kb.names)
+    lead_names = matched_names(ka.lead_names, kb.lead_names)
+    places = sorted(ka.places & kb.places)
+    numbers = sorted(ka.numbers & kb.numbers)
+    stems = a.stems & b.stems
+    days = sorted({(m, d) for _, m, d in ka.dates} & {(m, d) for _, m, d in kb.dates})
+    cities_a, cities_b = _cities(ka.places), _cities(kb.places)
+    f = {
+        "text": _cosine(a.grams, b.grams),
+        "lead": _cosine(a.lead_grams, b.lead_grams),
+        "names": _share(len(names), len(ka.names), len(kb.names)),
+        "name_count": _count(len(names), 10),
+        "lead_names": _count(len(lead_names), 5),
+        "stems": _share(len(stems), len(a.stems), len(b.stems)),
+        "stem_count": _count(len(stems), 30),
+        "places": _share(len(places), len(ka.places), len(kb.places)),
+        "place_conflict": float(bool(cities_a and cities_b and not cities_a & cities_b)),
+        "numbers": _count(len(numbers), 5),
+        "dates": float(bool(days)),
+    }
+    evidence: dict[str, object] = {
+        "names": names, "places": places, "numbers": numbers,
+        "dates": [f"{m:02d}-{d:02d}" for m, d in days],
+        "text": round(f["text"], 3),
+    }
+    if f["place_conflict"]:
+        evidence["places_apart"] = [sorted(cities_a), sorted(cities_b)]
+    return f, evidence
+
+
+def _cities(places: frozenset[str]) -> frozenset[str]:
+    kinds = gazetteer().kinds
+    return frozenset(p for p in places if kinds.get(p) == "city")
+
+
+def _publication_gap(a: PairSide, b: PairSide) -> float | None:
+    if a.published is None or b.published is None:
+        return None
+    return abs((a.published - b.published).total_seconds()) / 86400
+
+
+def _date_gap(a: PairSide, b: PairSide) -> int | None:
+    """Days between the closest full dates (with a year) the two texts state, or None when
+    either states none: two reports that each date their event, weeks apart, are two."""
+    da = [date(y, m, d) for y, m, d in a.keys.dates if y is not None]
+    db = [date(y, m, d) for y, m, d in b.keys.dates if y is not None]
+    if not da or not db:
+        return None
+    return min(abs((x - y).days) for x in da for y in db)
+
+
+def _logit(f: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    return weights.get("bias", 0.0) + sum(
+        w * f.get(k, 0.0) for k, w in weights.items() if k != "bias"
+    )
+
+
+def clustering_score(p: float, which: str, bar: float) -> float:
+    """The probability on the word scorer's scale, where `bar` (its event_threshold) is the
+    decision: THRESHOLDS[which] maps to `bar`, 0 to 0 and 1 to 1, linearly between, so
+    grouping and its guards read both scorers alike."""
+    t = THRESHOLDS[which]
+    return bar * p / t if p < t else bar + (1 - bar) * (p - t) / (1 - t)
+
+
+# Fitted by bench/crosslingual.py on the SemEval-2022 Task 8 dev pairs (its docstring and
+# docs/clustering.md say how): logistic regression, pairs of two languages ("cross") and of
+# one language the word scorer was not tuned for ("same") apart; each threshold is the one
+# with the best F1 over that regime's labelled dev pairs.
+FEATURES = ("text", "lead", "names", "name_count", "lead_names", "stems", "stem_count",
+            "places", "place_conflict", "numbers", "dates", "date_conflict")
+WEIGHTS: Mapping[str, Mapping[str, float]] = {
+    "cross": {"bias": -2.804, "text": 1.985, "lead": 1.953, "names": 2.612, "name_count": 0.703,
+              "lead_names": -0.163, "stems": 1.360, "stem_count": 1.306, "places": 0.344,
+              "place_conflict": -0.506, "numbers": 2.824, "dates": -0.348,
+              "date_conflict": -1.618},
+    "same": {"bias": -4.869, "text": 2.507, "lead": 5.496, "names": -0.877, "name_count": -0.411,
+             "lead_names": 1.310, "stems": 1.325, "stem_count": 1.101, "places": 0.222,
+             "place_conflict": 0.041, "numbers": 1.590, "dates": 0.711, "date_conflict": -1.559},
+}
+THRESHOLDS: Mapping[str, float] = {"cross": 0.28, "same": 0.42}
+# Publication times further apart than the window (logit units per unit of the log-gap
+# penalty, as the word scorer's time_gap: 1 at 8 windows), set by hand: the dev pairs carry
+# no publication dates. Two reports of one summit published weeks apart are two events
+# unless the rest of the evidence is overwhelming.
+W_TIME_GAP = 4.0
+
+
+# --- in clustering ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def side_of(article: Article) -> PairSide:
+    """The scorer's view of an article (its summary stands in for a missing text)."""
+    return side(article.title, article.text or article.description or "", article.language,
+                article.published_at)
+
+
+def rescore(
+    articles: Sequence[Article],
+    edges: dict[tuple[int, int], float],
+    features: dict[tuple[int, int], dict[str, float]],
+    bar: float,
+    floor: float,
+    window_days: int = WINDOW_DAYS,
+    max_block: int = 30,
+    block_width: int = 8,
+) -> None:
+    """Decide, in place, the candidate pairs of `articles` this scorer `applies` to: drop
+    the word scorer's edges for them and add this scorer's, on the word scorer's scale
+    (`clustering_score`, `bar` its event threshold; pairs under bar - floor are left out,
+    as the word scorer leaves them). Candidates share a language-independent key (a name,
+    place, figure or word stem); a key held by many articles pairs each only with its
+    time neighbours. A corpus of one tuned language (or of unknown languages) is untouched."""
+    languages = [(a.language or "").lower()[:2] for a in articles]
+    known = {x for x in languages if x}
+    if not known or (len(known) == 1 and known <= WORD_SCORER_LANGUAGES):
+        return
+    for pair in [p for p in edges if applies(languages[p[0]], languages[p[1]])]:
+        del edges[pair]
+        features.pop(pair, None)
+    postings: dict[str, list[int]] = {}
+    for i, article in enumerate(articles):
+        if not languages[i]:
+            continue
+        s = side_of(article)
+        keys = ({"n:" + _loose(k) for k in s.keys.names} | {"p:" + p for p in s.keys.places}
+                | {"#:" + x for x in s.keys.numbers} | {"s:" + x for x in s.stems})
+        for key in keys:
+            postings.setdefault(key, []).append(i)
+    times = np.array([article_time(a) for a in articles])
+    n = len(articles)
+    for code in block_pairs(postings.values(), times, max_block, block_width).tolist():
+        i, j = divmod(code, n)
+        if not applies(languages[i], languages[j]):
+            continue
+        result = score_pair(side_of(articles[i]), side_of(articles[j]), window_days)
+        score = clustering_score(result.probability, result.regime, bar)
+        if score >= bar - floor:
+            edges[(i, j)] = round(score, 4)
+            features[(i, j)] = {**result.features, "crosslingual": 1.0,
+                                "probability": round(result.probability, 4),
+                                "threshold": bar, "bridge": 0.0}

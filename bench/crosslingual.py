@@ -135,15 +135,17 @@ def before_decisions(pairs: list[dict]) -> np.ndarray:
 
 def features(pairs: list[dict]) -> tuple[np.ndarray, list[dict]]:
     """The scorer's features of every pair (crosslingual.FEATURES order) and the raw
-    evidence."""
+    evidence, from the articles as `newsmon cluster` reads them (facets included)."""
     from extractors.events import crosslingual as xl
+    from extractors.events.cluster_io import article_from_record
 
     sides = {}
     for p in pairs:
         for k in ("a", "b"):
             r = p[k]
             if r["id"] not in sides:
-                sides[r["id"]] = xl.side(r["title"], r["text"], r["language"])
+                record = {f: v for f, v in r.items() if f != "article"}
+                sides[r["id"]] = xl.side_of(article_from_record(record))
     rows, raw = [], []
     for p in pairs:
         result = xl.score_pair(sides[p["a"]["id"]], sides[p["b"]["id"]])

@@ -80,6 +80,7 @@ class DigestEvent:
     who: tuple[Actor, ...] = ()  # the record the event's articles agree on
     where: Place | None = None
     story: DigestStory | None = None
+    languages: tuple[str, ...] = ()  # of its articles, most used first (#27)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def build_digest(
             first_seen=r["first_seen"], last_seen=r["last_seen"],
             n_sources=r["n_sources"] or 0, n_articles=r["n_articles"] or 0,
             articles=tuple(by_event[r["id"]]), story=story_of.get(r["id"]),
+            languages=tuple(r["languages"] or ()),
             who=tuple(Actor(w["name"], w["type"]) for w in r["who"] or ()),
             where=Place(r["where_name"], r["where_country"], r["where_lat"], r["where_lon"],
                         r["where_id"]) if r["where_name"] else None,
@@ -390,9 +392,17 @@ def _story_timeline(event: DigestEvent) -> str:
             f'<ol class="timeline">{items}</ol></div>')
 
 
+def _coverage(event: DigestEvent) -> str:
+    """"4 sources, 4 articles", and the languages when reported in more than one (#27)."""
+    text = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
+    if len(event.languages) > 1:
+        text += f"; languages: {', '.join(event.languages)}"
+    return text
+
+
 def _event_section(rank: int, event: DigestEvent) -> str:
     rows = "".join(_article_row(a) for a in event.articles)
-    coverage = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
+    coverage = html.escape(_coverage(event))
     return f"""<section class="event" id="event-{html.escape(event.id, quote=True)}">
 <h2>{rank}. {html.escape(event.headline)}</h2>
 <dl>
@@ -477,8 +487,7 @@ def render_markdown(digest: Digest) -> str:
             f"- **Places named:** {_md(_names(event.places))}",
             f"- **Actors named:** {_md(_names(event.actors))}",
             f"- **First / last seen:** {_when(event.first_seen)} / {_when(event.last_seen)}",
-            f"- **Coverage:** {_plural(event.n_sources, 'source')}, "
-            f"{_plural(event.n_articles, 'article')}",
+            f"- **Coverage:** {_md(_coverage(event))}",
         ]
         if event.story is not None:
             lines.append(f"- **Developing story:** {_md(event.story.title)} "

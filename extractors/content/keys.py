@@ -104,6 +104,24 @@ def name_key(word: str) -> str:
     return actor_key(latin(word).replace("'", ""))
 
 
+_OTHER_SPELLINGS = (("tsch", "ch"), ("sch", "sh"), ("sz", "sh"), ("cz", "ch"), ("j", "i"))
+_DOUBLED = re.compile(r"(\w)\1+")
+
+
+def loose_key(key: str) -> str:
+    """A name key with the spellings of other Latin transliterations merged: German
+    "Paschinjan" and Polish "Szymański" meet English "Pashinian" and "Shimanski"."""
+    for a, b in _OTHER_SPELLINGS:
+        key = key.replace(a, b)
+    return _DOUBLED.sub(r"\1", key)
+
+
+def script_free_key(name: str) -> str:
+    """One key for a person's name in any script and transliteration: "Ильхам Алиев",
+    "Ilham Alijew" and "Ilham Aliyev" all give "ilham aliev"."""
+    return loose_key(actor_key(latin(name).replace("'", "")))
+
+
 def name_keys(text: str, vocabulary_text: str | None = None) -> Counter[str]:
     """Variant keys of the capitalised words of `text` (cased scripts only), with counts.
     A word that `vocabulary_text` (default: `text`) also writes in lower case is an ordinary
@@ -216,12 +234,25 @@ def places_in(text: str) -> Counter[str]:
                 if canonical is not None:
                     hit = (canonical, n)
                     break
-        if hit:
+        if hit and not _first_name(words, i, hit[1], text, index):
             found[hit[0]] += 1
             i += hit[1]
         else:
             i += 1
     return found
+
+
+def _first_name(words: list[tuple[str, int]], i: int, n: int, text: str,
+                index: _PlaceIndex) -> bool:
+    """A one-word place directly followed by a capitalised word that is no place is the
+    first name of a person: "Владимир Путин", "Florence Pugh"."""
+    if n != 1 or i + 1 >= len(words):
+        return False
+    word, start = words[i]
+    after, at = words[i + 1]
+    if not after[:1].isupper() or text[start + len(word) : at].strip():
+        return False
+    return index.names.get(place_key(after)) is None
 
 
 def _cjk_places(run: str, names: dict[str, str]) -> list[str]:

@@ -30,7 +30,7 @@ from scipy import sparse
 
 from extractors.content.places import gazetteer
 from extractors.content.text import STOPWORDS, words
-from extractors.events import crosslingual
+from extractors.events import crosslingual, evidence
 from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
 from extractors.events.records import event_record
 from extractors.models import Article, ClusterResult, Duplicate, Event, Membership
@@ -198,7 +198,10 @@ def cluster(
     bridged = {e: f["bridge"] for e, f in features.items() if f["bridge"] > 0}
     groups = _group(originals, edges, bridged, settings)
     terms = _event_terms(texts, groups, settings.event_terms)
-    return _assemble(ordered, originals, groups, edges, features, copy_of, terms)
+    result = _assemble(ordered, originals, groups, edges, features, copy_of, terms)
+    # #27: every scored pair with what matched, so a merge (or its absence) can be explained.
+    return replace(result, links=evidence.links(originals, edges, features, groups,
+                                                settings.event_threshold, settings.window_days))
 
 
 def score_pair(

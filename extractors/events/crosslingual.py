@@ -29,7 +29,7 @@ import numpy as np
 import regex
 from rapidfuzz import fuzz, process
 
-from extractors.content.keys import Keys, article_keys, latin
+from extractors.content.keys import Keys, article_keys, latin, loose_key
 from extractors.content.places import gazetteer
 from extractors.events.dedup import article_time, block_pairs
 from extractors.models import Article
@@ -71,10 +71,11 @@ class PairSide:
     stems: frozenset[str]  # first STEM_CHARS letters (Latin) of the words of STEM_MIN+ letters
     language: str
     published: datetime | None = None
+    event_date: date | None = None  # the event date its facets found stated in the text
 
 
 def side(title: str, text: str, language: str | None,
-         published: datetime | None = None) -> PairSide:
+         published: datetime | None = None, event_date: date | None = None) -> PairSide:
     """The scorer's view of one article."""
     body = f"{title}\n{text}"[:GRAM_CHARS]
     lead = " ".join(body.split()[:LEAD_WORDS])
@@ -87,6 +88,7 @@ def side(title: str, text: str, language: str | None,
         ),
         language=(language or "").lower()[:2],
         published=published,
+        event_date=event_date,
     )
 
 
@@ -105,22 +107,14 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / norm if norm else 0.0
 
 
-def _loose(key: str) -> str:
-    """A name key with the spellings of other Latin transliterations merged ("Paschinjan"
-    / "Pashinian", "Szymański" / "Shimanski")."""
-    for a, b in (("tsch", "ch"), ("sch", "sh"), ("sz", "sh"), ("cz", "ch"), ("j", "i")):
-        key = key.replace(a, b)
-    return key
-
-
 def matched_names(a: frozenset[str], b: frozenset[str]) -> list[str]:
     """Names of `a` that `b` names too, exactly or as a close spelling variant."""
     if not a or not b:
         return []
-    theirs = sorted({_loose(k) for k in b})
+    theirs = sorted({loose_key(k) for k in b})
     out = []
     for key in sorted(a):
-        loose = _loose(key)
+        loose = loose_key(key)
         if loose in theirs or process.extractOne(
             loose, theirs, scorer=fuzz.ratio, score_cutoff=NAME_SIMILARITY
         ):
@@ -214,13 +208,34 @@ def _publication_gap(a: PairSide, b: PairSide) -> float | None:
 
 
 def _date_gap(a: PairSide, b: PairSide) -> int | None:
-    """Days between the closest full dates (with a year) the two texts state, or None when
-    either states none: two reports that each date their event, weeks apart, are two."""
-    da = [date(y, m, d) for y, m, d in a.keys.dates if y is not None]
-    db = [date(y, m, d) for y, m, d in b.keys.dates if y is not None]
+    """Days between the event dates the two texts state (as their facets found them), else
+    between the closest full dates they mention; None when either states none: two reports
+    that each date their event weeks apart are two. A date without a year takes the year
+    that puts it nearest the publication day, where that is known."""
+    if a.event_date is not None and b.event_date is not None:
+        return abs((a.event_date - b.event_date).days)
+    da, db = _full_dates(a), _full_dates(b)
     if not da or not db:
         return None
     return min(abs((x - y).days) for x in da for y in db)
+
+
+def _full_dates(s: PairSide) -> list[date]:
+    out = []
+    day = s.published.date() if s.published is not None else None
+    for year, month, dom in s.keys.dates:
+        if year is None and day is None:
+            continue
+        years = [year] if year is not None else [day.year - 1, day.year, day.year + 1]
+        candidates = []
+        for y in years:
+            try:
+                candidates.append(date(y, month, dom))
+            except ValueError:  # 29 February of another year
+                continue
+        if candidates:
+            out.append(min(candidates, key=lambda d: abs((d - day).days) if day else 0))
+    return out
 
 
 def _logit(f: Mapping[str, float], weights: Mapping[str, float]) -> float:
@@ -244,15 +259,15 @@ def clustering_score(p: float, which: str, bar: float) -> float:
 FEATURES = ("text", "lead", "names", "name_count", "lead_names", "stems", "stem_count",
             "places", "place_conflict", "numbers", "dates", "date_conflict")
 WEIGHTS: Mapping[str, Mapping[str, float]] = {
-    "cross": {"bias": -2.804, "text": 1.985, "lead": 1.953, "names": 2.612, "name_count": 0.703,
-              "lead_names": -0.163, "stems": 1.360, "stem_count": 1.306, "places": 0.344,
-              "place_conflict": -0.506, "numbers": 2.824, "dates": -0.348,
-              "date_conflict": -1.618},
-    "same": {"bias": -4.869, "text": 2.507, "lead": 5.496, "names": -0.877, "name_count": -0.411,
-             "lead_names": 1.310, "stems": 1.325, "stem_count": 1.101, "places": 0.222,
-             "place_conflict": 0.041, "numbers": 1.590, "dates": 0.711, "date_conflict": -1.559},
+    "cross": {"bias": -2.732, "text": 1.960, "lead": 1.870, "names": 2.628, "name_count": 0.795,
+              "lead_names": -0.159, "stems": 1.272, "stem_count": 1.286, "places": 0.167,
+              "place_conflict": -0.713, "numbers": 2.863, "dates": -0.371,
+              "date_conflict": -1.628},
+    "same": {"bias": -4.872, "text": 2.438, "lead": 5.481, "names": -0.815, "name_count": -0.408,
+             "lead_names": 1.308, "stems": 1.318, "stem_count": 1.127, "places": 0.236,
+             "place_conflict": 0.132, "numbers": 1.575, "dates": 0.701, "date_conflict": -1.561},
 }
-THRESHOLDS: Mapping[str, float] = {"cross": 0.28, "same": 0.42}
+THRESHOLDS: Mapping[str, float] = {"cross": 0.28, "same": 0.44}
 # Publication times further apart than the window (logit units per unit of the log-gap
 # penalty, as the word scorer's time_gap: 1 at 8 windows), set by hand: the dev pairs carry
 # no publication dates. Two reports of one summit published weeks apart are two events
@@ -266,8 +281,10 @@ W_TIME_GAP = 4.0
 @lru_cache(maxsize=8192)
 def side_of(article: Article) -> PairSide:
     """The scorer's view of an article (its summary stands in for a missing text)."""
+    facets = article.facets
+    stated = facets.event_date if facets.event_date in facets.dates else None
     return side(article.title, article.text or article.description or "", article.language,
-                article.published_at)
+                article.published_at, stated)
 
 
 def rescore(
@@ -298,7 +315,7 @@ def rescore(
         if not languages[i]:
             continue
         s = side_of(article)
-        keys = ({"n:" + _loose(k) for k in s.keys.names} | {"p:" + p for p in s.keys.places}
+        keys = ({"n:" + loose_key(k) for k in s.keys.names} | {"p:" + p for p in s.keys.places}
                 | {"#:" + x for x in s.keys.numbers} | {"s:" + x for x in s.stems})
         for key in keys:
             postings.setdefault(key, []).append(i)

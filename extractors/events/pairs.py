@@ -18,11 +18,11 @@ import json
 import sys
 from typing import TextIO
 
-from extractors.content.facets import actor_key
 from extractors.events import crosslingual
 from extractors.events.cluster_io import CorpusError, article_from_record, write_lines
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, score_pair
 from extractors.events.dedup import find_duplicates
+from extractors.events.evidence import word_evidence
 from extractors.models import Article
 
 
@@ -49,21 +49,6 @@ def decide(a: Article, b: Article, settings: ClusterSettings = DEFAULT_SETTINGS)
     return {"same_event": score >= bar, "score": round(min(1.0, max(0.0, score)), 4),
             "evidence": {"scorer": "words", "threshold": bar, **word_evidence(a, b),
                          "features": features}}
-
-
-def word_evidence(a: Article, b: Article) -> dict:
-    """What two articles share in their facets: actors (by spelling-variant key), places,
-    event dates."""
-    keys_b = {actor_key(x) for x in b.facets.actors}
-    places_b = {p.casefold() for p in b.facets.places}
-    return {
-        "names": [x for x in a.facets.actors if actor_key(x) in keys_b],
-        "places": [p for p in a.facets.places if p.casefold() in places_b],
-        "dates": sorted({d.isoformat() for d in a.facets.dates} & {d.isoformat()
-                                                                   for d in b.facets.dates}),
-        "event_dates": [a.facets.event_date.isoformat() if a.facets.event_date else None,
-                        b.facets.event_date.isoformat() if b.facets.event_date else None],
-    }
 
 
 def read_pairs(path: str) -> list[tuple[str, Article, Article]]:

@@ -14,12 +14,10 @@ The whole input is validated before anything is written, as for `newsmon cluster
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import TextIO
 
 from extractors.events import crosslingual
-from extractors.events.cluster_io import CorpusError, article_from_record, write_lines
+from extractors.events.cluster_io import article_from_record, read_records, run_jsonl
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, score_pair
 from extractors.events.dedup import find_duplicates
 from extractors.events.evidence import word_evidence
@@ -53,46 +51,22 @@ def decide(a: Article, b: Article, settings: ClusterSettings = DEFAULT_SETTINGS)
 
 def read_pairs(path: str) -> list[tuple[str, Article, Article]]:
     """Every pair of a JSON-lines file, or CorpusError listing every bad line by number."""
-    pairs: list[tuple[str, Article, Article]] = []
-    problems: list[str] = []
-    seen: dict[str, int] = {}
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                problems.append(f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} "
-                                f"at column {exc.start + 1}); newsmon cluster reads UTF-8")
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-                pair_id = record.get("id")
-                if not isinstance(pair_id, str) or not pair_id.strip():
-                    raise ValueError("missing, empty or non-string 'id'")
-                sides = []
-                for key in ("a", "b"):
-                    if not isinstance(record.get(key), dict):
-                        raise ValueError(f"missing {key!r} article (a JSON object)")
-                    try:
-                        sides.append(article_from_record(record[key]))
-                    except ValueError as exc:
-                        raise ValueError(f"article {key!r}: {exc}") from None
-            except ValueError as exc:  # JSONDecodeError is a ValueError
-                problems.append(f"{path}:{number}: {exc}")
-                continue
-            if pair_id in seen:
-                problems.append(f"{path}:{number}: duplicate id {pair_id!r} "
-                                f"(first on line {seen[pair_id]})")
-                continue
-            seen[pair_id] = number
-            pairs.append((pair_id, sides[0], sides[1]))
-    if problems:
-        raise CorpusError(problems)
-    return pairs
+    return read_records(path, _pair)
+
+
+def _pair(record: dict) -> tuple[str, tuple[str, Article, Article]]:
+    pair_id = record.get("id")
+    if not isinstance(pair_id, str) or not pair_id.strip():
+        raise ValueError("missing, empty or non-string 'id'")
+    sides = []
+    for key in ("a", "b"):
+        if not isinstance(record.get(key), dict):
+            raise ValueError(f"missing {key!r} article (a JSON object)")
+        try:
+            sides.append(article_from_record(record[key]))
+        except ValueError as exc:
+            raise ValueError(f"article {key!r}: {exc}") from None
+    return pair_id, (pair_id, sides[0], sides[1])
 
 
 def pairs_jsonl(
@@ -102,16 +76,5 @@ def pairs_jsonl(
     stderr: TextIO | None = None,
 ) -> int:
     """Run `newsmon cluster --pairs`: 0 on success, 2 when the input has malformed lines."""
-    err = stderr or sys.stderr
-    try:
-        pairs = read_pairs(in_path)
-    except CorpusError as exc:
-        for problem in exc.problems:
-            print(problem, file=err)
-        return 2
-    except OSError as exc:
-        print(f"{in_path}: {exc}", file=err)
-        return 2
-    write_lines(out_path, ({"id": pair_id, **decide(a, b, settings)}
-                           for pair_id, a, b in pairs))
-    return 0
+    return run_jsonl(in_path, out_path, read_pairs, lambda pairs: (
+        {"id": pair_id, **decide(a, b, settings)} for pair_id, a, b in pairs), stderr)

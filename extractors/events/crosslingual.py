@@ -19,6 +19,7 @@ call `score_pair`, so a pair's decision and its evidence are the same in both.
 from __future__ import annotations
 
 import math
+import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ class PairSide:
     """What the scorer reads of one article."""
 
     keys: Keys
-    grams: Counter[str]  # character 4-grams of the transliterated head of the text
-    lead_grams: Counter[str]  # the same, of the headline and lead
+    grams: _Grams  # character 4-grams of the transliterated head of the text
+    lead_grams: _Grams  # the same, of the headline and lead
     stems: frozenset[str]  # first STEM_CHARS letters (Latin) of the words of STEM_MIN+ letters
     language: str
     published: datetime | None = None
@@ -92,19 +93,29 @@ def side(title: str, text: str, language: str | None,
     )
 
 
-def _grams(text: str) -> Counter[str]:
+@dataclass(frozen=True)
+class _Grams:
+    """A bag of character n-grams, compact: sorted stable hashes, their counts, the norm."""
+
+    keys: np.ndarray  # uint32, sorted, unique
+    counts: np.ndarray  # float32
+    norm: float
+
+
+def _grams(text: str) -> _Grams:
     folded = " ".join(latin(text).casefold().split())
-    return Counter(folded[i : i + GRAM] for i in range(len(folded) - GRAM + 1))
+    counted = Counter(zlib.crc32(folded[i : i + GRAM].encode("utf-8"))
+                      for i in range(len(folded) - GRAM + 1))
+    keys = np.array(sorted(counted), dtype=np.uint32)
+    counts = np.array([counted[k] for k in keys.tolist()], dtype=np.float32)
+    return _Grams(keys, counts, float(np.sqrt(np.dot(counts, counts))))
 
 
-def _cosine(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
+def _cosine(a: _Grams, b: _Grams) -> float:
+    if not a.norm or not b.norm:
         return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
-    return dot / norm if norm else 0.0
+    _, ia, ib = np.intersect1d(a.keys, b.keys, assume_unique=True, return_indices=True)
+    return float(np.dot(a.counts[ia], b.counts[ib])) / (a.norm * b.norm)
 
 
 def matched_names(a: frozenset[str], b: frozenset[str]) -> list[str]:
@@ -278,13 +289,20 @@ W_TIME_GAP = 4.0
 # --- in clustering ------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
-def side_of(article: Article) -> PairSide:
+def article_side(article: Article) -> PairSide:
     """The scorer's view of an article (its summary stands in for a missing text)."""
-    facets = article.facets
-    stated = facets.event_date if facets.event_date in facets.dates else None
     return side(article.title, article.text or article.description or "", article.language,
-                article.published_at, stated)
+                article.published_at, _stated_date(article))
+
+
+side_of = lru_cache(maxsize=2048)(article_side)  # ~20-40 KB each: pairs files, evidence
+
+
+def _stated_date(article: Article) -> date | None:
+    """The event date the article's facets found stated in its text (not the publication
+    day taken for want of one)."""
+    facets = article.facets
+    return facets.event_date if facets.event_date in facets.dates else None
 
 
 def rescore(
@@ -311,10 +329,8 @@ def rescore(
         del edges[pair]
         features.pop(pair, None)
     postings: dict[str, list[int]] = {}
-    for i, article in enumerate(articles):
-        if not languages[i]:
-            continue
-        s = side_of(article)
+    sides = {i: article_side(a) for i, a in enumerate(articles) if languages[i]}
+    for i, s in sides.items():
         keys = ({"n:" + loose_key(k) for k in s.keys.names} | {"p:" + p for p in s.keys.places}
                 | {"#:" + x for x in s.keys.numbers} | {"s:" + x for x in s.stems})
         for key in keys:
@@ -325,7 +341,7 @@ def rescore(
         i, j = divmod(code, n)
         if not applies(languages[i], languages[j]):
             continue
-        result = score_pair(side_of(articles[i]), side_of(articles[j]), window_days)
+        result = score_pair(sides[i], sides[j], window_days)
         score = clustering_score(result.probability, result.regime, bar)
         if score >= bar - floor:
             edges[(i, j)] = round(score, 4)

@@ -148,6 +148,7 @@ class _PlaceIndex:
     stems: dict[str, str]  # russian_stem(key) of Cyrillic names -> canonical place
     cjk: dict[str, str]  # a name in Han / kana / Hangul -> canonical place
     max_words: int
+    first_words: frozenset[str]  # first word of every name of two or more words
 
 
 _INDEX_LOCK = threading.Lock()
@@ -206,7 +207,13 @@ def _build_place_index() -> _PlaceIndex:
             stem = russian_stem(key)
             if len(stem) >= 4:
                 stems.setdefault(stem, names[key])
-    return _PlaceIndex(names, stems, cjk, max(min(gaz.max_words, 4), 1))
+    first_words = frozenset(k.split()[0] for k in names if " " in k)
+    return _PlaceIndex(names, stems, cjk, max(min(gaz.max_words, 4), 1), first_words)
+
+
+@lru_cache(maxsize=200_000)
+def _word_key(word: str) -> str:
+    return place_key(word)
 
 
 def places_in(text: str) -> Counter[str]:
@@ -225,8 +232,10 @@ def places_in(text: str) -> Counter[str]:
             continue
         hit = None
         if word[:1].isupper() or not _CASED.search(word[:1]):
-            for n in range(min(index.max_words, len(words) - i), 0, -1):
-                key = place_key(" ".join(w for w, _ in words[i : i + n]))
+            first = _word_key(word)
+            longest = min(index.max_words, len(words) - i) if first in index.first_words else 1
+            for n in range(longest, 0, -1):
+                key = " ".join(_word_key(w) for w, _ in words[i : i + n]) if n > 1 else first
                 canonical = index.names.get(key)
                 if canonical is None and n == 1 and regex.search(r"\p{Cyrillic}", key):
                     stem = russian_stem(key)

@@ -192,16 +192,16 @@ def cluster(
     edges, features = _score_candidates(originals, texts, settings)
     # #27: pairs the word scorer was not tuned for (two languages, or one other than English
     # and Russian) are decided by the cross-lingual scorer instead (docs/clustering.md).
-    crosslingual.rescore(originals, edges, features, settings.event_threshold,
-                         settings.average_floor, settings.window_days, settings.max_block,
-                         settings.block_width)
+    matched = crosslingual.rescore(originals, edges, features, settings.event_threshold,
+                                   settings.average_floor, settings.window_days,
+                                   settings.max_block, settings.block_width)
     bridged = {e: f["bridge"] for e, f in features.items() if f["bridge"] > 0}
     groups = _group(originals, edges, bridged, settings)
     terms = _event_terms(texts, groups, settings.event_terms)
     result = _assemble(ordered, originals, groups, edges, features, copy_of, terms)
     # #27: every scored pair with what matched, so a merge (or its absence) can be explained.
     return replace(result, links=evidence.links(originals, edges, features, groups,
-                                                settings.event_threshold, settings.window_days))
+                                                settings.event_threshold, matched))
 
 
 def score_pair(

@@ -45,6 +45,7 @@ STEM_CHARS = 5  # words compared by their first letters: "evacuation" / "evacuac
 STEM_MIN = 6  # shorter words are mostly function words in every language
 NAME_SIMILARITY = 85  # rapidfuzz ratio at which two name keys are one name
 WINDOW_DAYS = 7  # dates or publication times further apart count against a match
+BLOCK_STEMS = 8  # rarest word stems of an article that make candidate pairs in clustering
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’]*")
 
 
@@ -70,6 +71,8 @@ class PairSide:
     grams: _Grams  # character 4-grams of the transliterated head of the text
     lead_grams: _Grams  # the same, of the headline and lead
     stems: frozenset[str]  # first STEM_CHARS letters (Latin) of the words of STEM_MIN+ letters
+    loose_names: tuple[str, ...]  # keys.loose_key of keys.names, sorted
+    loose_lead_names: tuple[str, ...]  # the same of keys.lead_names
     language: str
     published: datetime | None = None
     event_date: date | None = None  # the event date its facets found stated in the text
@@ -80,13 +83,16 @@ def side(title: str, text: str, language: str | None,
     """The scorer's view of one article."""
     body = f"{title}\n{text}"[:GRAM_CHARS]
     lead = " ".join(body.split()[:LEAD_WORDS])
+    keys = article_keys(title, text, language)
     return PairSide(
-        keys=article_keys(title, text, language),
+        keys=keys,
         grams=_grams(body),
         lead_grams=_grams(lead),
         stems=frozenset(
             latin(w).casefold()[:STEM_CHARS] for w in _WORD.findall(body) if len(w) >= STEM_MIN
         ),
+        loose_names=tuple(sorted({loose_key(k) for k in keys.names})),
+        loose_lead_names=tuple(sorted({loose_key(k) for k in keys.lead_names})),
         language=(language or "").lower()[:2],
         published=published,
         event_date=event_date,
@@ -119,18 +125,23 @@ def _cosine(a: _Grams, b: _Grams) -> float:
 
 
 def matched_names(a: frozenset[str], b: frozenset[str]) -> list[str]:
-    """Names of `a` that `b` names too, exactly or as a close spelling variant."""
+    """Names of `a` that `b` names too, exactly or as a close spelling variant (name keys
+    of keys.name_keys)."""
+    mine = {loose_key(k): k for k in sorted(a)}
+    return sorted(mine[k] for k in _matched(tuple(sorted(mine)),
+                                            tuple(sorted({loose_key(k) for k in b}))))
+
+
+def _matched(a: tuple[str, ...], b: tuple[str, ...]) -> list[str]:
+    """Loose keys of `a` found in `b`, exactly or at NAME_SIMILARITY (rapidfuzz ratio)."""
     if not a or not b:
         return []
-    theirs = sorted({loose_key(k) for k in b})
-    out = []
-    for key in sorted(a):
-        loose = loose_key(key)
-        if loose in theirs or process.extractOne(
-            loose, theirs, scorer=fuzz.ratio, score_cutoff=NAME_SIMILARITY
-        ):
-            out.append(key)
-    return out
+    exact = set(a) & set(b)
+    rest = [k for k in a if k not in exact]
+    if not rest:
+        return sorted(exact)
+    scores = process.cdist(rest, b, scorer=fuzz.ratio, score_cutoff=NAME_SIMILARITY)
+    return sorted(exact | {k for k, row in zip(rest, scores, strict=True) if row.any()})
 
 
 def _share(shared: int, a: int, b: int) -> float:
@@ -177,8 +188,8 @@ def score_pair(a: PairSide, b: PairSide, window_days: int = WINDOW_DAYS) -> Pair
 def _features(a: PairSide, b: PairSide) -> tuple[dict[str, float], dict[str, object]]:
     """The pair's evidence as features in [0, 1], and what matched, by kind."""
     ka, kb = a.keys, b.keys
-    names = matched_names(ka.names, kb.names)
-    lead_names = matched_names(ka.lead_names, kb.lead_names)
+    names = _matched(a.loose_names, b.loose_names)
+    lead_names = _matched(a.loose_lead_names, b.loose_lead_names)
     places = sorted(ka.places & kb.places)
     numbers = sorted(ka.numbers & kb.numbers)
     stems = a.stems & b.stems
@@ -187,7 +198,7 @@ def _features(a: PairSide, b: PairSide) -> tuple[dict[str, float], dict[str, obj
     f = {
         "text": _cosine(a.grams, b.grams),
         "lead": _cosine(a.lead_grams, b.lead_grams),
-        "names": _share(len(names), len(ka.names), len(kb.names)),
+        "names": _share(len(names), len(a.loose_names), len(b.loose_names)),
         "name_count": _count(len(names), 10),
         "lead_names": _count(len(lead_names), 5),
         "stems": _share(len(stems), len(a.stems), len(b.stems)),
@@ -314,30 +325,40 @@ def rescore(
     window_days: int = WINDOW_DAYS,
     max_block: int = 30,
     block_width: int = 8,
-) -> None:
+) -> dict[tuple[int, int], dict[str, object]]:
     """Decide, in place, the candidate pairs of `articles` this scorer `applies` to: drop
     the word scorer's edges for them and add this scorer's, on the word scorer's scale
     (`clustering_score`, `bar` its event threshold; pairs under bar - floor are left out,
     as the word scorer leaves them). Candidates share a language-independent key (a name,
     place, figure or word stem); a key held by many articles pairs each only with its
-    time neighbours. A corpus of one tuned language (or of unknown languages) is untouched."""
+    time neighbours. A corpus of one tuned language (or of unknown languages) is untouched.
+    Returns what matched for each pair it kept (`PairScore.evidence`)."""
     languages = [(a.language or "").lower()[:2] for a in articles]
     known = {x for x in languages if x}
     if not known or (len(known) == 1 and known <= WORD_SCORER_LANGUAGES):
-        return
+        return {}
     for pair in [p for p in edges if applies(languages[p[0]], languages[p[1]])]:
         del edges[pair]
         features.pop(pair, None)
     postings: dict[str, list[int]] = {}
     sides = {i: article_side(a) for i, a in enumerate(articles) if languages[i]}
+    stem_df = Counter(x for s in sides.values() for x in s.stems)
     for i, s in sides.items():
-        keys = ({"n:" + loose_key(k) for k in s.keys.names} | {"p:" + p for p in s.keys.places}
-                | {"#:" + x for x in s.keys.numbers} | {"s:" + x for x in s.stems})
+        # Word stems block only by an article's rarest few (shared with someone), as the
+        # word scorer blocks by its top terms: common stems pair everything with everything.
+        rare = sorted((x for x in s.stems if stem_df[x] > 1), key=lambda x: (stem_df[x], x))
+        keys = ({"n:" + k for k in s.loose_names} | {"p:" + p for p in s.keys.places}
+                | {"#:" + x for x in s.keys.numbers} | {"s:" + x for x in rare[:BLOCK_STEMS]})
         for key in keys:
             postings.setdefault(key, []).append(i)
+    # Only blocks that can hold a pair this scorer decides: two languages, or an untuned one.
+    blocks = [members for members in postings.values() if len(members) > 1 and (
+        len({languages[i] for i in members}) > 1
+        or languages[members[0]] not in WORD_SCORER_LANGUAGES)]
     times = np.array([article_time(a) for a in articles])
     n = len(articles)
-    for code in block_pairs(postings.values(), times, max_block, block_width).tolist():
+    evidence: dict[tuple[int, int], dict[str, object]] = {}
+    for code in block_pairs(blocks, times, max_block, block_width).tolist():
         i, j = divmod(code, n)
         if not applies(languages[i], languages[j]):
             continue
@@ -348,3 +369,5 @@ def rescore(
             features[(i, j)] = {**result.features, "crosslingual": 1.0,
                                 "probability": round(result.probability, 4),
                                 "threshold": bar, "bridge": 0.0}
+            evidence[(i, j)] = {"regime": result.regime, **result.evidence}
+    return evidence

@@ -5,21 +5,23 @@ event."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from extractors.content.facets import actor_key
-from extractors.events import crosslingual
 from extractors.models import Article, Link
+
+_actor_key = lru_cache(maxsize=100_000)(actor_key)
 
 
 def word_evidence(a: Article, b: Article) -> dict:
     """What two articles share in their facets: actors (by spelling-variant key), places,
     mentioned dates; and each one's event date."""
-    keys_b = {actor_key(x) for x in b.facets.actors}
+    keys_b = {_actor_key(x) for x in b.facets.actors}
     places_b = {p.casefold() for p in b.facets.places}
     dates_b = set(b.facets.dates)
     return {
-        "names": [x for x in a.facets.actors if actor_key(x) in keys_b],
+        "names": [x for x in a.facets.actors if _actor_key(x) in keys_b],
         "places": [p for p in a.facets.places if p.casefold() in places_b],
         "dates": sorted(d.isoformat() for d in set(a.facets.dates) & dates_b),
         "event_dates": [d.isoformat() if d else None
@@ -33,17 +35,16 @@ def links(
     features: dict[tuple[int, int], dict[str, float]],
     roots: Sequence[int],
     bar: float,
-    window_days: int,
+    crosslingual_evidence: Mapping[tuple[int, int], dict],
 ) -> tuple[Link, ...]:
-    """One Link per scored pair of `articles` (index pairs of `edges`), with its evidence."""
+    """One Link per scored pair of `articles` (index pairs of `edges`), with its evidence:
+    the cross-lingual scorer's (`crosslingual.rescore` returns it) or the facets both share."""
     out = []
     for (i, j), score in sorted(edges.items()):
         a, b = articles[i], articles[j]
         f = features[(i, j)]
         if f.get("crosslingual"):
-            result = crosslingual.score_pair(crosslingual.side_of(a), crosslingual.side_of(b),
-                                             window_days)
-            scorer, evidence = "crosslingual", {"regime": result.regime, **result.evidence}
+            scorer, evidence = "crosslingual", crosslingual_evidence.get((i, j), {})
         else:
             scorer, evidence = "words", word_evidence(a, b)
         out.append(Link(a.id, b.id, roots[i] == roots[j], score, f.get("threshold", bar),

@@ -91,20 +91,6 @@ BOILERPLATE: dict[str, tuple[str, ...]] = {
         "Your email address will not be published.",
         "Proudly serving Northfield readers since 1887.",
     ),
-    "outlet-e.test": (
-        "Мы используем файлы cookie, чтобы сайт работал лучше.",
-        "Реклама",
-        "Поделиться",
-        "Читайте также",
-        "Все права защищены. «Кавказский вестник» — демонстрационное издание.",
-    ),
-    "outlet-f.test": (
-        "Wir verwenden Cookies, um unser Angebot zu verbessern.",
-        "Anzeige",
-        "Artikel teilen",
-        "Mehr zum Thema",
-        "Alle Rechte vorbehalten. Die Brüsseler Rundschau ist ein Demo-Angebot.",
-    ),
     "outlet-d.test": (
         "Your privacy matters to Coastline Review: we use cookies for analytics.",
         "Advertisement",
@@ -115,6 +101,27 @@ BOILERPLATE: dict[str, tuple[str, ...]] = {
         "Coastline Review is a demo publication.",
     ),
 }
+
+# The furniture of the plain template of outlets E and F (#27), in their language: cookie
+# notice, advert, share, related, footer.
+INTL_FURNITURE: dict[str, tuple[str, ...]] = {
+    "ru": (
+        "Мы используем файлы cookie, чтобы сайт работал лучше.",
+        "Реклама",
+        "Поделиться",
+        "Читайте также",
+        "Все права защищены. Демонстрационное издание.",
+    ),
+    "de": (
+        "Wir verwenden Cookies, um unser Angebot zu verbessern.",
+        "Anzeige",
+        "Artikel teilen",
+        "Mehr zum Thema",
+        "Alle Rechte vorbehalten. Ein Demo-Angebot.",
+    ),
+}
+BOILERPLATE["outlet-e.test"] = INTL_FURNITURE["ru"]
+BOILERPLATE["outlet-f.test"] = INTL_FURNITURE["de"]
 
 
 def _date_line(article: Mapping) -> str:
@@ -428,7 +435,7 @@ def _home_d(outlet: Mapping, articles: list[dict]) -> str:
 
 
 def _article_intl(outlet: Mapping, article: Mapping, related: list[dict]) -> str:
-    cookies, advert, share, more, footer = BOILERPLATE[outlet["host"]]
+    cookies, advert, share, more, footer = INTL_FURNITURE[outlet["language"]]
     return f"""{_head(outlet, article, f"{article['title']} — {outlet['brand']}")}<body>
 <div class="cookies"><p>{escape(cookies)}</p><button>OK</button></div>
 <header class="masthead"><a href="/">{escape(outlet["brand"])}</a></header>

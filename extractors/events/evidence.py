@@ -6,26 +6,46 @@ event."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from extractors.content.facets import actor_key
 from extractors.models import Article, Link
 
+
+@dataclass(frozen=True)
+class _Facts:
+    """One article's facets as the sets evidence compares."""
+
+    actors: dict[str, str]  # actor_key -> name as written
+    places: dict[str, str]  # casefolded -> name
+    dates: frozenset[str]  # ISO dates
+    event_date: str | None
+
+
 _actor_key = lru_cache(maxsize=100_000)(actor_key)
+
+
+def _facts(article: Article) -> _Facts:
+    f = article.facets
+    return _Facts({_actor_key(x): x for x in reversed(f.actors)},
+                  {p.casefold(): p for p in reversed(f.places)},
+                  frozenset(d.isoformat() for d in f.dates),
+                  f.event_date.isoformat() if f.event_date else None)
 
 
 def word_evidence(a: Article, b: Article) -> dict:
     """What two articles share in their facets: actors (by spelling-variant key), places,
     mentioned dates; and each one's event date."""
-    keys_b = {_actor_key(x) for x in b.facets.actors}
-    places_b = {p.casefold() for p in b.facets.places}
-    dates_b = set(b.facets.dates)
+    return _shared(_facts(a), _facts(b))
+
+
+def _shared(a: _Facts, b: _Facts) -> dict:
     return {
-        "names": [x for x in a.facets.actors if _actor_key(x) in keys_b],
-        "places": [p for p in a.facets.places if p.casefold() in places_b],
-        "dates": sorted(d.isoformat() for d in set(a.facets.dates) & dates_b),
-        "event_dates": [d.isoformat() if d else None
-                        for d in (a.facets.event_date, b.facets.event_date)],
+        "names": [name for key, name in reversed(a.actors.items()) if key in b.actors],
+        "places": [name for key, name in reversed(a.places.items()) if key in b.places],
+        "dates": sorted(a.dates & b.dates),
+        "event_dates": [a.event_date, b.event_date],
     }
 
 
@@ -39,14 +59,17 @@ def links(
 ) -> tuple[Link, ...]:
     """One Link per scored pair of `articles` (index pairs of `edges`), with its evidence:
     the cross-lingual scorer's (`crosslingual.rescore` returns it) or the facets both share."""
+    facts: dict[int, _Facts] = {}
     out = []
     for (i, j), score in sorted(edges.items()):
-        a, b = articles[i], articles[j]
         f = features[(i, j)]
         if f.get("crosslingual"):
             scorer, evidence = "crosslingual", crosslingual_evidence.get((i, j), {})
         else:
-            scorer, evidence = "words", word_evidence(a, b)
-        out.append(Link(a.id, b.id, roots[i] == roots[j], score, f.get("threshold", bar),
-                        scorer, {**evidence, "features": f}))
+            for k in (i, j):
+                if k not in facts:
+                    facts[k] = _facts(articles[k])
+            scorer, evidence = "words", _shared(facts[i], facts[j])
+        out.append(Link(articles[i].id, articles[j].id, roots[i] == roots[j], score,
+                        f.get("threshold", bar), scorer, {**evidence, "features": f}))
     return tuple(out)

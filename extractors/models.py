@@ -310,9 +310,24 @@ class StoryResult:
 
 
 @dataclass(frozen=True)
+class Link:
+    """One scored pair of articles and what matched (#27): why they are, or are not, one
+    event. `evidence` is plain JSON data (names, places, dates, figures, features)."""
+
+    article_id: str
+    other_id: str
+    same_event: bool  # the two ended in one event
+    score: float  # on the word scorer's scale, whichever scorer decided
+    threshold: float  # the bar the score had to reach
+    scorer: Literal["words", "crosslingual"]
+    evidence: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
 class ClusterResult:
     """Output of deduplication + event clustering over a set of articles."""
 
     duplicates: tuple[Duplicate, ...]
     events: tuple[Event, ...]
     memberships: tuple[Membership, ...]
+    links: tuple[Link, ...] = ()  # the scored candidate pairs (those near or over the bar)

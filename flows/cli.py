@@ -739,13 +739,22 @@ def extract(
 ]))
 def cluster(
     input: Annotated[Path, typer.Argument(metavar="CORPUS", help="JSONL corpus: id, title, "
-                                          "text, [url, source, published, language, summary]")],
+                                          "text, [url, source, published, language, summary]; "
+                                          "with --pairs: id, a, b (two such articles)")],
     out: Annotated[Path | None, out_option("Output JSONL (default: stdout)")] = None,
+    pairs: Annotated[bool, typer.Option(
+        "--pairs", help="Decide given pairs: is each one event, with the evidence "
+                        "(same_event, score, evidence per line)")] = False,
 ) -> None:
-    """Offline deduplication, event clustering and story threads of an article corpus."""
+    """Offline deduplication, event clustering and story threads of an article corpus, or,
+    with --pairs, the same-event decision and its evidence for each given pair."""
+    out = _output_file(out, "--out")
+    if pairs:
+        from extractors.events.pairs import pairs_jsonl
+
+        raise typer.Exit(pairs_jsonl(str(input), str(out) if out else None))
     from extractors.events.cluster_io import cluster_jsonl
 
-    out = _output_file(out, "--out")
     raise typer.Exit(cluster_jsonl(str(input), str(out) if out else None))
 
 

@@ -83,6 +83,7 @@ class DigestEvent:
     who: tuple[Actor, ...] = ()  # the record the event's articles agree on
     where: Place | None = None
     story: DigestStory | None = None
+    languages: tuple[str, ...] = ()  # of its articles, most used first (#27)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def build_digest(
             first_seen=r["first_seen"], last_seen=r["last_seen"],
             n_sources=r["n_sources"] or 0, n_articles=r["n_articles"] or 0,
             articles=tuple(by_event[r["id"]]), story=story_of.get(r["id"]),
+            languages=tuple(r["languages"] or ()),
             who=tuple(Actor(w["name"], w["type"]) for w in r["who"] or ()),
             where=Place(r["where_name"], r["where_country"], r["where_lat"], r["where_lon"],
                         r["where_id"]) if r["where_name"] else None,
@@ -461,10 +463,14 @@ def _story_timeline(event: DigestEvent) -> str:
 
 
 def _coverage(event: DigestEvent) -> str:
-    """"2 sources, 3 articles (1 copy)": copies are listed but do not count as sources."""
+    """"2 sources, 3 articles (1 copy)": copies are listed but do not count as sources; then
+    the languages when the event was reported in more than one (#27)."""
     copies = sum(a.is_copy for a in event.articles)
     said = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
-    return said + (f" ({_plural(copies, 'copy').replace('copys', 'copies')})" if copies else "")
+    said += f" ({_plural(copies, 'copy').replace('copys', 'copies')})" if copies else ""
+    if len(event.languages) > 1:
+        said += f"; languages: {', '.join(event.languages)}"
+    return said
 
 
 COPY_LEGEND = ("an article that repeats another's text (a wire story, a page published twice): "
@@ -473,7 +479,7 @@ COPY_LEGEND = ("an article that repeats another's text (a wire story, a page pub
 
 def _event_section(rank: int, event: DigestEvent) -> str:
     rows = "".join(_article_row(a) for a in event.articles)
-    coverage = _coverage(event)
+    coverage = html.escape(_coverage(event))
     return f"""<section class="event" id="event-{html.escape(event.id, quote=True)}">
 <h2>{rank}. {html.escape(event.headline)}</h2>
 <dl>

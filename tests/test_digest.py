@@ -419,19 +419,22 @@ def _seed_event(digest):
 
 
 @pytest.mark.slow
-def test_demo_digest_shows_the_seed_event_with_its_two_outlets(demo_run):
+def test_demo_digest_shows_the_seed_event_with_its_outlets_and_languages(demo_run):
     # The seed event's newer report is from 15 December 2021 (the demo's articles run from
     # 2017 to that date), whatever day the digest defaults to.
     digest = build_digest(demo_run["db"], DAY)
     seed = _seed_event(digest)
     assert seed is not None, [e.headline for e in digest.events]
-    assert len({a.source for a in seed.articles}) == 2
-    assert seed.n_sources == 2
+    # The English pair and the Russian and German reports of the same talks (#27).
+    assert len({a.source for a in seed.articles}) == 4
+    assert seed.n_sources == 4
+    assert set(seed.languages) == {"en", "ru", "de"}
     page = render_html(digest)
     assert_self_contained(page, _article_urls(digest))
     md = render_markdown(digest)
     for article in seed.articles:
         assert article.source in md and article.url in md
+    assert "languages: en, " in md and "languages: en, " in page
 
 
 # --- what a reader sees: charts, copies, the map, at a laptop's and a phone's width --------

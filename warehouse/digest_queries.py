@@ -21,7 +21,8 @@ _DAY = "(CASE WHEN $by_fetch THEN CAST(a.fetched_at AS DATE) ELSE a.day END)"
 DAY_EVENTS = f"""
 SELECT e.id, e.headline, e.event_date, e.places, e.actors,
        e.first_seen, e.last_seen, e.n_sources, e.n_articles,
-       e.who, e.where_name, e.where_country, e.where_lat, e.where_lon, e.where_id
+       e.who, e.where_name, e.where_country, e.where_lat, e.where_lon, e.where_id,
+       e.languages
 FROM events AS e
 WHERE e.id IN (
     SELECT ea.event_id

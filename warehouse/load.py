@@ -93,6 +93,11 @@ DUPLICATE_SCHEMA = pa.schema(
 MERGE_SCHEMA = pa.schema(
     [("from_event_id", pa.string()), ("into_event_id", pa.string()), ("run_id", pa.string())]
 )
+LINK_SCHEMA = pa.schema(
+    [("article_id", pa.string()), ("other_id", pa.string()), ("same_event", pa.bool_()),
+     ("score", pa.float64()), ("threshold", pa.float64()), ("scorer", pa.string()),
+     ("evidence", pa.string()), ("run_id", pa.string())]
+)
 ENTRY_SCHEMA = pa.schema(
     [("source", pa.string()), ("url", pa.string()), ("guid", pa.string()), ("via", pa.string()),
      ("title", pa.string()), ("published_at", _TS), ("updated", _TS), ("stored_updated", _TS),
@@ -464,6 +469,13 @@ def replace_clusters(
           "score": d.score} for d in result.duplicates),
         "article_id",
     )
+    link_rows = last_by_key(
+        ({"article_id": k.article_id, "other_id": k.other_id, "same_event": k.same_event,
+          "score": k.score, "threshold": k.threshold, "scorer": k.scorer,
+          "evidence": json.dumps(k.evidence, ensure_ascii=False, sort_keys=True),
+          "run_id": run_id} for k in result.links),
+        "article_id", "other_id",
+    )
     merge_rows = last_by_key(
         ({"from_event_id": a, "into_event_id": b, "run_id": run_id} for a, b in merges),
         "from_event_id", "into_event_id", "run_id",
@@ -476,6 +488,9 @@ def replace_clusters(
         (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
         (sql.DELETE_EMPTY_EVENTS, "", None),
         (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
+        (sql.DELETE_LINKS_OF_IDS, "ids", ids),
+        (sql.UPSERT_LINKS, "batch", to_arrow(link_rows, LINK_SCHEMA)),
+        (sql.SET_EVENT_LANGUAGES, "ids", key_table((e["id"] for e in events), IDS_SCHEMA)),
         (sql.UPSERT_STORIES, "batch", to_arrow(story_rows, STORY_SCHEMA)),
         (sql.DELETE_EMPTY_STORIES, "", None),
     ])

@@ -163,7 +163,8 @@ CREATE TABLE events (
     where_id VARCHAR,
     actor_keys VARCHAR[],                 -- actor_key() of who and of every actor mentioned
     story_id VARCHAR,                     -- the story thread it belongs to; added in 0012
-    terms MAP(VARCHAR, DOUBLE)            -- heaviest word stems and weights; added in 0012
+    terms MAP(VARCHAR, DOUBLE),           -- heaviest word stems and weights; added in 0012
+    languages VARCHAR[]                   -- languages of its articles, most used first; 0019
 );
 
 -- Which event each article belongs to (at most one) and why.
@@ -172,6 +173,21 @@ CREATE TABLE event_articles (
     event_id VARCHAR,
     score DOUBLE,
     features MAP(VARCHAR, DOUBLE)         -- the similarity features behind the score
+);
+
+-- Every scored pair of articles of a clustering window (added in 0019): the decision, the
+-- score against its bar, the scorer ("words" or "crosslingual") and, as JSON, what matched:
+-- names, places, dates, figures and the scorer's features. See the pair_evidence view.
+CREATE TABLE event_links (
+    article_id VARCHAR,
+    other_id VARCHAR,
+    same_event BOOLEAN,                   -- the two ended in one event
+    score DOUBLE,
+    threshold DOUBLE,
+    scorer VARCHAR,
+    evidence VARCHAR,                     -- JSON
+    run_id VARCHAR,
+    PRIMARY KEY (article_id, other_id)
 );
 
 -- Events folded into others by re-clustering (added in 0002).

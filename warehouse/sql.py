@@ -261,6 +261,32 @@ DELETE_DUPLICATES_OF_IDS = "DELETE FROM duplicates WHERE article_id IN (SELECT i
 DELETE_MEMBERSHIPS_OF_IDS = "DELETE FROM event_articles WHERE article_id IN (SELECT id FROM ids)"
 DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM event_articles)"
 
+# #27: the scored pairs of a re-clustered window replace the window's old ones.
+DELETE_LINKS_OF_IDS = """
+DELETE FROM event_links
+WHERE article_id IN (SELECT id FROM ids) OR other_id IN (SELECT id FROM ids)
+"""
+UPSERT_LINKS = """
+INSERT OR REPLACE INTO event_links
+    (article_id, other_id, same_event, score, threshold, scorer, evidence, run_id)
+SELECT article_id, other_id, same_event, score, threshold, scorer, evidence, run_id FROM batch
+"""
+# The languages each event of `ids` was reported in, most used first (then by code).
+SET_EVENT_LANGUAGES = """
+UPDATE events SET languages = found.languages
+FROM (
+    SELECT event_id, list(language ORDER BY n DESC, language) AS languages
+    FROM (
+        SELECT ea.event_id, a.language, count(*) AS n
+        FROM event_articles AS ea JOIN articles AS a ON a.id = ea.article_id
+        WHERE ea.event_id IN (SELECT id FROM ids) AND a.language IS NOT NULL
+        GROUP BY ea.event_id, a.language
+    )
+    GROUP BY event_id
+) AS found
+WHERE events.id = found.event_id
+"""
+
 _EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
     n_articles, n_sources, n_copies, who, where_name, where_country, where_lat, where_lon,
     where_id, actor_keys, story_id, terms"""

@@ -195,3 +195,17 @@ SELECT source,
 FROM judged
 ORDER BY CASE state WHEN 'failing' THEN 0 WHEN 'quiet' THEN 1 WHEN 'new' THEN 2 ELSE 3 END,
          source;
+-- Why two articles are, or are not, one event (#27): every scored pair with both titles,
+-- languages and current events, and the evidence as JSON (names, places, dates, numbers,
+-- features). Example: docs/warehouse.md.
+CREATE OR REPLACE VIEW pair_evidence AS
+SELECT l.article_id, a.language, a.source, a.title, ea.event_id,
+       l.other_id, o.language AS other_language, o.source AS other_source,
+       o.title AS other_title, eo.event_id AS other_event_id,
+       l.same_event, l.score, l.threshold, l.scorer, CAST(l.evidence AS JSON) AS evidence,
+       l.run_id
+FROM event_links AS l
+JOIN articles AS a ON a.id = l.article_id
+JOIN articles AS o ON o.id = l.other_id
+LEFT JOIN event_articles AS ea ON ea.article_id = l.article_id
+LEFT JOIN event_articles AS eo ON eo.article_id = l.other_id;

@@ -35,6 +35,7 @@ from extractors.content.places import warm_up as warm_up_gazetteer
 from extractors.fetch.http import FetchSettings
 from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources
+from extractors.fetch.urls import own_domains
 from extractors.models import Source
 from extractors.timezones import start_of_day_utc, utc_now
 from flows.output import reason_counts
@@ -80,6 +81,7 @@ class RunSummary:
     updates: int = 0  # of which stored articles whose feed/sitemap `updated` moved forward
     retries: int = 0
     before_since: int = 0  # entries left out by --since (later runs still fetch them)
+    deferred: int = 0  # new entries past a document's per-run cap (later runs fetch them)
     pages_fetched: int = 0
     fetch_failures: int = 0
     articles_new: int = 0  # articles this run inserted (none that another run stored)
@@ -99,6 +101,8 @@ class RunSummary:
             k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
         }
 
+
+FAILED_FINISH_WAIT_S = 5.0  # how long a failed run waits to record its end
 
 # --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
 # Pydantic checks parameters when a run starts; the Prefect server checks them against this
@@ -140,8 +144,11 @@ def monitor(
     started = utc_now()
     status = "failed"
     try:
-        store.start({"sources": str(sources), "warehouse": str(db), "since": str(since)},
-                    str(flow_run.id) if flow_run.id else None, configured)
+        abandoned = store.start(
+            {"sources": str(sources), "warehouse": str(db), "since": str(since)},
+            str(flow_run.id) if flow_run.id else None, configured)
+        for dead in abandoned:
+            logger.warning("run %s ended without finishing (killed?): marked abandoned", dead)
         # `since` bounds this run only (a backfill): see extractors/fetch/ledger.py
         inputs = store.discovery_inputs(configured, start_of_day_utc(since) if since else None,
                                         now=started)
@@ -153,6 +160,7 @@ def monitor(
             setattr(summary, name, getattr(fetched, name))
         summary.entries, summary.updates = plan.size, plan.count("updated")
         summary.retries, summary.before_since = plan.count("retry"), plan.count("before-since")
+        summary.deferred = plan.count("deferred")
         (summary.articles_new, summary.articles_updated), summary.coverage, summary.overflows = (
             store.ledger_report())
         for warning in summary.overflows:
@@ -172,7 +180,14 @@ def monitor(
         return summary
     finally:
         try:
-            store.finish(status, summary.counts())
+            # A failed run says what it did commit; it waits little for the warehouse (which
+            # may be the very problem): left `running`, the next run marks it abandoned.
+            store.finish(status, summary.counts(),
+                         timeout_s=None if status == "completed" else FAILED_FINISH_WAIT_S)
+        except Exception as exc:
+            if status == "completed":
+                raise
+            logger.info("could not record the failed run's end: %s", exc)
         finally:
             run_lock.release()
 
@@ -184,6 +199,7 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     threads, extraction on the flow's task runner."""
     fetch_settings: FetchSettings = settings.fetch_settings()
     extraction = settings.extraction_settings()
+    sites = {s.name: own_domains((*s.feeds, *s.sitemaps, *s.urls), s.domains) for s in sources}
     if not uses_dask():
         warm_up_extraction()  # the process pool starts while sources are discovered
         warm_up_gazetteer()  # the cluster step's, built while the network is waited for
@@ -197,12 +213,15 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
                 discover_task, {"job": job, "fetch_settings": fetch_settings, "chunk_no": n}),
             fetch=lambda job: network.submit(
                 fetch_task, {"job": job, "fetch_settings": fetch_settings}),
-            extract=lambda pages, n: extract_task.submit(pages, n, extraction),
+            extract=lambda pages, n: extract_task.submit(
+                pages, n, extraction, domains={p.source: sites.get(p.source, frozenset())
+                                               for p in pages}),
             extracts_in_flight=extracts_in_flight(EXTRACTS_IN_FLIGHT),
         )
         pipeline = Pipeline(
             store, dispatch, sources, inputs, batch_size, resumed=flow_run.run_count > 1,
             on_progress=lambda pct: update_progress_artifact(progress, progress=pct),
+            max_new_per_document=settings.max_new_entries_per_document,
         )
         result = pipeline.run()
     update_progress_artifact(progress, progress=100.0)

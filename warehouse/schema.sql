@@ -201,7 +201,8 @@ CREATE TABLE entries (
     PRIMARY KEY (source, url)
 );
 
--- Feeds (and sitemaps) read before whose every entry was new: entries may have been missed.
+-- Feeds (and sitemaps) read before whose every entry was new: entries may have been missed;
+-- and documents listing more new entries than one run fetches (`deferred` > 0, added in 0016).
 CREATE TABLE overflows (
     run_id VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
@@ -212,6 +213,8 @@ CREATE TABLE overflows (
     read_at TIMESTAMPTZ NOT NULL,
     fallback VARCHAR,                     -- 'sitemaps' (read again in full) | 'none'
     message VARCHAR,                      -- what the run summary said
+    deferred INTEGER DEFAULT 0,           -- new entries left for the next runs (the per-run
+                                          -- cap, NEWSMON_MAX_NEW_ENTRIES_PER_DOCUMENT); 0016
     PRIMARY KEY (run_id, url)
 );
 

@@ -13,10 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 START_POOL_AND_WAIT = """
 import time
-from extractors.content.parallel import _get_pool, worker_count
-pool = _get_pool()
-list(pool.map(abs, range(worker_count())))  # start every worker
-print(" ".join(str(p) for p in pool._processes), flush=True)
+from extractors.content.parallel import start_workers
+print(" ".join(str(p) for p in start_workers()), flush=True)  # start every worker
 time.sleep(600)
 """
 
@@ -54,19 +52,15 @@ def test_actor_extractor_reaches_the_worker_processes():
     """The actor extractor is an option of the extraction settings, so pooled (spawned)
     workers use it too; a module global set in this process would not reach them."""
     from extractors.content.article import ExtractionSettings
-    from extractors.content.parallel import MIN_PAGES_FOR_POOL, extract_pages, worker_count
+    from extractors.content.parallel import extract_pages
     from extractors.models import FetchResult
 
-    if worker_count() < 2:
-        import pytest
-
-        pytest.skip("the pool needs two cores")
     body = " ".join(["Officials in Brussels met on Tuesday to talk about the budget."] * 12)
     pages = [
         FetchResult(url=f"https://example.test/{i}", source="t", final_url=None,
                     html=f"<html><head><title>Story {i}</title></head><body><article>"
                          f"<h1>Story {i}</h1><p>{body}</p><p>{body}</p></article></body></html>")
-        for i in range(MIN_PAGES_FOR_POOL)
+        for i in range(4)
     ]
     outcomes = extract_pages(pages, settings=ExtractionSettings(actor_extractor=fixed_actors))
     extracted = [o.article for o in outcomes if o.article is not None]

@@ -305,6 +305,27 @@ def test_stacked_encodings_stop_at_the_cap_as_bytes_arrive():
     assert grown < 64 * MiB, f"memory grew by {grown / MiB:.0f} MiB"
 
 
+def test_the_bounded_decoder_undoes_each_layer_and_only_the_ones_it_knows():
+    from extractors.fetch.inflate import BoundedDecoder, OverCap, UnsupportedEncoding, \
+        encodings_of, inflate
+
+    text = b"<p>" + b"news " * 20_000 + b"</p>"
+    raw_deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    raw = raw_deflate.compress(text) + raw_deflate.flush()
+    assert inflate(gzip.compress(_deflate(text)), ["deflate", "gzip"], len(text)) == text
+    assert inflate(raw, ["deflate"], len(text)) == text  # raw deflate, as browsers accept
+    assert encodings_of("gzip, identity, gzip") == ["gzip", "gzip"]
+    assert encodings_of("UTF-8") == [] and encodings_of(None) == []  # no encoding named
+    with pytest.raises(UnsupportedEncoding):
+        encodings_of("gzip, br")
+    decoder, out = BoundedDecoder(["gzip"], 1000), []  # fed in pieces, cut at the cap
+    body = gzip.compress(text)
+    with pytest.raises(OverCap):
+        for i in range(0, len(body), 7):
+            decoder.feed(body[i : i + 7], out)
+    assert b"".join(out) == text[:1000]
+
+
 def test_a_robots_txt_over_500_kib_is_obeyed_up_to_500_kib():
     """RFC 9309: the first 500 KiB are parsed; before, the file was dropped as "no rules"."""
     rules = b"User-agent: *\nDisallow: /private/\n" + b"# " + b"x" * 98 + b"\n"

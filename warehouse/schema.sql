@@ -37,9 +37,11 @@ CREATE TABLE runs (
     flow_run_id VARCHAR,                  -- Prefect flow run id, if run under Prefect
     started_at TIMESTAMPTZ,
     finished_at TIMESTAMPTZ,              -- NULL while running (or if the run died)
-    status VARCHAR,                       -- 'running', then what finish_run was told
+    status VARCHAR,                       -- 'running', then 'completed' or 'failed'; 'abandoned'
+                                          -- when it died and a later run found it running
     parameters JSON,
-    counts JSON                           -- e.g. {"fetched": 120, "extracted": 97, ...}
+    counts JSON                           -- e.g. {"pages_fetched": 120, "articles_new": 97, ...}
+                                          -- (a failed or abandoned run: what it committed)
 );
 
 -- One row per URL fetched in a run: the outcome of its last attempt.
@@ -87,7 +89,9 @@ CREATE TABLE extraction_log (
     run_id VARCHAR,
     source VARCHAR,
     status VARCHAR,                       -- 'extracted' | 'skipped' | 'failed'
-    reason VARCHAR,                       -- why skipped or failed
+    reason VARCHAR,                       -- why skipped or failed ('too_slow (...)': past its
+                                          -- CPU budget); for an extracted page, a note
+                                          -- ('canonical not adopted: URL')
     article_id VARCHAR,                   -- the article it produced, if extracted
     logged_at TIMESTAMPTZ,
     PRIMARY KEY (url, run_id)

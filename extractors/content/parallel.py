@@ -45,6 +45,7 @@ from extractors.content.article import (
 from extractors.models import ExtractionOutcome, FetchResult
 
 WALL_LIMIT_FACTOR = 10  # a page may take this many budgets of wall time (a busy machine)
+PAGES_IN_FLIGHT = 2  # pages handed to a worker at once: one extracting, one waiting
 _POLL_S = 0.1  # how often the pool looks at its busy workers
 # The worker's first statements: read sys.path from the parent, then serve.
 _BOOT = ("import sys; from multiprocessing.connection import Connection; "
@@ -143,7 +144,9 @@ class _Job:
 
 
 class _Worker:
-    """One worker process and the page it is on."""
+    """One worker process and the pages handed to it: the first is being extracted, the
+    next waits in its socket (so the worker never idles while the pool thread waits for the
+    GIL to hand it more)."""
 
     def __init__(self) -> None:
         parent_end, child_end = socket.socketpair()
@@ -156,18 +159,33 @@ class _Worker:
         self.conn.send(list(sys.path))
         self.ps = psutil.Process(self.proc.pid)
         self.ready = False
-        self.job: _Job | None = None
-        self.cpu_at_start = 0.0
+        self.jobs: deque[_Job] = deque()  # handed over, in order; the first is running
+        self.cpu_at_start = 0.0  # the worker's CPU time when the first job began
         self.started_at = 0.0
 
     def cpu_s(self) -> float:
         times = self.ps.cpu_times()
         return times.user + times.system
 
-    def start(self, job: _Job) -> None:
-        self.job, self.started_at = job, time.monotonic()
-        self.cpu_at_start = self.cpu_s()
+    def hand(self, job: _Job) -> None:
         self.conn.send((job.page, job.settings, job.domains))
+        self.jobs.append(job)
+        if len(self.jobs) == 1:
+            self._began()
+
+    def done(self) -> _Job:
+        """The first job's outcome arrived: the next one is running now."""
+        job = self.jobs.popleft()
+        if self.jobs:
+            self._began()
+        return job
+
+    def _began(self) -> None:
+        self.started_at = time.monotonic()
+        try:
+            self.cpu_at_start = self.cpu_s()
+        except psutil.Error:  # gone: the closed socket tells (_receive)
+            self.cpu_at_start = 0.0
 
     def kill(self) -> None:
         self.proc.kill()
@@ -176,9 +194,10 @@ class _Worker:
 
 
 class ExtractionPool:
-    """Worker processes fed one page at a time by a manager thread (see the module doc).
-
-    `submit` may be called from any thread; a page's future gets its ExtractionOutcome.
+    """Worker processes fed by a manager thread, PAGES_IN_FLIGHT pages each at most (see the
+    module doc). `submit` may be called from any thread; a page's future gets its
+    ExtractionOutcome. Should the manager thread ever stop, every page waiting is failed and
+    the pool is closed (get_pool then starts another).
     """
 
     def __init__(self, size: int) -> None:
@@ -210,8 +229,9 @@ class ExtractionPool:
             self._jobs.append(None)  # type: ignore[arg-type]  # a marker: fill the pool
         self._wake()
 
-    def worker_pids(self) -> list[int]:
-        return [w.proc.pid for w in list(self._workers)]
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def shutdown(self) -> None:
         with self._lock:
@@ -229,8 +249,8 @@ class ExtractionPool:
         try:
             while not self._closed:
                 self._dispatch()
-                busy = [w for w in self._workers if w.job is not None]
-                waiting_for = [w.conn for w in self._workers if w.job is not None or not w.ready]
+                busy = [w for w in self._workers if w.jobs]
+                waiting_for = [w.conn for w in self._workers if w.jobs or not w.ready]
                 ready = wait([*waiting_for, self._wake_r], timeout=_POLL_S if busy else None)
                 if self._wake_r in ready:
                     self._wake_r.recv(4096)
@@ -239,6 +259,8 @@ class ExtractionPool:
                         self._receive(worker)
                 self._watch_budgets()
         finally:
+            with self._lock:
+                self._closed = True
             self._stop_all()
 
     def _dispatch(self) -> None:
@@ -256,16 +278,21 @@ class ExtractionPool:
                 return
         while len(self._workers) < self.size and (fill or pending > len(self._workers)):
             self._workers.append(_Worker())
-        for worker in self._workers:
-            if worker.ready and worker.job is None:
+        for depth in range(1, PAGES_IN_FLIGHT + 1):  # first one page to every worker
+            for worker in list(self._workers):
+                if not worker.ready or len(worker.jobs) >= depth:
+                    continue
                 with self._lock:
                     if not self._jobs:
                         return
                     job = self._jobs.popleft()
                 try:
-                    worker.start(job)
-                except (OSError, pickle.PicklingError, AttributeError, TypeError) as exc:
-                    worker.job = None
+                    worker.hand(job)
+                except OSError:  # the worker died while idle: the page goes to another
+                    with self._lock:
+                        self._jobs.appendleft(job)
+                    self._replace(worker, "extraction worker died")
+                except (pickle.PicklingError, AttributeError, TypeError) as exc:
                     job.future.set_result(_failed(job.page, f"cannot hand to a worker: {exc}"))
 
     def _receive(self, worker: _Worker) -> None:
@@ -278,17 +305,15 @@ class ExtractionPool:
             worker.ready = True
             self._failed_starts = 0
             return
-        job, worker.job = worker.job, None
-        if job is not None:
-            job.future.set_result(message)
+        if worker.jobs:
+            worker.done().future.set_result(message)
 
     def _watch_budgets(self) -> None:
         now = time.monotonic()
         for worker in list(self._workers):
-            job = worker.job
-            if job is None:
+            if not worker.jobs:
                 continue
-            limit = job.settings.cpu_limit_s
+            limit = worker.jobs[0].settings.cpu_limit_s
             try:
                 spent = worker.cpu_s() - worker.cpu_at_start
             except psutil.Error:
@@ -298,8 +323,12 @@ class ExtractionPool:
 
     def _replace(self, worker: _Worker, died: str | None) -> None:
         """Kill `worker` (stuck past its page's budget, or dead) and start another; its page
-        is recorded too_slow, or failed with `died`."""
-        job, worker.job = worker.job, None
+        is recorded too_slow, or failed with `died`; the page waiting behind it goes back to
+        the front of the queue."""
+        job = worker.jobs.popleft() if worker.jobs else None
+        with self._lock:
+            self._jobs.extendleft(reversed(worker.jobs))
+        worker.jobs.clear()
         code = worker.proc.poll()
         worker.kill()
         self._workers.remove(worker)
@@ -326,8 +355,8 @@ class ExtractionPool:
             if job is not None:
                 job.future.set_result(_failed(job.page, "extraction pool shut down"))
         for worker in self._workers:
-            if worker.job is not None:
-                worker.job.future.set_result(_failed(worker.job.page, "extraction pool shut down"))
+            for job in worker.jobs:
+                job.future.set_result(_failed(job.page, "extraction pool shut down"))
             worker.conn.close()  # the worker sees end-of-file and exits
         deadline = time.monotonic() + 5
         for worker in self._workers:
@@ -363,9 +392,8 @@ def get_pool(size: int | None = None) -> ExtractionPool:
     shut down at exit)."""
     global _pool
     with _pool_lock:
-        if _pool is None:
+        if _pool is None or _pool.closed:
             _pool = ExtractionPool(size or worker_count())
-            atexit.register(shutdown_pool)
         return _pool
 
 
@@ -394,6 +422,9 @@ def shutdown_pool() -> None:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown()
+
+
+atexit.register(shutdown_pool)
 
 
 def extract_pages(

@@ -8,8 +8,9 @@ layer at once, and the decoded size is checked after every step: decoding stops 
 body passes its cap, having held at most one step per layer.
 
 gzip, x-gzip, deflate (zlib-wrapped or raw, as browsers accept) and identity are decoded.
-newsmon only asks for gzip and deflate (Accept-Encoding); a body in any other encoding (br,
-zstd, compress, ...) is refused rather than read as if it were plain.
+newsmon only asks for gzip and deflate (Accept-Encoding); a body compressed any other way (br,
+zstd, compress, ...) is refused rather than read as if it were plain. Other tokens (servers
+send `none`, `utf-8`, `binary`) name no encoding and are ignored, as httpx and browsers do.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ STEP = 64 * 1024  # bytes a layer inflates before handing them on
 # headers of an incompressible body); never by more than this share plus a few KiB.
 INNER_SLACK = 0.01
 _IDENTITY = frozenset({"identity", ""})
+# Compressions newsmon never asks for and does not undo (IANA's registry and common aliases).
+_UNDECODED = frozenset({"br", "zstd", "compress", "x-compress", "bzip2", "x-bzip2", "xz", "lzma",
+                        "sdch", "exi", "pack200-gzip", "aes128gcm", "dcb", "dcz"})
 _ZLIB = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
@@ -38,14 +42,13 @@ class OverCap(ValueError):
 
 
 def encodings_of(header: str | None) -> list[str]:
-    """The encodings a Content-Encoding header lists, in the order they were applied,
-    identity left out; UnsupportedEncoding for any other than gzip or deflate."""
+    """The encodings a Content-Encoding header lists that newsmon undoes, in the order they
+    were applied; UnsupportedEncoding for a compression it does not undo (br, zstd, ...)."""
     names = [part.strip().lower() for part in (header or "").split(",")]
-    names = [name for name in names if name not in _IDENTITY]
     for name in names:
-        if name not in _ZLIB:
+        if name in _UNDECODED:
             raise UnsupportedEncoding(f"unsupported Content-Encoding {name!r}")
-    return names
+    return [name for name in names if name in _ZLIB]
 
 
 class _Layer:
@@ -102,7 +105,8 @@ class BoundedDecoder:
         self._layers = [_Layer(name) for name in reversed(list(encodings))]
         self._max = max_bytes
         inner_cap = int(max_bytes * (1 + INNER_SLACK)) + 4 * 1024
-        self._caps = [inner_cap] * (len(self._layers) - 1) + [max_bytes]
+        # The last layer's output is the body, capped (and cut) in _push.
+        self._caps = [inner_cap] * (len(self._layers) - 1) + [None]
         self._sizes = [0] * len(self._layers)
         self.size = 0  # decoded bytes so far
 
@@ -135,8 +139,9 @@ class BoundedDecoder:
 
     def _pass_on(self, i: int, piece: bytes, emit: Callable[[bytes], None]) -> None:
         self._sizes[i] += len(piece)
-        if self._sizes[i] > self._caps[i]:
-            raise OverCap(f"{self._layers[i].name} layer decodes to over {self._caps[i]} bytes")
+        cap = self._caps[i]
+        if cap is not None and self._sizes[i] > cap:
+            raise OverCap(f"{self._layers[i].name} layer decodes to over {cap} bytes")
         self._push(i + 1, piece, emit)
 
 

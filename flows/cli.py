@@ -551,7 +551,8 @@ def sql(
     """Run a read-only query on the warehouse (writes are refused) and print or save it.
 
     The result streams in Arrow batches (never all in memory); the query is stopped after
-    NEWSMON_SQL_TIMEOUT_S and may use NEWSMON_SQL_MEMORY_LIMIT of memory."""
+    NEWSMON_SQL_TIMEOUT_S (at most half NEWSMON_WRITER_TIMEOUT_S) and may use
+    NEWSMON_SQL_MEMORY_LIMIT of memory."""
     from warehouse.queries import stream_readonly_sql
 
     if query is None:
@@ -563,7 +564,7 @@ def sql(
     path = _existing_warehouse(db)
     settings = _settings()
     try:
-        result = stream_readonly_sql(path, query, timeout_s=settings.sql_timeout_s,
+        result = stream_readonly_sql(path, query, timeout_s=settings.sql_query_timeout_s,
                                      memory_limit=settings.sql_memory_limit)
     except Exception as exc:  # read-only refusals, bad SQL, unknown tables, a busy file, bounds
         fail(str(exc))

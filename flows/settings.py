@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     )
     sql_timeout_s: float = Field(
         default=30.0, gt=0,
-        description="`newsmon sql`: a query is stopped after this long (it holds the warehouse "
-        "file meanwhile, and a run's writer waits for it)",
+        description="`newsmon sql`: a query is stopped after this long, at most half of "
+        "NEWSMON_WRITER_TIMEOUT_S (it holds the warehouse file meanwhile, and a run's writer "
+        "waits for it that long)",
     )
     sql_memory_limit: str = Field(
         default="1GB", pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
@@ -133,18 +134,6 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _sql_lets_writers_in(self) -> Settings:
-        """A `newsmon sql` query holds the warehouse file: it must end before a run's writer
-        gives up waiting for it."""
-        if self.sql_timeout_s >= self.writer_timeout_s:
-            raise ValueError(
-                f"NEWSMON_SQL_TIMEOUT_S={self.sql_timeout_s:g} must be shorter than "
-                f"NEWSMON_WRITER_TIMEOUT_S={self.writer_timeout_s:g}: a query holds the "
-                "warehouse, and a run's writer waits for it only that long"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _warehouse_inside_data_dir(self) -> Settings:
         """Paths from the environment stay inside the data directory (no `../` escapes)."""
         if self.warehouse is not None:
@@ -156,6 +145,12 @@ class Settings(BaseSettings):
                     "--db PATH"
                 )
         return self
+
+    @property
+    def sql_query_timeout_s(self) -> float:
+        """How long a `newsmon sql` query may hold the warehouse: NEWSMON_SQL_TIMEOUT_S, but
+        never past half a run writer's wait (NEWSMON_WRITER_TIMEOUT_S)."""
+        return min(self.sql_timeout_s, self.writer_timeout_s / 2)
 
     @property
     def warehouse_path(self) -> Path:

@@ -197,6 +197,28 @@ def test_trafilatura_and_courlan_fetch_and_open_nothing(internal: FaultServer,
     assert _requests(internal) == [] and fifo.opens == 0
 
 
+def test_trafilatura_helpers_and_courlan_on_urls_and_paths_fetch_and_open_nothing(
+        internal: FaultServer, fifo: RecordingFifo):
+    """The helpers newsmon's extraction reaches on its own: trafilatura's loader, and the
+    courlan functions its metadata step calls on the page's URLs (courlan fetches only in
+    check_url(with_redirects=True), which nothing calls)."""
+    import courlan
+    from trafilatura.utils import load_html
+
+    _clear(internal)
+    for text in (_url_body(internal, "/helper"), f"{internal.base}/helper", str(fifo.path),
+                 f"file://{fifo.path}"):
+        load_html(text)
+        courlan.is_valid_url(text)
+        courlan.validate_url(text)
+        courlan.extract_domain(text, fast=True)
+        courlan.get_base_url(text)
+        courlan.fix_relative_urls("https://outlet.test/", text)
+        courlan.check_url(text)  # without redirects: no request
+    time.sleep(0.2)
+    assert _requests(internal) == [] and fifo.opens == 0
+
+
 def test_control_trafilatura_and_courlan_can_fetch(internal: FaultServer):
     import courlan
     import trafilatura
@@ -306,8 +328,13 @@ def test_stacked_encodings_stop_at_the_cap_as_bytes_arrive():
 
 
 def test_the_bounded_decoder_undoes_each_layer_and_only_the_ones_it_knows():
-    from extractors.fetch.inflate import BoundedDecoder, OverCap, UnsupportedEncoding, \
-        encodings_of, inflate
+    from extractors.fetch.inflate import (
+        BoundedDecoder,
+        OverCap,
+        UnsupportedEncoding,
+        encodings_of,
+        inflate,
+    )
 
     text = b"<p>" + b"news " * 20_000 + b"</p>"
     raw_deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
@@ -588,11 +615,16 @@ def test_a_foreign_canonical_is_recorded_not_adopted(hostile_runs):
 
 
 @pytest.mark.slow
-def test_the_quadratic_page_is_recorded_too_slow(hostile_runs):
+def test_the_quadratic_page_finishes_or_is_too_slow_within_its_budget(hostile_runs):
+    """The 60,000-character date sentence: recorded too_slow (its CPU budget, 2 s here,
+    stopped it; unbounded it took 90 s), or extracted, which the pool allows only within the
+    budget (once date scoring is linear). The run's other pages are stored either way
+    (test_every_good_article_is_stored_as_its_own_outlets)."""
     [(status, reason)] = rows(hostile_runs["db"], "SELECT status, reason FROM extraction_log "
                               "WHERE url = ? ORDER BY logged_at LIMIT 1",
                               [f"http://{HOSTILE}/news/dates"])
-    assert (status, reason.split(" ")[0]) == ("failed", "too_slow"), reason
+    assert status == "extracted" or (status, (reason or "").split(" ")[0]) == (
+        "failed", "too_slow"), (status, reason)
 
 
 @pytest.mark.slow
@@ -695,8 +727,7 @@ def test_a_foreign_writer_is_one_clear_line(run_env, tmp_path: Path):
                                f"c = duckdb.connect({str(db)!r}); time.sleep(120)"])
     try:
         time.sleep(1.0)
-        run = _run(tmp_path, db, run_env, NEWSMON_WRITER_TIMEOUT_S="2",
-                   NEWSMON_SQL_TIMEOUT_S="1")
+        run = _run(tmp_path, db, run_env, NEWSMON_WRITER_TIMEOUT_S="2")
     finally:
         holder.kill()
         holder.wait()
@@ -820,6 +851,16 @@ def small_warehouse(tmp_path: Path) -> Path:
     with open_writer(db):
         pass
     return db
+
+
+def test_a_query_never_holds_the_warehouse_past_half_a_writers_wait(monkeypatch):
+    from flows.settings import Settings
+
+    monkeypatch.setenv("NEWSMON_WRITER_TIMEOUT_S", "10")
+    monkeypatch.setenv("NEWSMON_SQL_TIMEOUT_S", "30")
+    assert Settings().sql_query_timeout_s == 5
+    monkeypatch.setenv("NEWSMON_SQL_TIMEOUT_S", "2")
+    assert Settings().sql_query_timeout_s == 2
 
 
 def test_a_runaway_query_is_stopped_at_its_timeout(small_warehouse: Path, tmp_path: Path):

@@ -113,7 +113,7 @@ FLOW_STAGES = (
 )
 INNER_STAGES = (
     ("decode_html", "extractors.fetch.http", "decode_html"),
-    ("compress_raw", "warehouse.load", "_compress"),
+    ("compress_raw", "warehouse.load", "compress_page"),
 )
 
 

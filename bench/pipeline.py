@@ -17,8 +17,14 @@ sentence, so content hashes differ. Then, in this order:
 (b) bare: one process, one keep-alive `httpx.Client`, `get` then `trafilatura.extract` page by
     page over the same URLs (no discovery, no storage, no clustering).
 
-Prints `name: value` lines; the target is ratio (newsmon pages/s over bare pages/s) >= 1.5.
-Per-stage time comes from the flow's task runs (read back from the Prefect API).
+Prints `name: value` lines; the target is ratio (newsmon pages/s over bare pages/s) >= 1.3
+(issue #31). Per-stage time comes from the flow's task runs (read back from the Prefect API).
+CPU per page (bench/_cpu.py): `cpu_ms_per_page_<process>` from the kernel's counters of the
+flow process (this one), the extraction workers, Prefect's API server and the bench site's
+server, read before and after the run; `flow_cpu_ms_per_page_<stage>` from thread CPU
+clocks around the flow process's stages (`untimed`: the rest, mostly Prefect's engine);
+`cpu_ms_per_page_bare_loop`: the bare loop's own thread. Load averages (1, 5, 15 min) before
+newsmon, between the two and after: compare runs only where they are alike.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from bench._cpu import (  # noqa: E402
     ms_per_page,
     process_cpu,
     timed_stages,
+    worker_start_up,
 )
 from bench._site import HTML_KINDS, missing_pages_message  # noqa: E402
 from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
@@ -174,11 +181,16 @@ def parse_site_args(parser: argparse.ArgumentParser, pages: int, smoke_pages: in
 
 
 def print_cpu(cpu: dict[str, float], flow_stages: dict[str, float], pages: int,
-              bare_cpu: float, bare_server: float) -> None:
+              bare_cpu: float, bare_server: float, start_up: dict[str, float]) -> None:
     """CPU ms per page by process and by stage of the flow process, next to the bare loop's
-    (its own thread; the bench site's server apart, as for newsmon)."""
+    (its own thread; the bench site's server apart, as for newsmon). The workers' start-up
+    (imports, sample page) is in `cpu_ms_per_page_workers` and also printed apart."""
     for role in ROLES:
         print(f"cpu_ms_per_page_{role}: {ms_per_page(cpu[role], pages):.1f}")
+    print(f"workers_start_up_cpu_s: {start_up['start_up_s']:.1f}"
+          f"  ({start_up['workers_started']:.0f} workers started in the run)")
+    print("cpu_ms_per_page_workers_after_start_up: "
+          f"{ms_per_page(cpu['workers'] - start_up['start_up_s'], pages):.1f}")
     newsmon_total = cpu["flow"] + cpu["workers"] + cpu["prefect_api"]
     print(f"cpu_ms_per_page_newsmon_total: {ms_per_page(newsmon_total, pages):.1f}"
           "  (flow + workers + prefect_api)")
@@ -204,7 +216,7 @@ def main() -> None:
     load_before = load_avg()
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, prefect_start):
         cpu_before = process_cpu()
-        with timed_stages() as flow_stages:
+        with timed_stages() as flow_stages, worker_start_up() as start_up:
             summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
                                                           args.batch_size)
         cpu = cpu_delta(cpu_before, process_cpu())
@@ -237,7 +249,7 @@ def main() -> None:
     for name, seconds in sorted(stages.items()):
         print(f"stage_{name.replace('-', '_')}_task_s: {seconds:.1f}")
     print(f"newsmon_peak_rss_mib: {newsmon_rss:.0f}")  # the flow process (not the pool workers)
-    print_cpu(cpu, flow_stages, n, bare_cpu, bare_server)
+    print_cpu(cpu, flow_stages, n, bare_cpu, bare_server, start_up)
     print(f"bare_s: {bare_s:.1f}")
     print(f"bare_pages_with_text: {bare_ok}")
     print(f"newsmon pages/s: {newsmon_rate:.1f}")

@@ -17,8 +17,14 @@ sentence, so content hashes differ. Then, in this order:
 (b) bare: one process, one keep-alive `httpx.Client`, `get` then `trafilatura.extract` page by
     page over the same URLs (no discovery, no storage, no clustering).
 
-Prints `name: value` lines; the target is ratio (newsmon pages/s over bare pages/s) >= 1.5.
-Per-stage time comes from the flow's task runs (read back from the Prefect API).
+Prints `name: value` lines; the target is ratio (newsmon pages/s over bare pages/s) >= 1.3
+(issue #31). Per-stage time comes from the flow's task runs (read back from the Prefect API).
+CPU per page (bench/_cpu.py): `cpu_ms_per_page_<process>` from the kernel's counters of the
+flow process (this one), the extraction workers, Prefect's API server and the bench site's
+server, read before and after the run; `flow_cpu_ms_per_page_<stage>` from thread CPU
+clocks around the flow process's stages (`untimed`: the rest, mostly Prefect's engine);
+`cpu_ms_per_page_bare_loop`: the bare loop's own thread. Load averages (1, 5, 15 min) before
+newsmon, between the two and after: compare runs only where they are alike.
 """
 
 from __future__ import annotations
@@ -36,6 +42,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._cpu import (  # noqa: E402
+    INNER_STAGES,
+    ROLES,
+    cpu_delta,
+    load_avg,
+    ms_per_page,
+    process_cpu,
+    timed_stages,
+    worker_start_up,
+)
 from bench._site import HTML_KINDS, missing_pages_message  # noqa: E402
 from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 
@@ -100,19 +116,20 @@ def run_newsmon(sources: Path, warehouse: Path, batch_size: int):
     return state.result(), elapsed, state.state_details.flow_run_id
 
 
-def run_bare(port: int, urls: list[tuple[str, str]]) -> tuple[int, float]:
-    """httpx get + trafilatura.extract, one page after the other; (pages with text, seconds)."""
+def run_bare(port: int, urls: list[tuple[str, str]]) -> tuple[int, float, float]:
+    """httpx get + trafilatura.extract, one page after the other; (pages with text, seconds,
+    CPU seconds of the loop's thread)."""
     import httpx
     import trafilatura
 
     extracted = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     with httpx.Client(timeout=30) as client:
         for host, path in urls:
             resp = client.get(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
             text = trafilatura.extract(resp.text, url=f"http://{host}{path}")
             extracted += bool(text)
-    return extracted, time.perf_counter() - started
+    return extracted, time.perf_counter() - started, time.thread_time() - cpu_started
 
 
 @contextmanager
@@ -163,6 +180,31 @@ def parse_site_args(parser: argparse.ArgumentParser, pages: int, smoke_pages: in
     return args
 
 
+def print_cpu(cpu: dict[str, float], flow_stages: dict[str, float], pages: int,
+              bare_cpu: float, bare_server: float, start_up: dict[str, float]) -> None:
+    """CPU ms per page by process and by stage of the flow process, next to the bare loop's
+    (its own thread; the bench site's server apart, as for newsmon). The workers' start-up
+    (imports, sample page) is in `cpu_ms_per_page_workers` and also printed apart."""
+    for role in ROLES:
+        print(f"cpu_ms_per_page_{role}: {ms_per_page(cpu[role], pages):.1f}")
+    print(f"workers_start_up_cpu_s: {start_up['start_up_s']:.1f}"
+          f"  ({start_up['workers_started']:.0f} workers started in the run)")
+    print("cpu_ms_per_page_workers_after_start_up: "
+          f"{ms_per_page(cpu['workers'] - start_up['start_up_s'], pages):.1f}")
+    newsmon_total = cpu["flow"] + cpu["workers"] + cpu["prefect_api"]
+    print(f"cpu_ms_per_page_newsmon_total: {ms_per_page(newsmon_total, pages):.1f}"
+          "  (flow + workers + prefect_api)")
+    timed = 0.0
+    for name, seconds in sorted(flow_stages.items()):
+        print(f"flow_cpu_ms_per_page_{name}: {ms_per_page(seconds, pages):.2f}")
+        if name not in {s for s, _m, _a in INNER_STAGES}:
+            timed += seconds
+    print(f"flow_cpu_ms_per_page_untimed: {ms_per_page(cpu['flow'] - timed, pages):.2f}"
+          "  (Prefect's engine, logging, the flow's bookkeeping)")
+    print(f"cpu_ms_per_page_bare_loop: {ms_per_page(bare_cpu, pages):.1f}")
+    print(f"cpu_ms_per_page_bare_site_server: {ms_per_page(bare_server, pages):.1f}")
+
+
 def main() -> None:
     args = parse_site_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]),
                            pages=2000, smoke_pages=40)
@@ -171,20 +213,28 @@ def main() -> None:
 
     from extractors.content.parallel import worker_count
 
-    load_before = os.getloadavg()[0]
+    load_before = load_avg()
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, prefect_start):
-
-        summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
-                                                      args.batch_size)
+        cpu_before = process_cpu()
+        with timed_stages() as flow_stages, worker_start_up() as start_up:
+            summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
+                                                          args.batch_size)
+        cpu = cpu_delta(cpu_before, process_cpu())
         stages = stage_seconds(flow_run_id)
         newsmon_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        bare_ok, bare_s = run_bare(site.port, site.urls)
+        load_between = load_avg()
+        bare_server_before = process_cpu()
+        bare_ok, bare_s, bare_cpu = run_bare(site.port, site.urls)
+        bare_server = cpu_delta(bare_server_before, process_cpu())["site_server"]
+    load_after = load_avg()
 
     n = len(site.urls)
     newsmon_rate = n / newsmon_s
     bare_rate = n / bare_s
     print(f"cores: {worker_count()}")
-    print(f"load_avg_1m_before: {load_before:.2f}")
+    print(f"load_avg_before: {load_before}")
+    print(f"load_avg_between: {load_between}")
+    print(f"load_avg_after: {load_after}")
     print(f"html: {args.html}")
     print(f"pages: {n}")
     print(f"hosts: {len(site.hosts)}")
@@ -199,6 +249,7 @@ def main() -> None:
     for name, seconds in sorted(stages.items()):
         print(f"stage_{name.replace('-', '_')}_task_s: {seconds:.1f}")
     print(f"newsmon_peak_rss_mib: {newsmon_rss:.0f}")  # the flow process (not the pool workers)
+    print_cpu(cpu, flow_stages, n, bare_cpu, bare_server, start_up)
     print(f"bare_s: {bare_s:.1f}")
     print(f"bare_pages_with_text: {bare_ok}")
     print(f"newsmon pages/s: {newsmon_rate:.1f}")

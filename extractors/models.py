@@ -244,14 +244,27 @@ class Article:
 
 
 @dataclass(frozen=True)
+class StoredHtml:
+    """A page's HTML as stored: its UTF-8 length and those bytes zstd-compressed
+    (extractors/content/rawpage.py)."""
+
+    n_bytes: int
+    zstd: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ExtractionOutcome:
-    """What extraction made of one fetched page; every page gets exactly one."""
+    """What extraction made of one fetched page; every page gets exactly one.
+
+    `raw`: the page's HTML compressed for storage, when an extraction worker made it (it had
+    the bytes at hand); the flow stores it instead of compressing the page again."""
 
     url: str
     source: str
     status: ExtractionStatus
     reason: str | None = None
     article: Article | None = None
+    raw: StoredHtml | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,8 @@ class RunStore:
                      robots: Iterable[RobotsRecord] = ()) -> None:
         """A batch's fetch log, raw pages, extraction log and articles: one transaction."""
         with self._write() as con:
-            load.record_fetches(con, self.run_id, pages, raw=True)
+            load.record_fetches(con, self.run_id, pages, raw=True,
+                                compressed={o.url: o.raw for o in outcomes if o.raw})
             load.record_extractions(con, self.run_id, outcomes)
             load.record_robots(con, robots)
 

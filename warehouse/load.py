@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from extractors.content.rawpage import compress_page, html_bytes
 from extractors.models import (
     Actor,
     Article,
@@ -29,6 +30,7 @@ from extractors.models import (
     RobotsRecord,
     Source,
     SourceOutcome,
+    StoredHtml,
     StoryResult,
 )
 from warehouse import sql
@@ -254,21 +256,19 @@ def record_transitions(con: Connection, records: Iterable[Record]) -> None:
 # --- fetches ----------------------------------------------------------------------------
 
 
-def _compress(body: bytes) -> bytes:
-    return pa.compress(body, codec="zstd", asbytes=True)
-
-
-def decompress(blob: bytes, n_bytes: int) -> str:
-    """The HTML stored by record_fetches (`n_bytes` is its UTF-8 length)."""
-    return pa.decompress(blob, decompressed_size=n_bytes, codec="zstd", asbytes=True).decode(
-        "utf-8"
-    )
+def stored_html(page: FetchResult, made: Mapping[str, StoredHtml]) -> StoredHtml:
+    """The page's stored form: the one made for it elsewhere (by an extraction worker), else
+    compressed here."""
+    found = made.get(page.url)
+    return found if found is not None else compress_page(html_bytes(page.html or ""))
 
 
 def record_fetches(
-    con: Connection, run_id: str, results: Sequence[FetchResult], raw: bool = True
+    con: Connection, run_id: str, results: Sequence[FetchResult], raw: bool = True,
+    compressed: Mapping[str, StoredHtml] | None = None,
 ) -> None:
-    """Log every fetch outcome; keep the newest raw HTML of successful ones for re-extraction."""
+    """Log every fetch outcome; keep the newest raw HTML of successful ones for re-extraction
+    (`compressed`: by URL, pages already compressed for storage, see stored_html)."""
     kind = "page" if raw else "document"
     log = last_by_key(
         ({"run_id": run_id, "url": r.url, "source": r.source, "status_code": r.status_code,
@@ -281,12 +281,13 @@ def record_fetches(
     steps: list[Step] = [(sql.UPSERT_FETCH_LOG, "batch", to_arrow(log, FETCH_SCHEMA))]
     if raw:
         pages = []
+        made = compressed or {}
         for r in sorted((r for r in results if r.ok), key=_fetch_order):
-            body = r.html.encode("utf-8")
+            stored = stored_html(r, made)
             pages.append({"url": r.url, "source": r.source, "final_url": r.final_url,
                           "status_code": r.status_code, "fetched_at": r.fetched_at,
-                          "content_type": r.content_type, "n_bytes": len(body),
-                          "html_zstd": _compress(body)})
+                          "content_type": r.content_type, "n_bytes": stored.n_bytes,
+                          "html_zstd": stored.zstd})
         steps.append((sql.UPSERT_RAW_PAGES, "batch",
                       to_arrow(last_by_key(pages, "url"), RAW_SCHEMA)))
     run_batch(con, steps)

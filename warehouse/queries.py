@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pyarrow as pa
 
+from extractors.content.rawpage import decompress_page
 from extractors.models import (
     Actor,
     Article,
@@ -35,7 +36,7 @@ from extractors.models import (
 )
 from warehouse import sql
 from warehouse.db import Connection, ReadOnlyViolation, WarehouseError, open_reader, sql_string
-from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, decompress, key_table, to_arrow
+from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, key_table, to_arrow
 
 # Statement types a read may have. SHOW, DESCRIBE and SUMMARIZE parse as SELECT.
 _READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -165,7 +166,7 @@ def raw_pages(
         FetchResult(
             url=r["url"], source=r["source"], final_url=r["final_url"],
             status_code=r["status_code"], content_type=r["content_type"],
-            html=decompress(r["html_zstd"], r["n_bytes"]), n_bytes=r["n_bytes"],
+            html=decompress_page(r["html_zstd"], r["n_bytes"]), n_bytes=r["n_bytes"],
             fetched_at=r["fetched_at"],
         )
         for r in rows

@@ -4,10 +4,12 @@ trafilatura does the boilerplate removal and metadata; this module adds the dati
 provenance, language detection, the quality gate and the event facets, so the flow, the
 `newsmon extract` command and re-processing all share one code path: `extract_article`.
 
-Speed: most pages are parsed once, inside trafilatura, whose metadata step already runs
-htmldate on that tree (markup first, URL as fallback, see `_date_params`). Extra passes are
-kept to the pages that need them: a pass with trafilatura's fallback extractors when its fast
-pass finds under 100 words; a balanced second extraction when the precision pass leaves
+Speed: every page is parsed once (`parse_html`, trafilatura's own loader) and that tree is
+shared by every pass: trafilatura copies a tree it is given and htmldate deep-copies one
+before pruning it, so no pass sees another's changes. trafilatura's metadata step already
+runs htmldate on the tree (markup first, URL as fallback, see `_date_params`). Extra passes
+are kept to the pages that need them: a pass with trafilatura's fallback extractors when its
+fast pass finds under 100 words; a balanced second extraction when the precision pass leaves
 too little text; a markup-only htmldate pass when its date equals the URL's; htmldate's
 extensive (slow) text search when neither markup, feed nor URL dates the page.
 """
@@ -152,9 +154,12 @@ def _extract(page: FetchResult, settings: ExtractionSettings,
 
     if not html.strip():
         return skipped("empty page")
-    doc, text = _main_text(html, page_url, settings, fallbacks=False)
+    tree = parse_html(html)
+    if tree is None:
+        return skipped("no main text found")
+    doc, text = _main_text(tree, page_url, settings, fallbacks=False)
     if not settings.fast and word_count(text) < settings.fallback_below_words:
-        doc, text = _main_text(html, page_url, settings, fallbacks=True)
+        doc, text = _main_text(tree, page_url, settings, fallbacks=True)
     if doc is None or not text.strip():
         return skipped("no main text found")
     title = (doc.title or page.feed_title or "").strip()
@@ -164,7 +169,7 @@ def _extract(page: FetchResult, settings: ExtractionSettings,
 
     canonical_url, not_adopted = adopt_canonical(page_url, _canonical_href(html), domains)
     published_at, date_source = _published(
-        doc.date, html, page_url, page.feed_published, doc.url or canonical_url
+        doc.date, tree, page_url, page.feed_published, doc.url or canonical_url
     )
     language = detect_language(text)
     seen = {canonicalize(page.url), canonicalize(page_url), page.url, page_url}
@@ -193,16 +198,26 @@ def _extract(page: FetchResult, settings: ExtractionSettings,
                              reason=note, article=article)
 
 
+def parse_html(html: str) -> HtmlElement | None:
+    """The page's tree, parsed once for every pass, by trafilatura's own loader (the tree it
+    would make of the string itself); None when it is no HTML at all."""
+    try:
+        tree = load_html(html)
+    except (TypeError, ValueError):  # what trafilatura treats as a page it cannot use
+        return None
+    return tree if isinstance(tree, HtmlElement) else None
+
+
 def _main_text(
-    html: str, url: str, settings: ExtractionSettings, fallbacks: bool
+    tree: HtmlElement, url: str, settings: ExtractionSettings, fallbacks: bool
 ) -> tuple[Document | None, str]:
     """trafilatura's document and its cleaned main text, with or without its fallbacks."""
-    doc = _trafilatura(html, url, settings.favor_precision, settings, fallbacks)
+    doc = _trafilatura(tree, url, settings.favor_precision, settings, fallbacks)
     text = clean_text(doc.text or "") if doc is not None else ""
     if settings.favor_precision and word_count(text) < settings.min_words:
         # The precision filter sometimes cuts a short news item down to a line or two; a second,
         # balanced pass (which retries with recall settings itself) recovers it. Few pages pay.
-        second = _trafilatura(html, url, False, settings, fallbacks)
+        second = _trafilatura(tree, url, False, settings, fallbacks)
         second_text = clean_text(second.text or "") if second is not None else ""
         if word_count(second_text) > word_count(text):
             doc, text = second, second_text
@@ -210,10 +225,10 @@ def _main_text(
 
 
 def _trafilatura(
-    html: str, url: str, precision: bool, settings: ExtractionSettings, fallbacks: bool
+    tree: HtmlElement, url: str, precision: bool, settings: ExtractionSettings, fallbacks: bool
 ) -> Document | None:
     return trafilatura.bare_extraction(
-        html,
+        tree,  # copied by trafilatura before it prunes anything
         url=url,
         with_metadata=True,
         fast=not fallbacks,
@@ -315,11 +330,11 @@ def find_published(
 
 
 def _published(
-    markup: str | None, html: str, url: str, feed_published: datetime | None,
+    markup: str | None, html: str | HtmlElement, url: str, feed_published: datetime | None,
     canonical_url: str | None = None,
 ) -> tuple[datetime | None, str | None]:
     """Provenance for `markup`, the date htmldate found with a URL only as a fallback (the
-    page's, or the canonical one trafilatura gave htmldate)."""
+    page's, or the canonical one trafilatura gave htmldate). `html`: the page or its tree."""
     found = _parse_iso(markup)
     url_day = _url_date(url) or _url_date(canonical_url or "")
     if found is not None:
@@ -356,12 +371,14 @@ def _url_date(url: str) -> date | None:
         return None
 
 
-def _htmldate(html: str, url: str, *, extensive: bool) -> str | None:
-    """htmldate on the page, handed a parsed tree: given a string, htmldate downloads it
-    when it looks like a URL (a page whose body is "http://10.0.0.1/x" would make it fetch
-    an internal address, past the fetcher and its guard)."""
+def _htmldate(html: str | HtmlElement, url: str, *, extensive: bool) -> str | None:
+    """htmldate on the page, handed a parsed tree (it deep-copies it before pruning): given
+    a string, htmldate downloads it when it looks like a URL (a page whose body is
+    "http://10.0.0.1/x" would make it fetch an internal address, past the fetcher and its
+    guard)."""
     try:
-        tree = load_html(html)  # trafilatura's parser: never fetches, whatever the string
+        # trafilatura's parser: never fetches, whatever the string
+        tree = html if isinstance(html, HtmlElement) else load_html(html)
         if not isinstance(tree, HtmlElement):
             return None
         return find_date(tree, url=url, **_date_params(extensive))

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 
 import psutil
@@ -42,6 +42,7 @@ from extractors.content.article import (
     extract_article,
     too_slow,
 )
+from extractors.content.rawpage import compress_page, html_bytes, html_text
 from extractors.models import ExtractionOutcome, FetchResult
 
 WALL_LIMIT_FACTOR = 10  # a page may take this many budgets of wall time (a busy machine)
@@ -114,7 +115,9 @@ _WARM_UP_PAGE = FetchResult(
 
 
 def serve(conn: Connection, parent_pid: int) -> None:
-    """The worker's loop: ("ready"), then one (page, settings, domains) in, one outcome out.
+    """The worker's loop: ("ready"), then per page two messages in (the page without its HTML,
+    settings and domains; the HTML's UTF-8 bytes), one outcome out, carrying the page
+    compressed for storage (extractors/content/rawpage.py: the flow process then need not).
 
     Before it is ready, the worker extracts a sample page: what the first extraction loads
     (the gazetteer, the language model, trafilatura's tables) is not charged to a real
@@ -127,7 +130,9 @@ def serve(conn: Connection, parent_pid: int) -> None:
         conn.send("ready")
         while True:
             page, settings, domains = conn.recv()
-            conn.send(_extract_bounded(page, settings, domains))
+            body = conn.recv_bytes()
+            outcome = _extract_bounded(replace(page, html=html_text(body)), settings, domains)
+            conn.send(replace(outcome, raw=compress_page(body)))
     except (EOFError, OSError):  # the pool closed the socket: it is shutting down
         return
 
@@ -158,17 +163,28 @@ class _Worker:
         self.conn = Connection(parent_end.detach())
         self.conn.send(list(sys.path))
         self.ps = psutil.Process(self.proc.pid)
+        self._clock = _process_cpu_clock(self.proc.pid)
         self.ready = False
         self.jobs: deque[_Job] = deque()  # handed over, in order; the first is running
         self.cpu_at_start = 0.0  # the worker's CPU time when the first job began
         self.started_at = 0.0
 
     def cpu_s(self) -> float:
-        times = self.ps.cpu_times()
-        return times.user + times.system
+        """The worker's CPU time (user + system), from the kernel's clock of that process:
+        one system call where psutil reads and parses /proc (the pool asks for every page)."""
+        try:
+            return time.clock_gettime(self._clock)
+        except OSError:  # gone, or a kernel without per-process clocks
+            times = self.ps.cpu_times()
+            return times.user + times.system
 
     def hand(self, job: _Job) -> None:
-        self.conn.send((job.page, job.settings, job.domains))
+        """Send the page: its record without the HTML (pickled, small), then the HTML as
+        UTF-8 bytes (not pickled a second time)."""
+        page = job.page
+        body = html_bytes(page.html or "")
+        self.conn.send((replace(page, html=None), job.settings, job.domains))
+        self.conn.send_bytes(body)
         self.jobs.append(job)
         if len(self.jobs) == 1:
             self._began()
@@ -368,6 +384,12 @@ class ExtractionPool:
         self._workers.clear()
         self._wake_r.close()
         self._wake_w.close()
+
+
+def _process_cpu_clock(pid: int) -> int:
+    """The clock id of process `pid`'s CPU time, as Linux's clock_getcpuclockid makes it
+    (CPUCLOCK_SCHED of the whole process); other systems fall back to psutil (cpu_s)."""
+    return ((~pid) << 3) | 2 if sys.platform.startswith("linux") else -1
 
 
 def _grace(limit: float) -> float:

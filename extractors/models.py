@@ -15,6 +15,7 @@ DuplicateKind = Literal["same-url", "same-text", "near-copy"]
 # "country" stands for a country or its government acting ("Armenia agreed", "the Kremlin");
 # "unnamed" for people a story does not name ("gunman", "dozens of rescuers").
 ActorType = Literal["person", "organisation", "country", "unnamed"]
+WhenSource = Literal["dateline", "text", "published"]
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,9 @@ class Facets:
 
     `who`, `where` and `event_date` (the "when") are the main answers; `actors`, `places`
     and `dates` list every mention, most prominent first, for search and clustering.
+    `where_confidence` (0-1) says how sure the place is; `when_source` what the event date
+    rests on: "dateline", "text" (a date the text gives) or "published" (no evidence of
+    another day: the publication day).
     """
 
     actors: tuple[str, ...] = ()
@@ -177,6 +181,8 @@ class Facets:
     keywords: tuple[str, ...] = ()
     who: tuple[Actor, ...] = ()
     where: Place | None = None
+    where_confidence: float | None = None
+    when_source: WhenSource | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from extractors.content.places import gazetteer
+from extractors.content.facets.gazetteer import gazetteer
 from extractors.content.text import STOPWORDS, words
 from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
 from extractors.events.records import event_record

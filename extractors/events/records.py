@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from extractors.content.facets import MAX_WHO, SPECIFIC_SHARE, actor_key
-from extractors.content.places import gazetteer
+from extractors.content.facets.gazetteer import gazetteer
 from extractors.models import Actor, ActorType, Article, Place
 
 PREVIEW_VOTE = 0.5
@@ -134,11 +134,11 @@ def _vote_where(reports: Sequence[Article], weights: dict[str, float]) -> Place 
     best = min(votes, key=lambda k: (-votes[k], k))
     box = place_of[best]
     gaz = gazetteer()
-    if gaz.kinds.get(gaz.lookup(box.name) or "") in ("country", "region", "area"):
+    if gaz.kind(gaz.lookup(box.name) or "") in ("country", "region", "area"):
         inside = [
             k for k in votes
             if k != best and place_of[k].country == box.country and box.country is not None
-            and gaz.kinds.get(gaz.lookup(place_of[k].name) or "") == "city"
+            and gaz.kind(gaz.lookup(place_of[k].name) or "") == "city"
             and votes[k] >= SPECIFIC_SHARE * votes[best]
         ]
         if inside:

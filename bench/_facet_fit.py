@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-L2 = 1.0  # penalty on the squared weights (features are 0-1 or log counts)
+POWER = 0.5
+L2 = 0.1  # penalty on the squared weights (features are 0-1 or log counts)
 
 
 @dataclass
@@ -55,7 +56,7 @@ def problem(items: Sequence[tuple[Sequence[dict[str, float]], Sequence[bool], st
         if len(flags) < 2:
             continue  # nothing to choose between
         d = len(weight)
-        weight.append(1.0 / math.sqrt(sizes[corpus]))
+        weight.append(1.0 / sizes[corpus] ** POWER)
         feats.extend(cand_feats)
         right.extend(flags)
         doc.extend([d] * len(flags))
@@ -100,3 +101,60 @@ def fit(prob: Problem, l2: float = L2) -> dict[str, float]:
                       options={"maxiter": 500})
     return {n: round(float(v), 4) for n, v in zip(names, result.x, strict=True)
             if abs(v) >= 1e-4}
+
+
+WRONG_COST = 0.5  # a wrong place costs half a right one when choosing to answer "no place"
+
+
+def _score(features: dict[str, float], weights: dict[str, float]) -> float:
+    return sum(weights.get(k, 0.0) * v for k, v in features.items())
+
+
+def abstain_margin(items: Sequence[tuple[Sequence[dict[str, float]], Sequence[bool]]],
+                   weights: dict[str, float], wrong_cost: float = WRONG_COST) -> float:
+    """The margin by which "no place" must outscore the best place before no place is
+    answered: the one maximising right answers - wrong_cost * wrong answers."""
+    gaps = []
+    for feats, right in items:
+        scores = [_score(f, weights) for f in feats]
+        nulls = [s for f, s in zip(feats, scores, strict=True) if f.get("null")]
+        named = [(s, r) for f, s, r in zip(feats, scores, right, strict=True) if not f.get("null")]
+        if not named:
+            continue
+        best, ok = max(named, key=lambda sr: sr[0])
+        gaps.append(((nulls[0] if nulls else -math.inf) - best, ok))
+    gaps.sort()
+    # Answer when gap <= margin: try each gap as the margin (and never abstaining).
+    utility = sum((1.0 if ok else -wrong_cost) for _, ok in gaps)  # margin = +inf
+    best_margin, best_utility = math.inf, utility
+    for gap, ok in reversed(gaps):
+        utility -= 1.0 if ok else -wrong_cost  # this one now abstains
+        if utility > best_utility + 1e-9:
+            best_margin, best_utility = gap - 1e-6, utility
+    return round(best_margin, 4) if best_margin != math.inf else 1e9
+
+
+def leave_margin(items: Sequence[tuple[Sequence[dict[str, float]], Sequence[bool]]],
+                 weights: dict[str, float]) -> float:
+    """How much another day must outscore the publication day to be the event date: the
+    smallest margin with the most right days (the publication day wins ties)."""
+    cases = []
+    for feats, right in items:
+        scores = [_score(f, weights) for f in feats]
+        pub = [i for i, f in enumerate(feats) if f.get("published")]
+        if not pub:
+            continue
+        top = max(range(len(feats)), key=lambda i: scores[i])
+        if top == pub[0]:
+            continue
+        cases.append((scores[top] - scores[pub[0]], bool(right[top]), bool(right[pub[0]])))
+    cases.sort()
+    # With margin m, a case leaves the publication day when gap > m.
+    hits = sum(moved for _, moved, _ in cases)  # m = -inf: every case moves
+    best_margin, best_hits = 0.0, None
+    for gap, moved, stayed in [(-math.inf, False, False), *cases]:
+        if gap != -math.inf:
+            hits += stayed - moved  # this case (and those below) now stays
+        if best_hits is None or hits > best_hits:
+            best_margin, best_hits = max(gap, 0.0), hits
+    return round(best_margin, 4)

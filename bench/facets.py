@@ -42,10 +42,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from bench import _facet_corpora as fc
-from bench._facet_fit import fit, problem
+from bench._facet_fit import abstain_margin, fit, leave_margin, problem
 from bench._smoke import add_smoke_flag, smoke_requested
 from bench._facet_corpora import phrase_match, tokens
-from extractors.content.facets import analyse, decide, extract_facets
+from extractors.content.facets import analyse, decide, extract_facets, ranking
 from extractors.content.facets.dates import MONTHS, WEEKDAYS, find_dates
 from extractors.content.facets.gazetteer import Entry, gazetteer
 from extractors.content.facets.places import Site
@@ -342,25 +342,31 @@ class Scored:
         if facet == "who":
             return self._who(f.who[0].name if f.who else None)
         if facet == "where":
-            return self._where(self._chosen_where(weights))
+            return self._where(self._chosen_where(weights, f.where is not None))
         return self._when(f.event_date)
 
-    def _chosen_where(self, weights: dict[str, dict[str, float]] | None):
-        from extractors.content.facets import ranking
-        w = ranking.WHERE_WEIGHTS if weights is None else weights["where"]
-        cands = self.analysis.where
-        if len(cands) < 2:
+    def _chosen_where(self, weights: dict[str, dict[str, float]] | None, answered: bool):
+        """The candidate behind `decide`'s where (the scorer wants its gazetteer sense)."""
+        if not answered:
             return None
-        return ranking.ranked(cands, w)[0].value
+        w = ranking.WHERE_WEIGHTS if weights is None else weights["where"]
+        return next(c.value for c in ranking.ranked(self.analysis.where, w)
+                    if c.value is not None)
 
 
 def fit_all(scored: list[Scored]) -> dict[str, dict[str, float]]:
-    """Weights of the three rankers fitted on these articles."""
+    """Weights of the three rankers fitted on these articles, with the decision margins
+    (ranking.ABSTAIN_MARGIN, ranking.LEAVE_MARGIN) chosen on the same articles."""
     out = {}
-    for facet, attr in (("where", "where"), ("who", "who"), ("when", "when")):
-        items = [([c.features for c in getattr(s.analysis, attr)], s.right[facet],
+    for facet in ("where", "who", "when"):
+        items = [([c.features for c in getattr(s.analysis, facet)], s.right[facet],
                   s.doc.corpus) for s in scored if getattr(s.doc, facet)]
         out[facet] = fit(problem(items))
+        pairs = [(f, r) for f, r, _ in items]
+        if facet == "where":
+            out[facet][ranking.ABSTAIN_MARGIN] = abstain_margin(pairs, out[facet])
+        if facet == "when":
+            out[facet][ranking.LEAVE_MARGIN] = leave_margin(pairs, out[facet])
     return out
 
 

@@ -30,7 +30,8 @@ _BLOCK = re.compile(r"(# --- fitted: begin.*?\n)(.*?)(# --- fitted: end ---)", r
 
 
 def _literal(name: str, weights: dict[str, float]) -> str:
-    items = "".join(f"    {k!r}: {v!r},\n" for k, v in sorted(weights.items()))
+    items = "".join(f"    {k!r}: {v!r},\n" for k, v in sorted(weights.items(),
+                                                           key=lambda kv: (kv[0][0] == "_", kv)))
     return f"{name}: dict[str, float] = {{\n{items}}}\n"
 
 

@@ -39,7 +39,7 @@ from extractors.content.facets import ranking
 from extractors.content.facets.actors import actor_key
 from extractors.content.facets.gazetteer import Entry, Gazetteer, fold, gazetteer, place_key
 from extractors.content.facets.ranking import Candidate
-from extractors.content.facets.scan import scan
+from extractors.content.facets.scan import is_titlecase, scan
 from extractors.content.facets.words import ORG_HEADS
 from extractors.content.facets.sentences import (
     TITLE_WEIGHT,
@@ -125,7 +125,7 @@ def analyse(
         title, text = recase(title, gaz), recase(text, gaz)
     sentences = split(title, text)
     vocab = lower_vocab(text)
-    titlecase = _is_titlecase(title)
+    titlecase = is_titlecase(title)
     found = scan(sentences, gaz, vocab, titlecase)
     person_words = {fold(w) for m in found.actors if len(m.words) > 1 and not m.place_word
                     and not any(fold(x) in ORG_HEADS for x in m.words) for w in m.words}
@@ -165,21 +165,31 @@ def decide(
 ) -> Facets:
     """The facets of an analysed article under these weights (default: the fitted ones)."""
     where, confidence = None, None
-    if len(analysis.where) > 1:
-        ranked = ranking.ranked(analysis.where, where_weights or ranking.WHERE_WEIGHTS)
-        if ranked[0].value is not None:
-            where = _places.answer(ranked[0].value)
-            confidence = round(ranking.confidence(ranked[0], ranked), 3)
+    weights = where_weights or ranking.WHERE_WEIGHTS
+    ranked = ranking.ranked(analysis.where, weights)
+    best = next((c for c in ranked if c.value is not None), None)
+    if best is not None and _null_score(ranked) - best.score <= weights.get(
+            ranking.ABSTAIN_MARGIN, float("inf")):
+        where = _places.answer(best.value)
+        confidence = round(ranking.confidence(best, ranked), 3)
     if analysis.fixed_who is not None:
         who = analysis.fixed_who
     else:
         ranked = ranking.ranked(analysis.who, who_weights or ranking.WHO_WEIGHTS)
-        who = tuple(Actor(*c.value) for c in ranked[:MAX_WHO + 1]
-                    if c.value is not None and c.score > _null_score(ranked))[:MAX_WHO]
+        named = [c for c in ranked if c.value is not None]
+        # The best actor always; the next ones only while they beat "nobody".
+        who = tuple(Actor(*c.value) for i, c in enumerate(named[:MAX_WHO])
+                    if i == 0 or c.score > _null_score(ranked))
     event_date, source = None, None
     if analysis.when:
-        best = ranking.ranked(analysis.when, when_weights or ranking.WHEN_WEIGHTS)[0]
-        event_date, source = best.value.day, best.value.source
+        weights = when_weights or ranking.WHEN_WEIGHTS
+        ranked = ranking.ranked(analysis.when, weights)
+        chosen = ranked[0]
+        published = next((c for c in ranked if c.features.get("published")), None)
+        if published is not None and chosen is not published and (
+                chosen.score - published.score <= weights.get(ranking.LEAVE_MARGIN, 0.0)):
+            chosen = published  # another day only on clear evidence
+        event_date, source = chosen.value.day, chosen.value.source
     return Facets(
         actors=tuple(analysis.actors[:MAX_ACTORS]),
         places=tuple(analysis.places),
@@ -275,7 +285,6 @@ def _dateline_day(dateline: _places.Dateline | None, published: date | None) -> 
 # --- keywords --------------------------------------------------------------------------------
 
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z]\b")  # English keywords
-_TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]")
 
 
 def _lemma(word: str) -> str:
@@ -324,13 +333,6 @@ def _keywords(sentences: list[Sentence]) -> list[str]:
         if len(chosen) == MAX_KEYWORDS:
             break
     return chosen
-
-
-def _is_titlecase(title: str) -> bool:
-    long_words = [w for w in _TITLE_WORD.findall(title)
-                  if len(w) > 3 and w.casefold() not in STOPWORDS]
-    caps = sum(1 for w in long_words if w[:1].isupper())
-    return len(long_words) >= 3 and caps / len(long_words) > 0.7
 
 
 def where_entry(place: Place | None) -> Entry | None:

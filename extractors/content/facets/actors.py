@@ -359,6 +359,11 @@ def _first_named(merged: list[Merged], text: str) -> int | None:
     return best[1] if best else None
 
 
+# Signals whose weight depends on the actor's type.
+TYPE_SIGNALS = ("headline_subject", "lead_subject", "title", "lead", "first_rank",
+                "count_share", "participant", "speaker")
+
+
 def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sentence],
                gaz: Gazetteer, titlecase_title: bool) -> list[Candidate]:
     """Each actor (value: (name, type)), the unnamed subject, and "nobody" (value None)."""
@@ -369,6 +374,7 @@ def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sen
     lead_subject = _first_named(merged, lead)
     out: list[Candidate] = [Candidate(None, {"null": 1.0})]
     ranks = {id(c): r for r, c in enumerate(sorted(merged, key=lambda c: c.first))}
+    most = max((c.count for c in merged), default=0)
     for i, cand in enumerate(merged):
         kind = actor_type(cand, gaz)
         n = max(cand.count, 1)
@@ -397,6 +403,11 @@ def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sen
             f["place_word"] = 1.0
         if cand.surname_ref:
             f["surname_ref"] = 1.0
+        if most:
+            f["count_share"] = cand.count / most
+        for signal in TYPE_SIGNALS:  # a person in the headline is not an agency there
+            if f.get(signal):
+                f[f"{kind}:{signal}"] = f[signal]
         out.append(Candidate((cand.name, kind), f))
     if unnamed is not None:
         out.append(Candidate((unnamed.name, "unnamed"), {

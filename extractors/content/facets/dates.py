@@ -319,7 +319,7 @@ def _clock_day(m: re.Match[str], text: str, local_time: datetime | None) -> date
 
 # Words around a date that say something happened then, or that it is background, a report,
 # an update, or a quote's own day. Read in a bounded window around each mention.
-_EVENT_WORDS = re.compile(
+EVENT_WORDS = re.compile(
     r"\b(meet|meets|met|meeting|talks|summit|held|hold|holds|took place|take place|agreed to"
     r"|scheduled|signed|attack|attacked|killed|crash|crashed|launch|launched|fired|exploded"
     r"|struck|hit|arrested|convicted|sentenced|elected|voted|died|won|released|fighting"
@@ -416,7 +416,7 @@ def day_candidates(sentences: list, text: str, published: date | None,
         f["title"] = max(f["title"], 1.0 if sent.in_title else 0.0)
         f["lead"] += 1.0 if sent.lead else 0.0
         f["first_sentence"] = max(f["first_sentence"], 1.0 / (1.0 + sent.index))
-        if _EVENT_WORDS.search(before[-60:]) or _EVENT_WORDS.search(after[:60]):
+        if EVENT_WORDS.search(before[-60:]) or EVENT_WORDS.search(after[:60]):
             f["event_word"] += 1.0
         if _BACKGROUND_WORDS.search(before):
             f["background"] += 1.0

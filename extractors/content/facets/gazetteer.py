@@ -118,6 +118,7 @@ def fold(name: str) -> str:
     return " ".join(bare.replace("’", "'").casefold().strip(" .").split())
 
 
+_COUNTY_WORD = re.compile(r" (?:county|parish|borough|census area|city and borough)$")
 _KEY_WORDS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
 
 
@@ -371,9 +372,12 @@ def _build() -> Gazetteer:
             continue
         gid, name, lat, lon, cc, state, pop_s, zone, key, alts = line.split("\t")
         if gid.startswith("fips:"):
-            b.add_key(key, Entry(name, "county", "US", state, float(lat) if lat else None,
-                                 float(lon) if lon else None, int(pop_s), gid, None,
-                                 us_country), int(pop_s), default=False)
+            entry = Entry(name, "county", "US", state, float(lat) if lat else None,
+                          float(lon) if lon else None, int(pop_s), gid, None, us_country)
+            b.add_key(key, entry, int(pop_s), default=False)
+            bare = _COUNTY_WORD.sub("", key)  # "Gwinnett" for Gwinnett County: a sense only
+            if bare != key:
+                b.add_key(bare, entry, int(pop_s) // 10, default=False)
             continue
         pop, la, lo = int(pop_s), float(lat), float(lon)
         entry = Entry(name, "city", cc, state, la, lo, pop, "geonames:" + gid, zone or None,

@@ -141,7 +141,7 @@ def is_date_word(tok: Tok, sentence: str) -> bool:
     if low in MONTHS:
         if low in AMBIGUOUS_MONTHS:  # "May" or "June" may be names: a number or "in" decides
             follow = sentence[tok.end : tok.end + 4].strip()
-            before = sentence[max(0, tok.start - 8) : tok.start].split()[-1:]
+            before = sentence[max(0, tok.start - 8) : tok.start].casefold().split()[-1:]
             return bool(follow[:1].isdigit()) or before in (["in"], ["since"], ["until"])
         return True
     return False

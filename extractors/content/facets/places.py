@@ -84,27 +84,40 @@ def _main_sense(m: PlaceMention, gaz: Gazetteer) -> Entry | None:
     return next((s for s in senses if gaz.defaults.get(s.name) == s), senses[0])
 
 
-def _context(scan: Scan, gaz: Gazetteer) -> tuple[dict[str, float], dict[str, float], float]:
-    """How much of the article's place evidence lies in each country (ISO code) and each US
-    state (postal code), and the total."""
-    countries: dict[str, float] = defaultdict(float)
-    states: dict[str, float] = defaultdict(float)
-    total = 0.0
-    for m in scan.places:
-        if m.site or m.weak:
-            continue
-        senses = _mention_senses(m, gaz)
-        if not senses:
-            continue
-        w = m.sent.weight
-        total += w
-        share = w / len(senses)
-        for s in senses:
-            if s.code:
-                countries[s.code] += share
-            if s.code == "US" and s.state and s.kind != "country":
-                states[s.state] += share
-    return countries, states, total
+class _Context:
+    """How much of the article's place evidence lies in each country (ISO code) and US
+    state (postal code), by name, so a name's own mentions can be left out of its context."""
+
+    def __init__(self, scan: Scan, gaz: Gazetteer) -> None:
+        self.countries: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.states: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.totals: dict[str, float] = defaultdict(float)
+        for m in scan.places:
+            if m.site or m.weak:
+                continue
+            senses = _mention_senses(m, gaz)
+            if not senses:
+                continue
+            key = fold(m.surface)
+            w = m.sent.weight
+            self.totals[key] += w
+            share = w / len(senses)
+            for s in senses:
+                if s.code:
+                    self.countries[s.code][key] += share
+                if s.code == "US" and s.state and s.kind != "country":
+                    self.states[s.state][key] += share
+        self.total = sum(self.totals.values())
+
+    def country(self, code: str | None, name_key: str) -> float:
+        rest = self.total - self.totals.get(name_key, 0.0)
+        by_name = self.countries.get(code or "", {})
+        return (sum(by_name.values()) - by_name.get(name_key, 0.0)) / rest if rest > 0 else 0.0
+
+    def state(self, state: str, name_key: str) -> float:
+        rest = self.total - self.totals.get(name_key, 0.0)
+        by_name = self.states.get(state, {})
+        return (sum(by_name.values()) - by_name.get(name_key, 0.0)) / rest if rest > 0 else 0.0
 
 
 def _one_sense_per_name(scan: Scan, dateline: Dateline | None, gaz: Gazetteer) -> None:
@@ -134,6 +147,10 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
     `person_words`: the words of people's names in the article ("Bailey" of "Lorraine
     Bailey"): a town of that name is likelier that person."""
     _one_sense_per_name(scan, dateline, gaz)
+    if dateline is not None:  # the dateline's own words are not a mention in the story
+        for m in scan.places:
+            if not m.sent.in_title and m.sent.start + m.start < dateline.end:
+                m.dateline = True
     by_id: dict[str, list[PlaceMention]] = defaultdict(list)
     entries: dict[str, Entry] = {}
     named_order: list[str] = []
@@ -156,12 +173,16 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
             entries[country.id] = country
             named_order.append(country.id)
             implied.add(country.id)
-    countries, states, total = _context(scan, gaz)
-    counts = {i: sum(1 for m in ms if not m.demonym and not m.contained)
+    context = _Context(scan, gaz)
+    counts = {i: sum(1 for m in ms if not m.contained and not m.dateline and not m.home)
               for i, ms in by_id.items()}
+    home_states = {s.state for m in scan.places if m.home and not m.weak
+                   for s in _mention_senses(m, gaz) if s.code == "US" and s.state}
+    home_countries = {s.code for m in scan.places if m.home and not m.weak
+                      for s in _mention_senses(m, gaz) if s.code}
     most = max(counts.values(), default=0)
     first_named = next((m for m in scan.places if not m.site and not m.demonym
-                        and not m.weak), None)
+                        and not m.weak and not m.home), None)
     first_id = _main_sense(first_named, gaz).id if first_named and _main_sense(
         first_named, gaz) else None
     named_countries = {e.code for i, e in entries.items() if e.kind == "country" and counts.get(i)}
@@ -179,13 +200,11 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
         ms = by_id.get(pid, [])
         f = _mention_features(ms)
         f.update(_sense_features(e, ms, gaz))
-        own = sum(m.sent.weight for m in ms if not m.site) or 0.0
-        rest = max(total - own, 0.0)
-        if rest > 0:
-            f["ctx_country"] = max(countries.get(e.code or "", 0.0) - (
-                own if e.code else 0.0), 0.0) / rest
-            if e.code == "US" and e.state and e.kind != "country":
-                f["ctx_state"] = max(states.get(e.state, 0.0) - own, 0.0) / rest
+        key = fold(ms[0].surface) if ms else fold(e.name)
+        if e.code:
+            f["ctx_country"] = context.country(e.code, key)
+        if e.code == "US" and e.state and e.kind != "country":
+            f["ctx_state"] = context.state(e.state, key)
         if source_country:
             f["source_country"] = 1.0 if e.code == source_country else -1.0
         f["inside_named"] = 1.0 if _inside_named(e, named_countries, named_states) else 0.0
@@ -194,6 +213,10 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
             f["dateline"] = 1.0
         if pid in implied:
             f["implied"] = 1.0
+        if e.code == "US" and e.kind != "country" and e.state in home_states:
+            f["home_state"] = 1.0  # the outlet's state ("... - WISTV - Columbia, S.C.")
+        if e.code in home_countries:
+            f["home_country"] = 1.0
         if pid == first_id:
             f["first_place"] = 1.0
         if counts.get(pid, 0) == most and most > 0:
@@ -205,8 +228,44 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
             f["person_word"] = 1.0  # "Bailey" beside "Lorraine Bailey": a surname
         f["order"] = 1.0 / (1.0 + rank_)
         out.append(Candidate(e, f))
+    _relative_to_namesakes(out, by_id)
     out += _site_candidates(scan, gaz)
+    for cand in out:
+        _by_kind(cand.features)
     return out
+
+
+# Signals whose weight depends on the kind of place: a country in the headline is less
+# often the story's place than a city in the headline is.
+KIND_SIGNALS = ("title", "lead", "locative", "event", "count_share", "dateline", "qualifier")
+_KIND_FEATURES = ("kind_city", "kind_region", "kind_country", "kind_county", "kind_site",
+                  "kind_named", "kind_area")
+
+
+def _by_kind(f: dict[str, float]) -> None:
+    kind = next((k for k in _KIND_FEATURES if f.get(k)), None)
+    if kind is not None:
+        for signal in KIND_SIGNALS:
+            if f.get(signal):
+                f[f"{kind[5:]}:{signal}"] = f[signal]
+
+
+def _relative_to_namesakes(cands: list[Candidate], by_id: dict[str, list[PlaceMention]]
+                           ) -> None:
+    """Each sense's population and context next to the best of its name's other senses
+    (0 for the best): what tells Paris, Texas from Paris, France."""
+    groups: dict[str, list[Candidate]] = defaultdict(list)
+    for cand in cands:
+        ms = by_id.get(cand.value.id, []) if cand.value is not None else []
+        if ms:
+            groups[fold(ms[0].surface)].append(cand)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for signal in ("population", "ctx_country", "ctx_state"):
+            top = max(c.features.get(signal, 0.0) for c in group)
+            for c in group:
+                c.features[signal + "_rel"] = c.features.get(signal, 0.0) - top
 
 
 def _inside_named(e: Entry, countries: set[str | None], states: set[str]) -> bool:
@@ -227,8 +286,12 @@ def _children(e: Entry, child_counts: dict[str, int]) -> int:
 
 
 def _mention_features(ms: list[PlaceMention]) -> dict[str, float]:
-    named = [m for m in ms if not m.demonym and not m.contained]
+    ms = [m for m in ms if not m.home]
+    named = [m for m in ms if not m.demonym and not m.contained and not m.dateline]
     f: dict[str, float] = {}
+    every = [m for m in ms if not m.contained and not m.dateline]
+    if every:  # named or by a demonym: how often the article refers to the place at all
+        f["mentions"] = math.log1p(len(every))
     if named:
         n = len(named)
         f["count"] = math.log1p(n)
@@ -240,6 +303,7 @@ def _mention_features(ms: list[PlaceMention]) -> dict[str, float]:
         f["motion"] = sum(m.motion for m in named) / n
         f["qualifier"] = sum(m.qualifier for m in named) / n
         f["future"] = sum(m.future for m in named) / n
+        f["event"] = sum(m.event for m in named) / n
         f["weak"] = 1.0 if all(m.weak for m in named) else 0.0
         f["container"] = 1.0 if any(m.container is not None for m in named) else 0.0
     else:
@@ -328,7 +392,7 @@ def mention_list(scan: Scan, dateline: Dateline | None, gaz: Gazetteer) -> list[
     weight: dict[str, float] = defaultdict(float)
     first: dict[str, int] = {}
     for m in scan.places:
-        if m.weak or m.contained:
+        if m.weak or m.contained or m.home:
             continue
         if m.site:
             name = m.surface

@@ -48,6 +48,13 @@ def confidence(best: Candidate, candidates: Sequence[Candidate]) -> float:
     return math.exp(best.score - top) / total if total else 0.0
 
 
+# Decision thresholds stored with the weights (not features): "where" answers no place when
+# "no place" outscores the best place by more than ABSTAIN_MARGIN; "when" leaves the
+# publication day only for a day that outscores it by more than LEAVE_MARGIN.
+ABSTAIN_MARGIN = "_abstain_margin"
+LEAVE_MARGIN = "_leave_margin"
+
+
 # --- fitted: begin (written by bench/facets_fit.py) ---
 WHERE_WEIGHTS: dict[str, float] = {
     'ambiguous': -0.9173,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import regex
 
+from extractors.content.facets.dates import EVENT_WORDS
 from extractors.content.facets.gazetteer import Entry, Gazetteer, fold
 from extractors.content.facets.names import Tok, clean_token, runs, segments, shouted
 from extractors.content.facets.sentences import Sentence
@@ -35,7 +36,9 @@ from extractors.content.facets.words import (
     MEDIA_HEADS,
     NOT_NAMES,
     ORG_HEADS,
+    DIRECTIONS,
     ROLE_NOUNS,
+    SETTLEMENT_HEADS,
     VENUE_HEADS,
     common_word,
 )
@@ -76,7 +79,9 @@ class PlaceMention:
     contained: bool = False  # this mention is itself the container of another
     weak: bool = False  # only small-town senses and nothing placing it
     dateline: bool = False
+    home: bool = False  # in the title's site-name tail ("... - WISTV - Columbia, S.C.")
     site: bool = False
+    event: bool = False  # an event word near it ("killed", "attack", "met")
     named: bool = False  # a name the gazetteer does not know, read as a place ("the town
     # of Molina", "Lawndale neighborhood", "at Interlagos"); a site-like candidate
 
@@ -130,9 +135,15 @@ def scan(sentences: list[Sentence], gaz: Gazetteer, lower_vocab: set[str],
     for sent in sentences:
         text = sent.text
         consumed = -1  # a container read after a place ("Erie, Pa.") is not read again
+        tail = site_tail(text) if sent.in_title else len(text)
+        capitalised = (sent.in_title and titlecase_title) or (
+            not sent.in_title and is_titlecase(text))
         for run in runs(text):
             for seg, cue in segments(run, text):
                 if seg[0].start < consumed:
+                    continue
+                if seg[0].start >= tail:  # the outlet's name and home, not the story's
+                    out.places += _home_places(seg, sent, gaz, order)
                     continue
                 order += 1
                 while len(seg) > 1 and (fold(seg[-1].text) in NOT_NAMES
@@ -141,12 +152,42 @@ def scan(sentences: list[Sentence], gaz: Gazetteer, lower_vocab: set[str],
                 if _CREDIT_BEFORE.search(text[max(0, seg[0].start - 24) : seg[0].start]):
                     continue  # "Image copyright The Paper", "(Photo: Ken Blaze)": a credit
                 consumed = _read_segment(out, seg, cue, sent, gaz, lower_vocab, order,
-                                         titlecase_title)
+                                         capitalised)
     return out
 
 
+_TITLE_SEPARATOR = re.compile(r"\s(?:-|–|—|\||::)\s")
+SITE_TAIL_WORDS = 8  # a title's tail segments of at most this many words name the outlet
+
+
+def site_tail(title: str) -> int:
+    """Where the site-name tail of a title starts ("Teen shot in Chelsea - WCVB - Boston"):
+    after the first separator when every later segment is short; else the title's end."""
+    parts = list(_TITLE_SEPARATOR.finditer(title))
+    if not parts:
+        return len(title)
+    bounds = [m.end() for m in parts] + [len(title)]
+    segments = [title[a : b] for a, b in zip(bounds, bounds[1:] + [len(title)])]
+    if all(len(seg.split()) <= SITE_TAIL_WORDS for seg in segments if seg.strip()):
+        return parts[0].start()
+    return len(title)
+
+
+def _home_places(seg: list[Tok], sent: Sentence, gaz: Gazetteer, order: int
+                 ) -> list[PlaceMention]:
+    name = " ".join(t.text for t in seg)
+    senses = gaz.senses(name)
+    if not senses:
+        return []
+    text = sent.text
+    container, _ = _container(text, seg[-1].end, senses, gaz)
+    mention = PlaceMention(name, senses, sent, seg[0].start, seg[-1].end, order, home=True,
+                           container=container, weak=gaz.lookup(name) is None and not container)
+    return [mention]
+
+
 def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gazetteer,
-                  lower_vocab: set[str], order: int, titlecase_title: bool) -> int:
+                  lower_vocab: set[str], order: int, capitalised: bool) -> int:
     """Record what one segment names; returns the offset up to which the sentence was read
     (past a container such as ", Pa.")."""
     text = sent.text
@@ -154,8 +195,10 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
     name = " ".join(words)
     start, end = seg[0].start, seg[-1].end
     lone_opener = len(seg) == 1 and (seg[0].initial or sent.heading)
-    senses = gaz.senses(name)
-    default = gaz.lookup(name)
+    folded_name = fold(name)
+    holiday = any(w in HOLIDAYS for w in folded_name.split())
+    senses = () if holiday else gaz.senses(name)  # "Christmas" is a town in Florida too
+    default = None if holiday else gaz.lookup(name)
     if senses and lone_opener and common_word(words[0], lower_vocab):
         return -1  # "Man charged ...", "Reading the ...": an ordinary word
     if (senses or default) and not cue and _NEIGHBOURHOOD_AFTER.match(text, end):
@@ -167,7 +210,8 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
     if default or senses:
         container, consumed = _container(text, end, senses, gaz)
         county = fold(words[-1]) in ("county", "parish")
-        weak = default is None and container is None and not county
+        # a small town's one-word name may be anyone's name; "Dearborn Heights" is a place
+        weak = default is None and container is None and not county and len(seg) == 1
         mention = _place(name, senses, sent, start, end, order, container=container, weak=weak)
         if default and gaz.kind(default) == "country" and _acts(text, start, end):
             out.actors.append(ActorMention(words, sent, start, end, order, country=True))
@@ -175,7 +219,7 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
         if container is not None:
             out.places.append(_place(container.name, (container,), sent, end, consumed, order,
                                      contained=True))
-        if weak and not (sent.in_title and titlecase_title):
+        if weak and not capitalised:
             out.actors.append(_actor(words, seg, sent, cue, order, place_word=True))
         return consumed if container is not None else -1
     demonym = gaz.demonym(name)
@@ -193,11 +237,20 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
     folded = [fold(w) for w in words]
     last = folded[-1]
     has_org = any(w in ORG_HEADS for w in folded)
+    if not has_org and not cue and len(seg) > 1 and (
+            folded[0] in DIRECTIONS or last in SETTLEMENT_HEADS):
+        # "East Nashville", "South Side", "Penn Hills": a part of a place, never an actor
+        rest = " ".join(words[1:]) if folded[0] in DIRECTIONS else ""
+        within = gaz.lookup(rest) if rest else None
+        if within:
+            out.places.append(_place(rest, _senses_of(within, gaz), sent, seg[1].start, end,
+                                     order))
+        out.places.append(_place(name, (), sent, start, end, order, site=True, named=True))
+        return -1
     if not has_org and (last in VENUE_HEADS or last in FEATURE_HEADS or (
             len(seg) > 1 and _SITE_AFTER.match(text, end))):
         if len(seg) > 1 or last not in FEATURE_HEADS:
-            out.places.append(PlaceMention(name, (), sent, start, end, order, site=True,
-                                           locative=_locative(text, start)))
+            out.places.append(_place(name, (), sent, start, end, order, site=True))
         return -1
     before = text[max(0, start - 40) : start]
     if not has_org and not cue and (_PLACE_NOUN_OF.search(before)
@@ -232,8 +285,8 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
     if (len(seg) > 1 and seg[0].initial and common_word(words[0], lower_vocab)
             and fold(words[1]) not in ("of", "the")):
         seg, words = seg[1:], words[1:]  # "Following Morsi's ouster"
-    if sent.in_title and titlecase_title:
-        return -1  # Title Case headlines capitalise everything: places only
+    if capitalised:
+        return -1  # Title Case lines capitalise everything: places only
     out.actors.append(_actor(words, seg, sent, cue, order))
     return -1
 
@@ -252,6 +305,7 @@ def _place(surface: str, senses: tuple[Entry, ...], sent: Sentence, start: int, 
     mention.motion = bool(_MOTION.search(before))
     mention.future = not sent.in_title and bool(
         _FUTURE.search(text[max(0, start - WINDOW) : start]))
+    mention.event = bool(EVENT_WORDS.search(text[max(0, start - WINDOW) : end + WINDOW]))
     return mention
 
 
@@ -294,6 +348,18 @@ def _actor(words: list[str], seg: list[Tok], sent: Sentence, cue: str, order: in
         words, sent, seg[0].start, last.end, order, cue=cue, modifier=modifier,
         after_the=text[max(0, seg[0].start - 4) : seg[0].start] in ("the ", "The "),
         initial=len(seg) == 1 and (seg[0].initial or sent.heading), place_word=place_word)
+
+
+_TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]")
+
+
+def is_titlecase(line: str) -> bool:
+    """Most longer words capitalised: a Title Case headline or heading, where capitals do
+    not mark names."""
+    long_words = [w for w in _TITLE_WORD.findall(line[:400])
+                  if len(w) > 3 and w.casefold() not in STOPWORDS]
+    caps = sum(1 for w in long_words if w[:1].isupper())
+    return len(long_words) >= 3 and caps / len(long_words) > 0.7
 
 
 def is_name(words: list[str]) -> bool:

@@ -99,6 +99,7 @@ def is_upper_case(title: str, text: str) -> bool:
 
 
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’.-]*")
+_WRAPPED = re.compile(r"(?<![\n\r])[ \t]*\n(?![\n\r])")
 _ACRONYM_DEF = regex.compile(r"[\[(](\p{Lu}{2,7})[\])]")
 _OPENER = re.compile(r"(?:^|[.!?]\s+|\n\s*|--\s+|\[\w+\]\s+)$")
 _MONTHS_DAYS = frozenset(
@@ -118,7 +119,9 @@ def recase(text: str, gaz: Gazetteer) -> str:
     """A same-length copy of upper-case `text` with case restored where it can be known:
     sentence openers, gazetteer places (longest name first, glue words such as "de" inside
     them), month and weekday names, and acronyms defined in brackets (and their long forms)
-    keep their capitals; every other word is lower case."""
+    keep their capitals; every other word is lower case. Lines wrapped inside a paragraph
+    are joined (a lone line break becomes a space)."""
+    text = _WRAPPED.sub(" ", text)
     words = list(_WORD.finditer(text))
     out = list(text.lower())
 

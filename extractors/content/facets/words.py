@@ -46,7 +46,18 @@ ROLE_NOUNS = _wordset(
 VENUE_HEADS = _wordset(
     """field stadium arena circuit track raceway speedway square airport station hospital
     palace hall bridge hotel church cathedral mosque temple museum prison embassy consulate
-    park gardens tower plaza mall"""
+    park gardens tower plaza mall bar shop restaurant motel inn apartments complex market
+    nightclub lounge pub cafe diner casino"""
+)
+# Last words of the names of towns and parts of towns: "Penn Hills", "Dearborn Heights".
+SETTLEMENT_HEADS = _wordset(
+    """hills heights ward township village beach springs grove creek point park estates
+    acres gardens manor terrace landing crossing junction ridge woods side"""
+)
+# First words of the parts of a place: "East Nashville", "South Side", "Middle Tennessee".
+DIRECTIONS = _wordset(
+    """north south east west northeast northwest southeast southwest northern southern
+    eastern western central downtown midtown uptown upper lower middle inner outer greater"""
 )
 # Feasts and seasons: capitalised, never actors ("Christmas", "Ramadan").
 HOLIDAYS = _wordset(
@@ -64,7 +75,8 @@ FEATURE_HEADS = _wordset(
     islands isles mountain mountains mount mt range valley desert peninsula coast canal
     channel basin plain plains plateau glacier volcano falls reef cape harbour harbor
     province county district region village town oblast prefecture parish borough township
-    street avenue road boulevard drive lane highway interstate block"""
+    street avenue road boulevard drive lane highway interstate block parkway expressway
+    freeway turnpike"""
 )
 # Adjectives and directions: part of names ("North Korea"), never a name alone.
 ADJECTIVES = _wordset(

@@ -38,7 +38,7 @@ class Problem:
 
 
 def problem(items: Sequence[tuple[Sequence[dict[str, float]], Sequence[bool], str]],
-            ) -> Problem:
+            power: float | None = None) -> Problem:
     """From (candidate features, right flags, corpus) per article, articles without a right
     candidate left out unless "null" is a candidate (it is then the right one)."""
     sizes = Counter(corpus for _, _, corpus in items)
@@ -56,7 +56,7 @@ def problem(items: Sequence[tuple[Sequence[dict[str, float]], Sequence[bool], st
         if len(flags) < 2:
             continue  # nothing to choose between
         d = len(weight)
-        weight.append(1.0 / sizes[corpus] ** POWER)
+        weight.append(1.0 / sizes[corpus] ** (POWER if power is None else power))
         feats.extend(cand_feats)
         right.extend(flags)
         doc.extend([d] * len(flags))

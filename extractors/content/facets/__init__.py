@@ -150,7 +150,8 @@ def analyse(
     pub = local_time.date() if local_time else _day(published)
     dateline_day = _dateline_day(dateline, pub)
     evidence = _dates.day_candidates(sentences, text, pub, local_time, dateline_day)
-    when = [Candidate(e, e.features) for e in evidence]
+    when = [Candidate(e, e.features) for e in evidence
+            if pub is None or (pub - e.day).days <= RECENT_DAYS]
     mentioned = [e for e in evidence if e.source != "published"]
     dates = [e.day for e in sorted(mentioned, key=lambda e: -e.features.get("mentions", 0.0))]
     return Analysis(who, where, when, actors, places[:MAX_PLACES], dates,
@@ -201,6 +202,13 @@ def decide(
         where_confidence=confidence,
         when_source=source,
     )
+
+
+# A report is about the last few days: a day more than RECENT_DAYS before publication is
+# the story's background ("after the August 29 launch"), never its event date. On the
+# giveme5w1h clustering corpus 3 days keeps event clustering where it was (B-cubed F1);
+# see docs/facets.md for what it costs on Gun Violence follow-ups.
+RECENT_DAYS = 3
 
 
 def _null_score(ranked: list[Candidate]) -> float:

@@ -59,6 +59,9 @@ class Merged:
     official: int = 0
     speaker: int = 0
     participant: int = 0
+    aged: int = 0  # "John Smith, 45,", "45-year-old John Smith": a person
+    involved: int = 0
+    product: int = 0  # "Amazon Ring doorbells were": the name qualifies a thing
     modifier: int = 0
     place_word: bool = False
     country: bool = False
@@ -78,7 +81,8 @@ class Merged:
         if spellings:  # "Michel" may be a town; "Charles Michel" is not
             self.place_word = self.place_word or other.place_word
         self.only_initial = self.only_initial and other.only_initial
-        for n in ("cued", "official", "speaker", "participant", "modifier"):
+        for n in ("cued", "official", "speaker", "participant", "aged", "involved",
+                  "product", "modifier"):
             setattr(self, n, getattr(self, n) + getattr(other, n))
 
     @property
@@ -136,7 +140,19 @@ _SPEAKS_BEFORE = re.compile(
     r"\b(?:said|says|according to|told|spokesman|spokeswoman|spokesperson)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE)
 _AGE_AFTER = re.compile(r"^(?:,\s*(?:aged?\s+)?\d{1,2}\s*[,.;]|\s*\(\d{1,2}\))")
-_AGE_BEFORE = re.compile(r"\b\d{1,2}-year-old\s+(?:[a-z]+\s+){0,2}$")
+_AGE_BEFORE = re.compile(r"\b\d{1,2}-year-old\s+$")
+# Tight patterns of taking part: "the victim, John Smith", "identified as John Smith",
+# "killed John Smith", "John Smith was arrested", "John Smith, 19, of Albany".
+_PART_BEFORE = re.compile(
+    r"\b(?:victims?|suspects?|shooter|gunman|identified as|named as|charged|arrested|killed"
+    r"|shot|stabbed|wounded|accused|defendant|boy|girl|teen|teenager|toddler|son|daughter"
+    r"|infant|baby)\s*,?\s*$", re.IGNORECASE)
+_PART_AFTER = re.compile(
+    r"^(?:,\s*(?:aged?\s+)?\d{1,2}\s*,|,\s*of\s+[A-Z]|\s+(?:was|is|has been|had been|were)"
+    r"\s+(?:\w+\s+)?(?:shot|killed|arrested|charged|booked|taken|found|pronounced|identified"
+    r"|transported|hit|struck|wounded|injured|indicted|sentenced|convicted|accused|held|jailed)"
+    r"|\s+(?:died|faces|pleaded|allegedly|shot|killed|fired|opened fire))")
+_PRODUCT_AFTER = re.compile(r"^\s+[a-z]{3,}s\s+(?:were|are|have|had|can|could|will|would)\b")
 _PARTICIPANT = re.compile(
     r"\b(?:victims?|suspects?|identified|charged|arrested|killed|shot|died|dead|injured"
     r"|wounded|accused|gunman|shooter|slain|stabbed|booked|jailed|sentenced|convicted"
@@ -144,16 +160,18 @@ _PARTICIPANT = re.compile(
     re.IGNORECASE)
 
 
-def _uses(m: ActorMention) -> tuple[bool, bool, bool]:
-    """(speaker, participant, official) for one mention, from a bounded window around it."""
+def _uses(m: ActorMention) -> tuple[bool, bool, bool, bool, bool]:
+    """(speaker, participant, official, aged, involved) for one mention, from a bounded
+    window: involved is the tight form of participant ("the victim, X", "X was arrested")."""
     text = m.sent.text
     before = text[max(0, m.start - WINDOW) : m.start]
     after = text[m.end : m.end + WINDOW]
     speaker = bool(_SPEAKS_AFTER.match(after) or _SPEAKS_BEFORE.search(before))
-    participant = bool(_AGE_AFTER.match(after) or _AGE_BEFORE.search(before)
-                       or _PARTICIPANT.search(before[-40:] + " " + after[:40]))
+    aged = bool(_AGE_AFTER.match(after) or _AGE_BEFORE.search(before))
+    participant = aged or bool(_PARTICIPANT.search(before[-40:] + " " + after[:40]))
     official = m.cue in OFFICIAL_TITLES
-    return speaker, participant, official
+    involved = bool(_PART_BEFORE.search(before[-30:]) or _PART_AFTER.match(after[:60]))
+    return speaker, participant, official, aged, involved
 
 
 # --- collecting and joining ------------------------------------------------------------------
@@ -176,7 +194,7 @@ def collect(mentions: list[ActorMention]) -> dict[str, Merged]:
         if cand is None:
             cand = actors[key] = Merged(key, " ".join(words))
         weight = m.sent.weight * (0.5 if m.modifier else 1.0)
-        speaker, participant, official = _uses(m)
+        speaker, participant, official, aged, involved = _uses(m)
         cand.weight += weight
         cand.count += 1
         cand.surfaces[" ".join(words)] += weight
@@ -190,6 +208,10 @@ def collect(mentions: list[ActorMention]) -> dict[str, Merged]:
         cand.official += official
         cand.speaker += speaker
         cand.participant += participant
+        cand.aged += aged
+        cand.involved += involved
+        cand.product += bool(len(words) > 1 and _PRODUCT_AFTER.match(
+            m.sent.text[m.end : m.end + 40]))
         cand.modifier += m.modifier
         cand.place_word = cand.place_word or m.place_word
         cand.country = cand.country or m.country
@@ -270,6 +292,10 @@ def _contains(haystack: list[str], needle: list[str]) -> bool:
 
 
 def actor_type(cand: Merged, gaz: Gazetteer) -> ActorType:
+    """Person, organisation or country, by weighing how the text uses the name: an age,
+    a title, "Jr." or the surname alone say person; an acronym, "the X", the first word
+    alone ("Amazon" for "Amazon Ring"), a product use ("Amazon Ring doorbells were") or a
+    place at its head ("Japan Display") say organisation; organisation words decide."""
     words = cand.surface.split()
     folded = [fold(w) for w in words]
     if cand.unnamed:
@@ -278,15 +304,19 @@ def actor_type(cand: Merged, gaz: Gazetteer) -> ActorType:
         return "country"
     if any(w in ORG_HEADS or w in MEDIA_HEADS for w in folded):
         return "organisation"
-    if cand.head_ref or _acronym(cand.surface):
-        return "organisation"  # "Amazon Ring" ... "Amazon"; "NATO"
-    if cand.cued or cand.surname_ref:
-        return "person"  # "President Aliyev", "Max Verstappen ... Verstappen said"
-    if len(words) == 1 or cand.after_the:
-        return "organisation"  # "Netflix", "the Taliban": people go by their full name
-    if len(words) > 1 and (gaz.lookup(words[0]) or gaz.demonym(words[0])):
-        return "organisation"  # "Japan Display", "Chicago Cubs": named after a place
-    return "person"
+    several = len(words) > 1
+    person = (2 * bool(cand.aged) + 2 * (bool(cand.cued) and several)
+              + 2 * bool(_SUFFIX.match(folded[-1])) + bool(cand.surname_ref)
+              + bool(cand.involved and several))
+    organisation = (2 * _acronym(cand.surface) + bool(cand.head_ref) + bool(cand.after_the)
+                    + 2 * bool(cand.product) + (not several and not cand.cued)
+                    + bool(several and (gaz.lookup(words[0]) or gaz.demonym(words[0]))))
+    if person != organisation:
+        return "person" if person > organisation else "organisation"
+    return "person" if several else "organisation"
+
+
+_SUFFIX = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$")
 
 
 def _acronym(name: str) -> bool:
@@ -361,7 +391,7 @@ def _first_named(merged: list[Merged], text: str) -> int | None:
 
 # Signals whose weight depends on the actor's type.
 TYPE_SIGNALS = ("headline_subject", "lead_subject", "title", "lead", "first_rank",
-                "count_share", "participant", "speaker")
+                "count_share", "participant", "involved", "speaker")
 
 
 def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sentence],
@@ -392,6 +422,7 @@ def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sen
             "official": cand.official / n,
             "speaker": cand.speaker / n,
             "participant": cand.participant / n,
+            "involved": min(cand.involved, 3) / 3,
             "modifier": cand.modifier / n,
             "words_" + str(min(len(words), 3)): 1.0,
         }

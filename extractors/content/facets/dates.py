@@ -454,10 +454,8 @@ def day_candidates(sentences: list, text: str, published: date | None,
                 f["published"] = 1.0
             elif d == -1:
                 f["day_before"] = 1.0
-            elif -7 <= d < -1:
-                f["week_before"] = 1.0
-            elif d < -7:
-                f["older"] = 1.0
+            elif d < -1:
+                f["days_before"] = 1.0
             else:
                 f["after"] = 1.0
         else:

@@ -32,7 +32,7 @@ _TOKEN = regex.compile(
     r"(?<![\p{L}\p{M}\p{N}'’-])"
     r"(?:\p{Lu}|(?:al|el|ad|as|bin|ibn|abu)-\p{Lu}|(?:of|the|de|du|da|del|della|van|von|der|den"
     r"|la|le|bin|ibn|al|el)(?![\p{L}\p{M}\p{N}'’-]))"
-    r"[\p{L}\p{M}\p{N}]*(?:[-'’.&/]\p{L}[\p{L}\p{M}\p{N}]*)*\.?"
+    r"[\p{L}\p{M}\p{N}]*(?:[-'’&/]\p{L}[\p{L}\p{M}\p{N}]*|\.\p{L}(?!\p{Ll}))*\.?"
 )
 
 
@@ -51,7 +51,9 @@ def shouted(word: str) -> bool:
 
 def _is_cap(word: str) -> bool:
     if word[:1].isupper():
-        return True
+        parts = word.split("-")
+        # "One-year-old", "Well-known": an ordinary compound that opens a sentence
+        return len(parts) == 1 or not all(p.islower() for p in parts[1:])
     head, dash, rest = word.partition("-")  # "el-Sissi", "al-Assad"
     return bool(dash) and head in NAME_PARTICLES and rest[:1].isupper()
 
@@ -110,13 +112,16 @@ def runs(sentence: str) -> Iterator[list[Tok]]:
         yield run
 
 
+_INITIALS = regex.compile(r"^(?:(?:\p{Lu}\.){1,3}|\p{Lu})$")
+
+
 def _new_name_starts(word: str, previous: str) -> bool:
     """Run-together names split where the writing changes: a shouted heading next to normal
     text ("USA TODAY Toblerone") or an article in the middle ("Afghanistan The Taliban")."""
     if word in ("The", "A", "An") and previous not in NAME_PARTICLES:
         return True
-    if len(word.rstrip(".")) < 2 or len(previous.rstrip(".")) < 2:
-        return False  # initials ("George W. Bush") go with either
+    if _INITIALS.match(word) or _INITIALS.match(previous):
+        return False  # initials ("George W. Bush", "E.C. Robinson") go with either
     return shouted(word) != shouted(previous)
 
 

@@ -37,8 +37,10 @@ from extractors.content.facets.words import (
     NOT_NAMES,
     ORG_HEADS,
     DIRECTIONS,
+    PLACE_OPENERS,
     ROLE_NOUNS,
     SETTLEMENT_HEADS,
+    STREET_WORDS,
     VENUE_HEADS,
     common_word,
 )
@@ -238,7 +240,9 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
     last = folded[-1]
     has_org = any(w in ORG_HEADS for w in folded)
     if not has_org and not cue and len(seg) > 1 and (
-            folded[0] in DIRECTIONS or last in SETTLEMENT_HEADS):
+            folded[0] in DIRECTIONS or last in SETTLEMENT_HEADS or folded[0] in PLACE_OPENERS
+            or (any(w in STREET_WORDS for w in folded[1:]) and not any(
+                w in MEDIA_HEADS for w in folded))):
         # "East Nashville", "South Side", "Penn Hills": a part of a place, never an actor
         rest = " ".join(words[1:]) if folded[0] in DIRECTIONS else ""
         within = gaz.lookup(rest) if rest else None

@@ -54,6 +54,11 @@ SETTLEMENT_HEADS = _wordset(
     """hills heights ward township village beach springs grove creek point park estates
     acres gardens manor terrace landing crossing junction ridge woods side"""
 )
+# First words of place names: "Fort Riley", "Camp Lejeune", "Lake Tahoe", "Mount Vernon".
+PLACE_OPENERS = _wordset("fort ft camp lake mount mt port cape isle")
+# Street words anywhere in a name make it an address: "N Street Southwest".
+STREET_WORDS = _wordset(
+    "street st avenue ave road rd boulevard blvd drive lane highway parkway expressway way")
 # First words of the parts of a place: "East Nashville", "South Side", "Middle Tennessee".
 DIRECTIONS = _wordset(
     """north south east west northeast northwest southeast southwest northern southern
@@ -122,7 +127,7 @@ ORG_HEADS = _wordset(
     motors systems technologies labs studios records entertainment media partnership
     electric dynamics mills dept chiefs staff patrol sheriff's academy college
     management capital partners ventures energy communications laboratories laboratory
-    store stores team battalion command"""
+    store stores team battalion command enterprises metro swat unit division precinct"""
 )
 # Last words of publications: "The New York Times", "Times-Picayune" (never an actor).
 MEDIA_HEADS = _wordset(

@@ -45,7 +45,7 @@ from bench import _facet_corpora as fc
 from bench._facet_fit import abstain_margin, fit, leave_margin, problem
 from bench._smoke import add_smoke_flag, smoke_requested
 from bench._facet_corpora import phrase_match, tokens
-from extractors.content.facets import analyse, decide, extract_facets, ranking
+from extractors.content.facets import analyse, country_of_url, decide, extract_facets, ranking
 from extractors.content.facets.dates import MONTHS, WEEKDAYS, find_dates
 from extractors.content.facets.gazetteer import Entry, gazetteer
 from extractors.content.facets.places import Site
@@ -306,7 +306,8 @@ class Scored:
     def __init__(self, doc: fc.Doc) -> None:
         self.doc = doc
         started = time.process_time()
-        self.analysis = analyse(doc.title, doc.text, doc.published, "en")
+        self.analysis = analyse(doc.title, doc.text, doc.published, "en",
+                                source_country=country_of_url(doc.url))
         self.shipped = decide(self.analysis)
         self.seconds = time.process_time() - started
         self.right: dict[str, list[bool]] = {

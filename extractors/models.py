@@ -257,6 +257,8 @@ class Event:
     n_copies: int = 0  # copies (duplicates) attached to the event, counted apart
     who: tuple[Actor, ...] = ()  # main actors agreed by vote of the articles
     where: Place | None = None  # main place agreed by vote of the articles
+    where_confidence: float | None = None  # its share of the vote, weighed by confidence
+    when_source: WhenSource | None = None  # what the agreed event date rests on
     # Comparison keys of every actor named (extractors.content.facets.actor_key), so that
     # watchlists match "Pashinyan" to "Nikol Pashinian".
     actor_keys: tuple[str, ...] = ()

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.content.dates import find_dates
+from extractors.content.facets.dates import find_dates
 from extractors.content.facets import MAX_TEXT_CHARS, actor_key, extract_facets
-from extractors.content.places import fold, gazetteer
+from extractors.content.facets.gazetteer import fold, gazetteer
 from extractors.models import Actor
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -24,7 +24,7 @@ import trafilatura
 from htmldate import find_date
 from trafilatura.settings import Document
 
-from extractors.content.facets import ActorExtractor, extract_facets
+from extractors.content.facets import ActorExtractor, country_of_url, extract_facets
 from extractors.content.text import clean_text, content_hash
 from extractors.fetch.urls import article_id, canonicalize, resolve_canonical
 from extractors.models import Article, ExtractionOutcome, FetchResult
@@ -165,7 +165,8 @@ def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutco
         description=doc.description or None,
         fetched_at=page.fetched_at,
         tags=page_tags(doc.categories, doc.tags),
-        facets=extract_facets(title, text, published_at, language, settings.actor_extractor),
+        facets=extract_facets(title, text, published_at, language, settings.actor_extractor,
+                              source_country=country_of_url(canonical_url)),
     )
     return ExtractionOutcome(url=page.url, source=page.source, status="extracted", article=article)
 

@@ -613,6 +613,8 @@ def _assemble(
                 event_date=record.when,
                 who=record.who,
                 where=record.where,
+                where_confidence=record.where_confidence,
+                when_source=record.when_source,
                 actor_keys=record.actor_keys,
                 actors=_ranked(Counter(x for a in everyone for x in a.facets.actors)),
                 places=_ranked(Counter(x for a in everyone for x in a.facets.places)),

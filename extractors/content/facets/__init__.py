@@ -40,7 +40,6 @@ from extractors.content.facets.actors import actor_key
 from extractors.content.facets.gazetteer import Entry, Gazetteer, fold, gazetteer, place_key
 from extractors.content.facets.ranking import Candidate
 from extractors.content.facets.scan import is_titlecase, scan
-from extractors.content.facets.words import ORG_HEADS
 from extractors.content.facets.sentences import (
     TITLE_WEIGHT,
     Sentence,
@@ -55,12 +54,14 @@ from extractors.timezones import naive_as_utc
 
 __all__ = [
     "MAX_ACTORS", "MAX_PLACES", "MAX_TEXT_CHARS", "MAX_WHO", "SPECIFIC_SHARE",
-    "ActorExtractor", "Analysis", "actor_key", "analyse", "decide", "extract_facets",
+    "ActorExtractor", "Analysis", "actor_key", "analyse", "country_of_url", "decide",
+    "extract_facets",
     "fold", "gazetteer", "place_key", "record_json",
 ]
 
 MAX_ACTORS = 10
 MAX_WHO = 3  # main actors of one article
+WHO_MARGIN = 1.0  # a main actor after the first scores within this of it (a third as likely)
 MAX_PLACES = 10
 MAX_KEYWORDS = 8
 MAX_TEXT_CHARS = 60_000  # ~10,000 words: facets come from the top of an article anyway
@@ -127,10 +128,6 @@ def analyse(
     vocab = lower_vocab(text)
     titlecase = is_titlecase(title)
     found = scan(sentences, gaz, vocab, titlecase)
-    person_words = {fold(w) for m in found.actors if len(m.words) > 1 and not m.place_word
-                    and not any(fold(x) in ORG_HEADS for x in m.words) for w in m.words}
-    where = _places.candidates(found, dateline, gaz, source_country, person_words)
-    places = _places.mention_list(found, dateline, gaz)
 
     fixed_who = None
     if actor_extractor is not None:
@@ -145,6 +142,12 @@ def analyse(
         unnamed = _actors.unnamed_subject(sentences, gaz)
         who = _actors.candidates(merged, unnamed, sentences, gaz, titlecase)
     actors = _actors.mention_list(merged)
+    # Words of people's names ("Jos" of "Jos Verstappen"): a place of that name is likelier
+    # that person.
+    person_words = {fold(w) for c in merged if " " in c.name
+                    and _actors.actor_type(c, gaz) == "person" for w in c.name.split()}
+    where = _places.candidates(found, dateline, gaz, source_country, person_words)
+    places = _places.mention_list(found, dateline, gaz)
 
     local_time = _local_time(published, _zone(found, dateline, gaz, source_country))
     pub = local_time.date() if local_time else _day(published)
@@ -178,9 +181,9 @@ def decide(
     else:
         ranked = ranking.ranked(analysis.who, who_weights or ranking.WHO_WEIGHTS)
         named = [c for c in ranked if c.value is not None]
-        # The best actor always; the next ones only while they beat "nobody".
+        # The best actor, and the next ones scored nearly as high (WHO_MARGIN).
         who = tuple(Actor(*c.value) for i, c in enumerate(named[:MAX_WHO])
-                    if i == 0 or c.score > _null_score(ranked))
+                    if i == 0 or c.score >= named[0].score - WHO_MARGIN)
     event_date, source = None, None
     if analysis.when:
         weights = when_weights or ranking.WHEN_WEIGHTS
@@ -190,6 +193,9 @@ def decide(
         if published is not None and chosen is not published and (
                 chosen.score - published.score <= weights.get(ranking.LEAVE_MARGIN, 0.0)):
             chosen = published  # another day only on clear evidence
+        previews = [c for c in ranked if _announces(c.features)]
+        if previews:  # a preview's event is the day it announces, not the day it appeared
+            chosen = min(previews, key=lambda c: c.value.day)
         event_date, source = chosen.value.day, chosen.value.source
     return Facets(
         actors=tuple(analysis.actors[:MAX_ACTORS]),
@@ -211,8 +217,36 @@ def decide(
 RECENT_DAYS = 3
 
 
+def _announces(f: dict[str, float]) -> bool:
+    """A headline announcing a plan ("upcoming meeting") and a date after publication,
+    written out in the lead after a word of plan ("agreed to meet on December 15"): the
+    event a preview announces. The
+    development corpora hold no previews to fit this on; the seed pair (a preview and the
+    report of one summit) and clustering (bench/cluster_quality.py) are what check it."""
+    return bool(f.get("after") and f.get("explicit") and f.get("lead") and f.get("future_word")
+                and f.get("title_plan"))
+
+
 def _null_score(ranked: list[Candidate]) -> float:
     return next((c.score for c in ranked if c.value is None), float("-inf"))
+
+
+# Country-code top-level domains that sites use for their look, not their country.
+_VANITY_TLDS = frozenset(
+    "io co tv me fm ly ai gg cc ws to la ag sh so nu tk ml ga cf gq im".split())  # noqa: SIM905
+_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://([^/:?#]+)", re.IGNORECASE)
+
+
+def country_of_url(url: str | None) -> str | None:
+    """The country an outlet's address names ("www.bbc.co.uk" -> "GB", "lemonde.fr" ->
+    "FR"), for `source_country`; None for generic domains (.com, .org) and vanity ones."""
+    m = _HOST.match(url) if isinstance(url, str) else None
+    if not m:
+        return None
+    tld = m[1].rstrip(".").rsplit(".", 1)[-1].lower()
+    if len(tld) != 2 or not tld.isalpha() or tld in _VANITY_TLDS:
+        return None
+    return "GB" if tld == "uk" else tld.upper()
 
 
 def record_json(who: tuple[Actor, ...], where: Place | None, when: date | None,

@@ -342,8 +342,8 @@ _REPORTING_AFTER = re.compile(
     re.IGNORECASE,
 )
 _FUTURE_WORDS = re.compile(
-    r"\b(will|won't|shall|scheduled|slated|due to|expected to|planned|plans to|set to)\b",
-    re.IGNORECASE)
+    r"\b(will|won't|shall|scheduled|slated|due to|expected to|planned|plans to|set to|set for"
+    r"|agreed to|upcoming|is to|are to)\b", re.IGNORECASE)
 # The signature line of an embedded social-media post, just before its date.
 _EMBED_SIGNATURE = re.compile(r"\(@\w{1,30}\)\s*$")
 _QUOTE_MARKS = re.compile(r"[\"“”]")
@@ -433,6 +433,8 @@ def day_candidates(sentences: list, text: str, published: date | None,
         f["dateline"] = 1.0
     if published is not None:
         acc.setdefault(published, defaultdict(float))
+    title = next((s.text for s in sentences if s.in_title), "")
+    plans = bool(_FUTURE_WORDS.search(title))  # "EU official details upcoming meeting"
     out = []
     for day, raw_f in acc.items():
         n = raw_f.get("mentions", 0.0)
@@ -460,6 +462,8 @@ def day_candidates(sentences: list, text: str, published: date | None,
                 f["after"] = 1.0
         else:
             f["no_publication"] = 1.0
+        if plans and n:
+            f["title_plan"] = 1.0
         source = "dateline" if raw_f.get("dateline") else "text" if n else "published"
         out.append(DayEvidence(day, f, source))
     out.sort(key=lambda e: (abs((e.day - published).days) if published else 0, e.day))

@@ -52,8 +52,8 @@ def shouted(word: str) -> bool:
 def _is_cap(word: str) -> bool:
     if word[:1].isupper():
         parts = word.split("-")
-        # "One-year-old", "Well-known": an ordinary compound that opens a sentence
-        return len(parts) == 1 or not all(p.islower() for p in parts[1:])
+        # "One-year-old", "Six-year-old": an ordinary compound ("Moon Jae-in" is a name)
+        return len(parts) < 3 or not all(p.islower() for p in parts[1:])
     head, dash, rest = word.partition("-")  # "el-Sissi", "al-Assad"
     return bool(dash) and head in NAME_PARTICLES and rest[:1].isupper()
 

@@ -223,8 +223,7 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
             f["most_named"] = 1.0
         if most > 0:
             f["count_share"] = counts.get(pid, 0) / most
-        if (person_words and ms and gaz.lookup(ms[0].surface) is None
-                and fold(ms[0].surface) in person_words):
+        if person_words and ms and fold(ms[0].surface) in person_words:
             f["person_word"] = 1.0  # "Bailey" beside "Lorraine Bailey": a surname
         f["order"] = 1.0 / (1.0 + rank_)
         out.append(Candidate(e, f))

@@ -139,7 +139,7 @@ def scan(sentences: list[Sentence], gaz: Gazetteer, lower_vocab: set[str],
         consumed = -1  # a container read after a place ("Erie, Pa.") is not read again
         tail = site_tail(text) if sent.in_title else len(text)
         capitalised = (sent.in_title and titlecase_title) or (
-            not sent.in_title and is_titlecase(text))
+            not sent.in_title and is_titlecase(text, every=True))
         for run in runs(text):
             for seg, cue in segments(run, text):
                 if seg[0].start < consumed:
@@ -357,12 +357,15 @@ def _actor(words: list[str], seg: list[Tok], sent: Sentence, cue: str, order: in
 _TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]")
 
 
-def is_titlecase(line: str) -> bool:
-    """Most longer words capitalised: a Title Case headline or heading, where capitals do
-    not mark names."""
-    long_words = [w for w in _TITLE_WORD.findall(line[:400])
-                  if len(w) > 3 and w.casefold() not in STOPWORDS]
+def is_titlecase(line: str, every: bool = False) -> bool:
+    """Most longer words capitalised (`every`: all of at least four): a Title Case headline
+    or a headline repeated in the body, where capitals do not mark names."""
+    words = _TITLE_WORD.findall(line[:400])
+    long_words = [w for w in words if len(w) > 3 and w.casefold() not in STOPWORDS]
     caps = sum(1 for w in long_words if w[:1].isupper())
+    if every:  # a line of capitalised words only, not a sentence: "Teen Shot In Chelsea"
+        return (len(long_words) >= 4 and line.rstrip()[-1:] not in ".!?\"'”’"
+                and not any(w[:1].islower() and w.casefold() not in STOPWORDS for w in words))
     return len(long_words) >= 3 and caps / len(long_words) > 0.7
 
 

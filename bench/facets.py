@@ -51,7 +51,7 @@ from extractors.content.facets.gazetteer import Entry, gazetteer
 from extractors.content.facets.places import Site
 
 MEASURES = ("who@1", "where@1", "when")
-WHEN_POWER = 0.5
+POWERS = {"when": 0.5, "where": 0.5, "who": 0.5}
 FACET_OF = {"who@1": "who", "where@1": "where", "when": "when"}
 FOLDS = 5
 SMOKE_DOCS = 12  # per corpus
@@ -363,7 +363,7 @@ def fit_all(scored: list[Scored]) -> dict[str, dict[str, float]]:
     for facet in ("where", "who", "when"):
         items = [([c.features for c in getattr(s.analysis, facet)], s.right[facet],
                   s.doc.corpus) for s in scored if getattr(s.doc, facet)]
-        out[facet] = fit(problem(items, WHEN_POWER if facet == "when" else None))
+        out[facet] = fit(problem(items, POWERS.get(facet)))
         pairs = [(f, r) for f, r, _ in items]
         if facet == "where":
             out[facet][ranking.ABSTAIN_MARGIN] = abstain_margin(pairs, out[facet])

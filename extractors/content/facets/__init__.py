@@ -61,7 +61,7 @@ __all__ = [
 
 MAX_ACTORS = 10
 MAX_WHO = 3  # main actors of one article
-WHO_MARGIN = 1.0  # a main actor after the first scores within this of it (a third as likely)
+WHO_MARGIN = 2.0  # a main actor after the first scores within this of it (e^-2 as likely)
 MAX_PLACES = 10
 MAX_KEYWORDS = 8
 MAX_TEXT_CHARS = 60_000  # ~10,000 words: facets come from the top of an article anyway

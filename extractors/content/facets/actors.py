@@ -406,6 +406,8 @@ def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sen
     ranks = {id(c): r for r, c in enumerate(sorted(merged, key=lambda c: c.first))}
     most = max((c.count for c in merged), default=0)
     for i, cand in enumerate(merged):
+        if cand.count and cand.modifier >= cand.count:
+            continue  # named only as an attribute ("EU-mediated talks", "the EU's commitment")
         kind = actor_type(cand, gaz)
         n = max(cand.count, 1)
         words = cand.name.split()

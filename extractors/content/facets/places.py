@@ -296,6 +296,8 @@ def _mention_features(ms: list[PlaceMention]) -> dict[str, float]:
         f["count"] = math.log1p(n)
         f["weight"] = math.log1p(sum(m.sent.weight for m in named))
         f["title"] = 1.0 if any(m.sent.in_title for m in named) else 0.0
+        if any(m.sent.in_title and m.locative for m in named):
+            f["title_locative"] = 1.0  # "... talks in Brussels", "Teen shot in Chelsea"
         f["lead"] = 1.0 if any(m.sent.lead for m in named) else 0.0
         f["first_sentence"] = 1.0 / (1.0 + min(m.sent.index for m in named))
         f["locative"] = sum(m.locative for m in named) / n
@@ -303,6 +305,7 @@ def _mention_features(ms: list[PlaceMention]) -> dict[str, float]:
         f["qualifier"] = sum(m.qualifier for m in named) / n
         f["future"] = sum(m.future for m in named) / n
         f["event"] = sum(m.event for m in named) / n
+        f["acting"] = sum(m.acting for m in named) / n
         f["weak"] = 1.0 if all(m.weak for m in named) else 0.0
         f["container"] = 1.0 if any(m.container is not None for m in named) else 0.0
     else:
@@ -310,6 +313,7 @@ def _mention_features(ms: list[PlaceMention]) -> dict[str, float]:
     demonyms = [m for m in ms if m.demonym]
     if demonyms:
         f["demonym"] = math.log1p(len(demonyms))
+
     if any(m.contained for m in ms):
         f["as_container"] = 1.0
     return f

@@ -36,6 +36,7 @@ from extractors.content.facets.words import (
     MEDIA_HEADS,
     NOT_NAMES,
     ORG_HEADS,
+    ADMIN_WORDS,
     DIRECTIONS,
     PLACE_OPENERS,
     ROLE_NOUNS,
@@ -84,6 +85,7 @@ class PlaceMention:
     home: bool = False  # in the title's site-name tail ("... - WISTV - Columbia, S.C.")
     site: bool = False
     event: bool = False  # an event word near it ("killed", "attack", "met")
+    acting: bool = False  # the subject of a verb ("Armenia and Azerbaijan agreed"): a party
     named: bool = False  # a name the gazetteer does not know, read as a place ("the town
     # of Molina", "Lawndale neighborhood", "at Interlagos"); a site-like candidate
 
@@ -217,6 +219,7 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
         mention = _place(name, senses, sent, start, end, order, container=container, weak=weak)
         if default and gaz.kind(default) == "country" and _acts(text, start, end):
             out.actors.append(ActorMention(words, sent, start, end, order, country=True))
+            mention.acting = True
         out.places.append(mention)
         if container is not None:
             out.places.append(_place(container.name, (container,), sent, end, consumed, order,
@@ -253,7 +256,9 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
         return -1
     if not has_org and (last in VENUE_HEADS or last in FEATURE_HEADS or (
             len(seg) > 1 and _SITE_AFTER.match(text, end))):
-        if len(seg) > 1 or last not in FEATURE_HEADS:
+        # "Wrigley Field", "Hinson Drive", "Tasman Sea" are sites; an admin word the gazetteer
+        # does not know ("Harbour Town", a club) names no place it can tell
+        if (len(seg) > 1 or last not in FEATURE_HEADS) and last not in ADMIN_WORDS:
             out.places.append(_place(name, (), sent, start, end, order, site=True))
         return -1
     before = text[max(0, start - 40) : start]

@@ -49,6 +49,9 @@ VENUE_HEADS = _wordset(
     park gardens tower plaza mall bar shop restaurant motel inn apartments complex market
     nightclub lounge pub cafe diner casino"""
 )
+# Words of administrative units: a name ending in one that the gazetteer does not know is
+# no place newsmon can tell ("Harbour Town" is as often a club).
+ADMIN_WORDS = _wordset("province county district region village town oblast prefecture city")
 # Last words of the names of towns and parts of towns: "Penn Hills", "Dearborn Heights".
 SETTLEMENT_HEADS = _wordset(
     """hills heights ward township village beach springs grove creek point park estates

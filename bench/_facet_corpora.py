@@ -250,9 +250,9 @@ def where_hit(answer: Answer | None, gold: tuple[GoldPlace, ...]) -> bool:
         if (g.lat is not None and answer.lat is not None
                 and km(g.lat, g.lon, answer.lat, answer.lon) <= NEAR_KM):
             return True
-        if g.lat is None or answer.area or answer.lat is None:
-            if keys & {" ".join(tokens(n)) for n in (g.name, *g.alt)}:
-                return True
+        if (g.lat is None or answer.area or answer.lat is None) and (
+                keys & {" ".join(tokens(n)) for n in (g.name, *g.alt)}):
+            return True
     return False
 
 

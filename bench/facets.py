@@ -42,9 +42,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from bench import _facet_corpora as fc
+from bench._facet_corpora import phrase_match, tokens
 from bench._facet_fit import abstain_margin, fit, leave_margin, problem
 from bench._smoke import add_smoke_flag, smoke_requested
-from bench._facet_corpora import phrase_match, tokens
 from extractors.content.facets import analyse, country_of_url, decide, extract_facets, ranking
 from extractors.content.facets.dates import MONTHS, WEEKDAYS, find_dates
 from extractors.content.facets.gazetteer import Entry, gazetteer

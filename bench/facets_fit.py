@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from bench import _facet_corpora as fc
-from bench.facets import FOLDS, MEASURES, SMOKE_DOCS, Scored, _first_groups, _rate, fit_all
 from bench._smoke import add_smoke_flag, smoke_requested
+from bench.facets import FOLDS, MEASURES, SMOKE_DOCS, Scored, _first_groups, _rate, fit_all
 from extractors.content.facets import ranking
 from extractors.content.facets.gazetteer import gazetteer
 
@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 part = [s for s, a in zip(scored, assignment, strict=True)
                         if a == f and s.doc.corpus == corpus and s.counts(measure)]
                 if part:
-                    cells.append(f"{corpus}/{measure} {_rate([s.hit(measure, weights) for s in part]):.2f}"
-                                 f" ({len(part)})")
+                    rate = _rate([s.hit(measure, weights) for s in part])
+                    cells.append(f"{corpus}/{measure} {rate:.2f} ({len(part)})")
         print(f"  fold {f}: " + ", ".join(cells))
     weights = fit_all(scored)
     for facet in ("where", "who", "when"):

@@ -30,8 +30,8 @@ from prefect.artifacts import (
 from prefect.runtime import flow_run
 from pydantic import PositiveInt, WithJsonSchema
 
-from extractors.content.parallel import warm_up as warm_up_extraction
 from extractors.content.facets.gazetteer import warm_up as warm_up_gazetteer
+from extractors.content.parallel import warm_up as warm_up_extraction
 from extractors.fetch.http import FetchSettings
 from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources

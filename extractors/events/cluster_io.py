@@ -7,8 +7,9 @@ where who / where / when are the record of the article's event, as its articles 
 (see extractors/events/records.py): who a list of {"name", "type"}, where {"name",
 "country", "lat", "lon", "id"} or null, when an ISO date or null, and (additive keys)
 where_confidence (0-1 or null) and when_source ("dateline", "text", "published" or null);
-story_id names the story thread the event belongs to (extractors/events/stories.py). A missing "published" or an
-empty "text" is unknown, not evidence against a match: see ClusterSettings.
+story_id names the story thread the event belongs to (extractors/events/stories.py). A
+missing "published" or an empty "text" is unknown, not evidence against a match: see
+ClusterSettings.
 The whole input is validated before anything is written, and the output is written to a
 temporary file and renamed, so a bad line never leaves a half-written result behind. The
 input must be UTF-8 (a leading BOM is allowed); a line that is not is reported by number.

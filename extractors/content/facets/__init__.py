@@ -144,8 +144,10 @@ def analyse(
     actors = _actors.mention_list(merged)
     # Words of people's names ("Jos" of "Jos Verstappen"): a place of that name is likelier
     # that person.
-    person_words = {fold(w) for c in merged if " " in c.name
-                    and _actors.actor_type(c, gaz) == "person" for w in c.name.split()}
+    typed = [(c.name, _actors.actor_type(c, gaz), c.count) for c in merged]
+    _places.drop_name_words(found, typed)
+    person_words = {fold(w) for name, kind, _ in typed if " " in name and kind == "person"
+                    for w in name.split()}
     where = _places.candidates(found, dateline, gaz, source_country, person_words)
     places = _places.mention_list(found, dateline, gaz)
 
@@ -197,11 +199,14 @@ def decide(
         if previews:  # a preview's event is the day it announces, not the day it appeared
             chosen = min(previews, key=lambda c: c.value.day)
         event_date, source = chosen.value.day, chosen.value.source
+    dates = analysis.dates  # most prominent first: the event date, then by mentions
+    if event_date in dates:
+        dates = [event_date, *(d for d in dates if d != event_date)]
     return Facets(
         actors=tuple(analysis.actors[:MAX_ACTORS]),
         places=tuple(analysis.places),
         event_date=event_date,
-        dates=tuple(analysis.dates),
+        dates=tuple(dates),
         keywords=tuple(analysis.keywords),
         who=who,
         where=where,

@@ -25,6 +25,7 @@ from extractors.content.facets.ranking import Candidate
 from extractors.content.facets.scan import WINDOW, ActorMention, is_name
 from extractors.content.facets.sentences import Sentence
 from extractors.content.facets.words import (
+    KIN_BEFORE,
     MEDIA_HEADS,
     NAME_PARTICLES,
     NOT_NAMES,
@@ -59,7 +60,7 @@ class Merged:
     official: int = 0
     speaker: int = 0
     participant: int = 0
-    aged: int = 0  # "John Smith, 45,", "45-year-old John Smith": a person
+    aged: int = 0  # "John Smith, 45,", "45-year-old John Smith", "his father X": a person
     involved: int = 0
     product: int = 0  # "Amazon Ring doorbells were": the name qualifies a thing
     modifier: int = 0
@@ -167,7 +168,8 @@ def _uses(m: ActorMention) -> tuple[bool, bool, bool, bool, bool]:
     before = text[max(0, m.start - WINDOW) : m.start]
     after = text[m.end : m.end + WINDOW]
     speaker = bool(_SPEAKS_AFTER.match(after) or _SPEAKS_BEFORE.search(before))
-    aged = bool(_AGE_AFTER.match(after) or _AGE_BEFORE.search(before))
+    aged = bool(_AGE_AFTER.match(after) or _AGE_BEFORE.search(before)
+                or KIN_BEFORE.search(before[-24:]))  # "his father, Jos": a person too
     participant = aged or bool(_PARTICIPANT.search(before[-40:] + " " + after[:40]))
     official = m.cue in OFFICIAL_TITLES
     involved = bool(_PART_BEFORE.search(before[-30:]) or _PART_AFTER.match(after[:60]))
@@ -374,18 +376,24 @@ _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’-]*\p{L}")
 
 
 def _first_named(merged: list[Merged], text: str) -> int | None:
-    """Index (in `merged`) of the actor named first in `text` (quotes aside)."""
+    """Index (in `merged`) of the actor named first in `text` (quotes aside); a name that
+    only qualifies a role noun before another name ("Red Bull boss Christian Horner") is
+    not the subject: the role's holder is."""
     words = [fold(w) for w in _WORD.findall(_QUOTED.sub(" ", text))]
-    position = {}
-    for j, w in enumerate(words):
-        position.setdefault(w, j)
     best: tuple[int, int] | None = None
     for i, cand in enumerate(merged):
-        names = [fold(w) for w in cand.name.split() if len(w) > 2 and fold(w) not in
-                 NAME_PARTICLES]
-        at = min((position[w] for w in names if w in position), default=None)
-        if at is not None and (best is None or at < best[0]):
-            best = (at, i)
+        names = {fold(w) for w in cand.name.split() if len(w) > 2} - NAME_PARTICLES
+        for j, w in enumerate(words):
+            if w not in names:
+                continue
+            end = j
+            while end + 1 < len(words) and words[end + 1] in names:
+                end += 1
+            if end + 1 < len(words) and words[end + 1] in ROLE_NOUNS:
+                break  # "EU official", "Red Bull boss": an attribute of someone
+            if best is None or j < best[0]:
+                best = (j, i)
+            break
     return best[1] if best else None
 
 

@@ -140,6 +140,34 @@ def _one_sense_per_name(scan: Scan, dateline: Dateline | None, gaz: Gazetteer) -
             m.weak = False
 
 
+def drop_name_words(scan: Scan, names: list[tuple[str, str, int]]) -> None:
+    """One name, one reading per article: a one-word place that is also a word of a
+    person's name named at least as often ("his father, Jos" beside "Jos Verstappen"), and a
+    demonym ending a name used here ("the Indians" beside "Cleveland Indians"), are those
+    names, not places. `names`: (name, type, mentions) of the article's actors."""
+    person_words: dict[str, int] = defaultdict(int)
+    last_words: set[str] = set()
+    for name, kind, count in names:
+        words = [fold(w) for w in name.split()]
+        if len(words) < 2:
+            continue
+        last_words.add(words[-1])
+        if kind == "person":
+            for w in words:
+                person_words[w] += count
+    if not person_words and not last_words:
+        return
+    lone: dict[str, int] = defaultdict(int)
+    for m in scan.places:
+        if " " not in m.surface and not m.demonym and not m.site:
+            lone[fold(m.surface)] += 1
+    scan.places = [
+        m for m in scan.places
+        if not (m.demonym and fold(m.surface) in last_words)
+        and not (" " not in m.surface and not m.demonym and not m.site and m.container is None
+                 and person_words.get(fold(m.surface), 0) >= lone[fold(m.surface)])]
+
+
 def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
                source_country: str | None, person_words: set[str] | None = None
                ) -> list[Candidate]:
@@ -336,11 +364,20 @@ def _sense_features(e: Entry, ms: list[PlaceMention], gaz: Gazetteer) -> dict[st
     return f
 
 
+_ABBREVIATED = {"st": "street", "ave": "avenue", "rd": "road", "blvd": "boulevard",
+                "dr": "drive", "hwy": "highway"}
+
+
+def site_key(name: str) -> str:
+    """"Wall St." and "Wall Street" are one site."""
+    return " ".join(_ABBREVIATED.get(w.rstrip("."), w) for w in fold(name).split())
+
+
 def _site_candidates(scan: Scan, gaz: Gazetteer) -> list[Candidate]:
     sites: dict[str, list[PlaceMention]] = defaultdict(list)
     for m in scan.places:
         if m.site:
-            sites[fold(m.surface)].append(m)
+            sites[site_key(m.surface)].append(m)
     if not sites:
         return []
     counts: dict[str, int] = defaultdict(int)
@@ -394,11 +431,12 @@ def mention_list(scan: Scan, dateline: Dateline | None, gaz: Gazetteer) -> list[
     sites too; the dateline's place counts DATELINE_WEIGHT more."""
     weight: dict[str, float] = defaultdict(float)
     first: dict[str, int] = {}
+    site_names: dict[str, str] = {}
     for m in scan.places:
         if m.weak or m.contained or m.home:
             continue
         if m.site:
-            name = m.surface
+            name = site_names.setdefault(site_key(m.surface), m.surface)
         else:
             sense = _main_sense(m, gaz)
             if sense is None:

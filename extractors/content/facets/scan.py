@@ -28,16 +28,17 @@ from extractors.content.facets.names import Tok, clean_token, runs, segments, sh
 from extractors.content.facets.sentences import Sentence
 from extractors.content.facets.words import (
     ADJECTIVES,
+    ADMIN_WORDS,
     CONTRACTIONS,
+    DIRECTIONS,
     EVENT_HEADS,
     FEATURE_HEADS,
     GLUED_OPENERS,
     HOLIDAYS,
+    KIN_BEFORE,
     MEDIA_HEADS,
     NOT_NAMES,
     ORG_HEADS,
-    ADMIN_WORDS,
-    DIRECTIONS,
     PLACE_OPENERS,
     ROLE_NOUNS,
     SETTLEMENT_HEADS,
@@ -157,6 +158,10 @@ def scan(sentences: list[Sentence], gaz: Gazetteer, lower_vocab: set[str],
                     continue  # "Image copyright The Paper", "(Photo: Ken Blaze)": a credit
                 consumed = _read_segment(out, seg, cue, sent, gaz, lower_vocab, order,
                                          capitalised)
+    # A name read as a site once ("the Interlagos race track") is that site every time.
+    sites = {fold(m.surface) for m in out.places if m.site and not m.named}
+    if sites:
+        out.actors = [a for a in out.actors if fold(" ".join(a.words)) not in sites]
     return out
 
 
@@ -171,7 +176,7 @@ def site_tail(title: str) -> int:
     if not parts:
         return len(title)
     bounds = [m.end() for m in parts] + [len(title)]
-    segments = [title[a : b] for a, b in zip(bounds, bounds[1:] + [len(title)])]
+    segments = [title[a : b] for a, b in zip(bounds, bounds[1:] + [len(title)], strict=False)]
     if all(len(seg.split()) <= SITE_TAIL_WORDS for seg in segments if seg.strip()):
         return parts[0].start()
     return len(title)
@@ -211,6 +216,8 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
         return -1
     if default is None and senses and lone_opener:
         senses = ()  # a small town's name opening a sentence ("Police said"): a word
+    if len(seg) == 1 and (senses or default) and KIN_BEFORE.search(text[max(0, start - 24):start]):
+        senses, default = (), None  # "his father, Jos": a first name
     if default or senses:
         container, consumed = _container(text, end, senses, gaz)
         county = fold(words[-1]) in ("county", "parish")
@@ -255,10 +262,11 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
         out.places.append(_place(name, (), sent, start, end, order, site=True, named=True))
         return -1
     if not has_org and (last in VENUE_HEADS or last in FEATURE_HEADS or (
-            len(seg) > 1 and _SITE_AFTER.match(text, end))):
+            _SITE_AFTER.match(text, end) and not cue)):
         # "Wrigley Field", "Hinson Drive", "Tasman Sea" are sites; an admin word the gazetteer
         # does not know ("Harbour Town", a club) names no place it can tell
-        if (len(seg) > 1 or last not in FEATURE_HEADS) and last not in ADMIN_WORDS:
+        if (len(seg) > 1 or last not in FEATURE_HEADS or _SITE_AFTER.match(text, end)) and (
+                last not in ADMIN_WORDS):
             out.places.append(_place(name, (), sent, start, end, order, site=True))
         return -1
     before = text[max(0, start - 40) : start]
@@ -278,7 +286,9 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
         head = " ".join(words[:n])
         place = gaz.lookup(head) or gaz.demonym(head)
         if place:
-            if not any(w in MEDIA_HEADS for w in folded[n:]):
+            # "Chicago Police Department" names its home; "Jos Verstappen" only a person
+            if (any(w in ORG_HEADS for w in folded[n:]) or gaz.demonym(head) or cue == "of"
+                    ) and not any(w in MEDIA_HEADS for w in folded[n:]):
                 out.places.append(_place(head, _senses_of(place, gaz), sent, start,
                                          seg[n - 1].end, order, qualifier=True))
             if cue == "of" or (gaz.demonym(head) and not has_org):

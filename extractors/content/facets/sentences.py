@@ -140,7 +140,8 @@ def recase(text: str, gaz: Gazetteer) -> str:
         found = 0
         for n in range(min(gaz.max_words, len(words) - i), 0, -1):
             span = words[i : i + n]
-            if any(text[a.end() : b.start()] not in (" ", "-") for a, b in zip(span, span[1:])):
+            if any(text[a.end() : b.start()] not in (" ", "-")
+                   for a, b in zip(span, span[1:], strict=False)):
                 continue
             if fold(span[-1].group()) in _GLUE:
                 continue

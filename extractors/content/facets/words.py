@@ -7,6 +7,8 @@ from. The weights of the signals built on them are fitted (see ranking.py).
 
 from __future__ import annotations
 
+import re
+
 from extractors.content.text import STOPWORDS
 
 
@@ -172,3 +174,10 @@ def common_word(word: str, lower_vocab: set[str]) -> bool:
     """A capitalised word that is an ordinary word here: used lower-case, or a stopword."""
     low = word.casefold()
     return low in lower_vocab or low in STOPWORDS or low.endswith(("ly", "ing"))
+
+
+# Kin before a name: "his father, Jos", "wife Victoria": a person's first name follows.
+KIN_BEFORE = re.compile(
+    r"\b(?:father|mother|dad|mum|mom|son|daughter|brother|sister|wife|husband|uncle|aunt"
+    r"|cousin|nephew|niece|grandfather|grandmother|grandson|granddaughter|girlfriend"
+    r"|boyfriend|fianc[ée]e?)\s*,?\s+$", re.IGNORECASE)

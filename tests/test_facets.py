@@ -771,3 +771,18 @@ def test_an_unnamed_subject_of_the_lead_is_a_who_candidate() -> None:
     assert not [c for c in analyse("Attack on consulate", named, None).who
                 if c.value and c.value[1] == "unnamed"]
     assert extract_facets("Attack on consulate", named, None).who[0].name == "Taliban"
+
+
+def test_a_page_of_dates_in_one_sentence_is_read_right() -> None:
+    """Issue #28: 60,000 characters of dates in one sentence took 90 s (every mention looked
+    at its whole sentence). Every look is now a bounded window (bench/facets.py prints the
+    cost per doubling); here the answers on such a page must still be right."""
+    unit = "on Thursday, December 15, 2021 and yesterday, "
+    text = "Talks were held " + unit * (MAX_TEXT_CHARS // len(unit))
+    facets = extract_facets("Talks in Brussels", text, datetime(2021, 12, 16, 12, tzinfo=UTC))
+    assert facets.event_date in (date(2021, 12, 15), date(2021, 12, 16))
+    assert facets.when_source == "text"
+    assert date(2021, 12, 15) in facets.dates
+    names = "President Nikol Pashinian met Ilham Aliyev in Brussels, " * 1000
+    facets = extract_facets("Talks", names, datetime(2021, 12, 15, 12, tzinfo=UTC))
+    assert "Nikol Pashinian" in facets.actors and facets.places[0] == "Brussels"

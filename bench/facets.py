@@ -437,22 +437,30 @@ def scaling(sizes: tuple[int, ...]) -> dict[str, list[tuple[int, float]]]:
 # --- report -------------------------------------------------------------------------------
 
 
+def read_corpora(smoke: bool) -> list[Scored] | None:
+    """Every article of the six corpora analysed (smoke: the first groups of each); None,
+    with a message, when the data is absent."""
+    if not fc.available():
+        print(f"skipped: {fc.FACETS} is absent (see ../shared/data/README.md)")
+        return None
+    gazetteer()  # built once, outside the timing
+    docs: list[fc.Doc] = []
+    for corpus in fc.ARTICLE_CORPORA:
+        part = fc.load(corpus)
+        docs += _first_groups(part, SMOKE_DOCS) if smoke else part
+    return [Scored(d) for d in docs]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_smoke_flag(parser)
     parser.add_argument("--show-misses", action="store_true",
                         help="print misses of the explore half of the groups")
     args = parser.parse_args(argv)
-    if not fc.available():
-        print(f"skipped: {fc.FACETS} is absent (see ../shared/data/README.md)")
-        return 0
     smoke = smoke_requested(args)
-    gazetteer()  # built once, outside the timing
-    docs: list[fc.Doc] = []
-    for corpus in fc.ARTICLE_CORPORA:
-        part = fc.load(corpus)
-        docs += _first_groups(part, SMOKE_DOCS) if smoke else part
-    scored = [Scored(d) for d in docs]
+    scored = read_corpora(smoke)
+    if scored is None:
+        return 0
     folds = 2 if smoke else FOLDS
     by_fold, by_corpus = cross_validate(scored, folds)
 

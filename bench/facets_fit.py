@@ -21,9 +21,8 @@ from pathlib import Path
 
 from bench import _facet_corpora as fc
 from bench._smoke import add_smoke_flag, smoke_requested
-from bench.facets import FOLDS, MEASURES, SMOKE_DOCS, Scored, _first_groups, _rate, fit_all
+from bench.facets import FOLDS, MEASURES, _rate, fit_all, read_corpora
 from extractors.content.facets import ranking
-from extractors.content.facets.gazetteer import gazetteer
 
 RANKING = Path(ranking.__file__)
 _BLOCK = re.compile(r"(# --- fitted: begin.*?\n)(.*?)(# --- fitted: end ---)", re.DOTALL)
@@ -48,18 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true",
                         help="store the weights fitted on all articles in ranking.py")
     args = parser.parse_args(argv)
-    if not fc.available():
-        print(f"skipped: {fc.FACETS} is absent (see ../shared/data/README.md)")
-        return 0
     smoke = smoke_requested(args)
-    gazetteer()
-    docs: list[fc.Doc] = []
-    for corpus in fc.ARTICLE_CORPORA:
-        part = fc.load(corpus)
-        docs += _first_groups(part, SMOKE_DOCS) if smoke else part
-    scored = [Scored(d) for d in docs]
+    scored = read_corpora(smoke)
+    if scored is None:
+        return 0
     folds = 2 if smoke else FOLDS
-    assignment = fc.group_folds(docs, folds)
+    assignment = fc.group_folds([s.doc for s in scored], folds)
     print("per fold (fitted on the other folds, scored on this one):")
     for f in range(folds):
         weights = fit_all([s for s, a in zip(scored, assignment, strict=True) if a != f])

@@ -22,7 +22,7 @@ import hashlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -30,6 +30,7 @@ from scipy import sparse
 
 from extractors.content.facets.gazetteer import gazetteer
 from extractors.content.text import STOPWORDS, words
+from extractors.events import crosslingual, evidence
 from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
 from extractors.events.records import event_record
 from extractors.models import Article, ClusterResult, Duplicate, Event, Membership
@@ -189,10 +190,30 @@ def cluster(
     originals = [a for a in ordered if a.id not in copy_of]
     texts = _Texts.of(originals, settings)
     edges, features = _score_candidates(originals, texts, settings)
+    # #27: pairs the word scorer was not tuned for (two languages, or one other than English
+    # and Russian) are decided by the cross-lingual scorer instead (docs/clustering.md).
+    matched = crosslingual.rescore(originals, edges, features, settings.event_threshold,
+                                   settings.average_floor, settings.window_days,
+                                   settings.max_block, settings.block_width)
     bridged = {e: f["bridge"] for e, f in features.items() if f["bridge"] > 0}
     groups = _group(originals, edges, bridged, settings)
     terms = _event_terms(texts, groups, settings.event_terms)
-    return _assemble(ordered, originals, groups, edges, features, copy_of, terms)
+    result = _assemble(ordered, originals, groups, edges, features, copy_of, terms)
+    # #27: every scored pair with what matched, so a merge (or its absence) can be explained.
+    return replace(result, links=evidence.links(originals, edges, features, groups,
+                                                settings.event_threshold, matched))
+
+
+def score_pair(
+    a: Article, b: Article, settings: ClusterSettings = DEFAULT_SETTINGS
+) -> tuple[float, dict[str, float]]:
+    """The word scorer's score of one pair on its own (a corpus of two), unpruned, and its
+    features; (0.0, {}) when the two share no blocking key (no word, name or place).
+    `newsmon cluster --pairs` reads it for the pairs the word scorer decides (#27)."""
+    loose = replace(settings, average_floor=float("inf"))
+    pair = sorted([a, b], key=lambda x: x.id)
+    edges, features = _score_candidates(pair, _Texts.of(pair, loose), loose)
+    return (edges[(0, 1)], features[(0, 1)]) if (0, 1) in edges else (0.0, {})
 
 
 # --- features ---------------------------------------------------------------------------

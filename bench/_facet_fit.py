@@ -38,9 +38,11 @@ class Problem:
 
 
 def problem(items: Sequence[tuple[Sequence[dict[str, float]], Sequence[bool], str]],
-            power: float | None = None) -> Problem:
+            power: float | None = None, corpus_weight: dict[str, float] | None = None
+            ) -> Problem:
     """From (candidate features, right flags, corpus) per article, articles without a right
-    candidate left out unless "null" is a candidate (it is then the right one)."""
+    candidate left out unless "null" is a candidate (it is then the right one).
+    `corpus_weight`: a factor on the weight of each article of a corpus (default 1)."""
     sizes = Counter(corpus for _, _, corpus in items)
     feats: list[dict[str, float]] = []
     right: list[bool] = []
@@ -56,7 +58,8 @@ def problem(items: Sequence[tuple[Sequence[dict[str, float]], Sequence[bool], st
         if len(flags) < 2:
             continue  # nothing to choose between
         d = len(weight)
-        weight.append(1.0 / sizes[corpus] ** (POWER if power is None else power))
+        weight.append((corpus_weight or {}).get(corpus, 1.0)
+                      / sizes[corpus] ** (POWER if power is None else power))
         feats.extend(cand_feats)
         right.extend(flags)
         doc.extend([d] * len(flags))

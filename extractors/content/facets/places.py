@@ -427,21 +427,21 @@ def answer(value: Entry | Site | None) -> Place | None:
 
 
 def mention_list(scan: Scan, dateline: Dateline | None, gaz: Gazetteer) -> list[str]:
-    """Every place named (not weak), by weight: title 3, lead 2, body 1, half for a prospect;
-    sites too; the dateline's place counts DATELINE_WEIGHT more."""
+    """Every gazetteer place named (not weak), by weight: title 3, lead 2, body 1, half for a
+    prospect; the dateline's place counts DATELINE_WEIGHT more. Sites are `where` candidates
+    but not listed: read from capitalised runs, a title-case headline makes sites of any
+    phrase ("South Korea Seizes Ship Suspected"), and clustering compares these lists
+    (story-level B-cubed F1 on giveme5w1h, the clustering dev set: 0.907 without sites, 0.903
+    with the sites named in the body, 0.899 with all)."""
     weight: dict[str, float] = defaultdict(float)
     first: dict[str, int] = {}
-    site_names: dict[str, str] = {}
     for m in scan.places:
-        if m.weak or m.contained or m.home:
+        if m.weak or m.contained or m.home or m.site:
             continue
-        if m.site:
-            name = site_names.setdefault(site_key(m.surface), m.surface)
-        else:
-            sense = _main_sense(m, gaz)
-            if sense is None:
-                continue
-            name = sense.name
+        sense = _main_sense(m, gaz)
+        if sense is None:
+            continue
+        name = sense.name
         weight[name] += m.sent.weight * (FUTURE_FACTOR if m.future else 1.0)
         first.setdefault(name, m.order)
     if dateline is not None and dateline.entry is not None:

@@ -122,10 +122,10 @@ def main() -> None:
         args.rounds = 1
 
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, _prefect_start):
-        from extractors.content.parallel import _get_pool, worker_count
+        from extractors.content.parallel import start_workers, worker_count
         from flows.monitor import monitor
 
-        list(_get_pool().map(abs, range(worker_count())))  # start the workers
+        start_workers()
 
         prefect_times, plain_times, stages = [], [], {}
         cpu: dict[str, list[float]] = defaultdict(list)  # this process's CPU s, per run

@@ -79,12 +79,12 @@ def main() -> None:
     if args is None:
         return
 
-    from extractors.content.parallel import _get_pool, worker_count
+    from extractors.content.parallel import start_workers, worker_count
 
     load_before = os.getloadavg()[0]
     results = {}
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, _prefect_start):
-        list(_get_pool().map(abs, range(worker_count())))  # the pool is long-lived too
+        start_workers()  # the pool is long-lived too
         results["thread"] = run_flow(sources, tmp / "thread.duckdb", args.batch_size, None)
         for workers in (1, 2):
             results[f"dask_{workers}"] = run_on_cluster(

@@ -116,7 +116,7 @@ def extraction_alone(n: int, entries: int) -> float:
     from datetime import UTC, datetime
 
     from demosite.outlets import article_paths, build_outlets
-    from extractors.content.parallel import _get_pool, extract_pages, worker_count
+    from extractors.content.parallel import extract_pages, start_workers
     from extractors.models import FetchResult
 
     pages = build_outlets(n, entries)
@@ -127,7 +127,7 @@ def extraction_alone(n: int, entries: int) -> float:
                     fetched_at=datetime.now(UTC))
         for host, path in article_paths(pages)
     ]
-    list(_get_pool().map(abs, range(worker_count())))  # pool start-up is not extraction
+    start_workers()  # pool start-up is not extraction
     started = time.perf_counter()
     for i in range(0, len(results), 50):  # the flow's batch size
         extract_pages(results[i : i + 50])

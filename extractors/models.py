@@ -29,6 +29,7 @@ class Source:
     language: str | None = None
     country: str | None = None
     requests_per_second: float | None = None
+    domains: tuple[str, ...] = ()  # other sites it publishes on (rel=canonical may point there)
 
 
 @dataclass(frozen=True)
@@ -107,26 +108,40 @@ class SourceOutcome:
 
 @dataclass(frozen=True)
 class Overflow:
-    """A document read before whose every entry was new: entries may have scrolled off it
-    between the two reads (a feed listing only its last N entries)."""
+    """A document that offered more than a run takes: read before with every entry new
+    (entries may have scrolled off it between the two reads: a feed listing only its last N
+    entries), or listing more new entries than one run fetches (`deferred` of them are left,
+    pending in the ledger, for the next runs)."""
 
     source: str
     url: str
     kind: str
     n_entries: int
-    last_read_at: datetime
+    last_read_at: datetime | None
     read_at: datetime
     fallback: Literal["sitemaps", "none"]
+    deferred: int = 0  # new entries left for later runs (the per-document cap)
+    cap: int | None = None  # that cap
+    scrolled: bool = True  # every entry new since the last read (False: only capped)
 
     def message(self) -> str:
-        minutes = max((self.read_at - self.last_read_at).total_seconds() / 60, 0.0)
-        interval = f"{minutes / 60:.0f} h" if minutes >= 90 else f"{minutes:.0f} min"
-        said = (f"{self.source}: {self.kind} overflowed (all {self.n_entries} entries new "
-                f"since it was read {interval} before)")
-        if self.fallback == "sitemaps":
-            return f"{said}; its sitemaps were read again in full; poll more often than that"
-        return (f"{said}; no sitemap configured, so entries may have been missed; "
-                "poll more often than that, or configure the source's sitemap")
+        said = []
+        if self.scrolled and self.last_read_at is not None:
+            minutes = max((self.read_at - self.last_read_at).total_seconds() / 60, 0.0)
+            interval = f"{minutes / 60:.0f} h" if minutes >= 90 else f"{minutes:.0f} min"
+            head = (f"{self.source}: {self.kind} overflowed (all {self.n_entries} entries new "
+                    f"since it was read {interval} before)")
+            if self.fallback == "sitemaps":
+                said.append(f"{head}; its sitemaps were read again in full; poll more often "
+                            "than that")
+            else:
+                said.append(f"{head}; no sitemap configured, so entries may have been missed; "
+                            "poll more often than that, or configure the source's sitemap")
+        if self.deferred:
+            said.append(f"{self.source}: {self.kind} {self.url} lists more new entries than one "
+                        f"run fetches ({self.cap}, NEWSMON_MAX_NEW_ENTRIES_PER_DOCUMENT): "
+                        f"{self.deferred} are left for the next runs")
+        return "; ".join(said)
 
 
 @dataclass(frozen=True)

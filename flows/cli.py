@@ -7,10 +7,12 @@ exit code 2. Read commands never create a warehouse or a folder.
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
 
 app = NewsmonTyper(
     cls=NewsmonGroup, add_completion=False, no_args_is_help=True,
+    # No local variables in tracebacks: they would print whatever a command held (a password).
+    pretty_exceptions_show_locals=False,
     help="newsmon: scheduled news monitoring into DuckDB.",
     epilog=usage_notes(
         [("newsmon demo", "the bundled demo news site, monitored once"),
@@ -277,19 +281,133 @@ def _progress_display() -> Iterator[None]:
         yield
 
 
-def _run_flow(flow, **parameters) -> RunSummary:
+VerboseOption = Annotated[bool, typer.Option(
+    "--verbose", help="On a failure, show Prefect's log and the full traceback here (else "
+    "they go to <warehouse>.log)")]
+
+
+class _RecentRecords(logging.Handler):
+    """The run's latest log records (warnings and errors, tracebacks included), kept in
+    memory and written to a file only if the run fails: a run that succeeds leaves no log."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.lines: deque[str] = deque(maxlen=capacity)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # noqa: BLE001 - a log line must never break the run
+            self.handleError(record)
+
+    def write(self, db: Path) -> Path | None:
+        """The records into `<warehouse>.log` (appended), or a file in the temporary folder
+        when the warehouse's folder takes no file (a full disk); None if neither does."""
+        import tempfile
+
+        for path in (db.with_name(db.name + ".log"),
+                     Path(tempfile.gettempdir()) / f"newsmon-{os.getpid()}.log"):
+            try:
+                with path.open("a", encoding="utf-8") as fh:
+                    fh.write("\n".join(self.lines) + "\n")
+                return path
+            except OSError:
+                continue
+        return None
+
+
+class _QuietFailures(logging.Filter):
+    """Keep Prefect's errors and tracebacks off the terminal: the CLI says what failed in one
+    line, the log file has the rest. Warnings (a run waiting for another) still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from_prefect = record.name.startswith("prefect")
+        return not (record.exc_info or (from_prefect and record.levelno >= logging.ERROR))
+
+
+@contextmanager
+def _run_logging(verbose: bool) -> Iterator[tuple[logging.Logger, _RecentRecords]]:
+    """The run's log records are also kept (_RecentRecords); unless `verbose`, the terminal
+    shows no tracebacks (_QuietFailures). Yields the CLI's own logger and the records."""
+    recent = _RecentRecords()
+    root = logging.getLogger()
+    quiet = _QuietFailures()
+    consoles = [h for h in root.handlers if isinstance(h, logging.StreamHandler)]
+    root.addHandler(recent)
+    if not verbose:
+        for console_handler in consoles:
+            console_handler.addFilter(quiet)
+    logger = logging.getLogger("newsmon.cli")
+    logger.propagate = False
+    logger.addHandler(recent)
+    try:
+        yield logger, recent
+    finally:
+        logger.removeHandler(recent)
+        root.removeHandler(recent)
+        for console_handler in consoles:
+            console_handler.removeFilter(quiet)
+
+
+def _let_go(exc: BaseException) -> None:
+    """Drop what the failure's frames still hold (open DuckDB connections among them): held
+    until exit, DuckDB reports them as leaks, dozens of lines on stderr."""
+    import gc
+    import traceback
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
+    gc.collect()
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line saying what stopped a run (the warehouse's own words where they are clear)."""
+    import duckdb
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    lowered = text.lower()
+    if "no space left" in lowered or getattr(exc, "errno", None) == 28:
+        return f"the disk holding the warehouse is full: {text}"
+    if "not a valid duckdb database file" in lowered or "corrupt" in lowered:
+        return f"the warehouse file is damaged or not a DuckDB file: {text}"
+    if isinstance(exc, duckdb.Error | OSError) and not text.startswith(type(exc).__name__):
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= 400 else text[:399] + "…"
+
+
+def _run_flow(flow, db: Path, verbose: bool = False, **parameters) -> RunSummary:
+    """Run the monitor flow with a watchdog (nothing it starts survives it, even a SIGKILL:
+    flows/watchdog.py); a failure is one line on stderr, its details in the log file."""
+    from flows import watchdog
     from flows.monitor import SourcesFailed
     from warehouse.db import RunInProgress
 
-    try:
-        with _progress_display():
-            return flow(**parameters)
-    except RunInProgress as exc:
-        fail(str(exc), "newsmon sql and the other readers work meanwhile", EXIT_RUN_IN_PROGRESS)
-    except SourcesFailed as exc:  # the run is over and stored; its summary says what failed
-        if exc.summary is None:
-            raise
-        return exc.summary
+    watchdog.start()
+    with _run_logging(verbose) as (log, recent):
+        try:
+            with _progress_display():
+                return flow(**parameters)
+        except RunInProgress as exc:
+            fail(str(exc), "newsmon sql and the other readers work meanwhile",
+                 EXIT_RUN_IN_PROGRESS)
+        except SourcesFailed as exc:  # the run is over and stored; its summary says what failed
+            if exc.summary is None:
+                raise
+            return exc.summary
+        except Exception as exc:
+            log.error("the run failed", exc_info=exc)
+            if verbose:
+                raise
+            _let_go(exc)
+            written = recent.write(db)
+            where = f"details: {written} (or run again with --verbose)" if written else \
+                "run again with --verbose for the details"
+            fail(describe_failure(exc), f"{where}; `newsmon sql \"SELECT run_id, status, "
+                 "counts FROM runs\"` shows what each run committed", EXIT_SOME_FAILED)
 
 
 def _exit_code(summary: RunSummary) -> int:
@@ -319,6 +437,9 @@ def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
     ]
     if summary.before_since:
         phrases.append(f"left out by --since: {summary.before_since} (later runs fetch them)")
+    if summary.deferred:
+        phrases.append(f"left for the next runs: {summary.deferred} (over "
+                       "NEWSMON_MAX_NEW_ENTRIES_PER_DOCUMENT new entries in one feed or sitemap)")
     for line in phrase_lines(phrases, console.width):  # lines break between phrases only
         console.print(line, soft_wrap=True, highlight=False, markup=False)
     for warning in summary.overflows:
@@ -434,6 +555,7 @@ def run(
         str | None, typer.Option("--task-runner", metavar="[thread|dask]",
                                  help="Where extraction runs (default: thread)")
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """One monitor run (Prefect's local mode unless PREFECT_API_URL names a server)."""
     settings = _settings()
@@ -450,8 +572,8 @@ def run(
     from flows.runners import with_task_runner
 
     flow = with_task_runner(monitor, task_runner) if task_runner else monitor  # type: ignore[arg-type]
-    summary = _run_flow(flow, sources=str(sources), warehouse=str(path), since=since_at,
-                        watchlists=str(rules) if rules else None)
+    summary = _run_flow(flow, path, verbose, sources=str(sources), warehouse=str(path),
+                        since=since_at, watchlists=str(rules) if rules else None)
     _print_summary(summary, path, settings.warehouse_path)
     _finish(summary)
 
@@ -462,6 +584,7 @@ def run(
 ], codes=RUN_CODES))
 def demo(
     db: DbOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Serve the bundled demo news site on 127.0.0.1 and run the monitor against it."""
     settings = _settings()
@@ -479,7 +602,7 @@ def demo(
         console.print(f"demo news site: {len(site.hosts)} outlets on 127.0.0.1:{site.port}")
         from flows.monitor import monitor
 
-        summary = _run_flow(monitor, sources=str(sources), warehouse=str(path))
+        summary = _run_flow(monitor, path, verbose, sources=str(sources), warehouse=str(path))
     _print_summary(summary, path, settings.warehouse_path)
     _finish(summary)
 
@@ -570,8 +693,12 @@ def sql(
     crlf: Annotated[bool, typer.Option("--crlf", help="CSV: end lines with CR LF (default: "
                                        "LF)")] = False,
 ) -> None:
-    """Run a read-only query on the warehouse (writes are refused) and print or save it."""
-    from warehouse.queries import run_readonly_sql
+    """Run a read-only query on the warehouse (writes are refused) and print or save it.
+
+    The result streams in Arrow batches (never all in memory); the query is stopped after
+    NEWSMON_SQL_TIMEOUT_S (at most half NEWSMON_WRITER_TIMEOUT_S) and may use
+    NEWSMON_SQL_MEMORY_LIMIT of memory."""
+    from warehouse.queries import stream_readonly_sql
 
     if query is None:
         _print_shell_tip(_existing_warehouse(db))
@@ -580,11 +707,17 @@ def sql(
         fail("--format parquet needs --output FILE")
     output = _output_file(output, "--output")
     path = _existing_warehouse(db)
+    settings = _settings()
     try:
-        columns, rows = run_readonly_sql(path, query)
-    except Exception as exc:  # read-only refusals, bad SQL, unknown tables, a busy file
+        result = stream_readonly_sql(path, query, timeout_s=settings.sql_query_timeout_s,
+                                     memory_limit=settings.sql_memory_limit)
+    except Exception as exc:  # read-only refusals, bad SQL, unknown tables, a busy file, bounds
         fail(str(exc))
-    write_result(columns, rows, format, output, console, err, wide=wide, crlf=crlf)
+    try:
+        write_result(result.columns, result.schema, result.batches(), format, output, console,
+                     err, wide=wide, crlf=crlf)
+    finally:
+        result.close()
 
 
 def _print_shell_tip(path: Path) -> None:

@@ -42,7 +42,7 @@ EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try a
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "done",
     EXIT_SOME_FAILED: "some inputs failed (each named on stderr; the others were done); run, "
-                      "demo: every source failed",
+                      "demo: every source failed, or the run itself did",
     EXIT_USAGE: "usage error: a bad option, argument, file or setting; nothing was done",
     EXIT_SOURCES_FAILED: "(run, demo) the run completed, but some sources failed or were read in "
                          "part (each is named)",
@@ -54,7 +54,8 @@ ExitCode = int | tuple[int, str]  # a code of EXIT_CODES, or a code with its own
 
 # What 1 means for a run: not "some inputs", but nothing of any source (extractors/fetch/health.py)
 EXIT_RUN_FAILED: ExitCode = (EXIT_SOME_FAILED, "every source failed (or some did, with "
-                             "NEWSMON_FAIL_ON_PARTIAL=true); each is named")
+                             "NEWSMON_FAIL_ON_PARTIAL=true), each named; or the run itself "
+                             "failed: one line here, the details in <warehouse>.log")
 RUN_CODES: tuple[ExitCode, ...] = (EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_SOURCES_FAILED,
                                    EXIT_RUN_IN_PROGRESS)
 

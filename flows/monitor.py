@@ -38,6 +38,7 @@ from extractors.fetch.health import reason_counts, run_verdict
 from extractors.fetch.http import FetchSettings
 from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources
+from extractors.fetch.urls import own_domains
 from extractors.models import Source
 from extractors.timezones import start_of_day_utc, utc_now
 from flows.pipeline import (
@@ -85,6 +86,7 @@ class RunSummary:
     already_stored: int = 0  # entries earlier runs stored (and not updated since)
     known_failed: int = 0  # entries earlier runs recorded as failed or skipped for good
     unchanged_documents: int = 0  # feeds and sitemaps that answered 304 Not Modified
+    deferred: int = 0  # new entries past a document's per-run cap (later runs fetch them)
     pages_fetched: int = 0
     fetch_failures: int = 0
     articles_new: int = 0  # articles this run inserted (none that another run stored)
@@ -120,6 +122,7 @@ class RunSummary:
              if self.unchanged_documents > 1 else "feed or sitemap unchanged since the last run"),
             (self.known_failed, "failed or skipped by earlier runs"),
             (self.before_since, "before --since"),
+            (self.deferred, "left for the next runs"),
             (self.fetch_failures, "failed to fetch"),
             (self.failed, "failed to extract"),
             (self.skipped, "not articles"),
@@ -158,6 +161,8 @@ class SourcesFailed(NewsmonError):
     def __reduce__(self):  # picklable with its summary (Prefect may persist a state's data)
         return (type(self), (str(self), self.summary))
 
+
+FAILED_FINISH_WAIT_S = 5.0  # how long a failed run waits to record its end
 
 # --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
 # Pydantic checks parameters when a run starts; the Prefect server checks them against this
@@ -204,8 +209,11 @@ def monitor(
     started = utc_now()
     status = "failed"
     try:
-        store.start({"sources": str(sources), "warehouse": str(db), "since": str(since)},
-                    str(flow_run.id) if flow_run.id else None, configured)
+        abandoned = store.start(
+            {"sources": str(sources), "warehouse": str(db), "since": str(since)},
+            str(flow_run.id) if flow_run.id else None, configured)
+        for dead in abandoned:
+            logger.warning("run %s ended without finishing (killed?): marked abandoned", dead)
         # `since` bounds this run only (a backfill): see extractors/fetch/ledger.py
         inputs = store.discovery_inputs(configured, start_of_day_utc(since) if since else None,
                                         now=started)
@@ -222,6 +230,7 @@ def monitor(
                                           for doc in found.documents)
         summary.known_failed = plan.count_seen("failed") + plan.count_seen("skipped")
         health_alerts = _source_health(store, configured, fetched, started, summary)
+        summary.deferred = plan.count("deferred")
         (summary.articles_new, summary.articles_updated), summary.coverage, summary.overflows = (
             store.ledger_report())
         for warning in summary.overflows:
@@ -244,7 +253,15 @@ def monitor(
         return _final_state(summary, fails)
     finally:
         try:
-            store.finish(status, summary.counts())
+            # A failed run says what it did commit; it waits little for the warehouse (which
+            # may be the very problem): left `running`, the next run marks it abandoned.
+            ran_through = summary.status != "running"  # set once the run got to its end
+            store.finish(status, summary.counts(),
+                         timeout_s=None if ran_through else FAILED_FINISH_WAIT_S)
+        except Exception as exc:
+            if ran_through:
+                raise
+            logger.info("could not record the failed run's end: %s", exc)
         finally:
             run_lock.release()
 
@@ -256,6 +273,7 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     threads, extraction on the flow's task runner."""
     fetch_settings: FetchSettings = settings.fetch_settings()
     extraction = settings.extraction_settings()
+    sites = {s.name: own_domains((*s.feeds, *s.sitemaps, *s.urls), s.domains) for s in sources}
     if not uses_dask():
         warm_up_extraction()  # the process pool starts while sources are discovered
         warm_up_gazetteer()  # the cluster step's, built while the network is waited for
@@ -269,12 +287,15 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
                 discover_task, {"job": job, "fetch_settings": fetch_settings, "chunk_no": n}),
             fetch=lambda job: network.submit(
                 fetch_task, {"job": job, "fetch_settings": fetch_settings}),
-            extract=lambda pages, n: extract_task.submit(pages, n, extraction),
+            extract=lambda pages, n: extract_task.submit(
+                pages, n, extraction, domains={p.source: sites.get(p.source, frozenset())
+                                               for p in pages}),
             extracts_in_flight=extracts_in_flight(EXTRACTS_IN_FLIGHT),
         )
         pipeline = Pipeline(
             store, dispatch, sources, inputs, batch_size, resumed=flow_run.run_count > 1,
             on_progress=lambda pct: update_progress_artifact(progress, progress=pct),
+            max_new_per_document=settings.max_new_entries_per_document,
         )
         result = pipeline.run()
     update_progress_artifact(progress, progress=100.0)

@@ -11,17 +11,19 @@ JSON and Parquet. CSV is RFC 4180 quoting with LF line ends (CR LF when asked).
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import io
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Column, Table
 
@@ -178,37 +180,64 @@ def print_records(console: Console, records: Sequence[Mapping[str, object]],
                 wide=wide, err=err, title=title, main=shown[0].heading if shown else None)
 
 
-def write_result(columns: list[str], rows: list[tuple], fmt: OutputFormat, output: Path | None,
-                 console: Console, err: Console, wide: bool = False, crlf: bool = False) -> None:
-    """A query result to the terminal (table) or to stdout/`output` as CSV, JSON or Parquet."""
-    if fmt is OutputFormat.parquet:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+TABLE_MAX_ROWS = 1000  # rows a terminal table shows; the other formats write every row
 
+
+def python_rows(batch: pa.RecordBatch) -> list[tuple]:
+    """An Arrow record batch as rows of Python values (a MAP becomes a dict, as DuckDB
+    gives it)."""
+    columns = []
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        values = column.to_pylist()
+        if pa.types.is_map(field.type):
+            values = [dict(v) if v is not None else None for v in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True)) if columns else []
+
+
+def write_result(columns: list[str], schema: pa.Schema, batches: Iterable[pa.RecordBatch],
+                 fmt: OutputFormat, output: Path | None, console: Console, err: Console,
+                 wide: bool = False, crlf: bool = False) -> None:
+    """A query result, streamed batch by batch: to the terminal (a table of the first
+    TABLE_MAX_ROWS rows) or to stdout/`output` as CSV, JSON lines, Parquet or (a table to a
+    file) tab-separated lines. Memory holds one batch, whatever the result's size."""
+    if fmt is OutputFormat.parquet:
         assert output is not None, "parquet needs a file"
-        pq.write_table(pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rows]),
-                       str(output))
+        with pq.ParquetWriter(str(output), schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
         return
     if fmt is OutputFormat.table and output is None:
+        rows: list[tuple] = []
+        more = 0
+        for batch in batches:
+            room = TABLE_MAX_ROWS - len(rows)
+            more += max(0, batch.num_rows - room)
+            if room > 0:
+                rows.extend(python_rows(batch.slice(0, room)))
         print_table(console, columns, rows, wide=wide, err=err)
+        if more:
+            err.print(f"{more} more rows not shown: --format csv or json (or --output FILE) "
+                      "writes every row", soft_wrap=True, highlight=False, markup=False)
         return
-    buf = io.StringIO()
-    if fmt is OutputFormat.csv:
-        writer = csv.writer(buf, lineterminator="\r\n" if crlf else "\n")
-        writer.writerow(columns)
-        writer.writerows([cell_text(v) for v in row] for row in rows)
-    elif fmt is OutputFormat.json:
-        for row in rows:
-            buf.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False,
-                                 default=str) + "\n")
-    else:  # a table written to a file: tab-separated, one line per row
-        buf.write("\t".join(columns) + "\n")
-        for row in rows:
-            buf.write("\t".join(_one_line(cell_text(v)) for v in row) + "\n")
-    if output is None:
-        sys.stdout.write(buf.getvalue())
-    else:  # newline="": the line ends written are the ones chosen above, on any platform
-        output.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    with contextlib.ExitStack() as stack:
+        out = (sys.stdout if output is None
+               else stack.enter_context(output.open("w", encoding="utf-8", newline="")))
+        if fmt is OutputFormat.csv:
+            writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
+            writer.writerow(columns)
+        elif fmt is not OutputFormat.json:  # a table written to a file: tab-separated lines
+            out.write("\t".join(columns) + "\n")
+        for batch in batches:
+            for row in python_rows(batch):
+                if fmt is OutputFormat.csv:
+                    writer.writerow([cell_text(v) for v in row])
+                elif fmt is OutputFormat.json:
+                    out.write(json.dumps(dict(zip(columns, row, strict=True)),
+                                         ensure_ascii=False, default=str) + "\n")
+                else:
+                    out.write("\t".join(_one_line(cell_text(v)) for v in row) + "\n")
+        out.flush()
 
 
 def phrase_lines(phrases: Sequence[str], width: int, indent: str = "  ",

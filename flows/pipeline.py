@@ -82,6 +82,7 @@ class Pipeline:
         self, store: RunStore, dispatch: Dispatch, sources: Sequence[Source],
         inputs: DiscoveryInputs, batch_size: int, resumed: bool = False,
         on_progress: Callable[[float], None] | None = None,
+        max_new_per_document: int | None = None,
     ) -> None:
         self.store = store
         self.dispatch = dispatch
@@ -90,6 +91,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.resumed = resumed
         self.on_progress = on_progress
+        self.max_new_per_document = max_new_per_document
         self.result = PipelineResult()
         self.robots: dict[str, RobotsRecord] = dict(inputs.robots)
         self._chunks = deque(enumerate(chunk_sources(list(sources)), start=1))
@@ -203,6 +205,7 @@ class Pipeline:
                 now=now, since=self.inputs.since, guid_urls=known.guid_urls,
                 read_before=known.read_before,
                 sources_with_sitemaps=[n for n in found.by_source if self.sources[n].sitemaps],
+                max_new_per_document=self.max_new_per_document,
             )
 
         plan = self.store.record_discovery(found, entries, decide, now)

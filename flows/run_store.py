@@ -108,10 +108,14 @@ class RunStore:
     # --- start and end ----------------------------------------------------------------------
 
     def start(self, parameters: dict, flow_run_id: str | None,
-              sources: Sequence[Source]) -> None:
+              sources: Sequence[Source]) -> list[str]:
+        """Record the run's start (and, holding the run lock, mark runs that died without a
+        word `abandoned`: returns their ids)."""
         with self._write() as con:
+            abandoned = load.abandon_runs(con, self.run_id)
             load.start_run(con, self.run_id, parameters, flow_run_id=flow_run_id)
             load.upsert_sources(con, sources)
+        return abandoned
 
     def settle(self, plan: EntryPlan, discoveries: Iterable[Discovery],
                succeeded: Iterable[str], started: datetime, now: datetime) -> None:
@@ -143,8 +147,14 @@ class RunStore:
             coverage, overflows = queries.run_coverage(con, self.run_id)
         return added, coverage, overflows
 
-    def finish(self, status: str, counts: dict[str, int]) -> None:
-        with self._write() as con:
+    def finish(self, status: str, counts: dict[str, int],
+               timeout_s: float | None = None) -> None:
+        """Record how the run ended. A run that did not complete counts what it committed
+        (its own counts stop where it failed)."""
+        with open_writer(self.path, timeout_s=timeout_s or self.timeout_s,
+                         storage_version=self.storage_version) as con, con.transaction():
+            if status != "completed":
+                counts = {**counts, **load.committed_counts(con, self.run_id)}
             load.finish_run(con, self.run_id, status, counts)
 
     # --- discovery and fetching ---------------------------------------------------------------

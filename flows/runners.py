@@ -42,8 +42,9 @@ def select_task_runner(kind: RunnerKind = "thread", dask_address: str | None = N
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
-        # Inside Dask workers the extract task uses no process pool (see inside_dask_worker):
-        # the workers are the processes, and Dask's daemonic workers may not start children.
+        # Inside Dask workers the extract task uses a pool of one process (see
+        # inside_dask_worker): the workers share the cores already, and the child process is
+        # what bounds each page's CPU time (extractors/content/parallel.py).
         return DaskTaskRunner(
             cluster_class="distributed.LocalCluster", cluster_kwargs=dict(LOCAL_CLUSTER)
         )
@@ -51,7 +52,8 @@ def select_task_runner(kind: RunnerKind = "thread", dask_address: str | None = N
 
 
 def inside_dask_worker() -> bool:
-    """True in a Dask worker process: there, Dask's processes already use the cores."""
+    """True in a Dask worker process: there, Dask's processes already use the cores, so
+    extraction takes one child process per Dask worker."""
     if "distributed" not in sys.modules:  # never imported: not a Dask worker (and stay fast)
         return False
     from distributed import get_worker

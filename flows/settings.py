@@ -50,6 +50,26 @@ class Settings(BaseSettings):
         description="never run trafilatura's fallback extractors (by default they run on pages "
         "where its fast pass finds under 100 words): a little faster, slightly lower F1",
     )
+    extraction_cpu_limit_s: float = Field(
+        default=20.0, gt=0,
+        description="CPU seconds one page's extraction may take; a page past it is recorded "
+        "too_slow (extraction_log) and the run goes on",
+    )
+    max_new_entries_per_document: int = Field(
+        default=1000, ge=1,
+        description="New entries of one feed or sitemap fetched per run; the rest are recorded "
+        "(ledger: pending, overflows: deferred) and fetched by the next runs",
+    )
+    sql_timeout_s: float = Field(
+        default=30.0, gt=0,
+        description="`newsmon sql`: a query is stopped after this long, at most half of "
+        "NEWSMON_WRITER_TIMEOUT_S (it holds the warehouse file meanwhile, and a run's writer "
+        "waits for it that long)",
+    )
+    sql_memory_limit: str = Field(
+        default="1GB", pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="`newsmon sql`: DuckDB memory limit of a query, e.g. 512MB or 2GB",
+    )
     writer_timeout_s: float = Field(
         default=WRITER_TIMEOUT_S, gt=0,
         description="How long a run waits for another writer to let go of the warehouse",
@@ -103,7 +123,8 @@ class Settings(BaseSettings):
             ExtractionSettings,  # imports trafilatura: only when used
         )
 
-        return ExtractionSettings(fast=self.extraction_fast)
+        return ExtractionSettings(fast=self.extraction_fast,
+                                  cpu_limit_s=self.extraction_cpu_limit_s)
 
     def fetch_settings(self) -> FetchSettings:
         return FetchSettings(
@@ -130,6 +151,12 @@ class Settings(BaseSettings):
                     "--db PATH"
                 )
         return self
+
+    @property
+    def sql_query_timeout_s(self) -> float:
+        """How long a `newsmon sql` query may hold the warehouse: NEWSMON_SQL_TIMEOUT_S, but
+        never past half a run writer's wait (NEWSMON_WRITER_TIMEOUT_S)."""
+        return min(self.sql_timeout_s, self.writer_timeout_s / 2)
 
     @property
     def warehouse_path(self) -> Path:

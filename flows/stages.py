@@ -13,7 +13,7 @@ The network stages (discover, fetch) run in the flow process, where every Fetche
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -132,9 +132,12 @@ def fetch(job: FetchJob, fetch_settings: FetchSettings) -> FetchedBatch:
 def extract(
     pages: Sequence[FetchResult], use_pool: bool = True,
     settings: ExtractionSettings = DEFAULT_EXTRACTION,
+    domains: Mapping[str, Collection[str]] | None = None, workers: int | None = None,
 ) -> list[ExtractionOutcome]:
-    """Extract the pages that were fetched (in the process pool when `use_pool`)."""
-    return extract_pages([p for p in pages if p.ok], use_pool=use_pool, settings=settings)
+    """Extract the pages that were fetched (in the process pool when `use_pool`, `workers`
+    processes if this starts it). `domains`: per source, its sites (urls.own_domains)."""
+    return extract_pages([p for p in pages if p.ok], use_pool=use_pool, settings=settings,
+                         domains=domains, workers=workers)
 
 
 def cluster_articles(articles: Sequence[Article], window_days: int) -> ClusterResult:

@@ -9,7 +9,7 @@ must do the work again anyway.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -69,10 +69,13 @@ def fetch_task(job: FetchJob, fetch_settings: FetchSettings) -> FetchedBatch:
 def extract_task(
     pages: Sequence[FetchResult], batch_no: int,
     settings: ExtractionSettings = DEFAULT_EXTRACTION, use_pool: bool = True,
+    domains: Mapping[str, Collection[str]] | None = None,
 ) -> list[ExtractionOutcome]:
-    """Extract one batch of fetched pages (in the process pool, or in the Dask worker)."""
-    use_pool = use_pool and not inside_dask_worker()
-    outcomes = stages.extract(pages, use_pool=use_pool, settings=settings)
+    """Extract one batch of fetched pages in the process pool (inside a Dask worker, a pool
+    of one process: its cores are Dask's), every page under its CPU budget."""
+    workers = 1 if inside_dask_worker() else None
+    outcomes = stages.extract(pages, use_pool=use_pool, settings=settings, domains=domains,
+                              workers=workers)
     get_run_logger().info(
         "extract batch %d: %d pages, %d articles, %d skipped, %d failed", batch_no,
         len(outcomes), sum(o.status == "extracted" for o in outcomes),

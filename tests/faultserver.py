@@ -28,12 +28,16 @@ Endpoints (state is per `key` query parameter, so tests never share counters):
     /sitemap/more.xml.gz        gzipped urlset
     /sitemap/nest?d=N           a sitemap index whose only child is d=N+1 (endless nesting)
     anything else               404
+
+`RecordingFifo` is the file-system counterpart: a path whose every open is recorded.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
+import os
 import socket
 import struct
 import threading
@@ -41,6 +45,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 HUGE_BYTES = 50 * 1024 * 1024
@@ -178,6 +183,14 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             hit.finished = time.monotonic()
 
+    def do_HEAD(self) -> None:  # noqa: N802 (stdlib name): recorded, answered without a body
+        with self.server.lock:
+            self.server.hits.append(Hit(self.path, self.headers.get("Host", ""),
+                                        time.monotonic(), time.monotonic()))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _route(self) -> None:
         parts = urlsplit(self.path)
         path = parts.path
@@ -301,6 +314,45 @@ class _Handler(BaseHTTPRequestHandler):
             with self.server.lock:
                 self.server.huge_sent = sent
             self.close_connection = True
+
+
+class RecordingFifo:
+    """A named pipe that records each time something opens it, from this or any process.
+
+    A reader's open() of a FIFO blocks until a writer opens the other end; a thread here
+    tries a non-blocking open for writing every few milliseconds, which succeeds only while
+    someone holds the read end: that is an open, counted, and let through at once (nothing
+    written, so the reader sees end-of-file and nothing hangs). A library that opens this
+    path is caught in the act.
+    """
+
+    def __init__(self, folder: Path, name: str = "recording.fifo") -> None:
+        self.path = Path(folder) / name
+        os.mkfifo(self.path)
+        self.opens = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._answer, daemon=True)
+
+    def _answer(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:  # ENXIO: nobody has it open for reading
+                    raise
+                time.sleep(0.005)
+                continue
+            self.opens += 1
+            os.close(fd)
+            time.sleep(0.05)  # the reader sees end-of-file and closes before the next try
+
+    def __enter__(self) -> RecordingFifo:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 if __name__ == "__main__":  # python tests/faultserver.py: serve until interrupted

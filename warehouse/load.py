@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -108,7 +109,8 @@ ENTRY_SCHEMA = pa.schema(
 OVERFLOW_SCHEMA = pa.schema(
     [("run_id", pa.string()), ("source", pa.string()), ("url", pa.string()),
      ("kind", pa.string()), ("n_entries", pa.int32()), ("last_read_at", _TS),
-     ("read_at", _TS), ("fallback", pa.string()), ("message", pa.string())]
+     ("read_at", _TS), ("fallback", pa.string()), ("message", pa.string()),
+     ("deferred", pa.int32())]
 )
 VALIDATORS_SCHEMA = pa.schema(
     [("url", pa.string()), ("etag", pa.string()), ("last_modified", pa.string())]
@@ -178,6 +180,21 @@ def start_run(
         "flow_run_id": flow_run_id,
         "parameters": json.dumps(parameters, sort_keys=True, default=str),
     })
+
+
+def committed_counts(con: Connection, run_id: str) -> dict[str, int]:
+    """What a run committed, counted from the rows it wrote (see sql.RUN_COMMITTED)."""
+    return con.one(sql.RUN_COMMITTED, {"run_id": run_id}) or {}
+
+
+def abandon_runs(con: Connection, run_id: str) -> list[str]:
+    """Mark every run but `run_id` still `running` as `abandoned`, with what it committed.
+    Call it holding the run lock (warehouse.db.hold_run_lock): no other run is alive then."""
+    gone = con.column(sql.UNFINISHED_RUNS, {"run_id": run_id})
+    for other in gone:
+        counts = json.dumps(committed_counts(con, other), sort_keys=True)
+        con.execute(sql.ABANDON_RUN, {"run_id": other, "counts": counts})
+    return gone
 
 
 def finish_run(con: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
@@ -337,7 +354,8 @@ def record_overflows(con: Connection, run_id: str, overflows: Iterable[Overflow]
     rows = last_by_key(
         ({"run_id": run_id, "source": o.source, "url": o.url, "kind": o.kind,
           "n_entries": o.n_entries, "last_read_at": o.last_read_at, "read_at": o.read_at,
-          "fallback": o.fallback, "message": o.message()} for o in overflows),
+          "fallback": o.fallback, "message": o.message(), "deferred": o.deferred}
+         for o in overflows),
         "run_id", "url",
     )
     if rows:
@@ -398,8 +416,31 @@ def merge_article_records(records: Iterable[Record]) -> list[Record]:
     return list(merged.values())
 
 
+STORED_BY_ANOTHER = "stored by another source"  # extraction_log reason: see not_overwriting
+
+
+def not_overwriting(
+    outcomes: Sequence[ExtractionOutcome], owners: Mapping[str, str]
+) -> list[ExtractionOutcome]:
+    """The outcomes, an article stored by another source (`owners`: article id -> source, or
+    claimed by an earlier outcome of the batch) turned into a skip: one outlet's page never
+    replaces another's article, whatever identity it reaches."""
+    claimed = dict(owners)
+    out = []
+    for outcome in outcomes:
+        article = outcome.article
+        if outcome.status == "extracted" and article is not None:
+            owner = claimed.setdefault(article.id, outcome.source)
+            if owner != outcome.source:
+                outcome = replace(outcome, status="skipped",
+                                  reason=f"{STORED_BY_ANOTHER}: {owner} ({article.canonical_url})")
+        out.append(outcome)
+    return out
+
+
 def extraction_steps(run_id: str, outcomes: Sequence[ExtractionOutcome]) -> list[Step]:
-    """The statements and Arrow batches record_extractions runs in its one transaction."""
+    """The statements and Arrow batches record_extractions runs in its one transaction
+    (`outcomes` already passed through not_overwriting)."""
     log = last_by_key(
         ({"url": o.url, "run_id": run_id, "source": o.source, "status": o.status,
           "reason": o.reason, "article_id": o.article.id if o.article is not None else None}
@@ -423,8 +464,12 @@ def extraction_steps(run_id: str, outcomes: Sequence[ExtractionOutcome]) -> list
 def record_extractions(
     con: Connection, run_id: str, outcomes: Sequence[ExtractionOutcome]
 ) -> None:
-    """Log each page's extraction outcome and upsert the articles extracted from them."""
-    run_batch(con, extraction_steps(run_id, outcomes))
+    """Log each page's extraction outcome and upsert the articles extracted from them (an
+    article another source stored stays as it is: not_overwriting)."""
+    with con.transaction():
+        ids = key_table((o.article.id for o in outcomes if o.article is not None), IDS_SCHEMA)
+        owners = {r["id"]: r["source"] for r in con.rows(sql.ARTICLE_OWNERS, ids=ids)}
+        run_batch(con, extraction_steps(run_id, not_overwriting(outcomes, owners)))
 
 
 # --- clusters ---------------------------------------------------------------------------

@@ -2,17 +2,22 @@
 
 Each returns plain records (`extractors.models`) or dicts, never positional tuples. The flow
 reads what a stage needs before dispatching it: one query for all sources or a whole batch,
-never one per source or page. `run_readonly_sql` is the `newsmon sql` path and opens its own
-read-only connection.
+never one per source or page. `stream_readonly_sql` is the `newsmon sql` path (and
+`run_readonly_sql` its small-result form): each opens its own read-only connection, bounded in
+time and memory.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+import tempfile
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
@@ -29,7 +34,7 @@ from extractors.models import (
     RobotsRecord,
 )
 from warehouse import sql
-from warehouse.db import Connection, ReadOnlyViolation, open_reader
+from warehouse.db import Connection, ReadOnlyViolation, WarehouseError, open_reader, sql_string
 from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, decompress, key_table, to_arrow
 
 # Statement types a read may have. SHOW, DESCRIBE and SUMMARIZE parse as SELECT.
@@ -303,19 +308,109 @@ def check_read_only(query: str) -> None:
         )
 
 
-def run_readonly_sql(
-    path: str | Path, query: str, params: Any = None
-) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of a read-only query; anything that could write is refused.
+SQL_TIMEOUT_S = 30.0  # a `newsmon sql` query is stopped after this (NEWSMON_SQL_TIMEOUT_S)
+SQL_MEMORY_LIMIT = "1GB"  # ... and may use this much memory (NEWSMON_SQL_MEMORY_LIMIT)
+ROWS_PER_BATCH = 10_000  # rows per Arrow record batch a result streams in
 
-    Checked twice: the parsed statement types (for a clear message) and a read-only
-    connection of its own (so DuckDB itself refuses what the check might miss).
-    """
+
+class QueryTimeout(WarehouseError):
+    """A read-only query ran past its time bound (it was interrupted)."""
+
+
+class QueryTooBig(WarehouseError):
+    """A read-only query needed more memory than its limit."""
+
+
+@contextmanager
+def _bounded_reader(
+    path: str | Path, query: str, timeout_s: float, memory_limit: str
+) -> Iterator[Connection]:
+    """A read-only connection for one user query: no file or network access, a memory limit,
+    and interrupted after `timeout_s` (it holds the file, and a run's writer waits for it).
+    DuckDB's errors for the two bounds come out as QueryTimeout and QueryTooBig."""
     check_read_only(query)
     with open_reader(path) as con:
         # A read-only connection still reads and writes other files (COPY ... TO inside
         # EXPLAIN ANALYZE, read_text): user SQL gets no file or network access at all.
         con.execute(sql.NO_EXTERNAL_ACCESS)
+        con.execute(sql.SET_MEMORY_LIMIT.format(limit=sql_string(memory_limit)))
+        timer = threading.Timer(timeout_s, con.duckdb.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield con
+        except duckdb.OutOfMemoryException as exc:
+            raise QueryTooBig(f"the query needs more than the {memory_limit} of memory it may "
+                              "use (NEWSMON_SQL_MEMORY_LIMIT)") from exc
+        except (duckdb.InterruptException, OSError) as exc:
+            if timer.is_alive() or "interrupt" not in str(exc).lower():
+                raise
+            raise QueryTimeout(f"the query was stopped after {timeout_s:g} s "
+                               "(NEWSMON_SQL_TIMEOUT_S): it holds the warehouse meanwhile, and "
+                               "runs wait for it") from exc
+        finally:
+            timer.cancel()
+
+
+def run_readonly_sql(
+    path: str | Path, query: str, params: Any = None, *, timeout_s: float = SQL_TIMEOUT_S,
+    memory_limit: str = SQL_MEMORY_LIMIT,
+) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of a read-only query; anything that could write is refused.
+
+    Checked twice: the parsed statement types (for a clear message) and a read-only
+    connection of its own (so DuckDB itself refuses what the check might miss). Bounded in
+    time and memory (_bounded_reader); `stream_readonly_sql` for results of any size.
+    """
+    with _bounded_reader(path, query, timeout_s, memory_limit) as con:
         cursor = con.execute(query, params)
         columns = [d[0] for d in cursor.description or ()]
         return columns, cursor.fetchall()
+
+
+@dataclass
+class StreamedResult:
+    """A query's result, spooled to an anonymous temporary file as Arrow record batches while
+    the warehouse was open; read back batch by batch after it was let go, so that a slow
+    reader of the output (a pager, a pipe) never holds the warehouse."""
+
+    columns: list[str]
+    schema: pa.Schema
+    rows: int
+    _file: BinaryIO
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        self._file.seek(0)
+        with pa.ipc.open_stream(self._file) as reader:
+            yield from reader
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def stream_readonly_sql(
+    path: str | Path, query: str, params: Any = None, *, timeout_s: float = SQL_TIMEOUT_S,
+    memory_limit: str = SQL_MEMORY_LIMIT, rows_per_batch: int = ROWS_PER_BATCH,
+) -> StreamedResult:
+    """A read-only query's result as Arrow record batches (see StreamedResult): DuckDB streams
+    it batch by batch, never the whole result in memory, within `timeout_s` and
+    `memory_limit`. Close the result when done."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - the result owns it (close())
+    try:
+        with _bounded_reader(path, query, timeout_s, memory_limit) as con:
+            relation = con.duckdb.sql(query, params=params)
+            if relation is None:  # a statement without a result
+                schema = pa.schema([])
+                batches: Iterable[pa.RecordBatch] = ()
+            else:
+                reader = relation.to_arrow_reader(rows_per_batch)
+                schema, batches = reader.schema, reader
+            rows = 0
+            with pa.ipc.new_stream(spool, schema) as writer:
+                for batch in batches:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+    except BaseException:
+        spool.close()
+        raise
+    return StreamedResult(list(schema.names), schema, rows, spool)

@@ -40,9 +40,11 @@ CREATE TABLE runs (
     started_at TIMESTAMPTZ,
     finished_at TIMESTAMPTZ,              -- NULL while running (or if the run died)
     status VARCHAR,                       -- 'running', then 'completed', 'partial' (some
-                                          -- sources failed) or 'failed' (#29, flows/monitor.py)
+                                          -- sources failed) or 'failed' (#29, flows/monitor.py);
+                                          -- 'abandoned' when it died and a later run found it running
     parameters JSON,
-    counts JSON                           -- e.g. {"fetched": 120, "extracted": 97, ...}
+    counts JSON                           -- e.g. {"pages_fetched": 120, "articles_new": 97, ...}
+                                          -- (a failed or abandoned run: what it committed)
 );
 
 -- One row per URL fetched in a run: the outcome of its last attempt.
@@ -90,7 +92,9 @@ CREATE TABLE extraction_log (
     run_id VARCHAR,
     source VARCHAR,
     status VARCHAR,                       -- 'extracted' | 'skipped' | 'failed'
-    reason VARCHAR,                       -- why skipped or failed
+    reason VARCHAR,                       -- why skipped or failed ('too_slow (...)': past its
+                                          -- CPU budget); for an extracted page, a note
+                                          -- ('canonical not adopted: URL')
     article_id VARCHAR,                   -- the article it produced, if extracted
     logged_at TIMESTAMPTZ,
     PRIMARY KEY (url, run_id)
@@ -227,7 +231,8 @@ CREATE TABLE entries (
     PRIMARY KEY (source, url)
 );
 
--- Feeds (and sitemaps) read before whose every entry was new: entries may have been missed.
+-- Feeds (and sitemaps) read before whose every entry was new: entries may have been missed;
+-- and documents listing more new entries than one run fetches (`deferred` > 0, added in 0016).
 CREATE TABLE overflows (
     run_id VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
@@ -238,6 +243,8 @@ CREATE TABLE overflows (
     read_at TIMESTAMPTZ NOT NULL,
     fallback VARCHAR,                     -- 'sitemaps' (read again in full) | 'none'
     message VARCHAR,                      -- what the run summary said
+    deferred INTEGER DEFAULT 0,           -- new entries left for the next runs (the per-run
+                                          -- cap, NEWSMON_MAX_NEW_ENTRIES_PER_DOCUMENT); 0016
     PRIMARY KEY (run_id, url)
 );
 

@@ -68,6 +68,27 @@ ON CONFLICT (run_id) DO UPDATE SET
     finished_at = now(), status = excluded.status, counts = excluded.counts
 """
 
+# What a run committed, from the rows it wrote (the counts of a run that failed or died; the
+# keys are RunSummary's).
+RUN_COMMITTED = """
+SELECT
+    (SELECT count(*) FROM fetch_log
+     WHERE run_id = $run_id AND kind = 'page' AND error_class IS NULL) AS pages_fetched,
+    (SELECT count(*) FROM fetch_log
+     WHERE run_id = $run_id AND kind = 'page' AND error_class IS NOT NULL) AS fetch_failures,
+    (SELECT count(*) FROM articles WHERE run_id = $run_id) AS articles_new,
+    (SELECT count(DISTINCT article_id) FROM article_versions
+     WHERE replaced_by_run = $run_id) AS articles_updated,
+    (SELECT count(*) FROM extraction_log
+     WHERE run_id = $run_id AND status = 'skipped') AS skipped,
+    (SELECT count(*) FROM extraction_log WHERE run_id = $run_id AND status = 'failed') AS failed
+"""
+
+# Runs still 'running' when another run holds the run lock died without a word (SIGKILL, a
+# power cut): they are marked 'abandoned', with what they committed.
+UNFINISHED_RUNS = "SELECT run_id FROM runs WHERE status = 'running' AND run_id <> $run_id"
+ABANDON_RUN = "UPDATE runs SET status = 'abandoned', counts = $counts WHERE run_id = $run_id"
+
 # --- sources ----------------------------------------------------------------------------
 
 UPSERT_SOURCES = """
@@ -187,13 +208,17 @@ INSERT INTO article_versions (article_id, content_hash, title, text, published_a
 SELECT a.id, a.content_hash, a.title, a.text, a.published_at,
        coalesce(a.updated_at, a.fetched_at), now(), b.run_id
 FROM articles AS a JOIN batch AS b ON a.id = b.id
-WHERE a.content_hash IS DISTINCT FROM b.content_hash
+WHERE a.content_hash IS DISTINCT FROM b.content_hash AND a.source = b.source
 ON CONFLICT DO NOTHING
 """
 
+# Which source stored each of a batch's article ids (`ids`): another source never overwrites it.
+ARTICLE_OWNERS = "SELECT id, source FROM articles WHERE id IN (SELECT id FROM ids)"
+
 # A stored article keeps its first fetch time, its first run and every URL it was reached by;
-# everything else takes the newest extraction (re-extraction may be better). `updated_at`
-# says when a version with other content replaced it.
+# everything else takes the newest extraction (re-extraction may be better) of the same
+# source (another source's page never replaces it: load.not_overwriting). `updated_at` says
+# when a version with other content replaced it.
 UPSERT_EXISTING_ARTICLES = f"""
 INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
@@ -216,6 +241,7 @@ ON CONFLICT (id) DO UPDATE SET
     who = excluded.who, {_WHERE_UPDATE},
     updated_at = CASE WHEN excluded.content_hash IS DISTINCT FROM articles.content_hash
                       THEN coalesce(excluded.fetched_at, now()) ELSE articles.updated_at END
+WHERE articles.source = excluded.source
 """
 
 INSERT_NEW_ARTICLES = f"""
@@ -247,11 +273,12 @@ ON CONFLICT (source, url) DO UPDATE SET
 
 UPSERT_OVERFLOWS = """
 INSERT INTO overflows (run_id, source, url, kind, n_entries, last_read_at, read_at, fallback,
-                       message)
-SELECT run_id, source, url, kind, n_entries, last_read_at, read_at, fallback, message FROM batch
+                       message, deferred)
+SELECT run_id, source, url, kind, n_entries, last_read_at, read_at, fallback, message, deferred
+FROM batch
 ON CONFLICT (run_id, url) DO UPDATE SET
     n_entries = excluded.n_entries, read_at = excluded.read_at, fallback = excluded.fallback,
-    message = excluded.message
+    message = excluded.message, deferred = excluded.deferred
 """
 
 # Documents whose entries are not all handled are read in full by the next run.
@@ -591,3 +618,4 @@ ON CONFLICT DO NOTHING
 # Applied to a connection before running a user's query (`newsmon sql`); cannot be undone
 # by that query.
 NO_EXTERNAL_ACCESS = "SET enable_external_access = false"
+SET_MEMORY_LIMIT = "SET memory_limit = {limit}"  # a quoted literal (SET takes no parameter)

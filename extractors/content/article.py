@@ -15,6 +15,7 @@ extensive (slow) text search when neither markup, feed nor URL dates the page.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -22,11 +23,13 @@ from urllib.parse import urlsplit
 import py3langid
 import trafilatura
 from htmldate import find_date
+from lxml.html import HtmlElement
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
 from extractors.content.facets import ActorExtractor, country_of_url, extract_facets
 from extractors.content.text import clean_text, content_hash
-from extractors.fetch.urls import article_id, canonicalize, resolve_canonical
+from extractors.fetch.urls import adopt_canonical, article_id, canonicalize
 from extractors.models import Article, ExtractionOutcome, FetchResult
 from extractors.timezones import to_utc
 
@@ -58,6 +61,9 @@ class ExtractionSettings:
     wall_always_words: int = 120  # ...and below this, one such phrase is enough
     listing_max_words: int = 400  # headline-list test applies to bodies up to this length
     min_sentence_share: float = 0.35  # share of words in sentence-like lines on listing pages
+    # CPU seconds one page may take (extractors/content/parallel.py): a page past it is
+    # recorded too_slow. Real pages take well under a second; 5 MiB of text a few seconds.
+    cpu_limit_s: float = 20.0
     # Replaces the built-in actor heuristics (see extractors.content.facets). It travels with
     # these settings to the extraction worker processes, so it must be a module-level
     # function (picklable), not a lambda.
@@ -91,6 +97,8 @@ _HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?:;\"'»”’)\u3002\uff01\uff1f]$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # not Hangul: spaced
 _ISO_OUT = "%Y-%m-%dT%H:%M:%S%z"
+NOT_ADOPTED = "canonical not adopted"  # extraction_log reason of a foreign rel=canonical
+TOO_SLOW = "too_slow"  # extraction_log reason of a page past its CPU budget
 
 
 def _date_params(extensive: bool) -> dict:
@@ -106,16 +114,21 @@ def _date_params(extensive: bool) -> dict:
 
 
 def extract_article(
-    page: FetchResult, settings: ExtractionSettings = DEFAULT_EXTRACTION
+    page: FetchResult, settings: ExtractionSettings = DEFAULT_EXTRACTION,
+    domains: Collection[str] = (),
 ) -> ExtractionOutcome:
-    """Extract one page; never raises: failures come back as `status='failed'` with the error."""
+    """Extract one page; never raises: failures come back as `status='failed'` with the error.
+
+    `domains`: the sites the page's outlet publishes on (urls.own_domains), where its
+    rel=canonical may point; one elsewhere is recorded in the outcome's reason, not adopted.
+    """
     if not page.ok or page.html is None:
         return ExtractionOutcome(
             url=page.url, source=page.source, status="failed",
             reason=f"not fetched: {page.error_class or 'no body'}: {page.error or ''}".strip(),
         )
     try:
-        return _extract(page, settings)
+        return _extract(page, settings, domains)
     except Exception as exc:  # noqa: BLE001 - any parser crash is one page's failure, not the run's
         return ExtractionOutcome(
             url=page.url, source=page.source, status="failed",
@@ -123,7 +136,14 @@ def extract_article(
         )
 
 
-def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutcome:
+def too_slow(page: FetchResult, cpu_limit_s: float) -> ExtractionOutcome:
+    """The outcome of a page whose extraction ran past its CPU budget."""
+    return ExtractionOutcome(url=page.url, source=page.source, status="failed",
+                             reason=f"{TOO_SLOW} (over {cpu_limit_s:g} s of CPU time)")
+
+
+def _extract(page: FetchResult, settings: ExtractionSettings,
+             domains: Collection[str]) -> ExtractionOutcome:
     html = page.html or ""
     page_url = page.final_url or page.url
 
@@ -142,7 +162,7 @@ def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutco
     if reason:
         return skipped(reason)
 
-    canonical_url = resolve_canonical(page_url, _canonical_href(html))
+    canonical_url, not_adopted = adopt_canonical(page_url, _canonical_href(html), domains)
     published_at, date_source = _published(
         doc.date, html, page_url, page.feed_published, doc.url or canonical_url
     )
@@ -168,7 +188,10 @@ def _extract(page: FetchResult, settings: ExtractionSettings) -> ExtractionOutco
         facets=extract_facets(title, text, published_at, language, settings.actor_extractor,
                               source_country=country_of_url(canonical_url)),
     )
-    return ExtractionOutcome(url=page.url, source=page.source, status="extracted", article=article)
+    note = (f"{NOT_ADOPTED}: {not_adopted} is another site's (the page's own URL is its "
+            "identity)") if not_adopted else None
+    return ExtractionOutcome(url=page.url, source=page.source, status="extracted",
+                             reason=note, article=article)
 
 
 def _main_text(
@@ -335,8 +358,14 @@ def _url_date(url: str) -> date | None:
 
 
 def _htmldate(html: str, url: str, *, extensive: bool) -> str | None:
+    """htmldate on the page, handed a parsed tree: given a string, htmldate downloads it
+    when it looks like a URL (a page whose body is "http://10.0.0.1/x" would make it fetch
+    an internal address, past the fetcher and its guard)."""
     try:
-        return find_date(html, url=url, **_date_params(extensive))
+        tree = load_html(html)  # trafilatura's parser: never fetches, whatever the string
+        if not isinstance(tree, HtmlElement):
+            return None
+        return find_date(tree, url=url, **_date_params(extensive))
     except Exception:  # noqa: BLE001 - htmldate raises on some broken pages; treat as undated
         return None
 

@@ -1,8 +1,9 @@
 """The core of `newsmon extract`: local files or URLs in, one JSON line per input out.
 
 Pages go through the monitor's own code path (`extract_article` on a FetchResult, in the
-shared process pool of extractors.content.parallel when there are enough of them), so what this
-command prints is what the pipeline would store. Inputs are handled in batches to bound memory;
+shared process pool of extractors.content.parallel, under the same CPU budget per page), so
+what this command prints is what the pipeline would store. A URL's user:password@ is never
+printed. Inputs are handled in batches to bound memory;
 output order is input order. Any input that fails (unreadable, not HTML, fetch error, parser
 crash) still gets its line, one line on stderr names the input and the reason, and the return
 code tells the caller something failed. Local
@@ -17,17 +18,16 @@ import re
 import sys
 import zlib
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
+from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.content.facets import record_json
-from extractors.content.parallel import extract_pages, shutdown_pool
+from extractors.content.parallel import extract_pages
 from extractors.fetch.http import Fetcher, FetchSettings, decode_html
 from extractors.fetch.limits import describe_bytes
-from extractors.fetch.urls import is_fetchable_scheme
+from extractors.fetch.urls import is_fetchable_scheme, without_credentials
 from extractors.models import Candidate, ExtractionOutcome, FetchResult
 
 SOURCE = "cli"  # the `source` of pages named on the command line
@@ -80,7 +80,7 @@ def run_extract(
         batch = inputs[start : start + BATCH]
         read = _read_inputs(batch, url, fetch_settings)
         pages = [item.page for item in read if item.page is not None]
-        outcomes = iter(_extract_all(pages, settings))
+        outcomes = iter(extract_pages(pages, settings=settings))
         for item in read:
             record = _record(item, next(outcomes) if item.page is not None else None)
             if record["status"] == "failed":
@@ -92,17 +92,6 @@ def run_extract(
     return 1 if failed else 0
 
 
-def _extract_all(
-    pages: list[FetchResult], settings: ExtractionSettings
-) -> list[ExtractionOutcome]:
-    """The monitor's extraction (pooled when it pays); a dead pool falls back to this process."""
-    try:
-        return extract_pages(pages, settings=settings)
-    except BrokenProcessPool:
-        shutdown_pool()
-        return [extract_article(page, settings) for page in pages]
-
-
 def _read_inputs(
     batch: Sequence[str], url: str | None, fetch_settings: FetchSettings | None
 ) -> list[_Input]:
@@ -110,22 +99,26 @@ def _read_inputs(
     fetched = dict(zip(remote, _fetch_all(remote, fetch_settings), strict=True)) if remote else {}
     max_bytes = (fetch_settings or FetchSettings()).max_bytes
     return [
-        _Input(item, item, page=fetched[item]) if item in fetched
-        else read_file(item, url, max_bytes)
+        # A URL's user:password@ never reaches the output (nor the request: the Fetcher).
+        _Input(without_credentials(item), without_credentials(item), page=fetched[item])
+        if item in fetched else read_file(item, url, max_bytes)
         for item in batch
     ]
 
 
 def _fetch_all(urls: Sequence[str], settings: FetchSettings | None) -> list[FetchResult]:
-    """Fetch with newsmon's own Fetcher: same politeness, limits and decoding as the monitor."""
+    """Fetch with newsmon's own Fetcher: same politeness, limits and decoding as the monitor.
+    Results in the order of `urls` (matched by position: a result's URL is the one fetched,
+    credentials removed)."""
+    unique = list(dict.fromkeys(urls))
 
     async def fetch() -> list[FetchResult]:
         async with Fetcher(settings) as fetcher:
             return await fetcher.fetch_pages(
-                [Candidate(url=u, source=SOURCE, via="list") for u in dict.fromkeys(urls)]
+                [Candidate(url=u, source=SOURCE, via="list") for u in unique]
             )
 
-    results = {result.url: result for result in asyncio.run(fetch())}
+    results = dict(zip(unique, asyncio.run(fetch()), strict=True))
     return [results[u] for u in urls]
 
 

@@ -1,40 +1,100 @@
-"""Extraction across the machine's cores.
+"""Extraction across the machine's cores, every page bounded in CPU time.
 
-HTML parsing is CPU-bound and holds the GIL, so pages are extracted in a process pool sized
-to the machine; one pool per process, started on first use and reused by every batch.
-`spawn` workers avoid forking a process that runs Prefect's threads.
+HTML parsing is CPU-bound and holds the GIL, so pages are extracted in worker processes, one
+pool per process, started on first use (or by `warm_up`) and reused by every batch. Workers
+are plain child processes (`python -c`, talking over a socket pair), so the pool also runs
+inside a Dask worker, whose daemonic processes may not start multiprocessing children.
+
+Every page has a CPU-time budget (`ExtractionSettings.cpu_limit_s`):
+
+- in the worker, a timer on the process's CPU clock interrupts the extraction when the budget
+  is spent; the page is recorded `too_slow` and the worker takes the next page;
+- the pool watches each busy worker's CPU time from outside: a worker still on its page a
+  grace past the budget (stuck in C code, where the timer cannot interrupt it) is killed and
+  replaced, its page recorded `too_slow`; so is one that stays on a page ten budgets of wall
+  time (blocked, not computing). A worker that dies (killed, out of memory) costs its page,
+  recorded as failed, and is replaced; the batch goes on.
 """
 
 from __future__ import annotations
 
 import atexit
-import functools
-import multiprocessing
+import contextlib
 import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 
-from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings, extract_article
+import psutil
+
+from extractors.content.article import (
+    DEFAULT_EXTRACTION,
+    ExtractionSettings,
+    extract_article,
+    too_slow,
+)
 from extractors.models import ExtractionOutcome, FetchResult
 
-MIN_PAGES_FOR_POOL = 8  # below this, shipping pages to workers costs more than it saves
-
-_pool: ProcessPoolExecutor | None = None
+WALL_LIMIT_FACTOR = 10  # a page may take this many budgets of wall time (a busy machine)
+PAGES_IN_FLIGHT = 2  # pages handed to a worker at once: one extracting, one waiting
+_POLL_S = 0.1  # how often the pool looks at its busy workers
+# The worker's first statements: read sys.path from the parent, then serve.
+_BOOT = ("import sys; from multiprocessing.connection import Connection; "
+         "conn = Connection(int(sys.argv[1])); sys.path[:] = conn.recv(); "
+         "from extractors.content.parallel import serve; serve(conn, int(sys.argv[2]))")
 
 
 def worker_count() -> int:
+    """Extraction workers by default: one per core this process may use."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else (os.cpu_count() or 1))
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Pool worker initializer: end the worker when the process that made the pool is gone.
+# --- the worker process ---------------------------------------------------------------------
 
-    A worker holds both ends of its task queue, so it never sees end-of-file: without this,
-    a flow process killed with SIGKILL (or a Dask worker torn down) leaves its workers behind.
-    """
+
+class _TooSlow(BaseException):
+    """Raised into the page being extracted when its CPU budget is spent. A BaseException, so
+    that the `except Exception` of the libraries (and of extract_article) let it through."""
+
+
+_armed = False  # a page's budget is running (the timer's signal may interrupt it)
+
+
+def _on_budget_spent(signum, frame) -> None:
+    if _armed:
+        raise _TooSlow
+
+
+def _extract_bounded(page: FetchResult, settings: ExtractionSettings,
+                     domains: Collection[str]) -> ExtractionOutcome:
+    """extract_article under a CPU-time timer (ITIMER_PROF: this process's user+system)."""
+    global _armed
+    _armed = True
+    signal.setitimer(signal.ITIMER_PROF, settings.cpu_limit_s)
+    try:
+        outcome = extract_article(page, settings, domains)
+        _armed = False
+        return outcome
+    except _TooSlow:
+        return too_slow(page, settings.cpu_limit_s)
+    finally:
+        _armed = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker when the process that started it is gone (killed with SIGKILL, say):
+    the socket pair alone would not tell a worker blocked in a page."""
 
     def watch() -> None:
         while os.getppid() == parent_pid:
@@ -44,46 +104,343 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _get_pool() -> ProcessPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ProcessPoolExecutor(
-            max_workers=worker_count(), mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent, initargs=(os.getpid(),),
+_WARM_UP_PAGE = FetchResult(
+    url="https://warm-up.test/news/2021/12/15/talks", source="", final_url=None,
+    html="<html><head><title>Leaders meet in Brussels</title></head><body><article>"
+         "<h1>Leaders meet in Brussels</h1><p>" + " ".join(
+             ["The prime minister of Armenia met the president of Azerbaijan in Brussels on "
+              "15 December 2021, officials said."] * 6) + "</p></article></body></html>",
+)
+
+
+def serve(conn: Connection, parent_pid: int) -> None:
+    """The worker's loop: ("ready"), then one (page, settings, domains) in, one outcome out.
+
+    Before it is ready, the worker extracts a sample page: what the first extraction loads
+    (the gazetteer, the language model, trafilatura's tables) is not charged to a real
+    page's budget."""
+    _exit_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGPROF, _on_budget_spent)
+    extract_article(_WARM_UP_PAGE)
+    try:
+        conn.send("ready")
+        while True:
+            page, settings, domains = conn.recv()
+            conn.send(_extract_bounded(page, settings, domains))
+    except (EOFError, OSError):  # the pool closed the socket: it is shutting down
+        return
+
+
+# --- the pool ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    page: FetchResult
+    settings: ExtractionSettings
+    domains: frozenset[str]
+    future: Future = field(default_factory=Future)
+
+
+class _Worker:
+    """One worker process and the pages handed to it: the first is being extracted, the
+    next waits in its socket (so the worker never idles while the pool thread waits for the
+    GIL to hand it more)."""
+
+    def __init__(self) -> None:
+        parent_end, child_end = socket.socketpair()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, str(child_end.fileno()), str(os.getpid())],
+            pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL,
         )
-        atexit.register(shutdown_pool)
-    return _pool
+        child_end.close()
+        self.conn = Connection(parent_end.detach())
+        self.conn.send(list(sys.path))
+        self.ps = psutil.Process(self.proc.pid)
+        self.ready = False
+        self.jobs: deque[_Job] = deque()  # handed over, in order; the first is running
+        self.cpu_at_start = 0.0  # the worker's CPU time when the first job began
+        self.started_at = 0.0
+
+    def cpu_s(self) -> float:
+        times = self.ps.cpu_times()
+        return times.user + times.system
+
+    def hand(self, job: _Job) -> None:
+        self.conn.send((job.page, job.settings, job.domains))
+        self.jobs.append(job)
+        if len(self.jobs) == 1:
+            self._began()
+
+    def done(self) -> _Job:
+        """The first job's outcome arrived: the next one is running now."""
+        job = self.jobs.popleft()
+        if self.jobs:
+            self._began()
+        return job
+
+    def _began(self) -> None:
+        self.started_at = time.monotonic()
+        try:
+            self.cpu_at_start = self.cpu_s()
+        except psutil.Error:  # gone: the closed socket tells (_receive)
+            self.cpu_at_start = 0.0
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.conn.close()
 
 
-def _ready(_: int) -> bool:
-    """Runs in a worker: by then importing this module has imported the extractor."""
-    return True
+class ExtractionPool:
+    """Worker processes fed by a manager thread, PAGES_IN_FLIGHT pages each at most (see the
+    module doc). `submit` may be called from any thread; a page's future gets its
+    ExtractionOutcome. Should the manager thread ever stop, every page waiting is failed and
+    the pool is closed (get_pool then starts another).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._jobs: deque[_Job] = deque()
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._workers: list[_Worker] = []
+        self._closed = False
+        self.replaced = 0  # workers killed or found dead, and replaced
+        self._failed_starts = 0  # workers in a row that died before they were ready
+        self._broken: str | None = None  # why workers cannot start (jobs then fail at once)
+        self._thread = threading.Thread(target=self._run, name="extraction-pool", daemon=True)
+        self._thread.start()
+
+    def submit(self, page: FetchResult, settings: ExtractionSettings,
+               domains: Collection[str] = ()) -> Future:
+        job = _Job(page, settings, frozenset(domains))
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the extraction pool is shut down")
+            self._jobs.append(job)
+        self._wake()
+        return job.future
+
+    def start_workers(self) -> None:
+        """Start every worker now (each imports the extractor: seconds on a busy machine)."""
+        with self._lock:
+            self._jobs.append(None)  # type: ignore[arg-type]  # a marker: fill the pool
+        self._wake()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._wake()
+        self._thread.join(timeout=30)
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # shut down meanwhile
+            self._wake_w.send(b"x")
+
+    # --- the manager thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._closed:
+                self._dispatch()
+                busy = [w for w in self._workers if w.jobs]
+                waiting_for = [w.conn for w in self._workers if w.jobs or not w.ready]
+                ready = wait([*waiting_for, self._wake_r], timeout=_POLL_S if busy else None)
+                if self._wake_r in ready:
+                    self._wake_r.recv(4096)
+                for worker in list(self._workers):
+                    if worker.conn in ready:
+                        self._receive(worker)
+                self._watch_budgets()
+        finally:
+            with self._lock:
+                self._closed = True
+            self._stop_all()
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            if None in self._jobs:
+                self._jobs = deque(j for j in self._jobs if j is not None)
+                fill = True
+            else:
+                fill = False
+            pending = len(self._jobs)
+            if self._broken is not None:
+                failed, self._jobs = list(self._jobs), deque()
+                for job in failed:
+                    job.future.set_result(_failed(job.page, self._broken))
+                return
+        while len(self._workers) < self.size and (fill or pending > len(self._workers)):
+            self._workers.append(_Worker())
+        for depth in range(1, PAGES_IN_FLIGHT + 1):  # first one page to every worker
+            for worker in list(self._workers):
+                if not worker.ready or len(worker.jobs) >= depth:
+                    continue
+                with self._lock:
+                    if not self._jobs:
+                        return
+                    job = self._jobs.popleft()
+                try:
+                    worker.hand(job)
+                except OSError:  # the worker died while idle: the page goes to another
+                    with self._lock:
+                        self._jobs.appendleft(job)
+                    self._replace(worker, "extraction worker died")
+                except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                    job.future.set_result(_failed(job.page, f"cannot hand to a worker: {exc}"))
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            self._replace(worker, "extraction worker died")
+            return
+        if message == "ready":
+            worker.ready = True
+            self._failed_starts = 0
+            return
+        if worker.jobs:
+            worker.done().future.set_result(message)
+
+    def _watch_budgets(self) -> None:
+        now = time.monotonic()
+        for worker in list(self._workers):
+            if not worker.jobs:
+                continue
+            limit = worker.jobs[0].settings.cpu_limit_s
+            try:
+                spent = worker.cpu_s() - worker.cpu_at_start
+            except psutil.Error:
+                spent = 0.0  # gone: the closed socket tells (_receive)
+            if spent > limit + _grace(limit) or now - worker.started_at > limit * WALL_LIMIT_FACTOR:
+                self._replace(worker, None)
+
+    def _replace(self, worker: _Worker, died: str | None) -> None:
+        """Kill `worker` (stuck past its page's budget, or dead) and start another; its page
+        is recorded too_slow, or failed with `died`; the page waiting behind it goes back to
+        the front of the queue."""
+        job = worker.jobs.popleft() if worker.jobs else None
+        with self._lock:
+            self._jobs.extendleft(reversed(worker.jobs))
+        worker.jobs.clear()
+        code = worker.proc.poll()
+        worker.kill()
+        self._workers.remove(worker)
+        self.replaced += 1
+        if not worker.ready:
+            self._failed_starts += 1
+            if self._failed_starts >= 3:  # the environment is broken: do not loop on it
+                self._broken = f"extraction workers cannot start (exit code {code})"
+                return
+        if job is not None:
+            if died is None:
+                job.future.set_result(too_slow(job.page, job.settings.cpu_limit_s))
+            else:
+                how = f" (exit code {code})" if code is not None else ""
+                job.future.set_result(_failed(job.page, f"{died}{how}"))
+        if not self._closed:
+            self._workers.append(_Worker())
+
+    def _stop_all(self) -> None:
+        with self._lock:
+            left = list(self._jobs)
+            self._jobs.clear()
+        for job in left:
+            if job is not None:
+                job.future.set_result(_failed(job.page, "extraction pool shut down"))
+        for worker in self._workers:
+            for job in worker.jobs:
+                job.future.set_result(_failed(job.page, "extraction pool shut down"))
+            worker.conn.close()  # the worker sees end-of-file and exits
+        deadline = time.monotonic() + 5
+        for worker in self._workers:
+            try:
+                worker.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.proc.kill()
+                worker.proc.wait()
+        self._workers.clear()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+def _grace(limit: float) -> float:
+    """CPU time past the budget before a worker is killed: the timer's interruption lands
+    only when the extraction is back in Python code."""
+    return max(1.0, limit / 4)
+
+
+def _failed(page: FetchResult, reason: str) -> ExtractionOutcome:
+    return ExtractionOutcome(url=page.url, source=page.source, status="failed",
+                             reason=f"extraction error: {reason}")
+
+
+# --- the process's pool -----------------------------------------------------------------------
+
+_pool: ExtractionPool | None = None
+_pool_lock = threading.Lock()
+
+
+def get_pool(size: int | None = None) -> ExtractionPool:
+    """The process's pool (started on first use with `size` workers, default worker_count();
+    shut down at exit)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool.closed:
+            _pool = ExtractionPool(size or worker_count())
+        return _pool
 
 
 def warm_up() -> None:
     """Start the pool's workers now, in the background: each imports the extractor (seconds
     on a busy machine), so a run's first batch does not wait for them."""
-    if worker_count() < 2:
-        return
-    pool = _get_pool()
-    threading.Thread(target=lambda: list(pool.map(_ready, range(worker_count()))),
-                     name="warm-extraction-pool", daemon=True).start()
+    get_pool().start_workers()
+
+
+def start_workers(timeout_s: float = 120.0) -> list[int]:
+    """Start the pool's workers and wait until each is ready (benchmarks, tests); their pids."""
+    pool = get_pool()
+    pool.start_workers()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        workers = list(pool._workers)
+        if len(workers) == pool.size and all(w.ready for w in workers):
+            return [w.proc.pid for w in workers]
+        time.sleep(0.05)
+    raise TimeoutError("extraction workers did not start")
 
 
 def shutdown_pool() -> None:
     global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown()
+
+
+atexit.register(shutdown_pool)
 
 
 def extract_pages(
     pages: Sequence[FetchResult], use_pool: bool = True,
     settings: ExtractionSettings = DEFAULT_EXTRACTION,
+    domains: Mapping[str, Collection[str]] | None = None, workers: int | None = None,
 ) -> list[ExtractionOutcome]:
-    """`extract_article` over `pages`, in input order; parallel when it pays."""
-    if not use_pool or worker_count() < 2 or len(pages) < MIN_PAGES_FOR_POOL:
-        return [extract_article(page, settings) for page in pages]
-    chunksize = max(1, len(pages) // (worker_count() * 4))
-    extract = functools.partial(extract_article, settings=settings)
-    return list(_get_pool().map(extract, pages, chunksize=chunksize))
+    """`extract_article` over `pages`, in input order, each in a worker under its CPU budget.
+
+    `domains`: per source, the sites its rel=canonical may point to (urls.own_domains).
+    `workers`: the pool's size if this call starts it (default: one per core).
+    `use_pool=False` extracts in this thread, without a bound (tests, trusted input).
+    """
+    domains = domains or {}
+    if not use_pool:
+        return [extract_article(page, settings, domains.get(page.source, ())) for page in pages]
+    pool = get_pool(workers)
+    futures = [pool.submit(page, settings, domains.get(page.source, ())) for page in pages]
+    return [future.result() for future in futures]

@@ -12,7 +12,10 @@
         ├── HTTPStatusError       an error status; 408, 429 and 5xx are retried first (honouring
         │                         Retry-After), 404, 410 and other 4xx are final at once
         ├── TotalTimeout          one attempt took longer than the total timeout (slow drip)
-        ├── TooLarge              body over the byte cap (read stops there)
+        ├── TooLarge              body over the byte cap, decoded through every Content-Encoding
+        │                         layer (read and decoding stop there)
+        ├── UndecodableBody       a Content-Encoding newsmon does not decode (br, zstd: never
+        │                         asked for) or corrupt gzip/deflate data
         ├── NotHTML               a page URL answered with a non-HTML type (PDF, image, ...)
         ├── NotFeed               a feed/sitemap URL answered with a media type (PDF, image, ...)
         ├── TooManyRedirects      more redirects than allowed (loops end here)
@@ -96,6 +99,10 @@ class TotalTimeout(FetchError):
 
 
 class TooLarge(FetchError):
+    pass
+
+
+class UndecodableBody(FetchError):
     pass
 
 

@@ -42,7 +42,7 @@ import charset_normalizer
 import httpx
 from protego import Protego
 
-from extractors.fetch import errors
+from extractors.fetch import errors, inflate
 from extractors.fetch.errors import RETRY_STATUSES
 from extractors.fetch.guard import AddressGuard, PinnedTransport, Resolver
 from extractors.fetch.limits import (
@@ -119,6 +119,7 @@ class _Response:
     headers: httpx.Headers
     body: bytes
     attempts: int
+    truncated: bool = False  # cut at the cap (robots.txt only: see _exchange's `prefix`)
 
 
 class _Slots:
@@ -517,7 +518,8 @@ class Fetcher:
         async with gate.slot(gap, self._politeness.in_flight):
             try:
                 async with asyncio.timeout(s.total_timeout_s):
-                    return await self._exchange(url, accept, max_bytes, headers)
+                    return await self._exchange(url, accept, max_bytes, headers,
+                                                prefix=robots_txt)
             except TimeoutError as exc:
                 raise errors.TotalTimeout(
                     f"no complete response within {s.total_timeout_s} s", final_url=url
@@ -549,7 +551,12 @@ class Fetcher:
         accept: Callable[[str | None, str], errors.FetchError | None],
         max_bytes: int,
         headers: Mapping[str, str] | None,
+        prefix: bool = False,
     ) -> _Response:
+        """One request and its body, decoded (Content-Encoding) and capped as it arrives.
+
+        `prefix`: a body over the cap is cut to its first `max_bytes` (robots.txt) instead of
+        refused."""
         assert self._client is not None
         request = self._client.build_request("GET", url, headers=headers)
         response = await self._client.send(request, stream=True)
@@ -564,15 +571,20 @@ class Fetcher:
                 refused.content_type = content_type
                 raise refused
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes and not prefix:
                 raise _too_large(max_bytes, url, status, content_type)
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise _too_large(max_bytes, url, status, content_type)
-                chunks.append(chunk)
-            return _Response(url, status, response.headers, b"".join(chunks), 1)
+            chunks: list[bytes] = []
+            truncated = False
+            try:
+                await _read_decoded(response, max_bytes, chunks)
+            except inflate.OverCap:
+                if not prefix:
+                    raise _too_large(max_bytes, url, status, content_type) from None
+                truncated = True
+            except (inflate.UnsupportedEncoding, inflate.BadEncoding) as exc:
+                raise errors.UndecodableBody(str(exc), final_url=url, status_code=status,
+                                             content_type=content_type) from None
+            return _Response(url, status, response.headers, b"".join(chunks), 1, truncated)
         finally:
             await response.aclose()
 
@@ -645,11 +657,12 @@ class Fetcher:
                 f"robots.txt unavailable ({exc}); assuming disallow (RFC 9309)",
                 attempts=exc.attempts,
             )
-        except errors.TooLarge as exc:
-            return self._robots_record(key, fetched_at, exc.status_code, None, None)
         except errors.FetchError as exc:
             return type(exc)(f"robots.txt: {exc}", attempts=exc.attempts)
-        text = resp.body.decode("utf-8", errors="replace")
+        body = resp.body
+        if resp.truncated:  # RFC 9309: parse the first 500 KiB; a cut last line is no rule
+            body = body[: body.rfind(b"\n") + 1]
+        text = body.decode("utf-8", errors="replace")
         return self._robots_record(key, fetched_at, resp.status, text,
                                    resp.headers.get("cache-control"))
 
@@ -705,6 +718,20 @@ def _accept_document(content_type: str | None, url: str) -> errors.FetchError | 
 
 def _accept_any(content_type: str | None, url: str) -> errors.FetchError | None:
     return None
+
+
+async def _read_decoded(response: httpx.Response, max_bytes: int, out: list[bytes]) -> None:
+    """The body into `out`, decoded through its Content-Encoding layers as it arrives; raises
+    inflate.OverCap once the raw or the decoded body passes the cap (inflate.py)."""
+    decoder = inflate.BoundedDecoder(inflate.encodings_of(
+        response.headers.get("content-encoding")), max_bytes)
+    raw_size = 0
+    async for raw in response.aiter_raw():
+        raw_size += len(raw)
+        if raw_size > max_bytes + inflate.STEP:  # still encoded: a little over is fine
+            raise inflate.OverCap(f"raw body exceeds {max_bytes} bytes")
+        decoder.feed(raw, out)
+    decoder.finish(out)
 
 
 def _mime(content_type: str | None) -> str:

@@ -13,8 +13,9 @@ Words used here:
   an extraction failure); `skipped` (extraction found no article, `before --since`, the same
   GUID as a stored article); `pending` (`retry: <error>` due again, or `not fetched yet`);
 - decision: what this run does with an entry: fetch it as `new`, `updated` (stored, but its
-  feed/sitemap `updated`/`lastmod` moved forward) or `retry`; leave it as `seen`; or leave it
-  `before-since`.
+  feed/sitemap `updated`/`lastmod` moved forward) or `retry`; leave it as `seen`; leave it
+  `before-since`; or leave it `deferred`: past the number of new entries one run takes from
+  a document (`max_new_per_document`), it stays pending and the next runs fetch it.
 
 The warehouse supplies `EntryFacts` (warehouse.queries.entry_facts); the flow records the
 plan's `EntryRecord`s in the `entries` table, and after fetching records what `settle` makes
@@ -37,7 +38,7 @@ from extractors.fetch.http import Validators
 from extractors.models import Candidate, EntryFacts, EntryRecord, Overflow
 
 Outcome = Literal["stored", "failed", "skipped", "pending"]
-Decision = Literal["new", "updated", "retry", "seen", "before-since"]
+Decision = Literal["new", "updated", "retry", "seen", "before-since", "deferred"]
 
 MAX_RUNS_PER_FAILED_PAGE = 3  # a page failing in this many runs is given up (outcome failed)
 BEFORE_SINCE = "before --since"
@@ -186,12 +187,15 @@ def plan_entries(
     guid_urls: Mapping[tuple[str, str], str] | None = None,
     read_before: Mapping[str, datetime] | None = None,
     sources_with_sitemaps: Iterable[str] = (),
+    max_new_per_document: int | None = None,
 ) -> EntryPlan:
     """Decide every entry of a run (discovered ones and the ledger's backlog) by identity.
 
     `facts`: what the warehouse knows per URL; `guid_urls`: (source, GUID) -> the URL the
     ledger knows it at; `read_before`: document URL -> when an earlier run last read it;
     `since`: this run's backfill bound, if any. Dates never make an entry "seen".
+    `max_new_per_document`: new (or updated) entries fetched per document, in its order (the
+    backlog's entries that no document of this run lists: per source); the rest are deferred.
     """
     entries = merge_candidates(candidates)
     by_source: dict[str, list[Candidate]] = defaultdict(list)
@@ -213,7 +217,61 @@ def plan_entries(
         planned.append(decided)
     overflows = find_overflows(reads, facts, guid_urls, read_before or {}, now,
                                set(sources_with_sitemaps))
+    if max_new_per_document is not None:
+        planned, overflows = defer_beyond(planned, reads, overflows, max_new_per_document,
+                                          read_before or {}, now)
     return EntryPlan(tuple(planned), tuple(overflows))
+
+
+CAPPED_DECISIONS = ("new", "updated")  # retries are few: failed pages of earlier runs
+
+
+def defer_beyond(
+    planned: Sequence[PlannedEntry], reads: Sequence[DocumentRead],
+    overflows: Sequence[Overflow], cap: int, read_before: Mapping[str, datetime],
+    now: datetime,
+) -> tuple[list[PlannedEntry], list[Overflow]]:
+    """Fetch at most `cap` new entries of each document this run: an entry is fetched if some
+    document lists it among its first `cap` new ones (document order: newest first in feeds);
+    entries no document of this run lists (the ledger's backlog, URL lists) at most `cap` per
+    source. The others are deferred (pending, fetched by a later run, `cap` at a time), and
+    each document that had more is recorded as an overflow saying how many wait."""
+    fetching = {(p.entry.source, p.entry.url) for p in planned if p.decision in CAPPED_DECISIONS}
+    keep: set[tuple[str, str]] = set()
+    listed: set[tuple[str, str]] = set()
+    over: dict[str, tuple[DocumentRead, int]] = {}
+    for read in reads:
+        mine = [k for k in dict.fromkeys((e.source, e.url) for e in read.entries)
+                if k in fetching]
+        listed.update(mine)
+        keep.update(mine[:cap])
+        if len(mine) > cap:
+            over[read.url] = (read, len(mine) - cap)
+    unlisted: dict[str, int] = defaultdict(int)
+    for key in fetching - listed:
+        unlisted[key[0]] += 1
+    taken: dict[str, int] = defaultdict(int)
+    out = []
+    for p in planned:
+        key = (p.entry.source, p.entry.url)
+        if p.decision in CAPPED_DECISIONS and key not in keep:
+            if key not in listed and taken[key[0]] < cap:
+                taken[key[0]] += 1
+            else:
+                p = replace(p, decision="deferred", outcome="pending", reason=NOT_FETCHED)
+        out.append(p)
+    # A document deferring entries that another document fetches defers nothing.
+    deferred = {(p.entry.source, p.entry.url) for p in out if p.decision == "deferred"}
+    recorded = {o.url: o for o in overflows}
+    for url, (read, _) in over.items():
+        n = len(deferred & {(e.source, e.url) for e in read.entries})
+        if not n:
+            continue
+        earlier = recorded.get(url)
+        recorded[url] = replace(earlier, deferred=n, cap=cap) if earlier is not None else \
+            Overflow(read.source, read.url, read.kind, len(read.entries),
+                     read_before.get(read.url), now, "none", deferred=n, cap=cap, scrolled=False)
+    return out, list(recorded.values())
 
 
 def find_overflows(

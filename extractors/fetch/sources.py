@@ -11,10 +11,16 @@ which file, which source and which field are wrong; unknown keys are errors for 
     language = "en"
     country = "GB"
     requests_per_second = 2.0
+    domains = ["outlet-a.co.uk"]   # optional: other sites the outlet publishes on
+
+An outlet's pages may name a rel=canonical on its own sites (those of its feeds, sitemaps and
+URLs, and `domains`); one on any other site is recorded, never adopted as the article's
+identity (extractors/fetch/urls.py, adopt_canonical).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +32,7 @@ from extractors.fetch.urls import canonicalize
 from extractors.models import Source
 
 READ_FIELDS = ("feeds", "sitemaps", "urls")
+_HOST_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
 class _SourceModel(BaseModel):
@@ -38,6 +45,7 @@ class _SourceModel(BaseModel):
     language: str | None = Field(default=None, min_length=2, max_length=16)
     country: str | None = Field(default=None, min_length=2, max_length=3)
     requests_per_second: float | None = Field(default=None, gt=0)
+    domains: list[str] = []
 
     @field_validator("name")
     @classmethod
@@ -45,6 +53,15 @@ class _SourceModel(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
+
+    @field_validator("domains")
+    @classmethod
+    def _host_names(cls, values: list[str]) -> list[str]:
+        for i, value in enumerate(values):
+            host = value.strip().lower().rstrip(".")
+            if not _HOST_NAME.fullmatch(host):
+                raise ValueError(f"item {i} is not a domain name such as example.com: {value!r}")
+        return [v.strip().lower().rstrip(".") for v in values]
 
     @field_validator("feeds", "sitemaps", "urls")
     @classmethod
@@ -82,6 +99,7 @@ def load_sources(path: str | Path) -> list[Source]:
             language=model.language,
             country=model.country,
             requests_per_second=model.requests_per_second,
+            domains=tuple(model.domains),
         )
         for model in models
     ]

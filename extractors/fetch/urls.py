@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from collections.abc import Collection, Iterable
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+from tld import get_fld
 
 _FETCHABLE = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -136,3 +139,46 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def registrable_domain(url_or_host: str) -> str:
+    """The site a URL (or host name) belongs to: its registrable domain by the public suffix
+    list (news.bbc.co.uk -> bbc.co.uk, a.b.github.io -> b.github.io); for a suffix the list
+    does not know (outlet-a.test) the last two labels; an IP address or a single label as is.
+    "" when there is no host."""
+    text = url_or_host.strip()
+    try:
+        host = (urlsplit(text).hostname if "//" in text else text.split(":")[0]) or ""
+    except ValueError:
+        return ""
+    host = host.lower().rstrip(".")
+    if not host or _is_ip(host) or "." not in host:
+        return host
+    found = get_fld(host, fix_protocol=True, fail_silently=True)
+    return str(found) if found else ".".join(host.split(".")[-2:])
+
+
+def own_domains(urls: Iterable[str], declared: Iterable[str] = ()) -> frozenset[str]:
+    """The sites an outlet publishes on: those of its feeds, sitemaps and URLs, and the
+    domains its sources.toml entry declares."""
+    return frozenset(d for d in map(registrable_domain, [*urls, *declared]) if d)
+
+
+def adopt_canonical(
+    page_url: str, canonical_href: str | None, domains: Collection[str] = ()
+) -> tuple[str, str | None]:
+    """(the article's canonical URL, a canonical URL the page declared but did not get).
+
+    A <link rel=canonical> is adopted when it is believable (resolve_canonical) and on the
+    page's own site or one of `domains` (the outlet's); one on another site is recorded, not
+    adopted: a page must not take the identity, and so the stored article, of another
+    outlet's page. A page with no site (a local file, `newsmon extract page.html`) adopts it.
+    """
+    page = canonicalize(page_url)
+    canonical = resolve_canonical(page_url, canonical_href)
+    if canonical == page:
+        return page, None
+    site, own = registrable_domain(canonical), registrable_domain(page)
+    if not own or site == own or site in domains:  # not own: a local file has no site
+        return canonical, None
+    return page, canonical

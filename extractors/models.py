@@ -15,6 +15,7 @@ DuplicateKind = Literal["same-url", "same-text", "near-copy"]
 # "country" stands for a country or its government acting ("Armenia agreed", "the Kremlin");
 # "unnamed" for people a story does not name ("gunman", "dozens of rescuers").
 ActorType = Literal["person", "organisation", "country", "unnamed"]
+WhenSource = Literal["dateline", "text", "published"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,9 @@ class Facets:
 
     `who`, `where` and `event_date` (the "when") are the main answers; `actors`, `places`
     and `dates` list every mention, most prominent first, for search and clustering.
+    `where_confidence` (0-1) says how sure the place is; `when_source` what the event date
+    rests on: "dateline", "text" (a date the text gives) or "published" (no evidence of
+    another day: the publication day).
     """
 
     actors: tuple[str, ...] = ()
@@ -218,6 +222,8 @@ class Facets:
     keywords: tuple[str, ...] = ()
     who: tuple[Actor, ...] = ()
     where: Place | None = None
+    where_confidence: float | None = None
+    when_source: WhenSource | None = None
 
 
 @dataclass(frozen=True)
@@ -305,6 +311,8 @@ class Event:
     n_copies: int = 0  # copies (duplicates) attached to the event, counted apart
     who: tuple[Actor, ...] = ()  # main actors agreed by vote of the articles
     where: Place | None = None  # main place agreed by vote of the articles
+    where_confidence: float | None = None  # its share of the vote, weighed by confidence
+    when_source: WhenSource | None = None  # what the agreed event date rests on
     # Comparison keys of every actor named (extractors.content.facets.actor_key), so that
     # watchlists match "Pashinyan" to "Nikol Pashinian".
     actor_keys: tuple[str, ...] = ()

@@ -31,8 +31,8 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from pydantic import PositiveInt, WithJsonSchema
 
+from extractors.content.facets.gazetteer import warm_up as warm_up_gazetteer
 from extractors.content.parallel import warm_up as warm_up_extraction
-from extractors.content.places import warm_up as warm_up_gazetteer
 from extractors.fetch.errors import NewsmonError
 from extractors.fetch.health import reason_counts, run_verdict
 from extractors.fetch.http import FetchSettings

@@ -80,9 +80,13 @@ def test_seed_event_record_is_agreed_by_vote() -> None:
     event = next(e for e in result.events if e.id == event_of(result)["report"])
     assert {a.name for a in event.who} == {"Nikol Pashinian", "Ilham Aliyev", "Charles Michel"}
     assert all(a.type == "person" for a in event.who)
+    # the place both reports name as theirs, geocoded, with the vote's confidence
     assert event.where is not None and event.where.name == "Brussels"
     assert event.where.country == "BE" and event.where.id == "geonames:2800866"
     assert abs(event.where.lat - 50.85) < 0.1 and abs(event.where.lon - 4.35) < 0.1
+    assert event.where_confidence is not None and 0 < event.where_confidence <= 1
+    assert "Brussels" in event.places
+    assert event.when_source == "text"
     assert str(event.event_date) == "2021-12-15"
     assert event.headline == SPECS[1][3]  # the report, not the preview
     assert "nikol pashinian" in event.actor_keys
@@ -343,7 +347,11 @@ def test_cluster_jsonl_writes_one_line_per_article_in_input_order(tmp_path: Path
     assert by_id["preview"]["story_id"] == by_id["report"]["story_id"] == by_id["copy"]["story_id"]
     assert all(g["story_id"].startswith("st_") for g in got)
     report = by_id["report"]  # every line carries its event's agreed record
-    assert set(report) == {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"}
+    # the stable keys, and the additive evidence of the facts
+    assert set(report) == {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id",
+                           "where_confidence", "when_source"}
+    assert report["when_source"] in ("dateline", "text", "published")
+    assert report["where_confidence"] is None or 0 < report["where_confidence"] <= 1
     assert {"name": "Nikol Pashinian", "type": "person"} in report["who"]
     assert report["where"]["name"] == "Brussels" and report["where"]["country"] == "BE"
     assert set(report["where"]) == {"name", "country", "lat", "lon", "id"}

@@ -46,7 +46,7 @@ EXPECTED = {
 }
 KEYS = ["input", "url", "canonical_url", "status", "reason", "title", "author", "published",
         "date_source", "language", "site_name", "text", "actors", "places", "event_date",
-        "keywords", "who", "where", "when"]
+        "keywords", "who", "where", "when", "where_confidence", "when_source"]
 
 
 def _run(inputs: list[str], url: str | None = None,
@@ -77,6 +77,8 @@ def test_real_pages_give_expected_fields() -> None:
         assert record["url"] == (PAGES / name).resolve().as_uri()
         assert record["actors"] and record["keywords"]
         assert record["when"] == record["event_date"]
+        assert record["when_source"] in ("dateline", "text", "published")
+        assert record["where"] is None or 0 < record["where_confidence"] <= 1
         for actor in record["who"]:
             assert set(actor) == {"name", "type"}
             assert actor["type"] in ("person", "organisation", "country")

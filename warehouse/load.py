@@ -42,7 +42,8 @@ _WHO = pa.list_(pa.struct([("name", pa.string()), ("type", pa.string())]))
 # The main place, flattened: name, country, lat, lon, id (see extractors.models.Place).
 _WHERE_FIELDS = [("where_name", pa.string()), ("where_country", pa.string()),
                  ("where_lat", pa.float64()), ("where_lon", pa.float64()),
-                 ("where_id", pa.string())]
+                 ("where_id", pa.string()), ("where_confidence", pa.float64()),
+                 ("when_source", pa.string())]
 
 SOURCES_SCHEMA = pa.schema(
     [("name", pa.string()), ("feeds", _STRS), ("sitemaps", _STRS), ("urls", _STRS),
@@ -378,12 +379,15 @@ def article_record(article: Article, run_id: str) -> Record:
         "content_hash": article.content_hash, "fetched_at": article.fetched_at,
         "run_id": run_id, "actors": list(f.actors), "places": list(f.places),
         "event_date": f.event_date, "dates": list(f.dates), "keywords": list(f.keywords),
-        "tags": list(article.tags), **record_columns(f.who, f.where),
+        "tags": list(article.tags),
+        **record_columns(f.who, f.where, f.where_confidence, f.when_source),
     }
 
 
-def record_columns(who: Sequence[Actor], where: Place | None) -> Record:
-    """The `who` and `where_*` columns of an article or event (migration 0011)."""
+def record_columns(who: Sequence[Actor], where: Place | None,
+                   where_confidence: float | None = None, when_source: str | None = None
+                   ) -> Record:
+    """The `who` and `where_*` columns of an article or event (migrations 0011, 0015)."""
     return {
         "who": [{"name": a.name, "type": a.type} for a in who],
         "where_name": where.name if where else None,
@@ -391,6 +395,8 @@ def record_columns(who: Sequence[Actor], where: Place | None) -> Record:
         "where_lat": where.lat if where else None,
         "where_lon": where.lon if where else None,
         "where_id": where.id if where else None,
+        "where_confidence": where_confidence if where else None,
+        "when_source": when_source,
     }
 
 
@@ -491,7 +497,8 @@ def replace_clusters(
         ({"id": e.id, "headline": e.headline, "event_date": e.event_date,
           "first_seen": e.first_seen, "last_seen": e.last_seen, "actors": list(e.actors),
           "places": list(e.places), "keywords": list(e.keywords), "n_articles": e.n_articles,
-          "n_sources": e.n_sources, "n_copies": e.n_copies, **record_columns(e.who, e.where),
+          "n_sources": e.n_sources, "n_copies": e.n_copies,
+          **record_columns(e.who, e.where, e.where_confidence, e.when_source),
           "actor_keys": list(e.actor_keys), "story_id": story_of.get(e.id),
           "terms": list(e.terms)}
          for e in result.events),

@@ -182,18 +182,21 @@ _WHERE_FIELDS = ("where_name", "where_country", "where_lat", "where_lon", "where
 
 def _article(row: dict[str, Any]) -> Article:
     """An Article from a row of sql._ARTICLE_RECORDS (columns named as Article's fields,
-    plus `who` and the `where_*` columns of the main place)."""
+    plus `who`, the `where_*` columns of the main place and the facts' evidence)."""
     fields = dict(row)
     facets = {name: fields.pop(name) for name in _FACET_FIELDS}
     who = tuple(Actor(w["name"], w["type"]) for w in fields.pop("who") or ())
     where = [fields.pop(name) for name in _WHERE_FIELDS]
+    evidence = {"where_confidence": fields.pop("where_confidence"),
+                "when_source": fields.pop("when_source")}
     for name in _TUPLE_FIELDS:
         fields[name] = tuple(fields[name] or ())
     return Article(
         **fields,
         facets=Facets(**{k: v if k == "event_date" else tuple(v or ())
                          for k, v in facets.items()},
-                      who=who, where=Place(*where) if where[0] is not None else None),
+                      who=who, where=Place(*where) if where[0] is not None else None,
+                      **evidence),
     )
 
 

@@ -132,7 +132,11 @@ CREATE TABLE articles (
     where_lat DOUBLE,                     -- its position (NULL for some provinces)
     where_lon DOUBLE,
     where_id VARCHAR,                     -- gazetteer id, e.g. 'geonames:2800866'
-    updated_at TIMESTAMPTZ                -- when a changed version replaced it; added in 0013
+    updated_at TIMESTAMPTZ,               -- when a changed version replaced it; added in 0013
+    -- added in 0015: the evidence of the facts
+    where_confidence DOUBLE,              -- 0-1, how sure the main place is
+    when_source VARCHAR                   -- what event_date rests on: 'dateline', 'text' or
+                                          -- 'published' (no evidence: the publication day)
 );
 
 -- Articles that repeat another one.
@@ -168,6 +172,9 @@ CREATE TABLE events (
     actor_keys VARCHAR[],                 -- actor_key() of who and of every actor mentioned
     story_id VARCHAR,                     -- the story thread it belongs to; added in 0012
     terms MAP(VARCHAR, DOUBLE),           -- heaviest word stems and weights; added in 0012
+    where_confidence DOUBLE,              -- added in 0015: the vote for the place, weighed by
+                                          -- its reports' confidence
+    when_source VARCHAR,                  -- the strongest evidence of event_date among them
     languages VARCHAR[]                   -- languages of its articles, most used first; 0019
 );
 

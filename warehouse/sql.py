@@ -190,10 +190,12 @@ ON CONFLICT (url, run_id) DO UPDATE SET
 _ARTICLE_COLUMNS = """id, canonical_url, url, urls, source, title, author, published_at,
     date_source, language, site_name, description, text, content_hash,
     fetched_at, run_id, actors, places, event_date, dates, keywords, tags,
-    who, where_name, where_country, where_lat, where_lon, where_id"""
+    who, where_name, where_country, where_lat, where_lon, where_id, where_confidence,
+    when_source"""
 _WHERE_UPDATE = """where_name = excluded.where_name, where_country = excluded.where_country,
     where_lat = excluded.where_lat, where_lon = excluded.where_lon,
-    where_id = excluded.where_id"""
+    where_id = excluded.where_id, where_confidence = excluded.where_confidence,
+    when_source = excluded.when_source"""
 
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
@@ -316,7 +318,7 @@ WHERE events.id = found.event_id
 
 _EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
     n_articles, n_sources, n_copies, who, where_name, where_country, where_lat, where_lon,
-    where_id, actor_keys, story_id, terms"""
+    where_id, where_confidence, when_source, actor_keys, story_id, terms"""
 
 UPSERT_EVENTS = f"""
 INSERT INTO events ({_EVENT_COLUMNS}, updated_at)
@@ -398,7 +400,8 @@ _ARTICLE_RECORDS = """
 SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, published_at,
        date_source, language, site_name, description, fetched_at,
        actors, places, event_date, dates, keywords, tags,
-       who, where_name, where_country, where_lat, where_lon, where_id
+       who, where_name, where_country, where_lat, where_lon, where_id, where_confidence,
+       when_source
 FROM articles
 """
 

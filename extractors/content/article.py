@@ -29,7 +29,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from extractors.content.facets import ActorExtractor, extract_facets
+from extractors.content.facets import ActorExtractor, country_of_url, extract_facets
 from extractors.content.text import clean_text, content_hash
 from extractors.fetch.urls import adopt_canonical, article_id, canonicalize
 from extractors.models import Article, ExtractionOutcome, FetchResult
@@ -190,7 +190,8 @@ def _extract(page: FetchResult, settings: ExtractionSettings,
         description=doc.description or None,
         fetched_at=page.fetched_at,
         tags=page_tags(doc.categories, doc.tags),
-        facets=extract_facets(title, text, published_at, language, settings.actor_extractor),
+        facets=extract_facets(title, text, published_at, language, settings.actor_extractor,
+                              source_country=country_of_url(canonical_url)),
     )
     note = (f"{NOT_ADOPTED}: {not_adopted} is another site's (the page's own URL is its "
             "identity)") if not_adopted else None

@@ -218,7 +218,8 @@ def _record(item: _Input, outcome: ExtractionOutcome | None) -> dict[str, Any]:
         "event_date": facets.event_date.isoformat() if facets and facets.event_date else None,
         "keywords": list(facets.keywords) if facets else [],
         # the main answers: who (list of {name, type}), where ({name, country, lat, lon, id}
-        # or null), when (ISO date or null); actors/places/event_date above are the mentions
-        **(record_json(facets.who, facets.where, facets.event_date) if facets
-           else record_json((), None, None)),
+        # or null), when (ISO date or null), where_confidence and when_source (the evidence);
+        # actors/places/event_date above are the mentions
+        **(record_json(facets.who, facets.where, facets.event_date, facets.where_confidence,
+                       facets.when_source) if facets else record_json((), None, None)),
     }

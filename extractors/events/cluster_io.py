@@ -5,9 +5,11 @@ datetime), "language", "summary" (a feed summary: it stands in for an empty text
 lines, in input order: {"id", "event_id", "duplicate_of", "who", "where", "when", "story_id"},
 where who / where / when are the record of the article's event, as its articles agree on it
 (see extractors/events/records.py): who a list of {"name", "type"}, where {"name",
-"country", "lat", "lon", "id"} or null, when an ISO date or null; story_id names the story
-thread the event belongs to (extractors/events/stories.py). A missing "published" or an
-empty "text" is unknown, not evidence against a match: see ClusterSettings.
+"country", "lat", "lon", "id"} or null, when an ISO date or null, and (additive keys)
+where_confidence (0-1 or null) and when_source ("dateline", "text", "published" or null);
+story_id names the story thread the event belongs to (extractors/events/stories.py). A
+missing "published" or an empty "text" is unknown, not evidence against a match: see
+ClusterSettings.
 The whole input is validated before anything is written, and the output is written to a
 temporary file and renamed, so a bad line never leaves a half-written result behind. The
 input must be UTF-8 (a leading BOM is allowed); a line that is not is reported by number.
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TextIO, TypeVar
 
-from extractors.content.facets import extract_facets, record_json
+from extractors.content.facets import country_of_url, extract_facets, record_json
 from extractors.content.text import content_hash
 from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, cluster
 from extractors.events.stories import build_stories
@@ -83,7 +85,8 @@ def article_from_record(record: dict) -> Article:
         published_at=published,
         language=language,
         description=summary,
-        facets=extract_facets(title, text or summary or "", published, language),
+        facets=extract_facets(title, text or summary or "", published, language,
+                              source_country=country_of_url(record.get("url"))),
     )
 
 
@@ -149,7 +152,8 @@ def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict
         event = events[event_of[a.id]]
         rows.append({
             "id": a.id, "event_id": event.id, "duplicate_of": copy_of.get(a.id),
-            **record_json(event.who, event.where, event.event_date),
+            **record_json(event.who, event.where, event.event_date, event.where_confidence,
+                          event.when_source),
             "story_id": stories.story_of[event.id],
         })
     return rows

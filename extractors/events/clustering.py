@@ -28,7 +28,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from extractors.content.places import gazetteer
+from extractors.content.facets.gazetteer import gazetteer
 from extractors.content.text import STOPWORDS, words
 from extractors.events import crosslingual, evidence
 from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
@@ -634,6 +634,8 @@ def _assemble(
                 event_date=record.when,
                 who=record.who,
                 where=record.where,
+                where_confidence=record.where_confidence,
+                when_source=record.when_source,
                 actor_keys=record.actor_keys,
                 actors=_ranked(Counter(x for a in everyone for x in a.facets.actors)),
                 places=_ranked(Counter(x for a in everyone for x in a.facets.places)),

@@ -30,8 +30,8 @@ import numpy as np
 import regex
 from rapidfuzz import fuzz, process
 
+from extractors.content.facets.gazetteer import gazetteer
 from extractors.content.keys import Keys, article_keys, latin, loose_key
-from extractors.content.places import gazetteer
 from extractors.events.dedup import article_time, block_pairs
 from extractors.models import Article
 
@@ -219,8 +219,8 @@ def _features(a: PairSide, b: PairSide) -> tuple[dict[str, float], dict[str, obj
 
 
 def _cities(places: frozenset[str]) -> frozenset[str]:
-    kinds = gazetteer().kinds
-    return frozenset(p for p in places if kinds.get(p) == "city")
+    gaz = gazetteer()
+    return frozenset(p for p in places if gaz.kind(p) == "city")
 
 
 def _publication_gap(a: PairSide, b: PairSide) -> float | None:

@@ -15,7 +15,10 @@ was planned, a report says what happened.
   a title or a country word before the name).
 - where: the place most reports name as their main place; a city inside it that at least
   SPECIFIC_SHARE of the votes name wins, as it does inside one article.
-- when: the event date most reports give (ties: the earlier).
+- when: the event date most reports give (ties: the earlier); `when_source` is the
+  strongest evidence among the reports giving it (dateline, then text, then published).
+- where_confidence: the chosen place's share of the reports' vote, each report weighing
+  by its own confidence.
 - headline: a report's (a preview only if there is no report), the one whose own who, where
   and when agree most with the record; ties go to the caller's order (most central first).
 """
@@ -28,9 +31,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from extractors.content.facets import MAX_WHO, SPECIFIC_SHARE, actor_key
+from extractors.content.facets.gazetteer import gazetteer
 from extractors.content.keys import script_free_key
-from extractors.content.places import gazetteer
-from extractors.models import Actor, ActorType, Article, Place
+from extractors.models import Actor, ActorType, Article, Place, WhenSource
 
 PREVIEW_VOTE = 0.5
 MIN_SUPPORT = 0.5  # share of the vote weight an actor needs to be a main actor of the event
@@ -43,6 +46,8 @@ class EventRecord:
     when: date | None
     headline: str
     actor_keys: tuple[str, ...] = ()  # see actor_keys()
+    where_confidence: float | None = None
+    when_source: WhenSource | None = None
 
 
 def is_preview(article: Article, when: date | None) -> bool:
@@ -63,7 +68,8 @@ def event_record(reports: Sequence[Article]) -> EventRecord:
     names = [x.name for a in reports for x in a.facets.who if x.type != "unnamed"]
     names += [name for a in reports for name in a.facets.actors]
     return EventRecord(who, where, when, _headline(reports, weights, who, where, when),
-                       actor_keys(names))
+                       actor_keys(names), _where_confidence(reports, weights, where),
+                       _when_source(reports, when))
 
 
 def actor_keys(names: Sequence[str]) -> tuple[str, ...]:
@@ -147,16 +153,39 @@ def _vote_where(reports: Sequence[Article], weights: dict[str, float]) -> Place 
     best = min(votes, key=lambda k: (-votes[k], k))
     box = place_of[best]
     gaz = gazetteer()
-    if gaz.kinds.get(gaz.lookup(box.name) or "") in ("country", "region", "area"):
+    if gaz.kind(gaz.lookup(box.name) or "") in ("country", "region", "area"):
         inside = [
             k for k in votes
             if k != best and place_of[k].country == box.country and box.country is not None
-            and gaz.kinds.get(gaz.lookup(place_of[k].name) or "") == "city"
+            and gaz.kind(gaz.lookup(place_of[k].name) or "") == "city"
             and votes[k] >= SPECIFIC_SHARE * votes[best]
         ]
         if inside:
             best = min(inside, key=lambda k: (-votes[k], k))
     return place_of[best]
+
+
+_SOURCE_STRENGTH = {"dateline": 3, "text": 2, "published": 1}
+
+
+def _when_source(reports: Sequence[Article], when: date | None) -> WhenSource | None:
+    sources = [a.facets.when_source for a in reports
+               if a.facets.event_date == when and a.facets.when_source]
+    return max(sources, key=lambda s: _SOURCE_STRENGTH.get(s, 0)) if sources else None
+
+
+def _where_confidence(reports: Sequence[Article], weights: dict[str, float],
+                      where: Place | None) -> float | None:
+    """The reports' vote for the chosen place, each weighing by its own confidence (1 where a
+    report stored none), over all votes."""
+    if where is None:
+        return None
+    total = sum(weights[a.id] for a in reports)
+    agreed = sum(weights[a.id] * (a.facets.where_confidence if a.facets.where_confidence
+                                  is not None else 1.0)
+                 for a in reports if a.facets.where is not None
+                 and (a.facets.where.id or a.facets.where.name) == (where.id or where.name))
+    return round(agreed / total, 3) if total else None
 
 
 def _headline(

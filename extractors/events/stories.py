@@ -51,6 +51,12 @@ class StorySettings:
     near_days: float = 2.0
     near_threshold: float = 0.20
     top_names: int = 8  # actors and places (each) of an event whose words are compared
+    # The name overlap of an event with fewer name words than this is scaled down in
+    # proportion: one shared word ("Ukraine") is all the names of an event naming nothing
+    # else, which says less than events sharing several of their names (unknown is not
+    # evidence). giveme5w1h is indifferent to 1-4; 4 keeps ru_exam's stories where they were
+    # once junk actors left the facets (docs/clustering.md).
+    min_name_words: int = 4
     # An event is compared with the placed events sharing one of its terms or name words;
     # for a word that many share, with the max_postings placed last only (bounded cost).
     max_postings: int = 30
@@ -155,6 +161,7 @@ class _Profiles:
         self.names = _rows([{w: 1.0 for w in ws} for ws in names])
         self.weighted_names = _rows([{w: name_idf[w] for w in ws} for ws in names])
         self.name_mass = np.array([sum(name_idf[w] for w in ws) for ws in names])
+        self.name_count = np.array([len(ws) for ws in names], dtype=float)
         self.keys = [[*("t:" + t for t in v), *("n:" + w for w in ws)]
                      for v, ws in zip(terms, names, strict=True)]
         self.postings: dict[str, list[int]] = defaultdict(list)
@@ -180,6 +187,8 @@ class _Profiles:
         shared = (self.names[others] @ self.weighted_names[row].T).toarray().ravel()
         smaller = np.minimum(self.name_mass[others], self.name_mass[row])
         names = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+        fewer = np.minimum(self.name_count[others], self.name_count[row])
+        names *= np.minimum(fewer / max(self.s.min_name_words, 1), 1.0)
         similarity = self.s.w_terms * terms + self.s.w_names * names
         bar = np.where(gap <= self.s.near_days, self.s.near_threshold, self.s.link_threshold)
         return list(zip(others.tolist(), (similarity - bar).tolist(), strict=True))

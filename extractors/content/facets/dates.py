@@ -1,5 +1,5 @@
-"""Date mentions in English (and the commonest Russian forms) of news text, resolved
-against the publication date.
+"""Date mentions of news text resolved against the publication date, and the evidence of
+each day for the event date (`day_candidates`, weighed by ranking.py).
 
 Hand-written patterns instead of dateparser: dateparser is far too slow for every article, and
 news prose uses a small set of forms ("December 15", "Dec. 15, 2021", "15 December", ISO dates,
@@ -12,11 +12,16 @@ such moment before it, within CLOCK_HOURS ("11:30pm" in a report published at 00
 evening before). Weekdays tied to another day ("the Sunday before the election") are not
 resolved: they count from that day, not from the publication.
 Russian: "15 декабря", "15 декабря 2021 года", "вчера", "сегодня", "завтра".
+"Three days ago", "a week ago" count back from publication; a weekday after "will",
+"scheduled" or another word of the future is the next such day. Every context look is a
+bounded window around the mention, so the scan is linear in the text's length.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -84,12 +89,20 @@ _RU_MONTH = r"(?P<rm>" + "|".join(RUSSIAN_MONTHS) + r")"
 _PART_DIR = "|".join(_either_case(w) for w in ("last", "this"))
 _DIR = "|".join(_either_case(w) for w in ("last", "next", "this", "previous", "past"))
 _WDIR = "|".join(_either_case(w) for w in ("last", "next", "this", "on", "since"))
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_COUNT = "|".join([*(_either_case(w) for w in _NUMBERS), r"\d{1,2}"])
 # "11:30pm", "7 p.m.", "12:47 a.m.": a time of day, resolved against the publication time.
 _CLOCK = r"(?P<hh>[01]?\d)(?::(?P<mm>[0-5]\d))?\s?(?P<ampm>[ap])\.?m\b\.?"
+AHEAD_DAYS = 90  # a date without its year lies at most this far after publication
 CLOCK_HOURS = 12  # a report's "at 11pm" is within half a day before it was published
 # "the Sunday before the election": a weekday counted from another day, not from publication.
 _ANCHORED_AFTER = re.compile(r"\s+(?:before|after|prior to|following)\b")
 _THE_BEFORE = re.compile(r"\b[Tt]he\s+$")
+# Words of the future just before a weekday: "will meet Friday", "scheduled for Tuesday".
+_FUTURE_BEFORE = re.compile(
+    r"\b(?:will|won't|shall|'ll|scheduled|slated|due|expected|planned|planning|plans to)\b"
+    r"[^.;!?]{0,25}$", re.IGNORECASE)
 
 # One alternation, tried left to right at each position; named groups tell the forms apart.
 _DATE = re.compile(
@@ -100,6 +113,10 @@ _DATE = re.compile(
     rf"{_MONTH.replace('month', 'm2')}(?:,?\s+{_YEAR.replace('year', 'y2')})?)"
     rf"|(?P<ru>(?P<rd>[0-3]?\d)\s+{_RU_MONTH}(?:\s+(?P<ry>(?:19|20)\d\d))?)"
     rf"|(?P<part>(?P<pdir>{_PART_DIR})\s+(?:night|evening|morning|afternoon))"
+    rf"|(?P<ago>(?P<n>{_COUNT})\s+(?:(?P<agounit>days?|weeks?|years?)\s+ago"
+    rf"|(?P<earlier>years?)\s+earlier))"
+    rf"|(?P<feast>(?P<fdir>{_DIR})?\s*(?P<fname>Thanksgiving(?: Day)?|Christmas(?: Day| Eve)?"
+    rf"|New Year's (?:Day|Eve)|Election Day))"
     rf"|(?P<rel>{_REL})"
     rf"|(?P<span>(?P<dir>{_DIR})\s+(?P<unit>week|month|weekend))"
     rf"|(?P<wd>(?:(?P<wdir>{_WDIR})\s+)?{_WEEKDAY})"
@@ -120,14 +137,16 @@ class DateMention:
 
 
 def _nearest_year(month: int, day: int, published: date) -> date | None:
-    """The valid month/day closest to `published` among the previous, same and next year."""
+    """The year of a month and day written without one: the latest that is at most
+    AHEAD_DAYS after publication (news looks back further than it looks ahead: "the Oct. 23
+    slaying" in May is last October's; "the Dec. 15 summit" in November is next month's)."""
     best = None
     for year in (published.year - 1, published.year, published.year + 1):
         try:
             candidate = date(year, month, day)
         except ValueError:
             continue
-        if best is None or abs((candidate - published).days) < abs((best - published).days):
+        if (candidate - published).days <= AHEAD_DAYS:
             best = candidate
     return best
 
@@ -153,6 +172,27 @@ def _weekday(name: str, direction: str, published: date) -> date:
         # often than the Tuesday six days earlier (which news would write as a date).
         return published + timedelta(days=1)
     return published - timedelta(days=back)
+
+
+def _feast(name: str, direction: str, published: date) -> date | None:
+    """Holidays with a calendar rule, the latest at or before publication ("next": after)."""
+    def on(year: int) -> date:
+        if name.startswith("Thanksgiving"):  # the fourth Thursday of November
+            first = date(year, 11, 1)
+            return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        if name == "Election Day":  # the Tuesday after the first Monday of November
+            first = date(year, 11, 1)
+            return first + timedelta(days=(0 - first.weekday()) % 7 + 1)
+        if name.startswith("New Year's"):
+            return date(year, 12, 31) if name.endswith("Eve") else date(year, 1, 1)
+        return date(year, 12, 24) if name.endswith("Eve") else date(year, 12, 25)
+
+    days = [on(y) for y in (published.year - 1, published.year, published.year + 1)]
+    if direction == "next":
+        return next(d for d in days if d > published)
+    if direction in ("last", "previous", "past"):
+        return max(d for d in days if d < published)
+    return max(d for d in days if d <= published)
 
 
 def _span(direction: str, unit: str, published: date) -> date:
@@ -202,6 +242,15 @@ def _resolve(
         return None, False
     if m["clock"]:
         return _clock_day(m, text, local_time), True
+    if m["ago"]:
+        n = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"].lower()]
+        unit = (m["agounit"] or m["earlier"]).rstrip("s")
+        if unit == "year":
+            return _make(published.year - n, published.month, min(published.day, 28)
+                         if published.month == 2 else published.day, None), True
+        return published - timedelta(days=n * (7 if unit == "week" else 1)), True
+    if m["feast"]:
+        return _feast(m["fname"], (m["fdir"] or "").lower(), published), True
     if m["part"]:
         back = 1 if m["pdir"].lower() == "last" else 0
         return published - timedelta(days=back), True
@@ -223,6 +272,8 @@ def _resolve(
     ):
         return None, True  # "the Saturday before Election Day": counted from another day
     direction = (m["wdir"] or "on").lower()
+    if direction == "on" and _FUTURE_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
+        direction = "next"  # "will meet Friday", "is scheduled for Tuesday"
     return _weekday(m["weekday"].lower(), direction, published), True
 
 
@@ -262,3 +313,158 @@ def _clock_day(m: re.Match[str], text: str, local_time: datetime | None) -> date
     if moment > local_time:
         moment -= timedelta(days=1)
     return moment.date() if local_time - moment <= timedelta(hours=CLOCK_HOURS) else None
+
+
+# --- the event date: each day's evidence ------------------------------------------------------
+
+# Words around a date that say something happened then, or that it is background, a report,
+# an update, or a quote's own day. Read in a bounded window around each mention.
+EVENT_WORDS = re.compile(
+    r"\b(meet|meets|met|meeting|talks|summit|held|hold|holds|took place|take place|agreed to"
+    r"|scheduled|signed|attack|attacked|killed|crash|crashed|launch|launched|fired|exploded"
+    r"|struck|hit|arrested|convicted|sentenced|elected|voted|died|won|released|fighting"
+    r"|happened|occurred|derailed|collided|seized|raised|approved|opened|visit|visited"
+    r"|bombing|blast|explosion|shooting|shot|wounded|injured|stabbed|murdered|robbed|found)\b",
+    re.IGNORECASE,
+)
+_BACKGROUND_WORDS = re.compile(
+    r"\b(since|previous|previously|earlier|ago|former|formerly|the last|last year|in the past"
+    r"|anniversary|history|historic|used to|had been|once)\b",
+    re.IGNORECASE,
+)
+_UPDATE_WORDS = re.compile(r"\b(toll|rose to|risen to|climbed to|has risen|now stands)\b")
+_REPORTING_BEFORE = re.compile(
+    r"\b(said|says|told|announced|added|confirmed|reported|stated|wrote|tweeted)\s+(on\s+)?$",
+    re.IGNORECASE,
+)
+_REPORTING_AFTER = re.compile(
+    r"^\s*,?\s*(said|says|told|announced|added|confirmed|reported|stated|wrote|tweeted)\b",
+    re.IGNORECASE,
+)
+_FUTURE_WORDS = re.compile(
+    r"\b(will|won't|shall|scheduled|slated|due to|expected to|planned|plans to|set to|set for"
+    r"|agreed to|upcoming|is to|are to)\b", re.IGNORECASE)
+# The signature line of an embedded social-media post, just before its date.
+_EMBED_SIGNATURE = re.compile(r"\(@\w{1,30}\)\s*$")
+_QUOTE_MARKS = re.compile(r"[\"“”]")
+WINDOW = 80  # characters read on each side of a date mention
+EVIDENCE_FEATURES = ("explicit", "weekday", "relative", "span", "dateline")
+
+
+@dataclass(frozen=True, slots=True)
+class DayEvidence:
+    """What the text says for one day: its mentions' signals, summed (see day_candidates)."""
+
+    day: date
+    features: dict[str, float]
+    source: str  # "dateline", "text" or "published" (no mention: only the publication day)
+
+
+def _kind(m: re.Match[str]) -> str:
+    if m["iso"] or m["md"] or m["dm"] or m["ru"]:
+        return "explicit"
+    if m["wd"]:
+        return "weekday"
+    if m["span"] or m["ago"]:
+        return "span"
+    return "relative"  # yesterday, today, tonight, last night, a feast, a clock time
+
+
+def _mentions(text: str, published: date | None, local_time: datetime | None
+              ) -> list[tuple[DateMention, str]]:
+    found = []
+    for m in _DATE.finditer(text):
+        try:
+            value, relative = _resolve(m, text, published, local_time)
+        except (ValueError, OverflowError, StopIteration):
+            continue
+        if value is not None:
+            found.append((DateMention(value, m.start(), m.end(), relative,
+                                      span=bool(m["span"])), _kind(m)))
+    return found
+
+
+def day_candidates(sentences: list, text: str, published: date | None,
+                   local_time: datetime | None, dateline_day: date | None
+                   ) -> list[DayEvidence]:
+    """Every day the article's dates resolve to, with the signals of its mentions (kind,
+    position, event words near, background, reporting, future and quotes around, distance
+    from publication), plus the publication day, which competes with no mention at all."""
+    from bisect import bisect_right
+
+    acc: dict[date, dict[str, float]] = {}
+    body = [s for s in sentences if not s.in_title]
+    starts = [s.start for s in body]
+    located = []
+    for sent in sentences:
+        if sent.in_title:
+            located += [(sent, mention, kind, sent.text, 0)
+                        for mention, kind in _mentions(sent.text, published, local_time)]
+    for mention, kind in _mentions(text, published, local_time):
+        i = bisect_right(starts, mention.start) - 1
+        if i >= 0:
+            located.append((body[i], mention, kind, text, body[i].start))
+    for sent, mention, kind, raw, offset in located:
+        at, end = mention.start, mention.end
+        if _EMBED_SIGNATURE.search(raw[max(0, at - 40) : at]):
+            continue  # "— Seattle Fire (@SeattleFire) November 10, 2016": a post's date
+        lo = max(offset, at - WINDOW) if offset >= 0 else max(0, at - WINDOW)
+        before, after = raw[lo:at], raw[end : end + WINDOW]
+        f = acc.setdefault(mention.value, defaultdict(float))
+        f["mentions"] += 1.0
+        f[kind] += 1.0
+        f["title"] = max(f["title"], 1.0 if sent.in_title else 0.0)
+        f["lead"] += 1.0 if sent.lead else 0.0
+        f["first_sentence"] = max(f["first_sentence"], 1.0 / (1.0 + sent.index))
+        if EVENT_WORDS.search(before[-60:]) or EVENT_WORDS.search(after[:60]):
+            f["event_word"] += 1.0
+        if _BACKGROUND_WORDS.search(before):
+            f["background"] += 1.0
+        if _REPORTING_BEFORE.search(before[-20:]) or _REPORTING_AFTER.match(after[:20]):
+            f["reporting"] += 1.0
+        if _UPDATE_WORDS.search(before + after):
+            f["update"] += 1.0
+        if _FUTURE_WORDS.search(before[-40:]):
+            f["future_word"] += 1.0
+        if mention.relative and len(_QUOTE_MARKS.findall(raw[max(offset, at - 300) : at])) % 2:
+            f["quoted"] += 1.0  # an odd number of quote marks before: inside a quote
+    if dateline_day is not None:
+        f = acc.setdefault(dateline_day, defaultdict(float))
+        f["dateline"] = 1.0
+    if published is not None:
+        acc.setdefault(published, defaultdict(float))
+    title = next((s.text for s in sentences if s.in_title), "")
+    plans = bool(_FUTURE_WORDS.search(title))  # "EU official details upcoming meeting"
+    out = []
+    for day, raw_f in acc.items():
+        n = raw_f.get("mentions", 0.0)
+        f: dict[str, float] = {}
+        if n:
+            f["mentions"] = math.log1p(n)
+            for k in ("explicit", "weekday", "relative", "span", "event_word", "background",
+                      "reporting", "update", "future_word", "quoted"):
+                if raw_f.get(k):
+                    f[k] = raw_f[k] / n
+            f["lead"] = math.log1p(raw_f.get("lead", 0.0))
+            f["title"] = raw_f.get("title", 0.0)
+            f["first_sentence"] = raw_f.get("first_sentence", 0.0)
+        if raw_f.get("dateline"):
+            f["dateline"] = 1.0
+        if published is not None:
+            d = (day - published).days
+            if d == 0:
+                f["published"] = 1.0
+            elif d == -1:
+                f["day_before"] = 1.0
+            elif d < -1:
+                f["days_before"] = 1.0
+            else:
+                f["after"] = 1.0
+        else:
+            f["no_publication"] = 1.0
+        if plans and n:
+            f["title_plan"] = 1.0
+        source = "dateline" if raw_f.get("dateline") else "text" if n else "published"
+        out.append(DayEvidence(day, f, source))
+    out.sort(key=lambda e: (abs((e.day - published).days) if published else 0, e.day))
+    return out

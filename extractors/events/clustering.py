@@ -528,7 +528,7 @@ def _assemble(
         members[r].append(i)
     centrality = [0.0] * len(originals)
     best: dict[int, tuple[float, dict[str, float]]] = {}
-    for (i, j), score in edges.items():
+    for (i, j), score in sorted(edges.items()):  # sorted: ties go the same way every time
         if roots[i] != roots[j]:
             continue
         for x in (i, j):

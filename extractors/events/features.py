@@ -28,11 +28,10 @@ from scipy import sparse
 from extractors.content.places import gazetteer
 from extractors.content.text import STOPWORDS, normalize_for_matching, words
 from extractors.events.dedup import article_time, sketch
-from extractors.models import Article
+from extractors.models import EPOCH_ORDINAL, Article, ArticleFeatures, CopyFeatures
 
 LEAD_WORDS = 60  # the lead: first words of the body, where reports state what happened
 TEXT_WORDS = 800  # words of the body used for TF-IDF (long tails add noise, not evidence)
-EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal(): event days count from the epoch
 
 
 @dataclass(frozen=True)
@@ -108,45 +107,6 @@ class TermStats:
         names = Counter(self.names)
         names.update(other.names)
         return TermStats(self.docs + other.docs, terms, names)
-
-
-@dataclass(frozen=True)
-class ArticleFeatures:
-    """One original report as the same-event decision sees it (see module docstring)."""
-
-    id: str
-    seq: int  # tie-break among equal times in blocking: arrival order, then id
-    time: float  # published (else fetched) time, days since the epoch; NaN when unknown
-    event_day: float  # event date, days since the epoch; NaN when unknown
-    stated: bool  # the event date is one the text states (not the publication day)
-    by_fetch: bool  # publication time unknown, the fetch time stands in
-    title: tuple[str, ...]
-    summary: tuple[str, ...]
-    lead: str  # the first LEAD_WORDS body tokens, joined ("" without a body)
-    n_words: int  # body tokens (at most TEXT_WORDS)
-    terms: tuple[str, ...]  # TF-IDF terms, heaviest first
-    weights: tuple[float, ...]  # their unit-normalised weights (float32 values)
-    actors: tuple[str, ...]  # top actors, casefolded
-    places: tuple[str, ...]  # top places, casefolded
-    all_places: tuple[str, ...]  # every place, casefolded
-    countries: tuple[tuple[str, str], ...]  # (city, its country) for the cities among places
-    names: tuple[str, ...]  # words of named actors and places, sorted
-    name_weights: tuple[float, ...]  # their rarity weights
-
-    @property
-    def when(self) -> float:
-        """The time blocking and the time gap use: event day, else publication time."""
-        return self.time if math.isnan(self.event_day) else self.event_day
-
-    @property
-    def event_ordinal(self) -> int | None:
-        return None if math.isnan(self.event_day) else int(self.event_day) + EPOCH_ORDINAL
-
-    def keys(self, key_terms: int) -> list[str]:
-        """Blocking keys: headline stems, heaviest terms, top actors and places."""
-        keys = {"t:" + t for t in self.title} | {"x:" + t for t in self.terms[:key_terms]}
-        keys |= {"a:" + x for x in self.actors} | {"p:" + x for x in self.places}
-        return sorted(keys)
 
 
 def weighted_terms(tokens: Tokens, stats: TermStats) -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -225,15 +185,6 @@ def term_matrix(feats: Sequence[ArticleFeatures]) -> tuple[sparse.csr_matrix, li
 
 
 # --- copies (levels 1 and 2) ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CopyFeatures:
-    """What finding copies needs of an article: its word count, text hash and shingle sketch."""
-
-    n_words: int
-    content_hash: str
-    sketch: tuple[int, ...]
 
 
 def copy_features(article: Article) -> CopyFeatures:

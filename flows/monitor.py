@@ -55,7 +55,7 @@ from flows.runners import (
     uses_dask,
 )
 from flows.settings import Settings, get_settings
-from flows.stages import place_in_stories
+from flows.stages import cluster_settings
 from flows.tasks import (
     cluster_task,
     deliver_task,
@@ -163,7 +163,7 @@ def monitor(
                     summary.articles_updated)
 
         touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
-                           summary)
+                           started, summary)
         if rules is not None and touched:
             summary.alerts = _watch(store, rules, touched)
         summary.top_events, summary.failures = store.report()
@@ -209,20 +209,21 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     return result
 
 
-def _cluster(store: RunStore, article_ids: list[str], window_days: int,
+def _cluster(store: RunStore, article_ids: list[str], window_days: int, started: datetime,
              summary: RunSummary) -> list[str]:
-    """Re-cluster the window around the run's articles (and any a stopped run stored but
-    never clustered); returns the events the new articles are in."""
+    """Match the run's articles (and any a stopped run stored but never clustered) against
+    the stored cluster index and decide again the events they touch; returns the events the
+    run's articles are in now."""
     report_progress("cluster", 0, 1)
-    inputs = store.cluster_inputs(article_ids, window_days)
-    if not inputs.new_ids:
+    articles = store.articles_to_cluster(article_ids)
+    if not articles:
         report_progress("cluster", 1, 1)
         return []
-    result = cluster_task.submit(inputs.articles, window_days, inputs.new_ids).result()
-    # Stories are cheap (a window's events against the stored stories): placed here.
-    store.record_clusters(inputs, result, place_in_stories(result, inputs.stories))
+    arrivals = cluster_task.submit(articles, window_days).result()
+    outcome = store.cluster(arrivals, cluster_settings(window_days), utc_now(), started)
     report_progress("cluster", 1, 1)
-    new_ids = set(inputs.new_ids)
+    new_ids = {a.id for a in articles}
+    result = outcome.result
     summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
     touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
     summary.events = len(touched)

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from extractors.events.clustering import event_merges
+from extractors.events import incremental
+from extractors.events.clustering import ClusterSettings, event_merges
+from extractors.events.features import TermStats
+from extractors.events.incremental import Arrival
 from extractors.fetch.discover import Discovery, source_hosts
 from extractors.fetch.http import Validators
 from extractors.fetch.ledger import EntryPlan, documents_after, settle
@@ -27,9 +30,8 @@ from extractors.models import (
     FetchResult,
     RobotsRecord,
     Source,
-    StoryResult,
 )
-from flows.stages import DiscoveredChunk, StoryContext, stories_since, window_start
+from flows.stages import DiscoveredChunk, StoryContext, place_in_stories, story_window
 from reports.digest import TOP_EVENTS
 from reports.watchlists import (
     Alert,
@@ -39,7 +41,7 @@ from reports.watchlists import (
     read_delivery_state,
     store_matches,
 )
-from warehouse import alerts, load, queries
+from warehouse import alerts, cluster_index, load, queries
 from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
 
 
@@ -63,15 +65,17 @@ class EntryKnowledge:
     read_before: dict[str, datetime]  # document URL -> when an earlier run last read it
 
 
-@dataclass(frozen=True)
-class ClusterInputs:
-    """The window to re-cluster: the run's new articles (and any a stopped run left
-    unclustered), the stored articles they may join, and where those sit now."""
+INDEX_WATERMARK = "cluster-index"  # articles fetched before it were offered to clustering
 
-    articles: list[Article]
-    new_ids: list[str]
-    events_before: dict[str, str]  # article id -> event id before re-clustering
-    stories: StoryContext = StoryContext()  # the stored stories its events may continue
+
+@dataclass(frozen=True)
+class ClusterOutcome:
+    """What one run's clustering decided: the events, memberships and copies decided again
+    (for the articles in `article_ids`), and how many candidate pairs it scored."""
+
+    result: ClusterResult
+    article_ids: list[str]
+    scored_pairs: int = 0
 
 
 class RunStore:
@@ -198,34 +202,41 @@ class RunStore:
 
     # --- clustering --------------------------------------------------------------------------
 
-    def cluster_inputs(self, article_ids: Collection[str], window_days: int) -> ClusterInputs:
-        """The run's articles read back, with every stored article no clustering has placed
-        yet (what a stopped run left), the recent window around them, and their events."""
+    def articles_to_cluster(self, article_ids: Collection[str]) -> list[Article]:
+        """The run's articles that the cluster index does not hold as they are (new, or with
+        changed text), and any such article a stopped run left since the last clustering."""
         with self._read() as con:
-            by_id = {a.id: a for a in queries.articles_by_ids(con, article_ids)}
-            for article in queries.unclustered_articles(con):
-                by_id.setdefault(article.id, article)
-            new_ids = sorted(by_id)
-            if not new_ids:
-                return ClusterInputs([], [], {})
-            new = list(by_id.values())
-            for article in queries.articles_in_window(con, window_start(new, window_days)):
-                by_id.setdefault(article.id, article)
-            before, story_now = queries.event_and_story_of_articles(con, list(by_id))
-            earlier, story_of = queries.story_context(
-                con, stories_since(new, window_days), list(by_id)
-            )
-            stories = StoryContext(tuple(earlier), story_of, story_now)
-        return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before,
-                             stories)
+            since, _ = cluster_index.watermark(con, INDEX_WATERMARK)
+            ids = cluster_index.unindexed_articles(con, article_ids, since)
+            return queries.articles_by_ids(con, ids)
 
-    def record_clusters(self, inputs: ClusterInputs, result: ClusterResult,
-                        stories: StoryResult | None = None) -> None:
-        """Swap the window's clustering (and its stories) in, recording which events merged."""
-        after = {m.article_id: m.event_id for m in result.memberships}
+    def cluster(self, arrivals: Sequence[Arrival], settings: ClusterSettings, now: datetime,
+                started: datetime) -> ClusterOutcome:
+        """Match the run's articles against the stored index, decide again the events they
+        touch, place those in stories and write it all: one writer connection, one
+        transaction (extractors/events/incremental.py; bounded by what the articles touch)."""
+        day = now.date()
+        window = day - timedelta(days=settings.window_days)
         with self._write() as con:
-            load.replace_clusters(con, self.run_id, result, [a.id for a in inputs.articles],
-                                  event_merges(inputs.events_before, after), stories)
+            reads = cluster_index.IndexReads(con, queries.articles_by_ids)
+            first = cluster_index.next_seq(con)
+            stats = TermStats(*cluster_index.window_stats(
+                con, {t for a in arrivals for t in a.tokens.document},
+                {w for a in arrivals for w in a.tokens.names}, window))
+            change = incremental.update(reads, arrivals, first, stats, settings)
+            result = change.result
+            replaced = sorted(set(change.events_before.values()))
+            earlier, story_of = queries.story_candidates(
+                con, result.events, story_window(result.events, now), replaced)
+            _, previous = queries.event_and_story_of_articles(con, change.article_ids)
+            stories = place_in_stories(result, StoryContext(tuple(earlier), story_of, previous))
+            after = {m.article_id: m.event_id for m in result.memberships}
+            cluster_index.write_change(con, change, first, day, settings.window_days + 1)
+            load.replace_clusters(con, self.run_id, result, change.article_ids,
+                                  event_merges(change.events_before, after), stories,
+                                  old_events=replaced)
+            cluster_index.set_watermark(con, INDEX_WATERMARK, started)
+        return ClusterOutcome(result, change.article_ids, change.scored_pairs)
 
     # --- watchlists ---------------------------------------------------------------------------
 

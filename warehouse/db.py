@@ -126,6 +126,11 @@ class Connection:
             names = [d[0] for d in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def arrow(self, statement: str, params: Any = None, **tables: pa.Table) -> pa.Table:
+        """A query's result as an Arrow table (for many rows of few columns)."""
+        with self._registered(tables):
+            return self.duckdb.sql(statement, params=params).to_arrow_table()
+
     def one(self, statement: str, params: Any = None, **tables: pa.Table) -> Row | None:
         """The first row of a query, or None."""
         found = self.rows(statement, params, **tables)

@@ -82,19 +82,19 @@ INSERT INTO cluster_term_days (day, kind, term, docs) SELECT day, kind, term, do
 """
 PRUNE_TERM_DAYS = "DELETE FROM cluster_term_days WHERE day < $before"
 
-# Stored articles the index does not hold as they are now: fetched or changed since $since
-# and absent from the index (or indexed with other text). What a stopped run left.
+# Stored articles the index does not hold as they are (absent, or indexed with other text):
+# the given ones (`article_ids`) and any fetched or changed since $since (a stopped run's).
 UNINDEXED_ARTICLES = """
-WITH recent AS (
+WITH wanted AS (
     SELECT id, content_hash FROM articles
-    WHERE fetched_at >= $since OR updated_at >= $since
+    WHERE id IN (SELECT id FROM article_ids) OR fetched_at >= $since OR updated_at >= $since
 )
-SELECT r.id FROM recent AS r
+SELECT w.id FROM wanted AS w
 WHERE NOT EXISTS (
     SELECT 1 FROM cluster_articles AS c
-    WHERE c.article_id = r.id AND c.content_hash IS NOT DISTINCT FROM r.content_hash
+    WHERE c.article_id = w.id AND c.content_hash IS NOT DISTINCT FROM w.content_hash
 )
-ORDER BY r.id
+ORDER BY w.id
 """
 
 # Article texts by id (the few stored articles a new one may copy).
@@ -104,8 +104,8 @@ EVENTS_OF_ARTICLES = """
 SELECT article_id, event_id FROM event_articles WHERE article_id IN (SELECT id FROM article_ids)
 """
 
-WATERMARK = "SELECT at, state FROM watermarks WHERE name = $name"
+WATERMARK = "SELECT handled_until, state FROM watermarks WHERE name = $name"
 SET_WATERMARK = """
-INSERT INTO watermarks (name, at, state) VALUES ($name, $at, $state)
-ON CONFLICT (name) DO UPDATE SET at = excluded.at, state = excluded.state
+INSERT INTO watermarks (name, handled_until, state) VALUES ($name, $at, $state)
+ON CONFLICT (name) DO UPDATE SET handled_until = excluded.handled_until, state = excluded.state
 """

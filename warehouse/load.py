@@ -378,13 +378,15 @@ def replace_clusters(
     article_ids: Collection[str],
     merges: Sequence[tuple[str, str]] = (),
     stories: StoryResult | None = None,
+    old_events: Collection[str] | None = None,
 ) -> None:
     """Swap in a new clustering of `article_ids` atomically.
 
     Old duplicate and membership rows of those articles go, events left without members go,
     and the events, memberships and duplicates of `result` are upserted, with the merges.
     `stories` names each event's story and carries the records of the stories touched;
-    stories left without events go.
+    stories left without events go. With `old_events` (the events those articles were in),
+    only those events and their stories are checked for emptiness, not every stored one.
     """
     ids = key_table(article_ids, IDS_SCHEMA)
     story_of = stories.story_of if stories is not None else {}
@@ -420,14 +422,23 @@ def replace_clusters(
         ({"from_event_id": a, "into_event_id": b, "run_id": run_id} for a, b in merges),
         "from_event_id", "into_event_id", "run_id",
     )
+    if old_events is None:
+        empty_events: list[Step] = [(sql.DELETE_EMPTY_EVENTS, "", None)]
+        empty_stories: list[Step] = [(sql.DELETE_EMPTY_STORIES, "", None)]
+    else:
+        olds = key_table(old_events, IDS_SCHEMA)
+        old_stories = con.column(sql.STORIES_OF_EVENTS, ids=olds)
+        empty_events = [(sql.DELETE_EMPTY_EVENTS_OF, "ids", olds)]
+        empty_stories = [(sql.DELETE_EMPTY_STORIES_OF, "ids",
+                          key_table((s for s in old_stories if s), IDS_SCHEMA))]
     run_batch(con, [
         (sql.DELETE_DUPLICATES_OF_IDS, "ids", ids),
         (sql.DELETE_MEMBERSHIPS_OF_IDS, "ids", ids),
         (sql.UPSERT_EVENTS, "batch", to_arrow(events, EVENT_SCHEMA)),
         (sql.UPSERT_MEMBERSHIPS, "batch", to_arrow(memberships, MEMBERSHIP_SCHEMA)),
         (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
-        (sql.DELETE_EMPTY_EVENTS, "", None),
+        *empty_events,
         (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
         (sql.UPSERT_STORIES, "batch", to_arrow(story_rows, STORY_SCHEMA)),
-        (sql.DELETE_EMPTY_STORIES, "", None),
+        *empty_stories,
     ])

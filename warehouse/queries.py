@@ -9,7 +9,7 @@ read-only connection.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -224,6 +224,28 @@ def story_context(
     event of a story seen since `since`, except those the re-clustering of `window_ids`
     replaces), and each one's story id. Article ids are not read: stories do not need them."""
     rows = con.rows(sql.STORY_CONTEXT, {"since": since}, ids=key_table(window_ids, IDS_SCHEMA))
+    return _story_events(rows)
+
+
+def story_candidates(
+    con: Connection, events: Sequence[Event], since: datetime, replaced: Collection[str]
+) -> tuple[list[Event], dict[str, str]]:
+    """The stored events that `events` may join in stories: events in a story seen since
+    `since` sharing a term, an actor or a place with them, and every event of those stories
+    (`replaced`: event ids the new events replace, left out). Bounded by what the new events
+    share, not by the number of stored events."""
+    keys = {"t:" + t for e in events for t, _ in e.terms}
+    keys |= {"a:" + a for e in events for a in e.actors}
+    keys |= {"p:" + p for e in events for p in e.places}
+    if not keys:
+        return [], {}
+    rows = con.rows(sql.STORY_CANDIDATES, {"since": since},
+                    batch=key_table(sorted(keys), pa.schema([("key", pa.string())])),
+                    ids=key_table(replaced, IDS_SCHEMA))
+    return _story_events(rows)
+
+
+def _story_events(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str, str]]:
     events = [
         Event(id=r["id"], headline=r["headline"] or "", article_ids=(),
               event_date=r["event_date"], first_seen=r["first_seen"], last_seen=r["last_seen"],

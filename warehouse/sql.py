@@ -257,6 +257,11 @@ DELETE_VALIDATORS = "DELETE FROM validators WHERE url IN (SELECT url FROM batch)
 DELETE_DUPLICATES_OF_IDS = "DELETE FROM duplicates WHERE article_id IN (SELECT id FROM ids)"
 DELETE_MEMBERSHIPS_OF_IDS = "DELETE FROM event_articles WHERE article_id IN (SELECT id FROM ids)"
 DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM event_articles)"
+# The same for the events some articles were in before (`ids`): bounded by them, not by history.
+DELETE_EMPTY_EVENTS_OF = """
+DELETE FROM events WHERE id IN (SELECT id FROM ids)
+  AND id NOT IN (SELECT event_id FROM event_articles WHERE event_id IN (SELECT id FROM ids))
+"""
 
 _EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
     n_articles, n_sources, n_copies, who, where_name, where_country, where_lat, where_lon,
@@ -291,6 +296,12 @@ DELETE_EMPTY_STORIES = """
 DELETE FROM stories
 WHERE id NOT IN (SELECT story_id FROM events WHERE story_id IS NOT NULL)
 """
+# The same for the stories given (`ids`): those of the events a clustering replaced.
+DELETE_EMPTY_STORIES_OF = """
+DELETE FROM stories WHERE id IN (SELECT id FROM ids)
+  AND id NOT IN (SELECT story_id FROM events WHERE story_id IN (SELECT id FROM ids))
+"""
+STORIES_OF_EVENTS = "SELECT DISTINCT story_id FROM events WHERE id IN (SELECT id FROM ids)"
 
 UPSERT_MEMBERSHIPS = """
 INSERT INTO event_articles (article_id, event_id, score, features)
@@ -387,6 +398,30 @@ WHERE e.story_id IN (
   AND e.id IN (
     SELECT event_id FROM event_articles WHERE article_id NOT IN (SELECT id FROM ids)
 )
+ORDER BY e.id
+"""
+
+# Stored events a clustering's events may join in stories, bounded by what they share: events
+# in a story, seen since $since, not among those the clustering replaces (`ids`), sharing a
+# term, an actor or a place with the new events (`batch`: key = 't:' term, 'a:' actor,
+# 'p:' place); then every event of those events' stories, so story records come out whole.
+STORY_CANDIDATES = """
+WITH wanted AS (SELECT key FROM batch),
+near AS (
+    SELECT id, story_id FROM events
+    WHERE story_id IS NOT NULL AND coalesce(last_seen, first_seen) >= $since
+      AND id NOT IN (SELECT id FROM ids)
+      AND (list_has_any(list_transform(map_keys(terms), lambda t: 't:' || t),
+                        (SELECT list(key) FROM wanted))
+           OR list_has_any(list_transform(actors, lambda a: 'a:' || a),
+                           (SELECT list(key) FROM wanted))
+           OR list_has_any(list_transform(places, lambda p: 'p:' || p),
+                           (SELECT list(key) FROM wanted)))
+)
+SELECT e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors, e.places,
+       e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id
+FROM events AS e
+WHERE e.story_id IN (SELECT story_id FROM near) AND e.id NOT IN (SELECT id FROM ids)
 ORDER BY e.id
 """
 

@@ -67,9 +67,14 @@ CREATE TABLE cluster_term_days (
 -- pages stored before, and is NULL for new ones.
 ALTER TABLE raw_pages ADD COLUMN file VARCHAR;
 
--- Where incremental commands resume (`alerts --evaluate`, `export`): one row per task.
+-- Where incremental work resumes: one row per task ('cluster-index': articles fetched before
+-- `handled_until` were offered to clustering; 'alerts:<rules>': events changed before it were matched).
 CREATE TABLE watermarks (
-    name VARCHAR PRIMARY KEY,             -- e.g. 'alerts:<rules hash>', 'export:<folder>'
-    at TIMESTAMPTZ,                       -- everything changed before this was handled
+    name VARCHAR PRIMARY KEY,
+    handled_until TIMESTAMPTZ,
     state JSON
 );
+
+-- A warehouse from before this migration: the next run indexes the articles of the last week
+-- (older ones keep their events; new articles are not matched against them).
+INSERT INTO watermarks VALUES ('cluster-index', now() - INTERVAL 7 DAY, NULL);

@@ -13,6 +13,7 @@ pool by default, or Dask workers on other machines (flows/runners.py, docs/deplo
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,11 +94,17 @@ class RunSummary:
     failures: list[dict] = field(default_factory=list)  # {stage, reason, n}
     coverage: list[dict] = field(default_factory=list)  # coverage_ledger rows of this run
     overflows: list[str] = field(default_factory=list)  # one warning per overflowing feed
+    # Wall seconds per stage: fetch (discovery, fetching, extraction, loads, the ledger),
+    # cluster, watch (watchlists), report (summary and artifacts).
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
-    def counts(self) -> dict[str, int]:
-        return {
+    def counts(self) -> dict:
+        """What the `runs` table keeps: the counts, and the seconds each stage took."""
+        counts: dict = {
             k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
         }
+        counts["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
+        return counts
 
 
 # --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
@@ -145,6 +152,7 @@ def monitor(
         # `since` bounds this run only (a backfill): see extractors/fetch/ledger.py
         inputs = store.discovery_inputs(configured, start_of_day_utc(since) if since else None,
                                         now=started)
+        clock = time.perf_counter()
         fetched = _discover_fetch_extract(store, configured, inputs, settings,
                                           batch_size or settings.batch_size)
         plan = combine(fetched.plans)
@@ -162,19 +170,30 @@ def monitor(
                     fetched.candidates, summary.updates, summary.retries, summary.articles_new,
                     summary.articles_updated)
 
+        clock = _lap(summary, "fetch", clock)
         touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
                            started, summary)
+        clock = _lap(summary, "cluster", clock)
         if rules is not None and touched:
             summary.alerts = _watch(store, rules, touched)
+        clock = _lap(summary, "watch", clock)
         summary.top_events, summary.failures = store.report()
         status = "completed"
         _publish_artifacts(summary, render_markdown(build_digest(db)))
+        _lap(summary, "report", clock)
         return summary
     finally:
         try:
             store.finish(status, summary.counts())
         finally:
             run_lock.release()
+
+
+def _lap(summary: RunSummary, stage: str, since: float) -> float:
+    """Record a stage's wall seconds; returns now."""
+    now = time.perf_counter()
+    summary.stage_seconds[stage] = now - since
+    return now
 
 
 def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],

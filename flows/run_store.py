@@ -89,10 +89,13 @@ class RunStore:
         self.storage_version = storage_version  # of a warehouse file the run creates
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One transaction on a connection held only for it."""
+    def _write(self, checkpoint: bool = False) -> Iterator[Connection]:
+        """One transaction on a connection held only for it. Its close leaves the commit in
+        the write-ahead log (readers replay it): the run checkpoints once, when it finishes,
+        instead of after every batch (warehouse.db.open_writer)."""
         with open_writer(self.path, timeout_s=self.timeout_s,
-                         storage_version=self.storage_version) as con, con.transaction():
+                         storage_version=self.storage_version,
+                         checkpoint=checkpoint) as con, con.transaction():
             yield con
 
     @contextmanager
@@ -138,8 +141,9 @@ class RunStore:
             coverage, overflows = queries.run_coverage(con, self.run_id)
         return added, coverage, overflows
 
-    def finish(self, status: str, counts: dict[str, int]) -> None:
-        with self._write() as con:
+    def finish(self, status: str, counts: dict) -> None:
+        """Record how the run ended, and checkpoint everything it wrote into the file."""
+        with self._write(checkpoint=True) as con:
             load.finish_run(con, self.run_id, status, counts)
 
     # --- discovery and fetching ---------------------------------------------------------------

@@ -29,7 +29,7 @@ from extractors.models import (
     Source,
     StoryResult,
 )
-from warehouse import sql
+from warehouse import raw_store, sql
 from warehouse.db import Connection
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -53,7 +53,7 @@ FETCH_SCHEMA = pa.schema(
 RAW_SCHEMA = pa.schema(
     [("url", pa.string()), ("source", pa.string()), ("final_url", pa.string()),
      ("status_code", pa.int32()), ("fetched_at", _TS), ("content_type", pa.string()),
-     ("n_bytes", pa.int64()), ("html_zstd", pa.binary())]
+     ("n_bytes", pa.int64()), ("file", pa.string())]
 )
 EXTRACTION_SCHEMA = pa.schema(
     [("url", pa.string()), ("run_id", pa.string()), ("source", pa.string()),
@@ -158,7 +158,7 @@ def start_run(
     })
 
 
-def finish_run(con: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
+def finish_run(con: Connection, run_id: str, status: str, counts: dict) -> None:
     """Record how a run ended and what it counted."""
     con.execute(sql.FINISH_RUN, {"run_id": run_id, "status": status,
                                  "counts": json.dumps(counts, sort_keys=True)})
@@ -184,12 +184,8 @@ def mark_source_success(con: Connection, source_names: Iterable[str], at: dateti
 # --- fetches ----------------------------------------------------------------------------
 
 
-def _compress(body: bytes) -> bytes:
-    return pa.compress(body, codec="zstd", asbytes=True)
-
-
 def decompress(blob: bytes, n_bytes: int) -> str:
-    """The HTML stored by record_fetches (`n_bytes` is its UTF-8 length)."""
+    """The HTML of a raw page stored before migration 0018 (`n_bytes` is its UTF-8 length)."""
     return pa.decompress(blob, decompressed_size=n_bytes, codec="zstd", asbytes=True).decode(
         "utf-8"
     )
@@ -198,7 +194,9 @@ def decompress(blob: bytes, n_bytes: int) -> str:
 def record_fetches(
     con: Connection, run_id: str, results: Sequence[FetchResult], raw: bool = True
 ) -> None:
-    """Log every fetch outcome; keep the newest raw HTML of successful ones for re-extraction."""
+    """Log every fetch outcome; keep the newest raw HTML of successful ones for re-extraction
+    (in a Parquet file beside the warehouse, warehouse/raw_store.py; `raw_pages` points at
+    it)."""
     kind = "page" if raw else "document"
     log = last_by_key(
         ({"run_id": run_id, "url": r.url, "source": r.source, "status_code": r.status_code,
@@ -209,16 +207,16 @@ def record_fetches(
         "run_id", "url",
     )
     steps: list[Step] = [(sql.UPSERT_FETCH_LOG, "batch", to_arrow(log, FETCH_SCHEMA))]
-    if raw:
-        pages = []
-        for r in sorted((r for r in results if r.ok), key=_fetch_order):
-            body = r.html.encode("utf-8")
-            pages.append({"url": r.url, "source": r.source, "final_url": r.final_url,
-                          "status_code": r.status_code, "fetched_at": r.fetched_at,
-                          "content_type": r.content_type, "n_bytes": len(body),
-                          "html_zstd": _compress(body)})
-        steps.append((sql.UPSERT_RAW_PAGES, "batch",
-                      to_arrow(last_by_key(pages, "url"), RAW_SCHEMA)))
+    newest = {r.url: r for r in sorted((r for r in results if r.ok), key=_fetch_order)}
+    if raw and newest:
+        files = raw_store.write_pages(con.value(sql.DATABASE_PATH),
+                                      raw_store.batch_name(run_id, newest.values()),
+                                      list(newest.values()))
+        pages = [{"url": r.url, "source": r.source, "final_url": r.final_url,
+                  "status_code": r.status_code, "fetched_at": r.fetched_at,
+                  "content_type": r.content_type, "n_bytes": len(r.html.encode("utf-8")),
+                  "file": files[r.url]} for r in newest.values()]
+        steps.append((sql.UPSERT_RAW_PAGES, "batch", to_arrow(pages, RAW_SCHEMA)))
     run_batch(con, steps)
 
 

@@ -28,7 +28,7 @@ from extractors.models import (
     Place,
     RobotsRecord,
 )
-from warehouse import sql
+from warehouse import raw_store, sql
 from warehouse.db import Connection, ReadOnlyViolation, open_reader
 from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, decompress, key_table, to_arrow
 
@@ -156,15 +156,22 @@ def raw_pages(
     FetchResults, to re-extract offline or to reuse in a retried run."""
     rows = con.rows(sql.RAW_PAGES, {"all_urls": urls is None, "since": since},
                     batch=_urls(urls or ()))
-    return [
-        FetchResult(
-            url=r["url"], source=r["source"], final_url=r["final_url"],
-            status_code=r["status_code"], content_type=r["content_type"],
-            html=decompress(r["html_zstd"], r["n_bytes"]), n_bytes=r["n_bytes"],
-            fetched_at=r["fetched_at"],
-        )
-        for r in rows
-    ]
+    in_files = raw_store.read_html(con.value(sql.DATABASE_PATH),
+                                   [(r["url"], r["file"]) for r in rows if r["file"]])
+    pages = []
+    for r in rows:
+        if r["file"]:
+            html = in_files.get(r["url"])
+        elif r["html_zstd"] is not None:
+            html = decompress(r["html_zstd"], r["n_bytes"])
+        else:
+            html = None
+        if html is not None:
+            pages.append(FetchResult(
+                url=r["url"], source=r["source"], final_url=r["final_url"],
+                status_code=r["status_code"], content_type=r["content_type"], html=html,
+                n_bytes=r["n_bytes"], fetched_at=r["fetched_at"]))
+    return pages
 
 
 # --- what clustering needs ---------------------------------------------------------------

@@ -97,16 +97,18 @@ ON CONFLICT (run_id, url) DO UPDATE SET
 """
 
 # Only the newest response per URL is kept: an older one arriving late does not overwrite it.
+# Its HTML is in `file` (warehouse/raw_store.py); html_zstd is only filled for pages stored
+# before migration 0018.
 UPSERT_RAW_PAGES = """
 INSERT INTO raw_pages (url, source, final_url, status_code, fetched_at, content_type,
-                       n_bytes, html_zstd)
+                       n_bytes, html_zstd, file)
 SELECT url, source, final_url, status_code, coalesce(fetched_at, now()), content_type,
-       n_bytes, html_zstd FROM batch
+       n_bytes, NULL, file FROM batch
 ON CONFLICT (url) DO UPDATE SET
     source = excluded.source, final_url = excluded.final_url,
     status_code = excluded.status_code, fetched_at = excluded.fetched_at,
     content_type = excluded.content_type, n_bytes = excluded.n_bytes,
-    html_zstd = excluded.html_zstd
+    html_zstd = NULL, file = excluded.file
 WHERE excluded.fetched_at >= raw_pages.fetched_at OR raw_pages.fetched_at IS NULL
 """
 
@@ -328,6 +330,13 @@ ON CONFLICT DO NOTHING
 _RAW_TOO_OLD = "fetched_at < now() - to_days(CAST($days AS INTEGER))"
 PRUNE_RAW = f"DELETE FROM raw_pages WHERE {_RAW_TOO_OLD}"
 COUNT_RAW_TO_PRUNE = f"SELECT count(*) FILTER (WHERE {_RAW_TOO_OLD}), count(*) FROM raw_pages"
+# Pages stored inside the DuckDB file (before migration 0018) that a prune would drop: their
+# space is reused by later writes, but only a copy (`prune --compact`) gives it to the disk.
+COUNT_RAW_IN_FILE_TO_PRUNE = f"""
+SELECT count(*), coalesce(sum(octet_length(html_zstd)), 0) FROM raw_pages
+WHERE {_RAW_TOO_OLD} AND html_zstd IS NOT NULL
+"""
+RAW_FILES = "SELECT DISTINCT file FROM raw_pages WHERE file IS NOT NULL"
 
 # --- reads ------------------------------------------------------------------------------
 
@@ -375,7 +384,7 @@ ORDER BY id
 """
 
 RAW_PAGES = """
-SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd
+SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd, file
 FROM raw_pages
 WHERE ($all_urls OR url IN (SELECT url FROM batch))
   AND ($since IS NULL OR fetched_at >= $since)
@@ -539,6 +548,9 @@ ORDER BY c.day, c.source
 """
 
 RUN_OVERFLOWS = "SELECT message FROM overflows WHERE run_id = $run_id ORDER BY source, url"
+
+# The warehouse file of a connection (raw pages live beside it).
+DATABASE_PATH = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
 
 # Applied to a connection before running a user's query (`newsmon sql`); cannot be undone
 # by that query.

@@ -17,6 +17,7 @@ result equals clustering every stored article at once from the same features
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -101,6 +102,14 @@ class TermStats:
             names.update(t.names)
         return cls(docs, terms, names)
 
+    def idf(self, term: str) -> float:
+        """IDF of a term, smoothed (remembered: a run weighs many articles with one set)."""
+        cache = self.__dict__.setdefault("_idf", {})
+        found = cache.get(term)
+        if found is None:
+            found = cache[term] = math.log((self.docs + 1) / (self.terms[term] + 1)) + 1.0
+        return found
+
     def plus(self, other: TermStats) -> TermStats:
         terms = Counter(self.terms)
         terms.update(other.terms)
@@ -112,12 +121,8 @@ class TermStats:
 def weighted_terms(tokens: Tokens, stats: TermStats) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """Sublinear TF-IDF of the document, heaviest first (ties: the later term first), unit
     length, as float32 values."""
-    n = stats.docs
     counts = Counter(tokens.document)
-    weighted = sorted(
-        ((1.0 + math.log(k)) * (math.log((n + 1) / (stats.terms[t] + 1)) + 1.0), t)
-        for t, k in counts.items()
-    )[::-1]
+    weighted = sorted(((1.0 + math.log(k)) * stats.idf(t), t) for t, k in counts.items())[::-1]
     norm = math.sqrt(sum(w * w for w, _ in weighted)) or 1.0
     unit = np.asarray([w / norm for w, _ in weighted], dtype=np.float32)
     return tuple(t for _, t in weighted), tuple(unit.tolist())
@@ -141,7 +146,7 @@ def features_of(
         actors=tuple(sorted({x.casefold() for x in f.actors[:k]})),
         places=tuple(sorted({x.casefold() for x in f.places[:k]})),
         all_places=tuple(sorted({x.casefold() for x in f.places})),
-        countries=_countries(f.places),
+        countries=_countries(tuple(f.places)),
         names=tuple(names),
         name_weights=tuple(math.log(stats.docs / stats.names[w]) for w in names),
     )
@@ -156,7 +161,8 @@ def batch_features(articles: Sequence[Article], s: TokenSettings) -> list[Articl
                                                                            strict=True))]
 
 
-def _countries(places: Sequence[str]) -> tuple[tuple[str, str], ...]:
+@functools.lru_cache(maxsize=65536)
+def _countries(places: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """(casefolded city, casefolded country) for the cities among `places`."""
     gaz = gazetteer()
     found = {}

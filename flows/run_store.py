@@ -210,7 +210,7 @@ class RunStore:
         """The run's articles that the cluster index does not hold as they are (new, or with
         changed text), and any such article a stopped run left since the last clustering."""
         with self._read() as con:
-            since, _ = cluster_index.watermark(con, INDEX_WATERMARK)
+            since, _ = queries.watermark(con, INDEX_WATERMARK)
             ids = cluster_index.unindexed_articles(con, article_ids, since)
             return queries.articles_by_ids(con, ids)
 
@@ -239,7 +239,7 @@ class RunStore:
             load.replace_clusters(con, self.run_id, result, change.article_ids,
                                   event_merges(change.events_before, after), stories,
                                   old_events=replaced)
-            cluster_index.set_watermark(con, INDEX_WATERMARK, started)
+            load.set_watermark(con, INDEX_WATERMARK, started)
         return ClusterOutcome(result, change.article_ids, change.scored_pairs)
 
     # --- watchlists ---------------------------------------------------------------------------

@@ -116,8 +116,8 @@ def test_alerts_evaluate_applies_rules_to_stored_events_once(warehouse, tmp_path
 
     again = newsmon("alerts", "--evaluate", "--watchlists", str(STARTER_RULES), "--db", db,
                     cwd=tmp_path)
-    assert again.returncode == 0
-    assert f"3 rules on {n_events} stored events: 0 new alerts" in again.stdout
+    assert again.returncode == 0  # nothing changed since: nothing to look at
+    assert "3 rules on 0 stored events: 0 new alerts" in again.stdout
     assert query_rows(warehouse, "SELECT count(*) FROM alerts") == [(alerts_before + len(stored),)]
 
     # --since bounds the events looked at by when they were last seen.
@@ -132,6 +132,13 @@ def test_alerts_evaluate_applies_rules_to_stored_events_once(warehouse, tmp_path
     # The listing shows the stored matches.
     listed = newsmon("alerts", "--db", db, cwd=tmp_path, env={"COLUMNS": "200"})
     assert "caucasus" in listed.stdout
+    # An edited rule is a new rule: it looks at every stored event again.
+    edited = tmp_path / "edited.toml"
+    edited.write_text(STARTER_RULES.read_text().replace("min_sources = 2", "min_sources = 1", 1))
+    assert edited.read_text() != STARTER_RULES.read_text()
+    changed = newsmon("alerts", "--evaluate", "--watchlists", str(edited), "--db", db,
+                      cwd=tmp_path)
+    assert f"3 rules on {n_events} stored events" in changed.stdout
 
 
 def test_extract_applies_the_fetch_size_cap_to_files(tmp_path):

@@ -330,6 +330,30 @@ def test_export_parquet_writes_every_table_and_partitions_articles(tmp_path):
     assert n == [(30,)]
 
 
+def test_export_again_writes_only_the_days_that_changed(tmp_path):
+    path = tmp_path / "w.duckdb"
+    arts = batch(30)
+    full_load(path, arts[:20])  # the first day (published hourly from 08:00)
+    out = tmp_path / "out"
+    maintenance.export_parquet(path, out)
+    first_day = out / "articles" / "day=2026-11-20"
+    before = {f: f.stat().st_mtime_ns for f in first_day.iterdir()}
+    write(path, load.record_fetches, "run-2", [fetched(a) for a in arts[20:]])  # next day
+    write(path, load.record_extractions, "run-2", [extracted(a) for a in arts[20:]])
+
+    maintenance.export_parquet(path, out)
+
+    assert {f: f.stat().st_mtime_ns for f in first_day.iterdir()} == before
+    con = duckdb.connect()
+    n = con.execute("SELECT count(*), count(DISTINCT id) FROM read_parquet(?, "
+                    "hive_partitioning = true)",
+                    [str(out / "articles" / "*" / "*.parquet")]).fetchall()
+    assert n == [(30, 30)]
+    raw = con.execute("SELECT count(*) FROM read_parquet(?)",
+                      [str(out / "raw_pages_html" / "*" / "*.parquet")]).fetchall()
+    assert raw[0][0] >= 30
+
+
 # --- crashes and concurrency ------------------------------------------------------------
 
 _KILLED_LOADER = """

@@ -9,7 +9,6 @@ warehouse/index_sql.py.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -253,18 +252,6 @@ def unindexed_articles(con: Connection, ids: Iterable[str], since: datetime | No
     """Of `ids`, and of the articles fetched or changed since `since` (what a run that stopped
     before clustering left), those the index does not hold as they are now."""
     return con.column(q.UNINDEXED_ARTICLES, {"since": since}, article_ids=_ids(ids))
-
-
-def watermark(con: Connection, name: str) -> tuple[datetime | None, dict]:
-    row = con.one(q.WATERMARK, {"name": name})
-    if row is None:
-        return None, {}
-    return row["handled_until"], json.loads(row["state"]) if row["state"] else {}
-
-
-def set_watermark(con: Connection, name: str, at: datetime, state: dict | None = None) -> None:
-    con.execute(q.SET_WATERMARK, {"name": name, "at": at,
-                                  "state": json.dumps(state or {}, sort_keys=True)})
 
 
 # --- the write ----------------------------------------------------------------------------

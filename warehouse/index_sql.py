@@ -103,9 +103,3 @@ TEXTS_BY_ID = "SELECT id, text FROM articles WHERE id IN (SELECT id FROM article
 EVENTS_OF_ARTICLES = """
 SELECT article_id, event_id FROM event_articles WHERE article_id IN (SELECT id FROM article_ids)
 """
-
-WATERMARK = "SELECT handled_until, state FROM watermarks WHERE name = $name"
-SET_WATERMARK = """
-INSERT INTO watermarks (name, handled_until, state) VALUES ($name, $at, $state)
-ON CONFLICT (name) DO UPDATE SET handled_until = excluded.handled_until, state = excluded.state
-"""

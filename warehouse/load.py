@@ -144,6 +144,12 @@ def run_batch(con: Connection, steps: Sequence[Step]) -> None:
             con.execute(statement, **({name: table} if table is not None else {}))
 
 
+def set_watermark(con: Connection, name: str, at: datetime, state: dict | None = None) -> None:
+    """Record that the task `name` handled everything up to `at` (migration 0018)."""
+    con.execute(sql.SET_WATERMARK, {"name": name, "at": at,
+                                    "state": json.dumps(state or {}, sort_keys=True)})
+
+
 # --- runs and sources -------------------------------------------------------------------
 
 

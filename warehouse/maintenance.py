@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from warehouse import raw_store, sql
@@ -36,28 +40,89 @@ def warehouse_bytes(path: str | Path) -> int:
     return file_bytes(path) + raw
 
 
-def export_parquet(path: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write one Parquet file per table; articles go to `articles/day=YYYY-MM-DD/` partitions.
+EXPORT_STATE = "_newsmon_export.json"  # in the export folder: where the next export resumes
+NOT_EXPORTED = ("watermarks",)  # and the cluster index (cluster_*): derived, internal data
 
-    Returns what was written. Existing files in `out_dir` are overwritten.
+
+def export_parquet(path: str | Path, out_dir: str | Path) -> list[Path]:
+    """Write one Parquet file per table; articles go to `articles/day=YYYY-MM-DD/` partitions
+    and the raw pages' HTML files are copied to `raw_pages_html/`.
+
+    Incremental: the folder remembers when it was last exported from this warehouse
+    (EXPORT_STATE), and then only the days of articles new or changed since are written
+    again and only new raw page files copied; the other tables (rows of a few columns) are
+    written in full. Returns what was written. Existing files in `out_dir` are overwritten.
     """
+    path = require_warehouse(path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    state_file = out / EXPORT_STATE
+    state = _export_state(state_file, path)
     written = []
     with open_reader(path) as con:
+        started = con.value("SELECT now()")
         for table in con.column(sql.ALL_TABLES):  # names from the catalog
+            if table in NOT_EXPORTED or table.startswith("cluster_"):
+                continue
             if table == "articles":
-                target = out / "articles"
-                con.execute(
-                    "COPY (SELECT *, CAST(coalesce(published_at, fetched_at) AS DATE) AS day "
-                    f"FROM articles) TO {sql_string(target)} "
-                    "(FORMAT parquet, PARTITION_BY (day), OVERWRITE_OR_IGNORE)"
-                )
+                written.append(_export_articles(con, out / "articles", state))
             else:
                 target = out / f"{table}.parquet"
                 con.execute(f'COPY "{table}" TO {sql_string(target)} (FORMAT parquet)')
-            written.append(target)
+                written.append(target)
+    written.append(_copy_raw_files(path, out / "raw_pages_html"))
+    state_file.write_text(json.dumps({"warehouse": str(path.resolve()),
+                                      "exported_until": started.isoformat()}))
     return written
+
+
+def _export_state(state_file: Path, warehouse: Path) -> datetime | None:
+    """When this folder was last exported from this warehouse (None: never, or another)."""
+    try:
+        state = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if state.get("warehouse") != str(warehouse.resolve()):
+        return None
+    return datetime.fromisoformat(state["exported_until"])
+
+
+def _export_articles(con, target: Path, since: datetime | None) -> Path:
+    """The articles, a folder per day; with `since`, only the days that changed since."""
+    if since is None or not target.is_dir():
+        if target.is_dir():
+            shutil.rmtree(target)
+        con.execute(f"COPY (SELECT *, {sql.ARTICLE_DAY} AS day FROM articles) "
+                    f"TO {sql_string(target)} (FORMAT parquet, PARTITION_BY (day), "
+                    "OVERWRITE_OR_IGNORE)")
+        return target
+    days = con.column(sql.ARTICLE_DAYS_CHANGED_SINCE, {"since": since})
+    if not days:
+        return target
+    for day in days:
+        folder = target / f"day={day.isoformat()}"
+        if folder.is_dir():
+            shutil.rmtree(folder)
+    con.execute(f"COPY (SELECT *, {sql.ARTICLE_DAY} AS day FROM articles "
+                f"WHERE {sql.ARTICLE_DAY} IN (SELECT unnest($days))) TO {sql_string(target)} "
+                "(FORMAT parquet, PARTITION_BY (day), OVERWRITE_OR_IGNORE)", {"days": days})
+    return target
+
+
+def _copy_raw_files(warehouse: Path, target: Path) -> Path:
+    """The raw pages' HTML files not yet in the export (hard links where possible)."""
+    root = raw_store.raw_dir(warehouse)
+    for _, folder in raw_store.day_folders(warehouse):
+        for f in folder.glob("*.parquet"):
+            copy = target / f.relative_to(root)
+            if copy.exists() and copy.stat().st_size == f.stat().st_size:
+                continue
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(f, copy)
+            except OSError:
+                shutil.copyfile(f, copy)
+    return target
 
 
 def raw_pages_to_prune(path: str | Path, keep_days: int) -> tuple[int, int]:

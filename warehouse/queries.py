@@ -8,6 +8,7 @@ read-only connection.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
@@ -263,6 +264,25 @@ def _story_events(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str, st
         for r in rows
     ]
     return events, {r["id"]: r["story_id"] for r in rows}
+
+
+# --- where incremental work resumes ---------------------------------------------------------
+
+
+def watermark(con: Connection, name: str) -> tuple[datetime | None, dict]:
+    """(until when the task `name` handled everything, its state); (None, {}) if never."""
+    row = con.one(sql.WATERMARK, {"name": name})
+    if row is None:
+        return None, {}
+    return row["handled_until"], json.loads(row["state"]) if row["state"] else {}
+
+
+def watermarks(con: Connection, prefix: str) -> dict[str, datetime]:
+    return {r["name"]: r["handled_until"] for r in con.rows(sql.WATERMARKS, {"prefix": prefix})}
+
+
+def events_changed_since(con: Connection, since: datetime) -> list[str]:
+    return con.column(sql.EVENTS_CHANGED_SINCE, {"since": since})
 
 
 # --- what a run reports ------------------------------------------------------------------

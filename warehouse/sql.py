@@ -327,6 +327,19 @@ ON CONFLICT DO NOTHING
 
 # --- maintenance ------------------------------------------------------------------------
 
+# The day an article is filed under in exports (as in the article_days view).
+ARTICLE_DAY = "CAST(coalesce(published_at, fetched_at) AS DATE)"
+# Days holding articles written since $since (every write of an article logs its extraction),
+# or whose replaced version was.
+ARTICLE_DAYS_CHANGED_SINCE = f"""
+SELECT DISTINCT {ARTICLE_DAY} AS day FROM articles
+WHERE id IN (SELECT article_id FROM extraction_log WHERE logged_at >= $since)
+UNION
+SELECT DISTINCT CAST(coalesce(published_at, fetched_at) AS DATE) FROM article_versions
+WHERE replaced_at >= $since
+ORDER BY 1
+"""
+
 _RAW_TOO_OLD = "fetched_at < now() - to_days(CAST($days AS INTEGER))"
 PRUNE_RAW = f"DELETE FROM raw_pages WHERE {_RAW_TOO_OLD}"
 COUNT_RAW_TO_PRUNE = f"SELECT count(*) FILTER (WHERE {_RAW_TOO_OLD}), count(*) FROM raw_pages"
@@ -548,6 +561,16 @@ ORDER BY c.day, c.source
 """
 
 RUN_OVERFLOWS = "SELECT message FROM overflows WHERE run_id = $run_id ORDER BY source, url"
+
+# Where incremental work resumes (migration 0018): one row per task.
+WATERMARK = "SELECT handled_until, state FROM watermarks WHERE name = $name"
+WATERMARKS = "SELECT name, handled_until FROM watermarks WHERE name LIKE $prefix || '%'"
+SET_WATERMARK = """
+INSERT INTO watermarks (name, handled_until, state) VALUES ($name, $at, $state)
+ON CONFLICT (name) DO UPDATE SET handled_until = excluded.handled_until, state = excluded.state
+"""
+# Events changed (re-clustered, or new) since $since.
+EVENTS_CHANGED_SINCE = "SELECT id FROM events WHERE updated_at >= $since ORDER BY id"
 
 # The warehouse file of a connection (raw pages live beside it).
 DATABASE_PATH = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"

@@ -890,8 +890,10 @@ def _full_copies(entries: list[Entry], articles: Mapping[str, Article], s: Clust
 class MemoryIndex:
     """The index kept in memory, with the same reads as the warehouse's."""
 
-    def __init__(self, settings: ClusterSettings):
+    def __init__(self, settings: ClusterSettings, window_days: int | None = None):
         self.s = settings
+        self.window_days = window_days  # term statistics of the last days only (None: all)
+        self.days: list[tuple[object, TermStats]] = []
         self.by_seq: dict[int, Entry] = {}
         self.seq_of: dict[str, int] = {}
         self._postings: dict[str, dict] = {COPY: defaultdict(list), EVENT: defaultdict(list)}
@@ -905,13 +907,22 @@ class MemoryIndex:
         self.stats = TermStats()
         self.next_seq = 0
 
-    def add(self, articles: Iterable[Article]) -> IndexChange:
-        """Index arriving articles (new or changed) and apply what changes."""
+    def add(self, articles: Iterable[Article], day=None) -> IndexChange:
+        """Index arriving articles (new or changed) and apply what changes. With a
+        window, `day` (a date) is when they arrive: term statistics then come from the
+        articles that arrived in the window_days before it (as in the monitor flow)."""
         articles = list(articles)
         for a in articles:
             self.arts[a.id] = a
-        change = update(self, arrivals_of(articles, self.s), self.next_seq, self.stats, self.s)
+        window = self.stats
+        if self.window_days is not None and day is not None:
+            window = TermStats()
+            for seen, stats in self.days:
+                if seen is not None and 0 <= (day - seen).days <= self.window_days:
+                    window = window.plus(stats)
+        change = update(self, arrivals_of(articles, self.s), self.next_seq, window, self.s)
         self.apply(change)
+        self.days.append((day, change.stats))
         self.next_seq += len({a.id for a in articles})
         return change
 

@@ -222,7 +222,7 @@ def test_article_keeps_first_fetch_and_run_and_collects_urls(tmp_path):
     later = replace(first, url="https://outlet-a.test/amp/1", urls=("https://outlet-a.test/amp/1",),
                     title="Updated title", fetched_at=first.fetched_at + timedelta(days=2))
     write(path, load.record_extractions, "run-2", [extracted(later)])
-    [stored] = read(path, queries.articles_in_window, T0)
+    [stored] = read(path, queries.articles_by_ids, [first.id])
     assert stored.urls == (first.url, later.url)
     assert stored.fetched_at == first.fetched_at and stored.title == "Updated title"
     assert stored.facets == first.facets
@@ -238,7 +238,7 @@ def test_one_batch_reaching_an_article_by_two_urls_stores_it_once(tmp_path):
     amp = replace(first, url="https://outlet-a.test/amp/1", urls=(),
                   fetched_at=first.fetched_at + timedelta(hours=1))
     write(path, load.record_extractions, "run-1", [extracted(first), extracted(amp)])
-    [stored] = read(path, queries.articles_in_window, T0)
+    [stored] = read(path, queries.articles_by_ids, [first.id])
     assert stored.urls == (first.url, amp.url) and stored.fetched_at == first.fetched_at
     assert read(path, queries.table_counts)["extraction_log"] == 2
 

@@ -199,20 +199,10 @@ def _article(row: dict[str, Any]) -> Article:
     )
 
 
-def articles_in_window(con: Connection, since: datetime) -> list[Article]:
-    """Stored articles published, fetched or about a date since `since`, for re-clustering."""
-    return [_article(r) for r in con.rows(sql.ARTICLES_IN_WINDOW, {"since": since})]
-
-
 def articles_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
     """The stored articles with these ids (ordered by id); unknown ids are left out."""
     return [_article(r) for r in con.rows(sql.ARTICLES_BY_IDS,
                                           ids=key_table(article_ids, IDS_SCHEMA))]
-
-
-def unclustered_articles(con: Connection) -> list[Article]:
-    """Stored articles in no event yet, so the next run clusters what a killed run left."""
-    return [_article(r) for r in con.rows(sql.UNCLUSTERED_ARTICLES)]
 
 
 def event_and_story_of_articles(
@@ -223,16 +213,6 @@ def event_and_story_of_articles(
     rows = con.rows(sql.EVENT_AND_STORY_OF_ARTICLES, ids=key_table(article_ids, IDS_SCHEMA))
     return ({row["article_id"]: row["event_id"] for row in rows},
             {row["article_id"]: row["story_id"] for row in rows if row["story_id"] is not None})
-
-
-def story_context(
-    con: Connection, since: datetime, window_ids: Collection[str]
-) -> tuple[list[Event], dict[str, str]]:
-    """The stored events that a re-clustered window's events may join in stories (every
-    event of a story seen since `since`, except those the re-clustering of `window_ids`
-    replaces), and each one's story id. Article ids are not read: stories do not need them."""
-    rows = con.rows(sql.STORY_CONTEXT, {"since": since}, ids=key_table(window_ids, IDS_SCHEMA))
-    return _story_events(rows)
 
 
 def story_candidates(

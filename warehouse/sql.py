@@ -379,20 +379,9 @@ SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, 
 FROM articles
 """
 
-ARTICLES_IN_WINDOW = _ARTICLE_RECORDS + """
-WHERE published_at >= $since OR fetched_at >= $since OR event_date >= CAST($since AS DATE)
-ORDER BY coalesce(published_at, fetched_at), id
-"""
-
 # Stored articles by id (registered Arrow table `ids`): what a run extracted, for clustering.
 ARTICLES_BY_IDS = _ARTICLE_RECORDS + """
 WHERE id IN (SELECT id FROM ids)
-ORDER BY id
-"""
-
-# Stored articles that no clustering has placed yet (a run stopped between load and cluster).
-UNCLUSTERED_ARTICLES = _ARTICLE_RECORDS + """
-WHERE id NOT IN (SELECT article_id FROM event_articles)
 ORDER BY id
 """
 
@@ -405,23 +394,6 @@ ORDER BY url
 """
 
 TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
-
-# The stored events that stories of the window may continue: every event of a story seen
-# since $since, except events all of whose articles are being re-clustered (ids: the window),
-# which the new clustering replaces.
-STORY_CONTEXT = """
-SELECT e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors, e.places,
-       e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id
-FROM events AS e
-WHERE e.story_id IN (
-    SELECT story_id FROM events
-    WHERE story_id IS NOT NULL AND coalesce(last_seen, first_seen) >= $since
-)
-  AND e.id IN (
-    SELECT event_id FROM event_articles WHERE article_id NOT IN (SELECT id FROM ids)
-)
-ORDER BY e.id
-"""
 
 # Stored events a clustering's events may join in stories, bounded by what they share: events
 # in a story, seen since $since, not among those the clustering replaces (`ids`), sharing a

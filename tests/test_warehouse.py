@@ -367,10 +367,10 @@ _KILLED_LOADER = """
         return 0
 
     outcomes = [extracted(a) for a in batch(200)]
-    with db.open_writer(sys.argv[1]) as con:
+    with db.open_writer(sys.argv[1]) as con, con.transaction():
         con.duckdb.create_function("pause", pause, [], "INTEGER", side_effects=True)
-        steps = load.extraction_steps("run-1", outcomes) + [("SELECT pause()", "", None)]
-        load.run_batch(con, steps)
+        load.record_extractions(con, "run-1", outcomes)  # joins the open transaction
+        con.execute("SELECT pause()")
 """
 
 

@@ -343,8 +343,15 @@ def merge_article_records(records: Iterable[Record]) -> list[Record]:
     return list(merged.values())
 
 
-def extraction_steps(run_id: str, outcomes: Sequence[ExtractionOutcome]) -> list[Step]:
-    """The statements and Arrow batches record_extractions runs in its one transaction."""
+def record_extractions(
+    con: Connection, run_id: str, outcomes: Sequence[ExtractionOutcome]
+) -> None:
+    """Log each page's extraction outcome and upsert the articles extracted from them.
+
+    One transaction. Which of the batch's articles are stored already is read first (their
+    ids and content hashes: two columns, however many articles are stored), so new ones take
+    a plain insert, stored ones the upsert, and only those whose text changed have their
+    current version copied to article_versions."""
     log = last_by_key(
         ({"url": o.url, "run_id": run_id, "source": o.source, "status": o.status,
           "reason": o.reason, "article_id": o.article.id if o.article is not None else None}
@@ -356,20 +363,21 @@ def extraction_steps(run_id: str, outcomes: Sequence[ExtractionOutcome]) -> list
         for o in outcomes
         if o.status == "extracted" and o.article is not None
     )
-    table = to_arrow(articles, ARTICLE_SCHEMA)
-    return [
-        (sql.UPSERT_EXTRACTION_LOG, "batch", to_arrow(log, EXTRACTION_SCHEMA)),
-        (sql.KEEP_REPLACED_VERSIONS, "batch", table),
-        (sql.UPSERT_EXISTING_ARTICLES, "batch", table),
-        (sql.INSERT_NEW_ARTICLES, "batch", table),
-    ]
-
-
-def record_extractions(
-    con: Connection, run_id: str, outcomes: Sequence[ExtractionOutcome]
-) -> None:
-    """Log each page's extraction outcome and upsert the articles extracted from them."""
-    run_batch(con, extraction_steps(run_id, outcomes))
+    with con.transaction():
+        con.execute(sql.UPSERT_EXTRACTION_LOG, batch=to_arrow(log, EXTRACTION_SCHEMA))
+        if not articles:
+            return
+        stored = {r["id"]: r["content_hash"] for r in con.rows(
+            sql.STORED_CONTENT_HASHES, ids=key_table((a["id"] for a in articles), IDS_SCHEMA))}
+        known = [a for a in articles if a["id"] in stored]
+        changed = [a for a in known if stored[a["id"]] != a["content_hash"]]
+        fresh = [a for a in articles if a["id"] not in stored]
+        if changed:
+            con.execute(sql.KEEP_REPLACED_VERSIONS, batch=to_arrow(changed, ARTICLE_SCHEMA))
+        if known:
+            con.execute(sql.UPSERT_EXISTING_ARTICLES, batch=to_arrow(known, ARTICLE_SCHEMA))
+        if fresh:
+            con.execute(sql.INSERT_NEW_ARTICLES, batch=to_arrow(fresh, ARTICLE_SCHEMA))
 
 
 # --- clusters ---------------------------------------------------------------------------

@@ -175,6 +175,8 @@ _WHERE_UPDATE = """where_name = excluded.where_name, where_country = excluded.wh
 
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
+# Which are stored is read first (ids and hashes only), so neither statement scans the table.
+STORED_CONTENT_HASHES = "SELECT id, content_hash FROM articles WHERE id IN (SELECT id FROM ids)"
 
 # Before a stored article takes a new extraction with other content, its current version is
 # kept in article_versions (an updated article: the newest version is the articles row).
@@ -194,7 +196,6 @@ ON CONFLICT DO NOTHING
 UPSERT_EXISTING_ARTICLES = f"""
 INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
-WHERE id IN (SELECT id FROM articles)
 ON CONFLICT (id) DO UPDATE SET
     url = excluded.url,
     urls = list_concat(
@@ -218,7 +219,6 @@ ON CONFLICT (id) DO UPDATE SET
 INSERT_NEW_ARTICLES = f"""
 INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
-WHERE id NOT IN (SELECT id FROM articles)
 """
 
 # --- the coverage ledger (extractors/fetch/ledger.py) ------------------------------------
@@ -506,6 +506,10 @@ SELECT f.source, f.url, 'list', NULL, NULL, NULL, NULL FROM (
     SELECT source, url, error_class,
            row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
     FROM fetch_log WHERE kind = 'page' AND source IN (SELECT name FROM batch)
+      -- only URLs that ever failed can have a failed newest fetch: ranking every fetch of
+      -- the sources' history cost seconds a year in
+      AND url IN (SELECT url FROM fetch_log WHERE kind = 'page' AND error_class IS NOT NULL
+                  AND source IN (SELECT name FROM batch))
 ) AS f
 WHERE f.newest = 1 AND f.error_class IS NOT NULL
   AND f.url NOT IN (SELECT url FROM entries)

@@ -611,7 +611,7 @@ def _write_day(con_path: Path, params: Params, day: date, d: int, run_id: str,
             postings["copy"] += [{"key": k, "t": e.features.time, "seq": e.seq}
                                  for k in sorted(set(e.copy.sketch))]
         if e.role == "original":
-            postings["event"] += [{"key": k, "t": e.features.when, "seq": e.seq}
+            postings["event"] += [{"key": ci.key_hash(k), "t": e.features.when, "seq": e.seq}
                                   for k in e.features.keys(s.key_terms)]
     with open_writer(con_path, checkpoint=(d % 20 == 19)) as con, con.transaction():
         con.execute("INSERT INTO runs VALUES ($r, NULL, $t, $t, 'completed', '{}', '{}')",

@@ -9,6 +9,7 @@ warehouse/index_sql.py.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -24,7 +25,7 @@ from warehouse.load import key_table, to_arrow
 
 COPY, EVENT = "copy", "event"
 _TABLE = {COPY: "cluster_copy_keys", EVENT: "cluster_event_keys"}
-_KEY_TYPE = {COPY: pa.uint32(), EVENT: pa.string()}
+_KEY_TYPE = {COPY: pa.uint32(), EVENT: pa.uint64()}
 _STRS = pa.list_(pa.string())
 
 ENTRY_SCHEMA = pa.schema([
@@ -46,6 +47,20 @@ EDGE_SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.int64()), ("score", pa.floa
 TERM_DAY_SCHEMA = pa.schema([("day", pa.date32()), ("kind", pa.string()), ("term", pa.string()),
                              ("docs", pa.int32())])
 ARTICLE_IDS_SCHEMA = pa.schema([("id", pa.string())])
+
+
+def key_hash(key: str) -> int:
+    """How an event key is stored: a 64-bit BLAKE2b hash (stable across versions and
+    platforms). Two keys sharing a hash would share a block: at a few million keys, about
+    one chance in a million a year."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _stored_keys(family: str, keys: Iterable) -> dict:
+    """stored key -> key, for the keys as the index reader is given them."""
+    if family == EVENT:
+        return {key_hash(k): k for k in keys}
+    return {k: k for k in keys}
 
 
 def _postings_schema(family: str) -> pa.Schema:
@@ -139,14 +154,16 @@ class IndexReads:
                                                               pa.schema([("key", pa.string())])))
 
     def key_stats(self, family, keys):
-        keys = set(keys)
-        if not keys:
+        stored = _stored_keys(family, keys)
+        if not stored:
             return {}
-        rows = self.con.rows(q.KEY_STATS.format(table=_TABLE[family]), keys=_keys(family, keys))
-        return {r["key"]: (r["n"], r["lo"], r["hi"]) for r in rows}
+        rows = self.con.rows(q.KEY_STATS.format(table=_TABLE[family]),
+                             keys=_keys(family, stored))
+        return {stored[r["key"]]: (r["n"], r["lo"], r["hi"]) for r in rows}
 
     def postings(self, family, ranges):
-        flat = [(k, lo, hi) for k, spans in ranges.items() for lo, hi in spans]
+        stored = _stored_keys(family, ranges)
+        flat = [(h, lo, hi) for h, k in stored.items() for lo, hi in ranges[k]]
         if not flat:
             return {}
         table = pa.table({"key": pa.array([k for k, _, _ in flat], type=_KEY_TYPE[family]),
@@ -158,22 +175,25 @@ class IndexReads:
                              {"lowest": lowest}, ranges=table)
         for key, t, seq in zip(got.column("key").to_pylist(), got.column("t").to_pylist(),
                                got.column("seq").to_pylist(), strict=True):
-            out[key].append((t, seq))
+            out[stored[key]].append((t, seq))
         return out
 
     def between(self, family, spans):
         spans = list(dict.fromkeys(spans))
         if not spans:
             return {}
+        stored = _stored_keys(family, {k for k, _, _ in spans})
+        back = {k: h for h, k in stored.items()}
         table = pa.table({
-            "key": pa.array([k for k, _, _ in spans], type=_KEY_TYPE[family]),
+            "key": pa.array([back[k] for k, _, _ in spans], type=_KEY_TYPE[family]),
             "t1": pa.array([x[0] for _, x, _ in spans], type=pa.float64()),
             "s1": pa.array([x[1] for _, x, _ in spans], type=pa.int64()),
             "t2": pa.array([y[0] for _, _, y in spans], type=pa.float64()),
             "s2": pa.array([y[1] for _, _, y in spans], type=pa.int64()),
         })
         rows = self.con.rows(q.POSTINGS_BETWEEN.format(table=_TABLE[family]), spans=table)
-        return {(r["key"], (r["t1"], r["s1"]), (r["t2"], r["s2"])): r["n"] for r in rows}
+        return {(stored[r["key"]], (r["t1"], r["s1"]), (r["t2"], r["s2"])): r["n"]
+                for r in rows}
 
     def copy_pairs(self, seqs):
         seqs = set(seqs)
@@ -279,7 +299,8 @@ def write_change(con: Connection, change, first_seq: int, day: date, keep_days: 
         added = change.postings_add.get(family, ())
         if added:
             steps.append((q.INSERT_POSTINGS.format(table=table), "batch", to_arrow(
-                ({"key": k, "t": t, "seq": s} for k, t, s in added), _postings_schema(family))))
+                ({"key": key_hash(k) if family == EVENT else k, "t": t, "seq": s}
+                 for k, t, s in added), _postings_schema(family))))
     pairs_out = set(change.copy_pairs_del) | set(change.copy_pairs_add)
     if pairs_out:
         steps.append((q.DELETE_COPY_PAIRS, "batch", to_arrow(

@@ -39,8 +39,11 @@ CREATE TABLE cluster_articles (
 );
 
 -- Blocking postings: which articles hold a key, at which time (unknown times are 'inf').
+-- Copy keys are shingle hashes; event keys ('t:' headline stem, 'x:' term, 'a:' actor, 'p:'
+-- place) are stored as 64-bit BLAKE2b hashes of the key (cluster_index.key_hash): scans of
+-- integers cost a fraction of scans of strings.
 CREATE TABLE cluster_copy_keys (key UINTEGER NOT NULL, t DOUBLE NOT NULL, seq BIGINT NOT NULL);
-CREATE TABLE cluster_event_keys (key VARCHAR NOT NULL, t DOUBLE NOT NULL, seq BIGINT NOT NULL);
+CREATE TABLE cluster_event_keys (key UBIGINT NOT NULL, t DOUBLE NOT NULL, seq BIGINT NOT NULL);
 
 -- Copy pairs (rapidfuzz ratio of the normalised openings >= copy_threshold) and event edges
 -- (pair score >= event_threshold - average_floor), between seqs.

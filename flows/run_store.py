@@ -222,7 +222,7 @@ class RunStore:
         day = now.date()
         window = day - timedelta(days=settings.window_days)
         with self._write() as con:
-            reads = cluster_index.IndexReads(con, queries.articles_by_ids)
+            reads = cluster_index.IndexReads(con, queries.article_facts_by_ids)
             first = cluster_index.next_seq(con)
             stats = TermStats(*cluster_index.window_stats(
                 con, {t for a in arrivals for t in a.tokens.document},

@@ -199,6 +199,12 @@ def _article(row: dict[str, Any]) -> Article:
     )
 
 
+def article_facts_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
+    """The stored articles with these ids, without their texts (text is "")."""
+    return [_article(r) for r in con.rows(sql.ARTICLE_FACTS_BY_IDS,
+                                          ids=key_table(article_ids, IDS_SCHEMA))]
+
+
 def articles_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
     """The stored articles with these ids (ordered by id); unknown ids are left out."""
     return [_article(r) for r in con.rows(sql.ARTICLES_BY_IDS,

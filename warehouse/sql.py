@@ -370,17 +370,23 @@ SELECT name, last_success_at FROM sources
 WHERE name IN (SELECT name FROM batch) AND last_success_at IS NOT NULL
 """
 
-# Stored articles as the fields of extractors.models.Article (queries._article builds them).
+# Stored articles as the fields of extractors.models.Article (queries._article builds them);
+# {text} is `text`, or '' where the texts are not needed.
 _ARTICLE_RECORDS = """
-SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, published_at,
-       date_source, language, site_name, description, fetched_at,
+SELECT id, url, canonical_url, source, title, {text} AS text, content_hash, urls, author,
+       published_at, date_source, language, site_name, description, fetched_at,
        actors, places, event_date, dates, keywords, tags,
        who, where_name, where_country, where_lat, where_lon, where_id
 FROM articles
 """
 
 # Stored articles by id (registered Arrow table `ids`): what a run extracted, for clustering.
-ARTICLES_BY_IDS = _ARTICLE_RECORDS + """
+ARTICLES_BY_IDS = _ARTICLE_RECORDS.format(text="text") + """
+WHERE id IN (SELECT id FROM ids)
+ORDER BY id
+"""
+# The same without the texts (an event's record reads facets, titles and times only).
+ARTICLE_FACTS_BY_IDS = _ARTICLE_RECORDS.format(text="''") + """
 WHERE id IN (SELECT id FROM ids)
 ORDER BY id
 """

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from extractors.models import (
@@ -258,6 +259,38 @@ def test_raw_pages_keep_only_the_newest_response_and_round_trip(tmp_path):
     assert maintenance.raw_pages_to_prune(path, keep_days=100_000) == (0, 1)
     assert maintenance.prune_raw(path, keep_days=0).dropped == 1
     assert read(path, queries.table_counts)["raw_pages"] == 0
+
+
+def test_pages_live_beside_the_warehouse_and_prune_deletes_them_without_a_copy(tmp_path):
+    from warehouse import raw_store
+
+    path = tmp_path / "w.duckdb"
+    now = datetime.now(UTC)
+    recent = [fetched(a, fetched_at=now - timedelta(hours=1)) for a in batch(3)]
+    old = [fetched(a, fetched_at=now - timedelta(days=40)) for a in batch(3, start=3)]
+    write(path, load.record_fetches, "run-1", old)
+    write(path, load.record_fetches, "run-2", recent)
+    folders = [d for d, _ in raw_store.day_folders(path)]
+    assert len(folders) == 2  # one per fetch day
+    orphan = raw_store.raw_dir(path) / f"day={folders[-1].isoformat()}" / "killed-run.parquet"
+    orphan.write_bytes(b"a file a killed run wrote before its commit")
+    # A page stored inside the file by an older version.
+    legacy = article(9)
+    with db.open_writer(path) as con:
+        con.execute("INSERT INTO raw_pages (url, source, fetched_at, n_bytes, html_zstd) "
+                    "VALUES (?, 'outlet-a', ?, 7, ?)",
+                    [legacy.url, now - timedelta(days=50),
+                     pa.compress(b"<p>x</p>", codec="zstd", asbytes=True)])
+    file_before = path.stat().st_size
+
+    done = maintenance.prune_raw(path, keep_days=30)
+
+    assert done.dropped == 4 and done.in_file_bytes > 0 and not done.compacted
+    assert [d for d, _ in raw_store.day_folders(path)] == folders[-1:]  # the old day is gone
+    assert not orphan.exists()
+    assert {p.url for p in read(path, queries.raw_pages)} == {p.url for p in recent}
+    assert done.bytes_after < done.bytes_before
+    assert path.stat().st_size <= file_before + 1024 * 1024  # nothing was copied
 
 
 def test_replace_clusters_moves_articles_and_drops_emptied_events(tmp_path):

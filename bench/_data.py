@@ -93,3 +93,57 @@ def pair_pool(name: str) -> tuple[list[dict], list[tuple[str, str, bool]]]:
             if ids[0] != ids[1]:
                 pairs.append((ids[0], ids[1], r["GOLDEN:quality"] == "OK"))
     return list(articles.values()), pairs
+
+
+def _split_headline(text: str) -> tuple[str, str]:
+    """SemEval texts are an article's head and tail; the first line is usually the headline.
+    A first line over 200 characters is body: then the first sentence stands in for it."""
+    text = text.strip()
+    first, _, rest = text.partition("\n")
+    if len(first) <= 200:
+        return first.strip(), rest.strip()
+    cut = first.find(". ", 20, 200)
+    return (first[: cut + 1], text[cut + 2 :]) if cut > 0 else ("", text)
+
+
+_LOWER = "abcdefghijklmnopqrstuvwxyz"  # an augmented pair's ids end in its language
+
+
+def semeval8() -> list[dict]:
+    """SemEval-2022 Task 8 dev pairs (../shared/data/multilingual): {"id", "a", "b", "lang",
+    "augmented", "overall", "geography", "entities", "time", "same", "group"}, where a and b
+    are `newsmon cluster` article records, `same` is True (overall <= 1.5), False (>= 2.5) or
+    None (left out of F1), and `group` joins pairs that share an article (an augmented pair
+    shares its articles with the real pair it was translated from), so folds never split an
+    article. Measurement only: the texts are never copied into the project."""
+    rows = []
+    with open(DATA / "multilingual/semeval8_dev.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            r = json.loads(line)
+            sides = []
+            ids = r["pair_id"].split("_")
+            for k, (aid, lang) in enumerate(zip(ids, (r["lang1"], r["lang2"]), strict=True)):
+                title, text = _split_headline(r[f"text{k + 1}"])
+                sides.append({"id": f"{r['pair_id']}/{k}", "title": title, "text": text,
+                              "language": lang, "article": aid.rstrip(_LOWER)})
+            overall = float(r["overall"])
+            rows.append({
+                "id": r["pair_id"], "a": sides[0], "b": sides[1],
+                "lang": f"{r['lang1']}-{r['lang2']}", "augmented": bool(r["augmented"]),
+                "overall": overall, "geography": float(r["geography"]),
+                "entities": float(r["entities"]), "time": float(r["time"]),
+                "same": True if overall <= 1.5 else False if overall >= 2.5 else None,
+            })
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in rows:
+        parent[find(r["a"]["article"])] = find(r["b"]["article"])
+    for r in rows:
+        r["group"] = find(r["a"]["article"])
+    return rows

@@ -290,7 +290,7 @@ def print_day_by_day(dated: list[tuple[str, list[dict]]]) -> None:
     the days before its arrival, not from the whole corpus."""
     from collections import defaultdict
 
-    from extractors.events.cluster_io import _article
+    from extractors.events.cluster_io import article_from_record
     from extractors.events.clustering import DEFAULT_SETTINGS
     from extractors.events.incremental import MemoryIndex
 
@@ -300,7 +300,7 @@ def print_day_by_day(dated: list[tuple[str, list[dict]]]) -> None:
         gold = {r["id"]: r["label"] for r in records}
         by_day = defaultdict(list)
         for r in records:
-            a = _article({k: v for k, v in r.items() if k != "label"})
+            a = article_from_record({k: v for k, v in r.items() if k != "label"})
             by_day[a.published_at.date() if a.published_at else None].append(a)
         index = MemoryIndex(DEFAULT_SETTINGS, window_days=7)
         for day in sorted(by_day, key=lambda d: (d is None, d)):

@@ -58,6 +58,25 @@ OUTLETS = [
         "sitemap": "/news_sitemap.xml",
         "sitemap_index": None,
     },
+    # Non-English outlets (#27): their reports of an event must join the English ones.
+    {
+        "host": "outlet-e.test",
+        "name": "Outlet E",
+        "brand": "Кавказский вестник",
+        "language": "ru",
+        "feed": {"path": "/rss.xml", "format": "rss"},
+        "sitemap": "/sitemap-news.xml",
+        "sitemap_index": None,
+    },
+    {
+        "host": "outlet-f.test",
+        "name": "Outlet F",
+        "brand": "Brüsseler Rundschau",
+        "language": "de",
+        "feed": {"path": "/feed.atom", "format": "atom"},
+        "sitemap": "/news-sitemap.xml",
+        "sitemap_index": None,
+    },
 ]
 
 # URL layout per outlet, so that article URLs look different from site to site.
@@ -66,11 +85,14 @@ PATH_PATTERNS = {
     "outlet-b.test": "/{yyyy}/{mm}/{dd}/{slug}/",
     "outlet-c.test": "/story/{slug}",
     "outlet-d.test": "/world/{slug}-{yyyy}{mm}{dd}",
+    "outlet-e.test": "/news/{yyyy}/{mm}/{dd}/{slug}",
+    "outlet-f.test": "/politik/{slug}.html",
 }
 
 G5 = "giveme5w1h"
 PAIRS = "tgcontest-en"
 SEED = "seed"
+OWN = "newsmon"
 
 DATASETS = {
     G5: (
@@ -85,6 +107,68 @@ DATASETS = {
         "newsmon seed articles (shared/seeds)",
         "project seed text, provided for newsmon development; original publisher not recorded",
     ),
+    OWN: (
+        "written for the newsmon demo (demosite/build_corpus.py, DEMO_TEXTS)",
+        "Apache-2.0 (newsmon's licence); fictional outlets, reports written for the demo",
+    ),
+}
+
+# Reports written for the demo (#27), so the non-English outlets carry licence-clean texts:
+# a Russian and a German report of the seed event (the Brussels talks of 15 December 2021),
+# and a Russian report of another summit of the same leaders (Sochi, 26 November 2021), which
+# must stay an event apart. Keyed like the other sources; slugs are given (Cyrillic titles
+# have no ASCII words to slug).
+DEMO_TEXTS: dict[str, dict] = {
+    "ru-brussels": {
+        "slug": "pashinyan-i-aliev-proveli-peregovory-v-bryussele",
+        "text": (
+            "Премьер-министр Армении Никол Пашинян и президент Азербайджана Ильхам Алиев в "
+            "ночь на 15 декабря провели в Брюсселе трёхсторонние переговоры при посредничестве "
+            "председателя Европейского совета Шарля Мишеля. Встреча прошла на полях саммита "
+            "«Восточного партнёрства» и продлилась более четырёх часов.\n"
+            "По словам Мишеля, стороны обсудили пути снижения напряжённости на "
+            "армяно-азербайджанской границе и подготовку к делимитации и демаркации границы. "
+            "Лидеры согласились, что для создания благоприятной атмосферы нужны «дальнейшие "
+            "ощутимые шаги».\n"
+            "Мишель заверил обоих лидеров, что Евросоюз готов помогать Армении и Азербайджану "
+            "в преодолении конфликта и восстановлении доверия в регионе.\n"
+            "Осенью 2020 года Армения и Азербайджан шесть недель воевали за Нагорный Карабах. "
+            "Конфликт унёс более 6500 жизней и завершился перемирием при посредничестве России."
+        ),
+    },
+    "de-brussels": {
+        "slug": "paschinjan-und-alijew-sprechen-in-bruessel",
+        "text": (
+            "Der armenische Regierungschef Nikol Paschinjan und der aserbaidschanische "
+            "Präsident Ilham Alijew haben sich am Rande des Gipfels der Östlichen "
+            "Partnerschaft in Brüssel getroffen. Das Gespräch unter Vermittlung von "
+            "EU-Ratspräsident Charles Michel dauerte bis in die frühen Morgenstunden des "
+            "15. Dezember.\n"
+            "Michel sprach nach dem Treffen von einem „bedeutenden“ Austausch. Beide Seiten "
+            "hätten vereinbart, weitere konkrete Schritte zu unternehmen, um die Spannungen an "
+            "der gemeinsamen Grenze abzubauen und Gespräche über den Grenzverlauf "
+            "vorzubereiten.\n"
+            "Im Herbst 2020 hatten Armenien und Aserbaidschan sechs Wochen lang um die Region "
+            "Bergkarabach gekämpft. Mehr als 6.500 Menschen kamen ums Leben, eine von Russland "
+            "vermittelte Waffenruhe beendete die Kämpfe.\n"
+            "Die Europäische Union sagte zu, beide Länder bei der Überwindung des Konflikts zu "
+            "unterstützen."
+        ),
+    },
+    "ru-sochi": {
+        "slug": "putin-pashinyan-i-aliev-vstretilis-v-sochi",
+        "text": (
+            "Президент России Владимир Путин 26 ноября провёл в Сочи трёхстороннюю встречу с "
+            "премьер-министром Армении Николом Пашиняном и президентом Азербайджана Ильхамом "
+            "Алиевым. Переговоры в резиденции «Бочаров ручей» продолжались около трёх часов.\n"
+            "По итогам встречи стороны приняли совместное заявление. Лидеры договорились "
+            "создать до конца года механизм делимитации и демаркации армяно-азербайджанской "
+            "границы при консультативной помощи России.\n"
+            "Путин назвал встречу полезной и отметил, что стороны также обсудили "
+            "восстановление транспортных коммуникаций в регионе. Это первая встреча трёх "
+            "лидеров после январских переговоров в Москве."
+        ),
+    },
 }
 
 # The planted structure. Each row: where the text comes from, which outlet carries it, and what
@@ -103,6 +187,19 @@ SELECTION: list[dict] = [
          event="armenia_azerbaijan_brussels_talks",
          title="Pashinian and Aliyev hold 'significant' talks in Brussels, Michel says",
          author="Tom Adair", published="2021-12-15T11:40:00+00:00"),
+    # The same talks reported in Russian and in German (texts written for the demo, #27).
+    dict(source=OWN, key="ru-brussels", outlet="outlet-e.test", kind="report",
+         event="armenia_azerbaijan_brussels_talks",
+         title="Пашинян и Алиев провели переговоры в Брюсселе при посредничестве Мишеля",
+         author="Анна Саркисова", published="2021-12-15T09:30:00+03:00"),
+    dict(source=OWN, key="de-brussels", outlet="outlet-f.test", kind="report",
+         event="armenia_azerbaijan_brussels_talks",
+         title="Paschinjan und Alijew sprechen in Brüssel über Entspannung im Südkaukasus",
+         author="Jonas Weber", published="2021-12-15T13:05:00+01:00"),
+    # Another summit of the same leaders (Sochi, another city, another day): its own event.
+    dict(source=OWN, key="ru-sochi", outlet="outlet-e.test", kind="single",
+         title="Путин, Пашинян и Алиев провели трёхстороннюю встречу в Сочи",
+         author="Анна Саркисова", published="2021-11-26T18:20:00+03:00"),
     # Event 2: 'smoke rings' in the ocean (three outlets, three texts).
     dict(source=G5, key="db7db41f7acb", outlet="outlet-a.test", kind="report",
          event="ocean_smoke_rings", author="Mark Prigg", feed_tracking=True,
@@ -219,6 +316,9 @@ def load_sources(data: Path, seeds: Path) -> dict[tuple[str, str], dict]:
                 "url": row[f"INPUT:{side}_url"],
                 "published": None,
             }
+        elif source == OWN:
+            found[(OWN, key)] = {"title": None, "text": DEMO_TEXTS[key]["text"], "url": None,
+                                 "published": None}
         elif source == SEED:
             found[(SEED, key)] = {
                 "title": None,
@@ -247,7 +347,7 @@ def build(data: Path = DEFAULT_DATA, seeds: Path = DEFAULT_SEEDS) -> dict:
             if old not in paragraphs[0]:
                 raise SystemExit(f"wire edit {old!r} not found in {row['key']}")
             paragraphs[0] = paragraphs[0].replace(old, new)
-        slug = slugify(title)
+        slug = DEMO_TEXTS[row["key"]]["slug"] if row["source"] == OWN else slugify(title)
         dt = datetime.fromisoformat(published)
         path = PATH_PATTERNS[row["outlet"]].format(
             slug=slug, yyyy=f"{dt.year:04d}", mm=f"{dt.month:02d}", dd=f"{dt.day:02d}"

@@ -102,6 +102,27 @@ BOILERPLATE: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The furniture of the plain template of outlets E and F (#27), in their language: cookie
+# notice, advert, share, related, footer.
+INTL_FURNITURE: dict[str, tuple[str, ...]] = {
+    "ru": (
+        "Мы используем файлы cookie, чтобы сайт работал лучше.",
+        "Реклама",
+        "Поделиться",
+        "Читайте также",
+        "Все права защищены. Демонстрационное издание.",
+    ),
+    "de": (
+        "Wir verwenden Cookies, um unser Angebot zu verbessern.",
+        "Anzeige",
+        "Artikel teilen",
+        "Mehr zum Thema",
+        "Alle Rechte vorbehalten. Ein Demo-Angebot.",
+    ),
+}
+BOILERPLATE["outlet-e.test"] = INTL_FURNITURE["ru"]
+BOILERPLATE["outlet-f.test"] = INTL_FURNITURE["de"]
+
 
 def _date_line(article: Mapping) -> str:
     return published(article).strftime("%d %B %Y, %H:%M")
@@ -131,7 +152,8 @@ def _head(outlet: Mapping, article: Mapping | None, title: str, extra: str = "")
         f'href="http://{outlet["host"]}{feed["path"]}">'
     )
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{outlet.get("language", "en")}">\n<head>\n'
+        '<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         + "\n".join(meta)
         + extra
@@ -407,6 +429,46 @@ def _home_d(outlet: Mapping, articles: list[dict]) -> str:
 """
 
 
+# ---------------------------------------------------------------------------------------------
+# Outlets E and F (#27), a Russian and a German outlet: one plain template, the outlet's own
+# language for its furniture (BOILERPLATE: cookie notice, advert, share, related, footer).
+
+
+def _article_intl(outlet: Mapping, article: Mapping, related: list[dict]) -> str:
+    cookies, advert, share, more, footer = INTL_FURNITURE[outlet["language"]]
+    return f"""{_head(outlet, article, f"{article['title']} — {outlet['brand']}")}<body>
+<div class="cookies"><p>{escape(cookies)}</p><button>OK</button></div>
+<header class="masthead"><a href="/">{escape(outlet["brand"])}</a></header>
+<article class="story">
+<h1>{escape(article["title"])}</h1>
+<p class="meta"><span class="author">{escape(article["author"])}</span>
+<time datetime="{article["published"]}">{_date_line(article)}</time></p>
+<div class="story-text">
+{_paragraphs(article)}
+</div>
+<aside class="banner">{escape(advert)}</aside>
+<p class="share"><a href="#">{escape(share)}</a></p>
+</article>
+<aside class="related"><h2>{escape(more)}</h2><ul>
+{_link_list(related)}
+</ul></aside>
+<footer><p>{escape(footer)}</p></footer>
+</body>
+</html>
+"""
+
+
+def _home_intl(outlet: Mapping, articles: list[dict]) -> str:
+    return f"""{_head(outlet, None, outlet["brand"])}<body>
+<header class="masthead"><a href="/">{escape(outlet["brand"])}</a></header>
+<main><ul class="river">
+{_link_list(articles)}
+</ul></main>
+</body>
+</html>
+"""
+
+
 Template = Callable[[Mapping, Mapping, list[dict]], str]
 FrontTemplate = Callable[[Mapping, list[dict]], str]
 
@@ -415,12 +477,16 @@ ARTICLE_TEMPLATES: dict[str, Template] = {
     "outlet-b.test": _article_b,
     "outlet-c.test": _article_c,
     "outlet-d.test": _article_d,
+    "outlet-e.test": _article_intl,
+    "outlet-f.test": _article_intl,
 }
 FRONT_TEMPLATES: dict[str, FrontTemplate] = {
     "outlet-a.test": _home_a,
     "outlet-b.test": _home_b,
     "outlet-c.test": _home_c,
     "outlet-d.test": _home_d,
+    "outlet-e.test": _home_intl,
+    "outlet-f.test": _home_intl,
 }
 
 
@@ -448,7 +514,7 @@ def rss_feed(outlet: Mapping, articles: list[dict]) -> str:
 <title>{escape(outlet["brand"])}</title>
 <link>http://{outlet["host"]}/</link>
 <description>Latest stories from {escape(outlet["brand"])}</description>
-<language>en</language>
+<language>{outlet.get("language", "en")}</language>
 <lastBuildDate>{last}</lastBuildDate>
 {items}
 </channel>
@@ -472,7 +538,7 @@ def atom_feed(outlet: Mapping, articles: list[dict]) -> str:
     )
     updated = max(published(a) for a in articles).isoformat()
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{outlet.get("language", "en")}">
 <title>{escape(outlet["brand"])}</title>
 <link rel="alternate" href="http://{outlet["host"]}/"/>
 <link rel="self" href="http://{outlet["host"]}{outlet["feed"]["path"]}"/>
@@ -613,7 +679,7 @@ def sources_toml(corpus: Mapping | None = None, base: str = "http://{host}") -> 
             f"name = {json.dumps(outlet['name'])}\n"
             f"feeds = {json.dumps(feeds)}\n"
             f"sitemaps = {json.dumps(sitemaps)}\n"
-            'language = "en"\n'
+            f'language = {json.dumps(outlet.get("language", "en"))}\n'
         )
     return "\n".join(blocks)
 

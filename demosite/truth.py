@@ -29,12 +29,14 @@ class ExpectedArticle:
     copy_of_url: str | None = None  # canonical URL of the wire original, for the later copy
     alternate_urls: tuple[str, ...] = ()  # other URLs serving the same page
     text: str = ""  # the article body as published (paragraphs joined by newlines)
+    language: str = "en"  # its outlet's language (ISO 639-1)
 
 
 def expected_articles(corpus: Mapping | None = None) -> list[ExpectedArticle]:
     """Every planted article, in corpus order."""
     corpus = load_corpus() if corpus is None else corpus
     names = {o["host"]: o["name"] for o in corpus["outlets"]}
+    languages = {o["host"]: o.get("language", "en") for o in corpus["outlets"]}
     urls = {a["slug"]: article_url(a) for a in corpus["articles"]}
     out = []
     for a in corpus["articles"]:
@@ -53,6 +55,7 @@ def expected_articles(corpus: Mapping | None = None) -> list[ExpectedArticle]:
                 copy_of_url=urls[a["copy_of"]] if a.get("copy_of") else None,
                 alternate_urls=alternates,
                 text="\n".join(a["paragraphs"]),
+                language=languages[a["outlet"]],
             )
         )
     return out

@@ -44,9 +44,7 @@ def named_tables(path: Path, tables: list[dict], model: type[M], kind: str,
     out: list[M] = []
     first_index: dict[str, int] = {}
     for index, table in enumerate(tables, start=1):
-        label = f"{kind} #{index}"
-        if isinstance(table.get("name"), str) and table["name"].strip():
-            label = f"{kind} {table['name'].strip()!r} (#{index})"
+        label = table_label(kind, index, table.get("name"))
         try:
             item = model.model_validate(table)
         except ValidationError as exc:
@@ -57,6 +55,13 @@ def named_tables(path: Path, tables: list[dict], model: type[M], kind: str,
         first_index[name] = index
         out.append(item)
     return out
+
+
+def table_label(kind: str, index: int, name: object) -> str:
+    """How errors name the `index`th `[[kind]]` table: "source 'Outlet A' (#2)" or "source #2"."""
+    if isinstance(name, str) and name.strip():
+        return f"{kind} {name.strip()!r} (#{index})"
+    return f"{kind} #{index}"
 
 
 def describe(error: dict) -> str:

@@ -80,6 +80,32 @@ class EntryRecord:
 
 
 @dataclass(frozen=True)
+class SourceOutcome:
+    """What one run did with one source (a `source_runs` row; extractors/fetch/health.py)."""
+
+    source: str
+    status: Literal["ok", "degraded", "failed"]
+    reason: str | None = None  # one line: what failed, with an example (None when ok)
+    documents: int = 0  # feed and sitemap fetches (sitemap children too)
+    documents_failed: int = 0
+    document_errors: dict[str, int] = field(default_factory=dict)  # reason -> documents
+    pages: int = 0  # article page fetches
+    pages_failed: int = 0
+    page_errors: dict[str, int] = field(default_factory=dict)
+    entries_seen: int = 0  # distinct entries its feeds, sitemaps and URL list offered
+    # of each entry first seen this run, its date (never later than the run): what the
+    # source's usual publishing interval is measured on
+    entry_times: tuple[datetime, ...] = ()
+    # seconds from the source's latest entry before this run to the first later one, and
+    # between those (extractors.fetch.health.with_gaps)
+    entry_gaps: tuple[float, ...] = ()
+
+    @property
+    def entries_new(self) -> int:
+        return len(self.entry_times)
+
+
+@dataclass(frozen=True)
 class Overflow:
     """A document read before whose every entry was new: entries may have scrolled off it
     between the two reads (a feed listing only its last N entries)."""
@@ -285,12 +311,27 @@ class StoryResult:
 
 
 @dataclass(frozen=True)
+class Link:
+    """One scored pair of articles and what matched (#27): why they are, or are not, one
+    event. `evidence` is plain JSON data (names, places, dates, figures, features)."""
+
+    article_id: str
+    other_id: str
+    same_event: bool  # the two ended in one event
+    score: float  # on the word scorer's scale, whichever scorer decided
+    threshold: float  # the bar the score had to reach
+    scorer: Literal["words", "crosslingual"]
+    evidence: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
 class ClusterResult:
     """Output of deduplication + event clustering over a set of articles."""
 
     duplicates: tuple[Duplicate, ...]
     events: tuple[Event, ...]
     memberships: tuple[Membership, ...]
+    links: tuple[Link, ...] = ()  # the scored candidate pairs (those near or over the bar)
 
 
 # --- the cluster index (extractors/events/features.py, incremental.py; migration 0018) -------

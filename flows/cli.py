@@ -22,28 +22,72 @@ from rich.console import Console
 from rich.markup import escape
 
 from extractors.timezones import naive_as_utc
-from flows.output import OutputFormat, print_table, reason_counts, write_result
+from flows.cli_style import (
+    EXIT_CODES,
+    EXIT_OK,
+    EXIT_RUN_IN_PROGRESS,
+    EXIT_SOME_FAILED,
+    EXIT_SOURCES_FAILED,
+    EXIT_USAGE,
+    RUN_CODES,
+    DbOption,
+    NewsmonGroup,
+    NewsmonTyper,
+    WatchlistsOption,
+    WideOption,
+    out_option,
+    usage_notes,
+)
+from flows.output import (
+    OutputFormat,
+    TableColumn,
+    phrase_lines,
+    print_records,
+    print_table,
+    write_result,
+)
 
 if TYPE_CHECKING:
     from flows.monitor import RunSummary
     from flows.settings import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="newsmon: scheduled news monitoring into DuckDB.")
-console = Console()
-err = Console(stderr=True)
+app = NewsmonTyper(
+    cls=NewsmonGroup, add_completion=False, no_args_is_help=True,
+    help="newsmon: scheduled news monitoring into DuckDB.",
+    epilog=usage_notes(
+        [("newsmon demo", "the bundled demo news site, monitored once"),
+         ("newsmon init && newsmon run", "your own feeds (edit sources.toml in between)"),
+         ("newsmon sql \"SELECT headline, n_sources FROM events\"", ""),
+         ("newsmon COMMAND --help", "each command's options and examples")],
+        codes=tuple(EXIT_CODES)),
+)
+console = Console(soft_wrap=True)  # a line breaks where the terminal folds it, never mid-phrase
+err = Console(stderr=True, soft_wrap=True)
 
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="DuckDB warehouse (default: $NEWSMON_WAREHOUSE "
-                              "or data/newsmon.duckdb)")
-]
 DEMO_SITE_PORT = 8765  # `newsmon demo-site`'s default, as in the README's Prefect section
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"newsmon {version('newsmon')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _newsmon(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_version,
+        help="Print newsmon's version and exit")] = False,
+) -> None:
+    """newsmon: scheduled news monitoring into DuckDB."""
 
 
 # --- checks that run before any work ------------------------------------------------------
 
 
-def fail(message: str, hint: str | None = None, code: int = 2) -> NoReturn:
+def fail(message: str, hint: str | None = None, code: int = EXIT_USAGE) -> NoReturn:
     """Stop with `error: message` (and an optional second line) on stderr."""
     err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
     if hint:
@@ -69,19 +113,30 @@ def _db_path(db: Path | None) -> Path:
 
 def _existing_warehouse(db: Path | None) -> Path:
     """The warehouse a read command reads; it must exist (reads never create one)."""
-    from warehouse.db import WarehouseMissing, require_warehouse
+    from warehouse.db import NotAWarehouse, WarehouseMissing, check_is_duckdb, require_warehouse
 
     try:
-        return require_warehouse(_db_path(db))
-    except WarehouseMissing as exc:
+        path = require_warehouse(_db_path(db))
+        check_is_duckdb(path)  # an image or a CSV given as --db: one line, not a traceback
+    except (WarehouseMissing, NotAWarehouse) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read the warehouse {path}: {exc.strerror or exc}")
+    return path
 
 
 def _writable_warehouse(db: Path | None) -> Path:
     """Where a run writes: a file (or nothing yet) in a folder that exists or can be made."""
+    from warehouse.db import NotAWarehouse, check_is_duckdb
+
     path = _db_path(db)
     if path.is_dir():
         fail(f"warehouse {path} is a folder; give a file such as {path / 'newsmon.duckdb'}")
+    if path.is_file() and path.stat().st_size:  # an empty file is a warehouse not begun
+        try:
+            check_is_duckdb(path)
+        except (NotAWarehouse, OSError) as exc:
+            fail(str(exc) if isinstance(exc, NotAWarehouse) else f"cannot read {path}: {exc}")
     existing = path.parent
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -222,10 +277,8 @@ def _progress_display() -> Iterator[None]:
         yield
 
 
-EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
-
-
 def _run_flow(flow, **parameters) -> RunSummary:
+    from flows.monitor import SourcesFailed
     from warehouse.db import RunInProgress
 
     try:
@@ -233,6 +286,16 @@ def _run_flow(flow, **parameters) -> RunSummary:
             return flow(**parameters)
     except RunInProgress as exc:
         fail(str(exc), "newsmon sql and the other readers work meanwhile", EXIT_RUN_IN_PROGRESS)
+    except SourcesFailed as exc:  # the run is over and stored; its summary says what failed
+        if exc.summary is None:
+            raise
+        return exc.summary
+
+
+def _exit_code(summary: RunSummary) -> int:
+    """0 for a fully healthy run; see flows.cli_style.RUN_CODES."""
+    return {"completed": EXIT_OK, "partial": EXIT_SOURCES_FAILED}.get(summary.status,
+                                                                     EXIT_SOME_FAILED)
 
 
 def _program() -> str:
@@ -244,24 +307,26 @@ def _program() -> str:
 def _print_summary(summary: RunSummary, db: Path, default_db: Path) -> None:
     from reports.digest import build_digest
 
-    console.print(
-        f"[bold]newsmon run {summary.run_id}[/bold]\n"
-        f"  sources: {summary.sources}   entries: {summary.entries}   "
-        f"to fetch: {summary.candidates} ({summary.updates} updated, {summary.retries} "
-        f"retries)   pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)\n"
-        f"  articles stored: {summary.articles_new}   updated: {summary.articles_updated}   "
-        f"skipped: {summary.skipped}   extraction failures: {summary.failed}\n"
-        f"  duplicates collapsed: {summary.duplicates}   events: {summary.events}   "
-        f"alerts: {summary.alerts}"
-    )
+    console.print(f"[bold]newsmon run {summary.run_id}[/bold]", soft_wrap=True)
+    phrases = [
+        f"sources: {summary.sources}", f"entries: {summary.entries}",
+        f"to fetch: {summary.candidates} ({summary.updates} updated, {summary.retries} retries)",
+        f"pages fetched: {summary.pages_fetched} ({summary.fetch_failures} failed)",
+        f"articles: {summary.new_articles()}",
+        f"skipped: {summary.skipped}", f"extraction failures: {summary.failed}",
+        f"duplicates collapsed: {summary.duplicates}", f"events: {summary.events}",
+        f"alerts: {summary.alerts}",
+    ]
     if summary.before_since:
-        console.print(f"  {summary.before_since} entries dated before --since were left out; "
-                      "the next run without --since fetches them", highlight=False)
+        phrases.append(f"left out by --since: {summary.before_since} (later runs fetch them)")
+    for line in phrase_lines(phrases, console.width):  # lines break between phrases only
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
     for warning in summary.overflows:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True,
                   highlight=False)
     if summary.coverage:
         _print_coverage(summary.coverage)
+    _print_sources(summary)
     digest = build_digest(db, limit=8, basis="fetched")
     if digest.events:
         print_table(
@@ -286,6 +351,8 @@ def _print_coverage(rows: list[dict]) -> None:
     """The coverage ledger rows the run touched (short headings, to fit a terminal: pending
     = pending_retry + not_fetched, ovfl = overflow_warnings), and the reasons behind
     failures, skips and pending entries."""
+    from extractors.fetch.health import reason_counts
+
     print_table(
         console, ["day", "source", "seen", "stored", "failed", "skipped", "pending", "ovfl"],
         [[r["day"], r["source"], r["seen"], r["stored"], r["failed"], r["skipped"],
@@ -301,18 +368,71 @@ def _print_coverage(rows: list[dict]) -> None:
                               soft_wrap=True, highlight=False, markup=False)
 
 
-@app.command()
+SOURCE_TABLE_ALL_UP_TO = 20  # more sources than this: the table lists only those with problems
+
+
+def _print_sources(summary: RunSummary) -> None:
+    """How each source fared (a table; only the ones with problems when there are many), then
+    one line per source that failed or was read in part, and per source gone quiet."""
+    rows = summary.source_outcomes
+    shown = rows if len(rows) <= SOURCE_TABLE_ALL_UP_TO else [
+        r for r in rows if r["status"] != "ok" or r["state"] == "quiet"]
+    if shown:
+        print_table(
+            console, ["source", "this run", "feeds+sitemaps", "entries", "pages", "health",
+                      "last success"],
+            [(r["source"], r["status"], _tried(r["documents"], r["documents_failed"]),
+              f"{r['entries_seen']} ({r['entries_new']} new)",
+              _tried(r["pages"], r["pages_failed"]), r["state"],
+              r["last_success_at"].strftime("%Y-%m-%d %H:%M") if r["last_success_at"] else "never")
+             for r in shown],
+            title="Sources (`newsmon sources`: every source's health)",
+        )
+    problems = summary.source_problems
+    if problems:
+        console.print(f"  {summary.status_message()}", soft_wrap=True, highlight=False,
+                      markup=False)
+    for p in problems:
+        console.print(f"  {p['status']:<8} {p['source']}: {p['reason']}", soft_wrap=True,
+                      highlight=False, markup=False)
+    for u in summary.unhealthy:
+        if u["state"] == "quiet":
+            console.print(f"  {'quiet':<8} {u['source']}: {u['why']}", soft_wrap=True,
+                          highlight=False, markup=False)
+
+
+def _tried(tried: int, failed: int) -> str:
+    return f"{tried} ({failed} failed)" if failed else str(tried)
+
+
+def _finish(summary: RunSummary) -> NoReturn:
+    """Say how the run ended when not every source was read, and exit with its code."""
+    code = _exit_code(summary)
+    if code == EXIT_SOME_FAILED:
+        err.print(f"[red]error:[/red] {escape(summary.status_message())} (exit code {code})",
+                  soft_wrap=True, highlight=False)
+    elif code:
+        err.print(f"[yellow]warning:[/yellow] {escape(summary.status_message())} (exit code "
+                  f"{code})", soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command(epilog=usage_notes([
+    ("newsmon run", "sources.toml into data/newsmon.duckdb"),
+    ("newsmon run --since 2021-12-01", "a first run that backfills from 1 December"),
+    ("newsmon run --watchlists watchlists.toml", "and alert on matching events"),
+], codes=RUN_CODES))
 def run(
-    sources: Annotated[Path, typer.Option("--sources", help="sources.toml")] = Path("sources.toml"),
+    sources: Annotated[Path, typer.Option("--sources", metavar="FILE",
+                                          help="Sources to monitor")] = Path("sources.toml"),
     db: DbOption = None,
     since: Annotated[str | None, typer.Option(
-        "--since", help="Backfill bound: leave out entries dated before this ISO date or time "
-        "(e.g. 2021-12-15); later runs still fetch them")] = None,
-    watchlists: Annotated[
-        Path | None, typer.Option("--watchlists", help="watchlists.toml to evaluate")
-    ] = None,
+        "--since", metavar="DATE", help="Backfill bound: leave out entries dated before this "
+        "ISO date or time (e.g. 2021-12-15); later runs still fetch them")] = None,
+    watchlists: WatchlistsOption = None,
     task_runner: Annotated[
-        str | None, typer.Option("--task-runner", help="thread (default) or dask")
+        str | None, typer.Option("--task-runner", metavar="[thread|dask]",
+                                 help="Where extraction runs (default: thread)")
     ] = None,
 ) -> None:
     """One monitor run (Prefect's local mode unless PREFECT_API_URL names a server)."""
@@ -333,9 +453,13 @@ def run(
     summary = _run_flow(flow, sources=str(sources), warehouse=str(path), since=since_at,
                         watchlists=str(rules) if rules else None)
     _print_summary(summary, path, settings.warehouse_path)
+    _finish(summary)
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon demo", "into data/newsmon.duckdb"),
+    ("newsmon demo --db /tmp/demo.duckdb", "somewhere else"),
+], codes=RUN_CODES))
 def demo(
     db: DbOption = None,
 ) -> None:
@@ -357,12 +481,17 @@ def demo(
 
         summary = _run_flow(monitor, sources=str(sources), warehouse=str(path))
     _print_summary(summary, path, settings.warehouse_path)
+    _finish(summary)
 
 
-@app.command("demo-site")
+@app.command("demo-site", epilog=usage_notes([
+    ("newsmon demo-site", f"on 127.0.0.1:{DEMO_SITE_PORT}"),
+    ("newsmon demo-site --port 0", "on any free port"),
+]))
 def demo_site(
     port: Annotated[int, typer.Option(
-        "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)")] = DEMO_SITE_PORT,
+        "--port", min=0, max=65535, metavar="PORT",
+        help="Port on 127.0.0.1 (0: any free port)")] = DEMO_SITE_PORT,
 ) -> None:
     """Serve the demo outlets in the foreground until Ctrl-C (for a Prefect worker or `run`).
 
@@ -389,16 +518,25 @@ def demo_site(
         site.stop()
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon init", "in this folder"),
+    ("newsmon init monitors/eu", "in that folder (created if need be)"),
+    ("newsmon init --force", "replace edited files with the starters"),
+]))
 def init(
-    folder: Annotated[Path, typer.Argument(help="Where to write the files")] = Path("."),
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="Where to write the files "
+                                           "(created if missing)")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files")] = False,
 ) -> None:
     """Write a starter sources.toml (the demo outlets: replace them) and watchlists.toml."""
     from flows.starter import starter_files
 
-    if not folder.is_dir():
-        fail(f"{folder} is not a folder")
+    if folder.exists() and not folder.is_dir():
+        fail(f"{folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot create the folder {folder}: {exc.strerror or exc}")
     files = {folder / name: text for name, text in starter_files().items()}
     existing = [str(target) for target in files if target.exists()]
     if existing and not force:
@@ -415,22 +553,28 @@ def init(
 # --- reading the warehouse ----------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ('newsmon sql "SELECT headline, n_sources FROM events ORDER BY n_sources DESC LIMIT 5"', ""),
+    ('newsmon sql "SELECT * FROM articles" --format csv --output articles.csv', ""),
+    ("newsmon sql", "how to open the warehouse in DuckDB's own shell"),
+]))
 def sql(
-    query: Annotated[str | None, typer.Argument(help="A read-only SQL query")] = None,
+    query: Annotated[str | None, typer.Argument(metavar="QUERY",
+                                                help="A read-only SQL query")] = None,
     db: DbOption = None,
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
         OutputFormat.table
     ),
-    output: Annotated[Path | None, typer.Option("--output", help="Write to this file")] = None,
-    wide: Annotated[bool, typer.Option("--wide", help="Tables: every column at full width, "
-                                       "wider than the terminal if need be")] = False,
+    output: Annotated[Path | None, out_option("Write to this file", "--output")] = None,
+    wide: WideOption = False,
+    crlf: Annotated[bool, typer.Option("--crlf", help="CSV: end lines with CR LF (default: "
+                                       "LF)")] = False,
 ) -> None:
     """Run a read-only query on the warehouse (writes are refused) and print or save it."""
     from warehouse.queries import run_readonly_sql
 
     if query is None:
-        _print_shell_tip(_db_path(db))
+        _print_shell_tip(_existing_warehouse(db))
         return
     if format is OutputFormat.parquet and output is None:
         fail("--format parquet needs --output FILE")
@@ -440,7 +584,7 @@ def sql(
         columns, rows = run_readonly_sql(path, query)
     except Exception as exc:  # read-only refusals, bad SQL, unknown tables, a busy file
         fail(str(exc))
-    write_result(columns, rows, format, output, console, err, wide=wide)
+    write_result(columns, rows, format, output, console, err, wide=wide, crlf=crlf)
 
 
 def _print_shell_tip(path: Path) -> None:
@@ -449,8 +593,6 @@ def _print_shell_tip(path: Path) -> None:
 
     console.print(f"Open DuckDB's shell read-only:  duckdb -readonly {path}\n"
                   "(pip install duckdb-cli, or use `newsmon sql \"QUERY\"`)")
-    if not path.exists():
-        return
     with open_reader(path) as con:
         version = storage_version_of(con)
     if not readable_by_duckdb_1x(version):
@@ -461,14 +603,21 @@ def _print_shell_tip(path: Path) -> None:
         )
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon convert", "to v1.5.0, which DuckDB 1.5.x clients open"),
+    ("newsmon convert --storage-version latest --db data/newsmon.duckdb", ""),
+]))
 def convert(
     storage_version: Annotated[str, typer.Option(
-        "--storage-version", help="DuckDB storage format to rewrite the warehouse in "
-        "(v1.5.0 opens in DuckDB 1.5.x clients; latest is DuckDB's newest)")] = "v1.5.0",
+        "--storage-version", metavar="VERSION", help="DuckDB storage format to rewrite the "
+        "warehouse in (v1.5.0 opens in DuckDB 1.5.x clients; latest is DuckDB's newest)")
+    ] = "v1.5.0",
     db: DbOption = None,
 ) -> None:
-    """Rewrite the warehouse in another DuckDB storage format (keeps the old file as .bak)."""
+    """Rewrite the warehouse in another DuckDB storage format (keeps the old file as .bak).
+
+    A warehouse already in that format is left as it is.
+    """
     from warehouse.db import WarehouseError, convert_storage
 
     path = _existing_warehouse(db)
@@ -476,15 +625,20 @@ def convert(
         before, after, backup = convert_storage(path, storage_version)
     except WarehouseError as exc:
         fail(str(exc))
+    if backup is None:
+        said = storage_version if storage_version != "latest" else f"latest ({after})"
+        console.print(f"{path}: already {said}, nothing to do", highlight=False)
+        return
     console.print(f"{path}: storage {before} -> {after}; the old file is kept as {backup}",
                   highlight=False)
 
 
-@app.command()
+@app.command(epilog=usage_notes([("newsmon export --out parquet/", "")]))
 def export(
-    out: Annotated[Path, typer.Option("--out", help="Directory for the Parquet files")],
+    out: Annotated[Path, out_option("Folder for the Parquet files", metavar="FOLDER")],
     db: DbOption = None,
-    format: Annotated[str, typer.Option("--format", help="Only parquet")] = "parquet",
+    format: Annotated[str, typer.Option("--format", metavar="[parquet]",
+                                        help="Only parquet")] = "parquet",
 ) -> None:
     """Write one Parquet file per table (articles partitioned by day)."""
     from warehouse.maintenance import export_parquet
@@ -504,9 +658,12 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes:,} bytes"
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon prune --keep-raw-days 30", "keep a month of raw HTML"),
+    ("newsmon prune --keep-raw-days 0 --yes", "drop every raw page without asking"),
+], codes=(EXIT_OK, (1, "you answered no: nothing dropped"), EXIT_USAGE)))
 def prune(
-    keep_raw_days: Annotated[int, typer.Option("--keep-raw-days", min=0,
+    keep_raw_days: Annotated[int, typer.Option("--keep-raw-days", min=0, metavar="N",
                                                help="Keep raw HTML this many days")],
     db: DbOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before dropping every raw "
@@ -550,17 +707,26 @@ def prune(
             "disk (copies the whole warehouse)", highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon extract page.html", ""),
+    ("newsmon extract saved.html.gz --url https://example.com/news/1", "with its address"),
+    ("newsmon extract https://example.com/news/1 pages/*.html --out pages.jsonl", ""),
+], codes=(EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE)))
 def extract(
-    inputs: Annotated[list[str], typer.Argument(help="HTML files (.gz too) or http(s) URLs")],
-    url: Annotated[str | None, typer.Option("--url", help="Original URL of a single local "
-                                            "file")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT",
+                                                help="HTML files (.gz too) or http(s) URLs")],
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Original URL of a "
+                                            "single local file")] = None,
+    out: Annotated[Path | None, out_option("Output JSONL (default: stdout)")] = None,
     max_bytes: Annotated[int | None, typer.Option(
-        "--max-bytes", min=1, help="Largest page or file to read (default: the fetch cap, "
-        "5 MiB)")] = None,
+        "--max-bytes", min=1, metavar="N", help="Largest page or file to read, in bytes "
+        "(default: the fetch cap, 5 MiB)")] = None,
 ) -> None:
-    """Show exactly what newsmon makes of pages: one JSON line per input, in order."""
+    """Show exactly what newsmon makes of pages: one JSON line per input, in order.
+
+    An input that fails still gets its line (status "failed", reason), and one line on
+    stderr names it and the reason.
+    """
     from dataclasses import replace
 
     from extractors.content.extract_cmd import run_extract
@@ -578,26 +744,39 @@ def extract(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon cluster corpus.jsonl --out events.jsonl", ""),
+]))
 def cluster(
-    input: Annotated[Path, typer.Argument(help="JSONL corpus: id, title, text, [url, source, "
-                                          "published, language, summary]")],
-    out: Annotated[Path | None, typer.Option("--out", help="Output JSONL (default stdout)")] = None,
+    input: Annotated[Path, typer.Argument(metavar="CORPUS", help="JSONL corpus: id, title, "
+                                          "text, [url, source, published, language, summary]; "
+                                          "with --pairs: id, a, b (two such articles)")],
+    out: Annotated[Path | None, out_option("Output JSONL (default: stdout)")] = None,
+    pairs: Annotated[bool, typer.Option(
+        "--pairs", help="Decide given pairs: is each one event, with the evidence "
+                        "(same_event, score, evidence per line)")] = False,
 ) -> None:
-    """Offline deduplication, event clustering and story threads of an article corpus."""
+    """Offline deduplication, event clustering and story threads of an article corpus, or,
+    with --pairs, the same-event decision and its evidence for each given pair."""
+    out = _output_file(out, "--out")
+    if pairs:
+        from extractors.events.pairs import pairs_jsonl
+
+        raise typer.Exit(pairs_jsonl(str(input), str(out) if out else None))
     from extractors.events.cluster_io import cluster_jsonl
 
-    out = _output_file(out, "--out")
     raise typer.Exit(cluster_jsonl(str(input), str(out) if out else None))
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon digest", "what the latest runs fetched"),
+    ("newsmon digest --date 2021-12-15 --out digest.html", "what was published that day"),
+]))
 def digest(
     date_: Annotated[str | None, typer.Option(
-        "--date", help="Day YYYY-MM-DD: the articles published that day (default: what newsmon "
-        "fetched on the latest day it fetched anything)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="HTML file (default "
-                                             "digest-<day>.html)")] = None,
+        "--date", metavar="DATE", help="Day YYYY-MM-DD: the articles published that day "
+        "(default: what newsmon fetched on the latest day it fetched anything)")] = None,
+    out: Annotated[Path | None, out_option("HTML file (default: digest-DAY.html)")] = None,
     db: DbOption = None,
 ) -> None:
     """Write a digest: the top events by outlets, their articles, charts; opens offline."""
@@ -608,16 +787,20 @@ def digest(
     raise typer.Exit(digest_command(_existing_warehouse(db), day, out))
 
 
-@app.command()
+@app.command(epilog=usage_notes([
+    ("newsmon alerts --since 2026-11-01", ""),
+    ("newsmon alerts --evaluate --watchlists watchlists.toml", "after editing the rules"),
+]))
 def alerts(
     since: Annotated[str | None, typer.Option(
-        "--since", help="Only matches (with --evaluate: events) since this ISO date")] = None,
+        "--since", metavar="DATE", help="Only matches (with --evaluate: events) since this "
+        "ISO date")] = None,
     evaluate: Annotated[bool, typer.Option(
         "--evaluate", help="Apply the watchlists to events already stored; new matches are "
         "stored and delivered once")] = False,
-    watchlists: Annotated[Path | None, typer.Option(
-        "--watchlists", help="Rules for --evaluate (default: $NEWSMON_WATCHLISTS)")] = None,
+    watchlists: WatchlistsOption = None,
     db: DbOption = None,
+    wide: WideOption = False,
 ) -> None:
     """List recent watchlist matches, newest first (or, --evaluate, look for new ones)."""
     from reports.watchlists import alerts_command, evaluate_stored
@@ -638,14 +821,51 @@ def alerts(
                           f"{result.delivery.failed + result.delivery.abandoned} failed",
                           highlight=False)
         rows = [{"rule": a.rule, "event_date": a.event_date, "n_sources": a.n_sources,
-                 "headline": a.headline, "why": a.why} for a in result.alerts]
+                 "headline": a.headline, "why": a.why, "event_id": a.event_id}
+                for a in result.alerts]
     else:
         rows = alerts_command(_existing_warehouse(db), since_at)
         if not rows:
             console.print("no alerts")
             return
     if rows:
-        print_table(console, list(rows[0].keys()), [tuple(r.values()) for r in rows], err=err)
+        for row in rows:  # to the minute: "2026-11-02 06:00"
+            if row.get("matched_at"):
+                row["matched_at"] = str(row["matched_at"])[:16].replace("T", " ")
+        print_records(console, rows, [c for c in ALERT_COLUMNS if c.key in rows[0]], wide=wide,
+                      err=err)
+
+
+# What `newsmon alerts` shows, headline first; ids only with --wide.
+ALERT_COLUMNS = (
+    TableColumn("headline", "headline"), TableColumn("rule", "rule"),
+    TableColumn("n_sources", "outlets"), TableColumn("event_date", "event date"),
+    TableColumn("why", "why"), TableColumn("matched_at", "matched (UTC)"),
+    TableColumn("delivered", "sent"), TableColumn("undelivered", "unsent"),
+    TableColumn("event_id", "event_id", wide_only=True),
+    TableColumn("run_id", "run_id", wide_only=True),
+)
+
+
+@app.command("sources", epilog=usage_notes([
+    ("newsmon sources", "every source's state: failing, quiet, new or healthy, and why"),
+    ("newsmon sql \"SELECT * FROM source_health WHERE state <> 'healthy'\"", "the same, in SQL"),
+]))
+def sources_command(db: DbOption = None) -> None:
+    """Each source's health, as of its latest run: failing, quiet, new or healthy, and why."""
+    from collections import Counter
+
+    from reports.source_health import SOURCES_COLUMNS, read_source_health, sources_table
+
+    health = read_source_health(_existing_warehouse(db))
+    if not health:
+        console.print("no source health recorded yet: every `newsmon run` records it")
+        return
+    print_table(console, SOURCES_COLUMNS, sources_table(health), err=err)
+    states = Counter(h.state for h in health)
+    console.print(f"{len(health)} sources: " + ", ".join(
+        f"{states[s]} {s}" for s in ("failing", "quiet", "new", "healthy") if states[s]),
+        highlight=False)
 
 
 def main() -> None:  # pragma: no cover - the `newsmon` console script

@@ -29,16 +29,18 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
 from pydantic import PositiveInt, WithJsonSchema
 
 from extractors.content.parallel import warm_up as warm_up_extraction
 from extractors.content.places import warm_up as warm_up_gazetteer
+from extractors.fetch.errors import NewsmonError
+from extractors.fetch.health import reason_counts, run_verdict
 from extractors.fetch.http import FetchSettings
 from extractors.fetch.ledger import combine
 from extractors.fetch.sources import load_sources
 from extractors.models import Source
 from extractors.timezones import start_of_day_utc, utc_now
-from flows.output import reason_counts
 from flows.pipeline import (
     DISCOVERIES_IN_FLIGHT,
     EXTRACTS_IN_FLIGHT,
@@ -66,7 +68,7 @@ from flows.tasks import (
     match_task,
 )
 from reports.digest import build_digest, render_markdown
-from reports.watchlists import Watchlists, load_watchlists
+from reports.watchlists import Alert, Watchlists, load_watchlists
 from warehouse.db import hold_run_lock
 
 
@@ -81,6 +83,9 @@ class RunSummary:
     updates: int = 0  # of which stored articles whose feed/sitemap `updated` moved forward
     retries: int = 0
     before_since: int = 0  # entries left out by --since (later runs still fetch them)
+    already_stored: int = 0  # entries earlier runs stored (and not updated since)
+    known_failed: int = 0  # entries earlier runs recorded as failed or skipped for good
+    unchanged_documents: int = 0  # feeds and sitemaps that answered 304 Not Modified
     pages_fetched: int = 0
     fetch_failures: int = 0
     articles_new: int = 0  # articles this run inserted (none that another run stored)
@@ -90,6 +95,12 @@ class RunSummary:
     duplicates: int = 0
     alerts: int = 0
     events: int = 0
+    documents_failed: int = 0  # feed and sitemap fetches that failed (or were unreadable)
+    sources_failed: int = 0  # sources of which nothing could be read (extractors/fetch/health.py)
+    sources_degraded: int = 0  # sources read in part
+    health_alerts: int = 0  # sources that turned failing or quiet, or recovered
+    verdict: str = "healthy"  # healthy | partial | failed (every source failed)
+    status: str = "running"  # as the runs table has it: completed | partial | failed
     top_events: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)  # {stage, reason, n}
     coverage: list[dict] = field(default_factory=list)  # coverage_ledger rows of this run
@@ -97,6 +108,8 @@ class RunSummary:
     # Wall seconds per stage: fetch (discovery, fetching, extraction, loads, the ledger),
     # cluster, watch (watchlists), report (summary and artifacts).
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    source_outcomes: list[dict] = field(default_factory=list)  # source_runs rows of this run
+    unhealthy: list[dict] = field(default_factory=list)  # {source, state, why}: failing, quiet
 
     def counts(self) -> dict:
         """What the `runs` table keeps: the counts, and the seconds each stage took."""
@@ -105,6 +118,52 @@ class RunSummary:
         }
         counts["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
         return counts
+
+    def new_articles(self) -> str:
+        """"2 new, 1 updated", with why no more are new: "0 new (19 already stored), 0 updated"."""
+        why = [f"{n} {said}" for n, said in (
+            (self.already_stored, "already stored"),
+            (self.unchanged_documents, "feeds and sitemaps unchanged since the last run"
+             if self.unchanged_documents > 1 else "feed or sitemap unchanged since the last run"),
+            (self.known_failed, "failed or skipped by earlier runs"),
+            (self.before_since, "before --since"),
+            (self.fetch_failures, "failed to fetch"),
+            (self.failed, "failed to extract"),
+            (self.skipped, "not articles"),
+        ) if n]
+        if not self.entries and not self.unchanged_documents:
+            why = ["the sources listed no entries"]
+        because = f" ({', '.join(why)})" if why else ""
+        return f"{self.articles_new} new{because}, {self.articles_updated} updated"
+    @property
+    def source_problems(self) -> list[dict]:
+        """The run's sources that failed or were read in part, failed first."""
+        return sorted((o for o in self.source_outcomes if o["status"] != "ok"),
+                      key=lambda o: (o["status"] != "failed", o["source"]))
+
+    def status_message(self) -> str:
+        """The run's outcome in one line (the Prefect state's message)."""
+        n = len(self.source_outcomes)
+        if self.verdict == "failed":
+            return f"every source failed ({n}): " + ", ".join(
+                o["source"] for o in self.source_problems)
+        if self.verdict == "partial":
+            return (f"{self.sources_failed} of {n} sources failed, {self.sources_degraded} "
+                    "read in part: " + ", ".join(o["source"] for o in self.source_problems))
+        return f"all {n} sources read"
+
+
+class SourcesFailed(NewsmonError):
+    """The run read nothing of any source (or, with NEWSMON_FAIL_ON_PARTIAL, not everything).
+
+    The flow run ends Failed with this as its result; `summary` says what the run did."""
+
+    def __init__(self, message: str, summary: RunSummary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+    def __reduce__(self):  # picklable with its summary (Prefect may persist a state's data)
+        return (type(self), (str(self), self.summary))
 
 
 # --- typed run parameters (deployment; docs/deploy.md) ---------------------------------------
@@ -131,8 +190,12 @@ def monitor(
     since: Since = None,
     batch_size: PositiveInt | None = None,
     watchlists: str | None = None,
-) -> RunSummary:
-    """One monitoring run over every source in `sources`; safe to re-run at any time."""
+) -> RunSummary | State:
+    """One monitoring run over every source in `sources`; safe to re-run at any time.
+
+    It fails (Prefect state Failed; calling it raises SourcesFailed) when nothing of any
+    source could be read, and completes with a message naming the sources that failed when
+    some did (extractors/fetch/health.py says what failing means)."""
     logger = get_run_logger()
     settings = get_settings()
     db = Path(warehouse) if warehouse else settings.warehouse_path
@@ -141,6 +204,7 @@ def monitor(
     rules = load_watchlists(rules_path) if rules_path is not None else None  # fails early
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, sources=len(configured))
+    fail_on_partial = settings.fail_on_partial
     store = RunStore(db, run_id, timeout_s=settings.writer_timeout_s,
                      storage_version=settings.storage_version)
     run_lock = hold_run_lock(db, run_id, settings.run_wait_s, on_wait=logger.warning)
@@ -161,27 +225,35 @@ def monitor(
             setattr(summary, name, getattr(fetched, name))
         summary.entries, summary.updates = plan.size, plan.count("updated")
         summary.retries, summary.before_since = plan.count("retry"), plan.count("before-since")
+        summary.already_stored = plan.count_seen("stored")
+        summary.unchanged_documents = sum(doc.status_code == 304 for found in fetched.discoveries
+                                          for doc in found.documents)
+        summary.known_failed = plan.count_seen("failed") + plan.count_seen("skipped")
+        health_alerts = _source_health(store, configured, fetched, started, summary)
         (summary.articles_new, summary.articles_updated), summary.coverage, summary.overflows = (
             store.ledger_report())
         for warning in summary.overflows:
             logger.warning(warning)
-        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries), "
-                    "%d new articles, %d updated", len(configured), summary.entries,
-                    fetched.candidates, summary.updates, summary.retries, summary.articles_new,
-                    summary.articles_updated)
+        logger.info("%d sources, %d entries, %d to fetch (%d updated, %d retries); "
+                    "articles: %s", len(configured), summary.entries, fetched.candidates,
+                    summary.updates, summary.retries, summary.new_articles())
 
         clock = _lap(summary, "fetch", clock)
         touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
                            started, summary)
         clock = _lap(summary, "cluster", clock)
-        if rules is not None and touched:
-            summary.alerts = _watch(store, rules, touched)
+        alerts = _watch(store, rules, touched) if rules is not None and touched else []
+        summary.alerts = len(alerts)
+        if rules is not None and rules.urls:
+            _deliver(store, rules.urls, [*alerts, *health_alerts])
         clock = _lap(summary, "watch", clock)
         summary.top_events, summary.failures = store.report()
-        status = "completed"
         _publish_artifacts(summary, render_markdown(build_digest(db)))
         _lap(summary, "report", clock)
-        return summary
+        fails = summary.verdict == "failed" or (summary.verdict == "partial" and fail_on_partial)
+        status = "failed" if fails else {"healthy": "completed"}.get(summary.verdict, "partial")
+        summary.status = status
+        return _final_state(summary, fails)
     finally:
         try:
             store.finish(status, summary.counts())
@@ -249,16 +321,62 @@ def _cluster(store: RunStore, article_ids: list[str], window_days: int, started:
     return touched
 
 
-def _watch(store: RunStore, rules: Watchlists, event_ids: list[str]) -> int:
-    """Match the watchlist rules against new and updated events; deliver new alerts.
-    Delivery failures are recorded and retried by the next run; they never fail the flow."""
+def _watch(store: RunStore, rules: Watchlists, event_ids: list[str]) -> list[Alert]:
+    """Match the watchlist rules against new and updated events: the new alerts."""
     matches = match_task.submit(list(rules.rules), store.watched_events(event_ids)).result()
-    alerts = store.store_matches(matches)
-    if rules.urls:
-        attempts, _report = deliver_task(alerts, list(rules.urls),
-                                         store.delivery_state(rules.urls))
+    return store.store_matches(matches)
+
+
+def _deliver(store: RunStore, urls: Sequence[str], alerts: Sequence[Alert]) -> None:
+    """Deliver new alerts (watchlist matches, source health changes) and retry earlier failed
+    deliveries. Failures are recorded and retried by the next run; they never fail the flow."""
+    state = store.delivery_state(urls)
+    if alerts or state.retries:
+        attempts, _report = deliver_task(list(alerts), list(urls), state)
         store.record_deliveries(attempts)
-    return len(alerts)
+
+
+def _source_health(store: RunStore, sources: Sequence[Source], fetched: PipelineResult,
+                   started: datetime, summary: RunSummary) -> list[Alert]:
+    """Store how each source fared (extractors/fetch/health.py), read each one's health back
+    and the alerts its changes raise; say what failed in the log and the summary."""
+    logger = get_run_logger()
+    outcomes = fetched.sources.outcomes(sources)
+    health, alerts = store.record_source_health(outcomes, started)
+    summary.verdict = run_verdict(outcomes)
+    summary.sources_failed = sum(o.status == "failed" for o in outcomes)
+    summary.sources_degraded = sum(o.status == "degraded" for o in outcomes)
+    summary.documents_failed = sum(o.documents_failed for o in outcomes)
+    summary.health_alerts = len(alerts)
+    state_of = {h.source: h for h in health}
+    summary.source_outcomes = [
+        {"source": o.source, "status": o.status, "documents": o.documents,
+         "documents_failed": o.documents_failed, "entries_seen": o.entries_seen,
+         "entries_new": o.entries_new, "pages": o.pages, "pages_failed": o.pages_failed,
+         "last_success_at": getattr(state_of.get(o.source), "last_success_at", None),
+         "state": getattr(state_of.get(o.source), "label", None), "reason": o.reason}
+        for o in outcomes
+    ]
+    summary.unhealthy = [{"source": h.source, "state": h.label, "why": h.describe()}
+                         for h in health if h.unhealthy]
+    for problem in summary.source_problems:  # one line per source (`prefect flow-run logs`)
+        log = logger.error if problem["status"] == "failed" else logger.warning
+        log("source %s %s: %s", problem["source"], problem["status"], problem["reason"])
+    for quiet in (u for u in summary.unhealthy if u["state"] == "quiet"):
+        logger.warning("source %s is quiet: %s", quiet["source"], quiet["why"])
+    return alerts
+
+
+def _final_state(summary: RunSummary, fails: bool) -> RunSummary | State:
+    """The flow run's end: Failed when every source failed (or, with NEWSMON_FAIL_ON_PARTIAL,
+    some did), Completed with a message naming the failed sources when some did; calling
+    the flow then raises SourcesFailed or returns the summary."""
+    message = summary.status_message()
+    if fails:
+        return Failed(message=message, data=SourcesFailed(message, summary))
+    if summary.verdict == "partial":
+        return Completed(message=message, data=summary)
+    return summary
 
 
 def _plain(value: object) -> object:
@@ -290,10 +408,23 @@ def _coverage_markdown(rows: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
+def _sources_markdown(summary: RunSummary) -> list[str]:
+    """The run's outcome, then one line per source that failed or was read in part, and one
+    per source whose health is failing or quiet."""
+    lines = ["## Sources", "", f"**{summary.status_message()}**", ""]
+    lines += [f"- {p['status']}: {p['source']}: {p['reason']}".replace("|", "/")
+              for p in summary.source_problems]
+    lines += [f"- {u['state']}: {u['source']}: {u['why']}".replace("|", "/")
+              for u in summary.unhealthy if u["state"] == "quiet"]
+    return [*lines, ""]
+
+
 def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
     """A markdown summary, the day's digest and a table of the top events, in the Prefect UI."""
     lines = [
         f"# newsmon run `{summary.run_id}`",
+        "",
+        f"**Articles:** {summary.new_articles()}",
         "",
         "| sources | entries | to fetch | pages fetched | new articles | updated articles | "
         "skipped | failed | duplicates | events touched | alerts |",
@@ -304,6 +435,7 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
         f"{summary.alerts} |",
         "",
     ]
+    lines += _sources_markdown(summary)
     if summary.overflows:
         lines += ["## Overflow warnings", ""] + [f"- {w}" for w in summary.overflows] + [""]
     lines += _coverage_markdown(summary.coverage)
@@ -325,6 +457,11 @@ def _publish_artifacts(summary: RunSummary, digest_markdown: str) -> None:
                              description="newsmon run summary")
     create_markdown_artifact(markdown=digest_markdown, key="monitor-digest",
                              description="The digest of the latest day in the warehouse")
+    create_table_artifact(
+        table=[{k: _plain(v) for k, v in row.items()} for row in summary.source_outcomes],
+        key="source-outcomes",
+        description="Each source in this run: feeds and sitemaps, entries, pages, health",
+    )
     if summary.coverage:
         create_table_artifact(
             table=[{k: reason_counts(v) if isinstance(v, dict) else _plain(v)

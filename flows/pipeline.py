@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from extractors.fetch.discover import Discovery, chunk_sources, source_hosts
+from extractors.fetch.health import SourceTallies
 from extractors.fetch.http import host_key
 from extractors.fetch.ledger import EntryPlan, plan_entries
 from extractors.models import Candidate, ExtractionOutcome, FetchResult, RobotsRecord, Source
@@ -71,6 +72,7 @@ class PipelineResult:
     complete_sources: list[str] = field(default_factory=list)  # every document read
     plans: list[EntryPlan] = field(default_factory=list)  # per discovered chunk (the ledger)
     discoveries: list[Discovery] = field(default_factory=list)  # per source and pass
+    sources: SourceTallies = field(default_factory=SourceTallies)  # per source: source health
 
 
 class Pipeline:
@@ -192,8 +194,10 @@ class Pipeline:
         if number not in self._rereads:
             entries += [c for n in found.by_source for c in self.inputs.backlog.get(n, [])]
         now = utc_now()
+        known_urls: set[str] = set()
 
         def decide(known: EntryKnowledge) -> EntryPlan:  # pure: extractors/fetch/ledger.py
+            known_urls.update(known.facts)
             return plan_entries(
                 entries, [r for d in found.by_source.values() for r in d.reads], known.facts,
                 now=now, since=self.inputs.since, guid_urls=known.guid_urls,
@@ -209,8 +213,13 @@ class Pipeline:
         self.result.plans.append(plan)
         for name, discovery in found.by_source.items():
             self.result.discoveries.append(discovery)
+            self.result.sources.add_discovery(name, discovery)
             if discovery.complete and number not in self._rereads:
                 self.result.complete_sources.append(name)
+        # Entries the warehouse knew nothing of: the source's new entries (source health).
+        self.result.sources.add_new_entries(
+            (p.entry for p in plan.entries
+             if p.decision in ("new", "before-since") and p.entry.url not in known_urls), now)
         fallback = sorted({o.source for o in plan.overflows if o.fallback == "sitemaps"})
         if fallback and number not in self._rereads:
             self._n_chunks += 1
@@ -263,6 +272,8 @@ class Pipeline:
             self._written_batches += 1
             self._written_pages += len(fetched.pages)
             r = self.result
+            for page in fetched.pages:
+                r.sources.add_page(page)
             r.pages_fetched += sum(p.ok for p in fetched.pages)
             r.fetch_failures += sum(not p.ok for p in fetched.pages)
             r.skipped += sum(o.status == "skipped" for o in batch.outcomes)

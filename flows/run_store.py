@@ -19,6 +19,7 @@ from extractors.events.clustering import ClusterSettings, event_merges
 from extractors.events.features import TermStats
 from extractors.events.incremental import Arrival
 from extractors.fetch.discover import Discovery, source_hosts
+from extractors.fetch.health import with_gaps
 from extractors.fetch.http import Validators
 from extractors.fetch.ledger import EntryPlan, documents_after, settle
 from extractors.models import (
@@ -30,15 +31,23 @@ from extractors.models import (
     FetchResult,
     RobotsRecord,
     Source,
+    SourceOutcome,
 )
 from flows.stages import DiscoveredChunk, StoryContext, place_in_stories, story_window
 from reports.digest import TOP_EVENTS
+from reports.source_health import (
+    SourceHealth,
+    alert_records,
+    transition_records,
+    transitions,
+)
 from reports.watchlists import (
     Alert,
     DeliveryState,
     Match,
     WatchedEvent,
     read_delivery_state,
+    store_alerts,
     store_matches,
 )
 from warehouse import alerts, cluster_index, load, queries
@@ -258,6 +267,25 @@ class RunStore:
     def delivery_state(self, urls: Collection[str]) -> DeliveryState:
         with self._read() as con:
             return read_delivery_state(con, urls)
+
+    # --- source health -----------------------------------------------------------------------
+
+    def record_source_health(self, outcomes: Sequence[SourceOutcome], at: datetime
+                             ) -> tuple[list[SourceHealth], list[Alert]]:
+        """The run's outcome for each source (with the gaps its new entries add to the
+        source's history), then, in the same transaction, each source's health read back (the
+        `source_health` view), its changes since the last ones notified (pure:
+        reports.source_health.transitions) and one new alert per change."""
+        names = [o.source for o in outcomes]
+        with self._write() as con:
+            latest = queries.latest_entry_times(con, names)
+            outcomes = [with_gaps(o, latest.get(o.source)) for o in outcomes]
+            load.record_source_outcomes(con, self.run_id, at, outcomes)
+            health = [SourceHealth.from_row(r) for r in queries.source_health(con, names)]
+            changes = transitions(health, queries.notified_states(con, names))
+            load.record_transitions(con, transition_records(changes, self.run_id, at))
+            new_alerts = store_alerts(con, alert_records(changes, self.run_id, at))
+        return health, new_alerts
 
     def record_deliveries(self, attempts: Sequence[dict]) -> None:
         if attempts:

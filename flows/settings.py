@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     dask_address: str | None = Field(
         default=None, description="An existing Dask scheduler (tcp://host:8786); default: local"
     )
+    fail_on_partial: bool = Field(
+        default=False,
+        description="A run in which some sources failed (or read only in part) fails like a "
+        "run in which every source failed: Prefect state Failed, `newsmon run` exit code 1 "
+        "instead of 3",
+    )
     allow_private_hosts: bool = Field(
         default=False,
         description="Trusted: fetch hosts that are or resolve to private/loopback addresses "

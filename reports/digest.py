@@ -8,6 +8,7 @@ anything. The only URLs in it are the articles' own links.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,7 +17,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from extractors.models import Actor, Place
+from reports.source_health import SourceHealth
 from warehouse import digest_queries as q
+from warehouse import queries
 from warehouse.db import open_reader
 
 TOP_EVENTS = 10  # events in a digest, a run's summary and its Prefect artifacts
@@ -80,6 +83,7 @@ class DigestEvent:
     who: tuple[Actor, ...] = ()  # the record the event's articles agree on
     where: Place | None = None
     story: DigestStory | None = None
+    languages: tuple[str, ...] = ()  # of its articles, most used first (#27)
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,10 @@ class Digest:
     n_articles: int
     n_events: int
     events: tuple[DigestEvent, ...]
-    per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour published
+    per_hour: tuple[int, ...]  # 24 counts: the top events' articles per UTC hour of `basis`
     per_source: tuple[SourceCoverage, ...]
     basis: DayBasis = "published"
+    unhealthy: tuple[SourceHealth, ...] = ()  # sources failing or quiet as of their latest run
 
 
 def build_digest(
@@ -113,10 +118,12 @@ def build_digest(
     now = datetime.now(UTC)
     by_fetch = basis == "fetched"
     with open_reader(db_path) as con:
+        unhealthy = tuple(h for h in map(SourceHealth.from_row, queries.source_health(con))
+                          if h.unhealthy and h.in_latest_run)  # not sources since removed
         if day is None:
             day = con.value(q.LATEST_FETCH_DAY if by_fetch else q.LATEST_DAY)
         if day is None:
-            return Digest(None, now, 0, 0, (), (0,) * 24, (), basis)
+            return Digest(None, now, 0, 0, (), (0,) * 24, (), basis, unhealthy)
         on_day = {"day": day, "by_fetch": by_fetch}
         event_rows = con.rows(q.DAY_EVENTS, {**on_day, "limit": limit})
         ids = [r["id"] for r in event_rows]
@@ -141,6 +148,7 @@ def build_digest(
             first_seen=r["first_seen"], last_seen=r["last_seen"],
             n_sources=r["n_sources"] or 0, n_articles=r["n_articles"] or 0,
             articles=tuple(by_event[r["id"]]), story=story_of.get(r["id"]),
+            languages=tuple(r["languages"] or ()),
             who=tuple(Actor(w["name"], w["type"]) for w in r["who"] or ()),
             where=Place(r["where_name"], r["where_country"], r["where_lat"], r["where_lon"],
                         r["where_id"]) if r["where_name"] else None,
@@ -156,6 +164,7 @@ def build_digest(
         per_source=tuple(SourceCoverage(r["source"], r["n_articles"], r["n_events"])
                          for r in source_rows),
         basis=basis,
+        unhealthy=unhealthy,
     )
 
 
@@ -222,115 +231,164 @@ def _is_web_link(url: str) -> bool:
 
 
 # --- SVG charts -------------------------------------------------------------------------
+# Each chart with text is drawn twice, for a wide page (WIDE user units) and a phone (NARROW),
+# and CSS shows the one that fits, so that its text is drawn at about its own size: a wide
+# chart scaled down to a phone's width would shrink 12 px text to 6 px. Text never leaves a
+# chart: label and value columns are sized from an estimate of the text's width that errs on
+# the wide side (tests/test_digest.py measures the real boxes in Chromium at 1280 and 380 px).
 
+WIDE, NARROW = 720, 340
 _BAR = "#3b6ea5"
 _INK = "#333"
+_FONT = 12  # px, the charts' text
+_NARROW_CHARS = set("ijlrtf.,:;'|!() ·-")
+_WIDE_CHARS = set("mwMW@%")
 
 
-def hour_chart_svg(per_hour: tuple[int, ...], title: str) -> str:
-    """Vertical bars for the 24 UTC hours of a day, labelled every 3 hours."""
-    width, height, left, bottom, top = 720, 220, 36, 28, 24
-    plot_w, plot_h = width - left - 8, height - bottom - top
+def text_width(text: str, size: float = _FONT) -> float:
+    """About how wide `text` is drawn in a sans-serif font of `size` px, rounded up."""
+    ems = sum(0.34 if c in _NARROW_CHARS else 1.02 if c in _WIDE_CHARS
+              else 0.72 if c.isupper() or c.isdigit() else 0.62 for c in text)
+    return ems * size + 2
+
+
+def _fit(text: str, room: float, size: float = _FONT) -> str:
+    """`text`, shortened with an ellipsis until its estimated width fits in `room`."""
+    if text_width(text, size) <= room:
+        return text
+    while text and text_width(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _svg(chart_id: str, width: int, height: float, title: str, body: list[str]) -> str:
+    return (f'<svg class="chart" id="{chart_id}" role="img" viewBox="0 0 {width} {height:.0f}" '
+            f'width="{width}" height="{height:.0f}" font-size="{_FONT}">'
+            f"<title>{html.escape(title)}</title>{''.join(body)}</svg>")
+
+
+def _both_widths(draw, chart_id: str, *args) -> str:
+    """A chart drawn for a wide page and for a phone; CSS shows the one that fits."""
+    return (f'<div class="wide-only">{draw(chart_id, WIDE, *args)}</div>'
+            f'<div class="narrow-only">{draw(chart_id + "-narrow", NARROW, *args)}</div>')
+
+
+def hour_chart_svg(chart_id: str, width: int, per_hour: tuple[int, ...], title: str) -> str:
+    """Vertical bars for the 24 UTC hours of a day, labelled every 3 (phone: 6) hours."""
+    height, bottom, top = 200, 24, 14
     peak = max(per_hour, default=0) or 1
+    left = text_width(str(peak)) + 8
+    plot_w, plot_h = width - left - 4, height - bottom - top
     step = plot_w / 24
-    parts = [
-        f'<svg class="chart" id="chart-hours" '
-        f'role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        f"<title>{html.escape(title)}</title>",
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" '
+    every = 3 if width >= WIDE else 6
+    body = [
+        f'<line x1="{left:.1f}" y1="{top + plot_h}" x2="{width - 4}" y2="{top + plot_h}" '
         f'stroke="{_INK}"/>',
-        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
-        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11">0</text>',
+        f'<text x="{left - 4:.1f}" y="{top + 4}" text-anchor="end">{peak}</text>',
+        f'<text x="{left - 4:.1f}" y="{top + plot_h}" text-anchor="end">0</text>',
     ]
     for hour, n in enumerate(per_hour):
         x = left + hour * step
         bar_h = plot_h * n / peak
         if n:
-            parts.append(
-                f'<rect x="{x + 2:.1f}" y="{top + plot_h - bar_h:.1f}" width="{step - 4:.1f}" '
-                f'height="{bar_h:.1f}" fill="{_BAR}"><title>{hour:02d}:00 UTC: '
-                f"{_plural(n, 'article')}</title></rect>"
-            )
-        if hour % 3 == 0:
-            parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" '
-                f'font-size="11">{hour:02d}h</text>'
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+            body.append(
+                f'<rect x="{x + 1:.1f}" y="{top + plot_h - bar_h:.1f}" '
+                f'width="{max(1.0, step - 2):.1f}" height="{bar_h:.1f}" fill="{_BAR}">'
+                f"<title>{hour:02d}:00 UTC: {_plural(n, 'article')}</title></rect>")
+        if hour % every == 0:
+            body.append(f'<text x="{x + step / 2:.1f}" y="{height - 8}" '
+                        f'text-anchor="middle">{hour:02d}h</text>')
+    return _svg(chart_id, width, height, title, body)
 
 
-def source_chart_svg(per_source: tuple[SourceCoverage, ...], title: str) -> str:
-    """One horizontal bar per outlet: its articles that day (and the events they cover)."""
-    row_h, left, width = 26, 180, 720
-    height = max(1, len(per_source)) * row_h + 16
-    plot_w = width - left - 170
-    peak = max((s.n_articles for s in per_source), default=0) or 1
-    parts = [
-        f'<svg class="chart" id="chart-sources" '
-        f'role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        f"<title>{html.escape(title)}</title>",
-    ]
-    for i, cov in enumerate(per_source):
-        y = 8 + i * row_h
-        bar_w = max(2.0, plot_w * cov.n_articles / peak)
-        label = html.escape(cov.source if len(cov.source) <= 26 else cov.source[:25] + "…")
-        events = _plural(cov.n_events, "event")
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" font-size="12">{label}</text>'
-            f'<rect x="{left}" y="{y + 3}" width="{bar_w:.1f}" height="{row_h - 8}" '
-            f'fill="{_BAR}"><title>{html.escape(cov.source)}: {cov.n_articles} articles, '
-            f"{events}</title></rect>"
-            f'<text x="{left + bar_w + 6:.1f}" y="{y + 15}" font-size="12">'
-            f"{_plural(cov.n_articles, 'article')} · {events}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+@dataclass(frozen=True)
+class BarRow:
+    """One bar of a bar list: its label, its length and the text after it."""
+
+    label: str
+    value: int
+    said: str  # e.g. "5 articles · 5 events"
 
 
-def places_svg(events: tuple[DigestEvent, ...], title: str) -> str:
-    """Where the events happened: a dot per place on a longitude/latitude grid (no map
-    tiles: nothing is fetched), sized by its events, next to a bar per place."""
+def bar_list_svg(chart_id: str, width: int, rows: tuple[BarRow, ...], title: str) -> str:
+    """One horizontal bar per row. Wide: label, bar, value on one line (the label column as
+    wide as the longest label, up to a third of the chart); phone: the label and value on a
+    line, the bar under it."""
+    peak = max((r.value for r in rows), default=0) or 1
+    said_w = max((text_width(r.said) for r in rows), default=0)
+    body: list[str] = []
+    if width >= WIDE:
+        row_h = 24
+        label_w = min(max((text_width(r.label) for r in rows), default=0), width / 3)
+        bar_x = label_w + 8
+        bar_room = min(width / 2, width - bar_x - said_w - 8)
+        for i, r in enumerate(rows):
+            y = 4 + i * row_h
+            bar_w = max(2.0, bar_room * r.value / peak)
+            body.append(
+                f'<text x="{label_w:.1f}" y="{y + 15}" text-anchor="end">'
+                f"{html.escape(_fit(r.label, label_w))}</text>"
+                f'<rect x="{bar_x:.1f}" y="{y + 4}" width="{bar_w:.1f}" height="{row_h - 8}" '
+                f'fill="{_BAR}"><title>{html.escape(r.label)}: {html.escape(r.said)}</title>'
+                f'</rect><text x="{bar_x + bar_w + 6:.1f}" y="{y + 15}">'
+                f"{html.escape(r.said)}</text>")
+    else:
+        row_h = 34
+        for i, r in enumerate(rows):
+            y = 4 + i * row_h
+            bar_w = max(2.0, (width - 4) * r.value / peak)
+            body.append(
+                f'<text x="2" y="{y + 12}">{html.escape(_fit(r.label, width - said_w - 12))}'
+                f'</text><text x="{width - 2}" y="{y + 12}" text-anchor="end">'
+                f"{html.escape(r.said)}</text>"
+                f'<rect x="0" y="{y + 17}" width="{bar_w:.1f}" height="10" fill="{_BAR}">'
+                f"<title>{html.escape(r.label)}: {html.escape(r.said)}</title></rect>")
+    return _svg(chart_id, width, max(1, len(rows)) * row_h + 8, title, body)
+
+
+def _source_rows(per_source: tuple[SourceCoverage, ...]) -> tuple[BarRow, ...]:
+    return tuple(BarRow(s.source, s.n_articles, f"{_plural(s.n_articles, 'article')} · "
+                        f"{_plural(s.n_events, 'event')}") for s in per_source)
+
+
+def _places(events: tuple[DigestEvent, ...]) -> list[tuple[Place, int]]:
+    """Each main place of the events and how many events happened there, most first."""
     by_place: dict[str, tuple[Place, int]] = {}
     for e in events:
         if e.where is not None:
             place, n = by_place.get(e.where.name, (e.where, 0))
             by_place[e.where.name] = (place, n + 1)
-    rows = sorted(by_place.values(), key=lambda pn: (-pn[1], pn[0].name))
-    map_w, map_h, left = 360, 180, 8
-    bars_x, row_h = map_w + 2 * left + 150, 22
-    height = max(map_h + 16, len(rows) * row_h + 16)
-    peak = max((n for _, n in rows), default=1)
-    parts = [
-        f'<svg class="chart" id="chart-places" role="img" viewBox="0 0 720 {height}" '
-        f'width="720" height="{height}"><title>{html.escape(title)}</title>',
-        f'<rect x="{left}" y="8" width="{map_w}" height="{map_h}" fill="#eef3f8" '
-        f'stroke="{_INK}" stroke-width="0.5"/>',
-    ]
-    for lon in range(-120, 180, 60):  # graticule every 60 degrees of longitude, 30 of latitude
-        x = left + (lon + 180) / 360 * map_w
-        parts.append(f'<line x1="{x:.1f}" y1="8" x2="{x:.1f}" y2="{8 + map_h}" stroke="#ccd"/>')
-    for lat in range(-60, 90, 30):
-        y = 8 + (90 - lat) / 180 * map_h
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + map_w}" y2="{y:.1f}" '
-                     f'stroke="{"#99a" if lat == 0 else "#ccd"}"/>')
-    for i, (place, n) in enumerate(rows):
-        label = html.escape(_where(place))
-        if place.lat is not None and place.lon is not None:
-            x = left + (place.lon + 180) / 360 * map_w
-            y = 8 + (90 - place.lat) / 180 * map_h
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 + 2 * n}" fill="{_BAR}" '
-                f'fill-opacity="0.7"><title>{label}: {_plural(n, "event")}</title></circle>')
-        y = 8 + i * row_h
-        bar_w = max(2.0, 150 * n / peak)
-        parts.append(
-            f'<text x="{bars_x - 8}" y="{y + 15}" text-anchor="end" font-size="12">'
-            f'{label}</text><rect x="{bars_x}" y="{y + 3}" width="{bar_w:.1f}" '
-            f'height="{row_h - 8}" fill="{_BAR}"/><text x="{bars_x + bar_w + 6:.1f}" '
-            f'y="{y + 15}" font-size="12">{_plural(n, "event")}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return sorted(by_place.values(), key=lambda pn: (-pn[1], pn[0].name))
+
+
+@functools.cache
+def world_outline() -> str:
+    """SVG path data of the countries (Natural Earth 1:110m, public domain), packaged with
+    newsmon: see scripts/make_world_outline.py for the units and how it was made."""
+    text = (Path(__file__).with_name("data") / "world_outline.txt").read_text(encoding="utf-8")
+    return "".join(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+# The map's frame, in the outline's units (1/2 degree): longitude -180..180, latitude 84..-58.
+_MAP_W, _MAP_H, _MAP_TOP = 720, 284, 84
+
+
+def map_svg(places: list[tuple[Place, int]], title: str) -> str:
+    """Country outlines with a dot per place that has a position, sized by its events; no
+    text, so the one drawing scales to any width. Nothing is fetched: no tiles."""
+    body = [f'<rect width="{_MAP_W}" height="{_MAP_H}" fill="#eef3f8"/>',
+            f'<path d="{world_outline()}" fill="#d5dde6" stroke="#fff" stroke-width="0.6" '
+            f'stroke-linejoin="round"/>']
+    for place, n in places:
+        if place.lat is None or place.lon is None:
+            continue
+        x = (place.lon + 180) * 2
+        y = min(_MAP_H, max(0.0, (_MAP_TOP - place.lat) * 2))
+        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{min(16, 5 + 2 * n)}" fill="{_BAR}" '
+                    f'fill-opacity="0.8" stroke="#fff" stroke-width="1">'
+                    f"<title>{html.escape(_where(place))}: {_plural(n, 'event')}</title>"
+                    "</circle>")
+    return _svg("chart-map", _MAP_W, _MAP_H, title, body)
 
 
 # --- HTML -------------------------------------------------------------------------------
@@ -347,12 +405,26 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .15em 1em; marg
 dt { color: #666; } dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; table-layout: fixed; }
 th:nth-child(1) { width: 13em; } th:nth-child(2) { width: 10em; }
-td, th { text-align: left; padding: .25em .5em; border-bottom: 1px solid #eee; }
+td, th { text-align: left; padding: .25em .5em; border-bottom: 1px solid #eee;
+         overflow-wrap: anywhere; }
+dd, h2, p { overflow-wrap: anywhere; }
 tr.other-day td { color: #777; } .copy { font-size: 12px; color: #a55; }
 ol.timeline { list-style: none; margin: .3em 0 .8em; padding-left: 1em;
               border-left: 3px solid #3b6ea5; }
 ol.timeline li { margin: .15em 0; } ol.timeline li.current { font-weight: 600; }
-svg.chart { max-width: 100%; height: auto; }
+svg.chart { display: block; max-width: 100%; height: auto; }
+.narrow-only { display: none; }
+@media (max-width: 600px) {
+  body { margin: 1em auto; } h1 { font-size: 1.5em; } h2 { font-size: 1.2em; }
+  .wide-only { display: none; } .narrow-only { display: block; }
+  /* articles: one block each, time and outlet above the title */
+  table, tbody, tr, td { display: block; width: auto; } thead { display: none; }
+  tr { padding: .35em 0; border-bottom: 1px solid #eee; }
+  td { border: 0; padding: 0; }
+  td:nth-child(1), td:nth-child(2) { display: inline; font-size: 13px; color: #666; }
+  td:nth-child(1)::after { content: " · "; }
+}
+time { white-space: nowrap; }
 """
 
 
@@ -390,9 +462,24 @@ def _story_timeline(event: DigestEvent) -> str:
             f'<ol class="timeline">{items}</ol></div>')
 
 
+def _coverage(event: DigestEvent) -> str:
+    """"2 sources, 3 articles (1 copy)": copies are listed but do not count as sources; then
+    the languages when the event was reported in more than one (#27)."""
+    copies = sum(a.is_copy for a in event.articles)
+    said = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
+    said += f" ({_plural(copies, 'copy').replace('copys', 'copies')})" if copies else ""
+    if len(event.languages) > 1:
+        said += f"; languages: {', '.join(event.languages)}"
+    return said
+
+
+COPY_LEGEND = ("an article that repeats another's text (a wire story, a page published twice): "
+               "listed, but not counted as a source.")
+
+
 def _event_section(rank: int, event: DigestEvent) -> str:
     rows = "".join(_article_row(a) for a in event.articles)
-    coverage = f"{_plural(event.n_sources, 'source')}, {_plural(event.n_articles, 'article')}"
+    coverage = html.escape(_coverage(event))
     return f"""<section class="event" id="event-{html.escape(event.id, quote=True)}">
 <h2>{rank}. {html.escape(event.headline)}</h2>
 <dl>
@@ -411,22 +498,46 @@ def _event_section(rank: int, event: DigestEvent) -> str:
 </section>"""
 
 
+_ATTENTION = "Sources needing attention"
+
+
+def _unhealthy_html(digest: Digest) -> str:
+    """The sources failing or quiet: what this digest may be missing."""
+    if not digest.unhealthy:
+        return ""
+    items = "".join(f"<li><strong>{html.escape(h.source)}</strong> — {html.escape(h.label)}: "
+                    f"{html.escape(h.describe())}</li>" for h in digest.unhealthy)
+    return f'<h2>{_ATTENTION}</h2>\n<ul class="unhealthy">{items}</ul>\n'
+
+
 def render_html(digest: Digest) -> str:
     """The digest as one HTML page that needs nothing but itself to display."""
     day = _day(digest.day)
     if digest.day is None:
-        body = '<p class="muted">No articles in the warehouse yet.</p>'
+        body = '<p class="muted">No articles in the warehouse yet.</p>\n' + _unhealthy_html(digest)
     else:
         events = "".join(_event_section(i, e) for i, e in enumerate(digest.events, start=1))
+        legend = (f'<p class="muted legend"><span class="copy">copy</span> marks '
+                  f"{html.escape(COPY_LEGEND)}</p>"
+                  if any(a.is_copy for e in digest.events for a in e.articles) else "")
+        done = "fetched" if digest.basis == "fetched" else "published"
+        places = _places(digest.events)
+        place_rows = tuple(BarRow(_where(p), n, _plural(n, "event")) for p, n in places)
+        on = _on(digest).replace(day, f"<time>{day}</time>")
         body = f"""<p class="muted">{_plural(digest.n_articles, "article")} in
-{_plural(digest.n_events, "event")} {_on(digest)}.
+{_plural(digest.n_events, "event")} {on}.
 Top events, ranked by number of distinct outlets; times are UTC.</p>
-<h2>Articles per hour (top events)</h2>
-{hour_chart_svg(digest.per_hour, f"Articles of the top events per hour, {day}")}
+{legend}
+{_unhealthy_html(digest)}<h2>When the top events' articles were {done}</h2>
+<p class="muted">Articles per hour (UTC) on <time>{day}</time>.</p>
+{_both_widths(hour_chart_svg, "chart-hours", digest.per_hour,
+              f"Articles of the top events {done} per hour, {day}")}
 <h2>Coverage per source</h2>
-{source_chart_svg(digest.per_source, f"Articles per outlet, {day}")}
+{_both_widths(bar_list_svg, "chart-sources", _source_rows(digest.per_source),
+              f"Articles per outlet, {day}")}
 <h2>Where the top events happened</h2>
-{places_svg(digest.events, f"Places of the top events, {day}")}
+{map_svg(places, f"Map of the places of the top events, {day}")}
+{_both_widths(bar_list_svg, "chart-places", place_rows, f"Places of the top events, {day}")}
 {events or '<p class="muted">No events on this day.</p>'}"""
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -438,7 +549,7 @@ Top events, ranked by number of distinct outlets; times are UTC.</p>
 <style>{_STYLE}</style>
 </head>
 <body>
-<h1>newsmon digest — {day}</h1>
+<h1>newsmon digest — <time>{day}</time></h1>
 <p class="muted">Generated {html.escape(_when(digest.generated_at))}.</p>
 {body}
 </body>
@@ -460,12 +571,16 @@ def render_markdown(digest: Digest) -> str:
     """The same digest as Markdown (published as a Prefect artifact after every run)."""
     day = _day(digest.day)
     lines = [f"# newsmon digest — {day}", ""]
+    attention = [f"## {_ATTENTION}", "", *(
+        f"- **{_md(h.source)}** — {_md(h.label)}: {_md(h.describe())}" for h in digest.unhealthy
+    ), ""] if digest.unhealthy else []
     if digest.day is None:
-        return "\n".join([*lines, "No articles in the warehouse yet.", ""])
+        return "\n".join([*lines, "No articles in the warehouse yet.", "", *attention])
     lines += [
         f"{_plural(digest.n_articles, 'article')} in {_plural(digest.n_events, 'event')} "
         f"{_on(digest)}. Top events, ranked by number of distinct outlets; times are UTC.",
         "",
+        *attention,
     ]
     for rank, event in enumerate(digest.events, start=1):
         lines += [
@@ -477,8 +592,7 @@ def render_markdown(digest: Digest) -> str:
             f"- **Places named:** {_md(_names(event.places))}",
             f"- **Actors named:** {_md(_names(event.actors))}",
             f"- **First / last seen:** {_when(event.first_seen)} / {_when(event.last_seen)}",
-            f"- **Coverage:** {_plural(event.n_sources, 'source')}, "
-            f"{_plural(event.n_articles, 'article')}",
+            f"- **Coverage:** {_coverage(event)}",
         ]
         if event.story is not None:
             lines.append(f"- **Developing story:** {_md(event.story.title)} "
@@ -495,6 +609,8 @@ def render_markdown(digest: Digest) -> str:
             copy = " (copy)" if a.is_copy else ""
             lines.append(f"- {_when(a.at)} · {_md(a.source)} · {link}{copy}")
         lines.append("")
+    if any(a.is_copy for e in digest.events for a in e.articles):
+        lines += [f"_copy_ marks {_md(COPY_LEGEND)}", ""]
     if digest.per_source:
         lines += ["## Coverage per source", "", "| outlet | articles | events |",
                   "|---|---:|---:|"]

@@ -41,6 +41,9 @@ from warehouse.db import Connection, open_reader, open_writer
 
 MAX_ATTEMPTS = 5  # deliveries to one URL that failed this often are marked 'abandoned'
 CLAUSES = ("actors_any", "places_any", "keywords_any", "sources_any")
+# The rule name of source health alerts (reports/source_health.py): a source turned failing or
+# quiet, or recovered. They go to the same [delivery] URLs; no watchlist rule may take it.
+SOURCE_HEALTH_RULE = "source-health"
 
 
 class WatchlistsConfigError(NewsmonError, ValueError):
@@ -106,6 +109,9 @@ class _RuleModel(BaseModel):
     def _name_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        if value.strip() == SOURCE_HEALTH_RULE:
+            raise ValueError(f"{SOURCE_HEALTH_RULE!r} is the name of source health alerts; "
+                             "pick another")
         return value.strip()
 
     @field_validator(*CLAUSES)
@@ -269,11 +275,17 @@ def match_rules(rules: Iterable[Rule], events: Iterable[WatchedEvent]) -> list[M
 
 def store_matches(con: Connection, matches: Iterable[Match], run_id: str | None) -> list[Alert]:
     """Store matches as alerts; returns those that are new, sorted by (rule, event)."""
-    rows = alerts_db.insert_alerts(
+    return store_alerts(
         con, ({"rule": m.rule, "event_id": m.event_id, "run_id": run_id, "why": m.why,
                "headline": m.headline, "event_date": m.event_date, "n_sources": m.n_sources}
               for m in matches),
     )
+
+
+def store_alerts(con: Connection, records: Iterable[dict]) -> list[Alert]:
+    """Store alert rows (rule, event_id, run_id, why, headline, event_date, n_sources); returns
+    the ones that are new, sorted by (rule, event): an alert is stored, and told, once."""
+    rows = alerts_db.insert_alerts(con, records)
     return sorted((_alert(r) for r in rows), key=lambda a: (a.rule, a.event_id))
 
 
@@ -389,6 +401,12 @@ def _redacted(url: str) -> str:
 
 def alert_message(alert: Alert) -> tuple[str, str]:
     """(title, body) of the one notification sent for an alert."""
+    matched = alert.matched_at.astimezone(UTC).isoformat(timespec="seconds")
+    if alert.rule == SOURCE_HEALTH_RULE:
+        return f"newsmon source health: {alert.headline}", "\n".join([
+            alert.headline, alert.why, f"run: {alert.run_id}", f"noticed at: {matched}",
+            "(`newsmon sources` shows every source's health)",
+        ])
     title = f"newsmon watchlist '{alert.rule}': {alert.headline}"
     body = "\n".join([
         alert.headline,
@@ -396,7 +414,7 @@ def alert_message(alert: Alert) -> tuple[str, str]:
         f"sources: {alert.n_sources}",
         f"why: {alert.why}",
         f"event id: {alert.event_id}",
-        f"matched at: {alert.matched_at.astimezone(UTC).isoformat(timespec='seconds')}",
+        f"matched at: {matched}",
     ])
     return title, body
 

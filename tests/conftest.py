@@ -24,12 +24,15 @@ DEMO_SOURCES = ROOT / "demosite" / "sources.toml"
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """A temporary Prefect API for flow tests (~10 s to start, so one per session)."""
+def prefect_server() -> Iterator[str]:
+    """A temporary Prefect API for flow tests (~10 s to start, so one per session): a real
+    server in a subprocess. Its API URL, for `newsmon` commands the tests run (as
+    PREFECT_API_URL) and for reading flow runs back."""
+    from prefect.settings import get_current_settings
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=60):
-        yield
+        yield get_current_settings().api.url
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
@@ -62,6 +64,8 @@ class Outlet:
     has_sitemap: bool = True
     sitemap_days: float | None = None  # the sitemap lists entries of the last N days only
     sticky_sitemap_etag: bool = False  # a server whose sitemap ETag never changes (broken)
+    # a broken CMS: from this moment its feed and sitemap answer 200 but list nothing new
+    frozen_since: datetime | None = None
     stories: list[Story] = field(default_factory=list)
 
     @property
@@ -78,6 +82,7 @@ class NewsWorld:
     now: datetime
     outlets: dict[str, Outlet] = field(default_factory=dict)
     down: set[tuple[str, str]] = field(default_factory=set)  # (host, path) answering 500 now
+    dead: set[str] = field(default_factory=set)  # hosts answering 500 to everything now
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- the world ---------------------------------------------------------------------------
@@ -110,9 +115,14 @@ class NewsWorld:
 
     # --- what a reader sees now ----------------------------------------------------------------
 
+    def listed_now(self, outlet: Outlet) -> datetime:
+        """What the outlet's documents show: what appeared until now, or until they froze."""
+        frozen = outlet.frozen_since
+        return self.now if frozen is None else min(self.now, frozen)
+
     def in_feed(self, outlet: Outlet) -> list[Story]:
         """The feed's entries now: those out already, newest appearance first, at most N."""
-        out = sorted((s for s in outlet.stories if s.appears <= self.now),
+        out = sorted((s for s in outlet.stories if s.appears <= self.listed_now(outlet)),
                      key=lambda s: (s.appears, s.slug), reverse=True)
         return out[: outlet.feed_limit] if outlet.feed_limit is not None else out
 
@@ -121,8 +131,8 @@ class NewsWorld:
             return []
         since = (self.now - timedelta(days=outlet.sitemap_days)
                  if outlet.sitemap_days is not None else None)
-        return sorted((s for s in outlet.stories
-                       if s.appears <= self.now and (since is None or s.appears >= since)),
+        return sorted((s for s in outlet.stories if s.appears <= self.listed_now(outlet)
+                       and (since is None or s.appears >= since)),
                       key=lambda s: (s.appears, s.slug), reverse=True)
 
     def visible(self) -> dict[str, int]:
@@ -130,6 +140,8 @@ class NewsWorld:
         seen: dict[str, int] = {}
         for outlet in self.outlets.values():
             listed = []
+            if outlet.host in self.dead:
+                continue
             if (outlet.host, "/feed.xml") not in self.down:
                 listed += self.in_feed(outlet)
             if (outlet.host, "/sitemap.xml") not in self.down:
@@ -162,7 +174,7 @@ class NewsWorld:
     def fault(self, handler, host: str, path: str) -> bool:
         """DemoSite fault hook: what is down answers 500."""
         with self._lock:
-            down = (host, path) in self.down
+            down = (host, path) in self.down or host in self.dead
         if down:
             body = b"down\n"
             handler.send_response(500)
@@ -217,6 +229,22 @@ class NewsWorld:
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
                 f"{urls}\n</urlset>\n")
+
+
+@contextmanager
+def flow_clock(clock: Callable[[], datetime]) -> Iterator[None]:
+    """The monitor flow's clock set to `clock` (the world's): the run's start and the times it
+    stamps on what it records, so that days pass without sleeping (source health judges
+    sources by them). Fetch and log times stay real."""
+    import flows.monitor
+    import flows.pipeline
+
+    saved = flows.monitor.utc_now, flows.pipeline.utc_now
+    flows.monitor.utc_now = flows.pipeline.utc_now = clock
+    try:
+        yield
+    finally:
+        flows.monitor.utc_now, flows.pipeline.utc_now = saved
 
 
 def _cacheable(text: str, content_type: str) -> Page:

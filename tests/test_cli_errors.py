@@ -48,6 +48,33 @@ def test_a_broken_sources_file_is_named_before_prefect_starts(folder):
     assert "data" not in tree(folder) and ".prefect-home" not in tree(folder), message
 
 
+@pytest.mark.parametrize(("sources", "needles"), [
+    # a source with nothing to read
+    ('[[source]]\nname = "Empty"\nfeeds = []\nsitemaps = []\nurls = []\n',
+     ["sources.toml", "source 'Empty' (#1)", "'feeds', 'sitemaps' and 'urls' are all empty"]),
+    # the same feed twice in one source (a tracking parameter does not make it another)
+    ('[[source]]\nname = "Twice"\nfeeds = ["https://a.example/rss", '
+     '"https://A.example/rss?utm_source=x"]\n',
+     ["source 'Twice' (#1)", "field 'feeds': item 1", "listed twice", "item 0 of field 'feeds'"]),
+    # a feed another source lists already (as its sitemap)
+    ('[[source]]\nname = "A"\nsitemaps = ["https://a.example/feed"]\n'
+     '[[source]]\nname = "B"\nfeeds = ["https://a.example/feed"]\n',
+     ["source 'B' (#2)", "field 'feeds': item 0", "field 'sitemaps' of source 'A' (#1)"]),
+    # two sources of one name
+    ('[[source]]\nname = "A"\nfeeds = ["https://a.example/1"]\n'
+     '[[source]]\nname = "A"\nfeeds = ["https://a.example/2"]\n',
+     ["source 'A' (#2)", "field 'name'", "duplicate of source #1"]),
+    # a URL that is not http(s)
+    ('[[source]]\nname = "Ftp"\nfeeds = ["ftp://a.example/rss"]\n',
+     ["source 'Ftp' (#1)", "field 'feeds'", "not an absolute http(s) URL"]),
+])
+def test_a_source_that_cannot_be_read_as_written_is_named_before_anything_runs(
+        folder, sources, needles):
+    (folder / "sources.toml").write_text(sources)
+    before = tree(folder)
+    assert_refused(newsmon("run", cwd=folder), folder, before, *needles)
+
+
 def test_a_missing_sources_file_points_at_newsmon_init(folder):
     before = tree(folder)
     assert_refused(newsmon("run", cwd=folder), folder, before,
@@ -98,6 +125,7 @@ def test_bad_parameters_say_what_is_expected(folder, args, needle):
 
 @pytest.mark.parametrize("command", [
     ["sql", "SELECT count(*) FROM articles"],
+    ["sql"],  # no query: how to open DuckDB's shell, which needs a warehouse too
     ["digest"],
     ["alerts"],
     ["export", "--out", "parquet"],

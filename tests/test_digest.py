@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import http.server
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,7 +23,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from extractors.events.records import actor_keys
-from reports.digest import build_digest, digest_command, render_html, render_markdown
+from reports.digest import (
+    build_digest,
+    digest_command,
+    render_html,
+    render_markdown,
+    world_outline,
+)
 from warehouse.db import WarehouseMissing, open_writer
 
 DAY = date(2021, 12, 15)
@@ -210,12 +218,17 @@ def test_digest_shows_each_events_who_where_when_and_where_they_happened(small_w
     assert "<dt>Who</dt><dd>Nikol Pashinian (person), Ilham Aliyev (person)" in section
     assert "<dt>Where</dt><dd>Brussels, BE</dd>" in section
     assert f"<dt>When</dt><dd>{DAY.isoformat()}</dd>" in section
-    # The place chart: one dot per geocoded place (the hostile event has no place), one bar
-    # per place, nothing fetched.
-    chart = page[page.index('id="chart-places"'):]
+    # The map: one dot per geocoded place (the hostile event has no place) over the packaged
+    # country outlines; then one bar per place (Harbour has no position: a bar, no dot).
+    chart = page[page.index('id="chart-map"'):]
     chart = chart[: chart.index("</svg>")]
     assert chart.count("<circle") == 2  # Brussels and the Pacific Ocean
     assert "Brussels, BE: 1 event" in chart and "Pacific Ocean: 1 event" in chart
+    assert world_outline() in chart
+    for chart_id in ("chart-places", "chart-places-narrow"):
+        bars = page[page.index(f'id="{chart_id}"'):]
+        bars = bars[: bars.index("</svg>")]
+        assert bars.count("<rect") == 2 and ">Brussels, BE<" in bars and ">1 event<" in bars
     markdown = render_markdown(digest)
     assert "- **Who:** Nikol Pashinian (person), Ilham Aliyev (person)" in markdown
     assert "- **Where:** Brussels, BE" in markdown and f"- **When:** {DAY.isoformat()}" in markdown
@@ -285,7 +298,7 @@ def test_html_is_self_contained_and_escapes_what_it_shows(small_warehouse):
     page = render_html(digest)
 
     assert_self_contained(page, _article_urls(digest))
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 7  # three charts drawn wide and narrow, one map
     assert "Content-Security-Policy" in page
     # Every web article is linked; the javascript: URL is shown as text only.
     for url in _article_urls(digest) - {"javascript:alert(1)"}:
@@ -312,11 +325,12 @@ def test_digest_command_writes_the_page(small_warehouse, tmp_path, capsys):
     out = tmp_path / "digest.html"
     assert digest_command(small_warehouse, None, out) == 0  # default: the latest fetch day
     page = out.read_text(encoding="utf-8")
-    assert "newsmon digest — 2021-12-16" in page and "fetched on 2021-12-16" in page
+    assert "newsmon digest — <time>2021-12-16</time>" in page
+    assert "fetched on <time>2021-12-16</time>" in page
     printed = capsys.readouterr().out
     assert str(out) in printed and "4 events" in printed
     assert digest_command(small_warehouse, DAY, out) == 0  # a given day: published that day
-    assert "newsmon digest — 2021-12-15" in out.read_text(encoding="utf-8")
+    assert "newsmon digest — <time>2021-12-15</time>" in out.read_text(encoding="utf-8")
     assert "on 2021-12-15: 3 events" in capsys.readouterr().out
 
 
@@ -389,7 +403,7 @@ def test_page_renders_offline_in_headless_chromium(small_warehouse, tmp_path):
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], console
     assert proxy.page_requests() == [], proxy.page_requests()
-    assert dom.count("<svg") == 3 and 'id="chart-hours"' in dom and 'id="chart-places"' in dom
+    assert dom.count("<svg") == 7 and 'id="chart-hours"' in dom and 'id="chart-places"' in dom
     assert dom.count("<rect") >= 4  # hour bars plus one bar per outlet
     assert "Pashinian and Aliyev hold" in dom
 
@@ -405,16 +419,186 @@ def _seed_event(digest):
 
 
 @pytest.mark.slow
-def test_demo_digest_shows_the_seed_event_with_its_two_outlets(demo_run):
+def test_demo_digest_shows_the_seed_event_with_its_outlets_and_languages(demo_run):
     # The seed event's newer report is from 15 December 2021 (the demo's articles run from
     # 2017 to that date), whatever day the digest defaults to.
     digest = build_digest(demo_run["db"], DAY)
     seed = _seed_event(digest)
     assert seed is not None, [e.headline for e in digest.events]
-    assert len({a.source for a in seed.articles}) == 2
-    assert seed.n_sources == 2
+    # The English pair and the Russian and German reports of the same talks (#27).
+    assert len({a.source for a in seed.articles}) == 4
+    assert seed.n_sources == 4
+    assert set(seed.languages) == {"en", "ru", "de"}
     page = render_html(digest)
     assert_self_contained(page, _article_urls(digest))
     md = render_markdown(digest)
     for article in seed.articles:
         assert article.source in md and article.url in md
+    assert "languages: en, " in md and "languages: en, " in page
+
+
+# --- what a reader sees: charts, copies, the map, at a laptop's and a phone's width --------
+
+
+def test_the_hour_chart_of_a_fetched_day_counts_the_hours_fetched(small_warehouse):
+    """A fetched-day digest lists articles published on many days: its hour chart counts
+    when that day's runs fetched them (all at 00:00 here), not their publication hours."""
+    digest = build_digest(small_warehouse, basis="fetched")
+    fetched_then = [a for e in digest.events for a in e.articles if a.on_day]
+    assert len({a.at.date() for a in fetched_then}) > 1  # published on several days
+    assert digest.per_hour[0] == sum(digest.per_hour) == len(fetched_then)
+    page = render_html(digest)
+    assert "When the top events' articles were fetched" in page
+    assert "When the top events' articles were published" in render_html(
+        build_digest(small_warehouse, DAY))
+
+
+def test_coverage_says_how_many_articles_are_copies_and_what_a_copy_is(small_warehouse):
+    digest = build_digest(small_warehouse)
+    page, md = render_html(digest), render_markdown(digest)
+    smoke = page[page.index('id="event-smoke"'):]
+    assert "<dt>Coverage</dt><dd>1 source, 2 articles (1 copy)</dd>" in smoke
+    assert '<span class="copy">copy</span> marks an article that repeats another' in page
+    assert "- **Coverage:** 1 source, 2 articles (1 copy)" in md
+    assert "_copy_ marks an article that repeats another's text" in md
+    without = build_digest(small_warehouse, date(2021, 12, 14))  # no copies that day
+    assert "marks an article that repeats" not in render_html(without)
+
+
+def test_the_world_outline_is_packaged_and_inside_the_map_frame():
+    path = world_outline()
+    rings = path.count("M")
+    assert rings > 200  # every country and the larger islands
+    for ring in path.split("M")[1:]:
+        numbers = [int(n) for n in re.findall(r"-?\d+", ring)]
+        x, y = numbers[0], numbers[1]  # each ring starts with an absolute point
+        assert 0 <= x <= 720 and 0 <= y <= 284
+    assert len(path) < 40_000  # it is in every digest
+
+
+# The problems a reader would see, measured by the browser: SVG text outside its chart,
+# overlapping another text, or drawn under 9 px; a page wider than the window; a cell or a
+# line whose content is wider than its box. Hidden elements (the other width's charts) are
+# skipped.
+_LAYOUT_PROBLEMS = """(() => {
+  const problems = [], shown = el => el.getClientRects().length > 0;
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    if (!shown(svg)) continue;
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    const texts = [...svg.querySelectorAll('text')].map(t => [t.textContent,
+                                                             t.getBoundingClientRect(), t]);
+    texts.forEach(([text, r, el], i) => {
+      if (r.left < box.left - .5 || r.right > box.right + .5 || r.top < box.top - .5
+          || r.bottom > box.bottom + .5)
+        problems.push(`${svg.id}: "${text}" leaves the chart`);
+      const px = parseFloat(getComputedStyle(el).fontSize) * scale;
+      if (px < 9) problems.push(`${svg.id}: "${text}" drawn at ${px.toFixed(1)} px`);
+      for (const [other, o] of texts.slice(i + 1))
+        if (Math.min(r.right, o.right) - Math.max(r.left, o.left) > 1
+            && Math.min(r.bottom, o.bottom) - Math.max(r.top, o.top) > 1)
+          problems.push(`${svg.id}: "${text}" overlaps "${other}"`);
+    });
+  }
+  const page = document.documentElement;
+  if (page.scrollWidth > innerWidth) problems.push(`page is ${page.scrollWidth} px wide`);
+  for (const el of document.querySelectorAll('h1, h2, p, dt, dd, li, th, td')) {
+    if (!shown(el) || getComputedStyle(el).display === 'inline') continue;
+    if (el.scrollWidth > el.clientWidth + 1)
+      problems.push(`${el.tagName} "${el.textContent.slice(0, 40)}" is cut `
+                    + `(${el.scrollWidth} > ${el.clientWidth} px)`);
+  }
+  return problems;
+})()"""
+
+# Which charts are shown, and whether each dot of the map lies on land (the outline's fill).
+_CHARTS_AND_DOTS = """(() => {
+  const shown = [...document.querySelectorAll('svg.chart')]
+    .filter(svg => svg.getClientRects().length > 0).map(svg => svg.id);
+  const land = document.querySelector('#chart-map path');
+  const dots = [...document.querySelectorAll('#chart-map circle')].map(c => [
+    c.querySelector('title').textContent,
+    land.isPointInFill(new DOMPoint(c.cx.baseVal.value, c.cy.baseVal.value))]);
+  const outline = land.getBBox();
+  return {shown, dots, outline_width: outline.width};
+})()"""
+
+# Two PNGs (data: URLs) compared in a canvas: their sizes and the share of pixels that differ.
+_COMPARE_PNGS = """(async (a, b) => {
+  const load = src => new Promise((ok, no) => {
+    const img = new Image(); img.onload = () => ok(img); img.onerror = no; img.src = src; });
+  const [x, y] = await Promise.all([load(a), load(b)]);
+  if (x.width !== y.width || x.height !== y.height)
+    return {sizes: [[x.width, x.height], [y.width, y.height]], differ: 1};
+  const pixels = img => { const c = document.createElement('canvas');
+    c.width = img.width; c.height = img.height; const g = c.getContext('2d');
+    g.drawImage(img, 0, 0); return g.getImageData(0, 0, c.width, c.height).data; };
+  const p = pixels(x), q = pixels(y);
+  let differ = 0;
+  for (let i = 0; i < p.length; i += 4)
+    if (Math.abs(p[i] - q[i]) + Math.abs(p[i + 1] - q[i + 1]) + Math.abs(p[i + 2] - q[i + 2]) > 48)
+      differ++;
+  return {sizes: [[x.width, x.height]], differ: differ / (p.length / 4)};
+})"""
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SCREENSHOT_AT = datetime(2021, 12, 16, 6, 0, tzinfo=UTC)  # "Generated ..." in the screenshots
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from tests.browser import Chromium, chromium_path
+
+    if chromium_path() is None:
+        pytest.skip("chromium not installed: apt-get install chromium fonts-dejavu-core")
+    with Chromium(tmp_path_factory.mktemp("chromium-profile")) as chromium:
+        yield chromium
+
+
+def _data_url(png: Path) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
+
+
+@pytest.mark.parametrize("width", [1280, 380])
+def test_the_digest_reads_well_at_a_laptops_and_a_phones_width(small_warehouse, browser,
+                                                                 tmp_path, width):
+    """No clipped or overlapping chart text, no cut column, no sideways scrolling; the map's
+    dots on the outline where they belong; and the screenshot in docs/ is this page."""
+    from dataclasses import replace
+
+    from tests.browser import chromium_major
+
+    page = tmp_path / "digest.html"
+    digest = replace(build_digest(small_warehouse, DAY), generated_at=SCREENSHOT_AT)
+    page.write_text(render_html(digest), encoding="utf-8")
+    tab = browser.open(page.as_uri(), width)
+
+    assert tab.evaluate(_LAYOUT_PROBLEMS) == []
+    seen = tab.evaluate(_CHARTS_AND_DOTS)
+    suffix = "" if width > 600 else "-narrow"
+    assert sorted(seen["shown"]) == sorted(
+        [f"chart-hours{suffix}", f"chart-sources{suffix}", "chart-map", f"chart-places{suffix}"])
+    assert dict(seen["dots"]) == {"Brussels, BE: 1 event": True,
+                                  "Pacific Ocean: 1 event": False}
+    assert seen["outline_width"] > 700  # the whole world, not a stray island
+
+    shot = tmp_path / f"digest-{width}.png"
+    tab.screenshot(shot)
+    docs_shot = DOCS / f"digest-{width}.png"
+    shot_major = DOCS / "digest-screenshots-chromium.txt"  # the Chromium that took them
+    if os.environ.get("NEWSMON_UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(shot, docs_shot)
+        shot_major.write_text(f"{chromium_major()}\n", encoding="utf-8")
+        return
+    if shot_major.read_text(encoding="utf-8").strip() != chromium_major():
+        # Another Chromium release draws text a few pixels apart: the layout checks above
+        # still hold, but the pixels are only comparable with the release that took them.
+        return
+    blank = browser.open("about:blank", 400)
+    compared = blank.evaluate(f"{_COMPARE_PNGS}({json.dumps(_data_url(shot))}, "
+                              f"{json.dumps(_data_url(docs_shot))})")
+    assert compared["differ"] < 0.01, (
+        f"{docs_shot} is not what the digest looks like now ({compared}); "
+        f"NEWSMON_UPDATE_SCREENSHOTS=1 pytest {__file__} -k reads_well writes it")

@@ -32,14 +32,14 @@ SPECS = [  # id, file, outlet, headline, published
 ]
 
 
-def make(aid: str, source: str, title: str, text: str, day: str) -> Article:
+def make(aid: str, source: str, title: str, text: str, day: str, language: str = "en") -> Article:
     published = datetime.fromisoformat(day)
     published = published if published.tzinfo else published.replace(tzinfo=UTC)
     return Article(
         id=aid, url=f"https://{source}/{aid}", canonical_url=f"https://{source}/{aid}",
         source=source, title=title, text=text, content_hash=content_hash(text),
-        published_at=published, language="en",
-        facets=extract_facets(title, text, published, "en"),
+        published_at=published, language=language,
+        facets=extract_facets(title, text, published, language),
     )
 
 
@@ -233,8 +233,8 @@ LATE_STORIES = ("ocean_smoke_rings", "nigerian_prince_scam_arrest",
 @cache
 def demo_corpus() -> tuple[Article, ...]:
     """The demo site's articles: three stories have a report dated 10-17 days after the rest."""
-    return tuple(make(e.canonical_url, e.outlet, e.title, e.text, e.published.isoformat())
-                 for e in expected_articles())
+    return tuple(make(e.canonical_url, e.outlet, e.title, e.text, e.published.isoformat(),
+                      e.language) for e in expected_articles())
 
 
 def planted(story: str) -> set[str]:
@@ -257,9 +257,12 @@ def test_late_reports_sharing_rare_names_and_text_join_their_story() -> None:
     found = groups(cluster(with_sochi()))
     for story in LATE_STORIES:
         assert frozenset(planted(story)) in found, story
-    # Every other planted group is reproduced too; singles and Sochi stay alone.
-    truth = {frozenset(planted(e.planted_event)) for e in expected_articles()}
-    assert found == truth | {frozenset({"sochi"})}
+    # Every other planted group is reproduced too; singles stay alone, and the English and
+    # the Russian report of the Sochi talks (#27) are one event apart from Brussels.
+    ru_sochi = {e.canonical_url for e in expected_articles() if "sochi" in e.canonical_url}
+    truth = {frozenset(planted(e.planted_event)) for e in expected_articles()
+             if e.canonical_url not in ru_sochi}
+    assert found == truth | {frozenset({"sochi"} | ru_sochi)}
 
 
 def test_without_the_bridge_the_late_reports_split_off() -> None:

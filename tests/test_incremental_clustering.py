@@ -214,12 +214,12 @@ def _dev(name: str):
 
 @pytest.mark.slow
 def test_giveme5w1h_day_by_day_equals_the_full_clustering():
-    from extractors.events.cluster_io import _article
+    from extractors.events.cluster_io import article_from_record
 
     records = _dev("giveme5w1h")
     by_day: dict = defaultdict(list)
     for r in records:
-        a = _article({k: v for k, v in r.items() if k != "label"})
+        a = article_from_record({k: v for k, v in r.items() if k != "label"})
         by_day[a.published_at.date() if a.published_at else None].append(a)
     index = MemoryIndex(ClusterSettings())
     for day in sorted(by_day, key=lambda d: (d is None, d)):

@@ -69,17 +69,30 @@ def _event_of(db) -> dict[str, str]:
     )
 
 
-def test_seed_pair_is_one_event_with_two_sources(demo_run):
+def test_seed_event_joins_its_reports_in_every_language(demo_run):
+    """The English seed pair and the Russian and German reports of the same talks (#27) are
+    one event, reported in three languages; the Russian report of the Sochi summit (same
+    leaders, another city, another day) stays apart, and the warehouse says why."""
     groups = truth.planted_groups()
     seed_label = next(label for label in groups if "brussels" in label.lower())
+    assert len(groups[seed_label]) == 4
     event_of = _event_of(demo_run["db"])
     seed_events = {event_of[url] for url in groups[seed_label]}
     assert len(seed_events) == 1
     (event_id,) = seed_events
-    n_articles, n_sources = _rows(
-        demo_run["db"], f"SELECT n_articles, n_sources FROM events WHERE id = '{event_id}'"
+    n_articles, n_sources, languages = _rows(
+        demo_run["db"],
+        f"SELECT n_articles, n_sources, languages FROM events WHERE id = '{event_id}'",
     )[0]
-    assert (n_articles, n_sources) == (2, 2)
+    assert (n_articles, n_sources) == (4, 4)
+    assert languages[0] == "en" and set(languages) == {"en", "ru", "de"}
+    sochi = next(a.canonical_url for a in truth.expected_articles() if "sochi" in a.canonical_url)
+    assert event_of[sochi] != event_id
+    links = _rows(demo_run["db"], f"""
+        SELECT language, other_language, scorer, evidence->>'$.places' FROM pair_evidence
+        WHERE same_event AND event_id = '{event_id}' AND language <> other_language""")
+    assert links and all(scorer == "crosslingual" for _, _, scorer, _ in links)
+    assert all("Brussels" in places for *_, places in links)
 
 
 def test_planted_grouping_is_reproduced(demo_run):
@@ -130,6 +143,7 @@ def test_cluster_command_reproduces_planted_grouping(tmp_path):
             fh.write(json.dumps({
                 "id": a.canonical_url, "title": a.title, "text": a.text, "url": a.canonical_url,
                 "source": a.outlet, "published": a.published.isoformat(),
+                "language": a.language,
             }) + "\n")
     out = tmp_path / "out.jsonl"
     proc = subprocess.run(
@@ -167,7 +181,7 @@ def test_saved_views_answer_day_one_questions_on_the_demo(demo_run):
     seed_event = _event_of(db)[next(iter(seed_urls))]
     # The latest day in the demo is the seed report's day: the seed event tops it.
     top = _rows(db, "SELECT id, n_sources FROM top_events_today")
-    assert (seed_event, 2) in top
+    assert (seed_event, len(seed_urls)) in top  # one outlet per report, in three languages
     timeline = _rows(db, f"SELECT url FROM event_timeline WHERE event_id = '{seed_event}'")
     assert {r[0] for r in timeline} == seed_urls
     coverage = _rows(db, "SELECT sum(n_articles), sum(n_copies) FROM coverage_per_source_day")

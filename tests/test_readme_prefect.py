@@ -26,10 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SECTION = "### Scheduled and ad-hoc runs with a Prefect server"
 
 
+def readme_blocks(readme: str) -> list[str]:
+    """The ```sh blocks of the Prefect section (up to the next heading)."""
+    section = readme[readme.index(SECTION):]
+    section = section[:section.index("\n### ", len(SECTION))]
+    return re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+
+
 def readme_terminals(readme: str) -> dict[int, str]:
     """Terminal number -> its lines, from the first ```sh block of the Prefect section."""
-    section = readme[readme.index(SECTION):]
-    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
+    block = readme_blocks(readme)[0]
     terminals: dict[int, list[str]] = {}
     current = None
     for line in block.splitlines():
@@ -56,6 +62,19 @@ def fresh_checkout(target: Path) -> Path:
     return target
 
 
+def _environ_of(srv: PrefectServer, word: bytes) -> bytes:
+    """The environment of the (non-shell) process started for `srv` whose command line has
+    `word`: what the block's `export`s gave it."""
+    for pid in srv.stragglers():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if word in command and not command[0].endswith(b"bash"):
+                return Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+    raise AssertionError(f"no process with {word!r} in its command line")
+
+
 def _wait_for(check, what: str, timeout_s: float, logs) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -75,13 +94,16 @@ def test_the_readme_prefect_section_runs_verbatim(tmp_path):
         for n, script in readme_terminals((ROOT / "README.md").read_text()).items()
     }
     assert sorted(terminals) == [1, 2, 3, 4]
+    for n, script in terminals.items():  # fresh terminals: each block sets the telemetry off
+        assert "export DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false" in script, n
     checkout = fresh_checkout(tmp_path / "newsmon")
     home = tmp_path / "prefect-home"
     srv = PrefectServer(home)
-    srv.env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSMON_"))},
-        "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "NO_PROXY": "127.0.0.1,localhost",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_UI_ENABLED": "false",
+    srv.env = {  # nothing of the developer's Prefect, newsmon or telemetry settings
+        **{k: v for k, v in os.environ.items()
+           if not k.startswith(("PREFECT_", "NEWSMON_")) and k != "DO_NOT_TRACK"},
+        "PREFECT_HOME": str(home), "NO_PROXY": "127.0.0.1,localhost",
+        "PREFECT_SERVER_UI_ENABLED": "false",
         "PREFECT_CLI_PROMPT": "false", "PREFECT_CLI_COLORS": "false", "COLUMNS": "200",
         "PYTHONUNBUFFERED": "1",
     }
@@ -119,10 +141,27 @@ def test_the_readme_prefect_section_runs_verbatim(tmp_path):
         done = subprocess.run(["bash", "-e", "-c", terminals[4]], cwd=checkout, env=srv.env,
                               capture_output=True, text=True, timeout=420)
         assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{logs()}"
+        server_env = _environ_of(srv, b"server")
+        assert b"DO_NOT_TRACK=1" in server_env
+        assert b"PREFECT_SERVER_ANALYTICS_ENABLED=false" in server_env
+
+        # Why did a run fail? The README's second block, with the run's id, as terminal 4 runs
+        flow_run_id = re.search(r"UUID: ([0-9a-f-]{36})", done.stdout).group(1)
+        why = readme_blocks((ROOT / "README.md").read_text())[1]
+        setup = "\n".join(line for line in terminals[4].splitlines()
+                          if line.startswith((". ", "export ")))
+        script = setup.replace("127.0.0.1:4200", f"127.0.0.1:{api_port}") + "\n" + \
+            why.replace("FLOW_RUN_ID", flow_run_id)
+        asked = subprocess.run(["bash", "-e", "-c", script], cwd=checkout, env=srv.env,
+                               capture_output=True, text=True, timeout=120)
+        assert asked.returncode == 0, f"{asked.stdout}\n{asked.stderr}"
     finally:
         srv.stop()
 
     assert "Flow run finished successfully" in done.stdout, done.stdout
+    assert flow_run_id in asked.stdout and "COMPLETED" in asked.stdout.upper(), asked.stdout
+    assert "Finished in state Completed" in asked.stdout, asked.stdout  # the run's own log
+    assert re.search(r"Outlet A\s*│\s*(new|healthy)", done.stdout), done.stdout  # newsmon sources
     assert (checkout / "sources.toml").is_file() and (checkout / "watchlists.toml").is_file()
     con = duckdb.connect(str(checkout / "data" / "newsmon.duckdb"), read_only=True)
     try:

@@ -49,7 +49,7 @@ def test_the_shell_is_duckdb_1x():
 def test_demo_warehouse_opens_in_duckdb_1x_shell(demo_run):
     result = cli_query(demo_run["db"], "SELECT count(*) AS n FROM articles")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [{"n": 19}]
+    assert json.loads(result.stdout) == [{"n": 22}]
 
 
 def test_new_files_use_the_configured_storage_version(tmp_path):

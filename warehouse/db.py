@@ -71,6 +71,25 @@ class WarehouseMissing(WarehouseError, FileNotFoundError):
         self.path = path
 
 
+class NotAWarehouse(WarehouseError):
+    """The file at a warehouse path is not a DuckDB database (an image, a CSV, a typo)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path} is not a DuckDB warehouse (no DuckDB file header)")
+        self.path = path
+
+
+_DUCKDB_MAGIC = (8, b"DUCK")  # where every DuckDB database file says what it is
+
+
+def check_is_duckdb(path: Path) -> None:
+    """Raise NotAWarehouse unless the existing file at `path` starts as DuckDB files do."""
+    offset, magic = _DUCKDB_MAGIC
+    with path.open("rb") as handle:
+        if handle.read(offset + len(magic))[offset:] != magic:
+            raise NotAWarehouse(path)
+
+
 def require_warehouse(path: str | Path) -> Path:
     """`path` as a Path if a warehouse file is there; WarehouseMissing otherwise."""
     path = Path(path)
@@ -565,16 +584,36 @@ def _rewrite(
     return before, after
 
 
+def storage_tag(storage_version: str) -> str:
+    """The tag a file written in `storage_version` carries ("v1.5.0" -> "v1.5.0+"); for
+    "latest", read off a new empty file, since only DuckDB knows its newest format."""
+    if storage_version != "latest":
+        return storage_version + "+"
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        con = duckdb.connect(str(Path(folder) / "probe.duckdb"))
+        try:
+            return storage_version_of(con)
+        finally:
+            con.close()
+
+
 def convert_storage(
     path: str | Path, storage_version: str = DEFAULT_STORAGE_VERSION, timeout_s: float = 60.0
-) -> tuple[str, str, Path]:
+) -> tuple[str, str, Path | None]:
     """Rewrite the warehouse in `storage_version`'s format; returns (before, after, backup).
 
     The old file is kept beside it as `<name>.bak` (see _rewrite for how the copy is made).
+    A file already in that format is left alone: (before, before, None).
     """
     if not re.match(STORAGE_VERSION_PATTERN, storage_version):
         raise WarehouseError(f"storage version {storage_version!r}: use e.g. v1.5.0 or latest")
     path = require_warehouse(path)
+    with open_reader(path, timeout_s) as con:
+        before = storage_version_of(con)
+    if before == storage_tag(storage_version):
+        return before, before, None
     backup = path.with_name(path.name + ".bak")
     before, after = _rewrite(path, storage_version, timeout_s, backup=backup)
     return before, after, backup

@@ -21,7 +21,8 @@ _DAY = "(CASE WHEN $by_fetch THEN CAST(a.fetched_at AS DATE) ELSE a.day END)"
 DAY_EVENTS = f"""
 SELECT e.id, e.headline, e.event_date, e.places, e.actors,
        e.first_seen, e.last_seen, e.n_sources, e.n_articles,
-       e.who, e.where_name, e.where_country, e.where_lat, e.where_lon, e.where_id
+       e.who, e.where_name, e.where_country, e.where_lat, e.where_lon, e.where_id,
+       e.languages
 FROM events AS e
 WHERE e.id IN (
     SELECT ea.event_id
@@ -56,9 +57,12 @@ WHERE s.n_events > 1
 ORDER BY s.id, e.first_seen NULLS LAST, e.id
 """
 
-# Articles of the given events on $day, per UTC hour (hours without articles are absent).
+# Articles of the given events on $day, per UTC hour of that day (hours without articles are
+# absent): the hour fetched, or with $by_fetch false the hour published (else fetched), so that
+# the hours are always those of $day.
 EVENT_ARTICLES_PER_HOUR = f"""
-SELECT hour(coalesce(a.published_at, a.fetched_at)) AS h, count(*) AS n
+SELECT hour(CASE WHEN $by_fetch THEN a.fetched_at
+                 ELSE coalesce(a.published_at, a.fetched_at) END) AS h, count(*) AS n
 FROM event_articles AS ea JOIN article_days AS a ON a.id = ea.article_id
 WHERE {_DAY} = $day AND list_contains($event_ids, ea.event_id)
 GROUP BY h

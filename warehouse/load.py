@@ -27,6 +27,7 @@ from extractors.models import (
     Place,
     RobotsRecord,
     Source,
+    SourceOutcome,
     StoryResult,
 )
 from warehouse import raw_store, sql
@@ -92,6 +93,11 @@ DUPLICATE_SCHEMA = pa.schema(
 MERGE_SCHEMA = pa.schema(
     [("from_event_id", pa.string()), ("into_event_id", pa.string()), ("run_id", pa.string())]
 )
+LINK_SCHEMA = pa.schema(
+    [("article_id", pa.string()), ("other_id", pa.string()), ("same_event", pa.bool_()),
+     ("score", pa.float64()), ("threshold", pa.float64()), ("scorer", pa.string()),
+     ("evidence", pa.string()), ("run_id", pa.string())]
+)
 ENTRY_SCHEMA = pa.schema(
     [("source", pa.string()), ("url", pa.string()), ("guid", pa.string()), ("via", pa.string()),
      ("title", pa.string()), ("published_at", _TS), ("updated", _TS), ("stored_updated", _TS),
@@ -109,6 +115,21 @@ VALIDATORS_SCHEMA = pa.schema(
 ROBOTS_SCHEMA = pa.schema(
     [("host", pa.string()), ("fetched_at", _TS), ("expires_at", _TS),
      ("status_code", pa.int32()), ("rules", pa.string())]
+)
+_COUNTS = pa.map_(pa.string(), pa.int32())
+SOURCE_RUN_SCHEMA = pa.schema(
+    [("run_id", pa.string()), ("source", pa.string()), ("run_at", _TS),
+     ("status", pa.string()),
+     ("reason", pa.string()), ("documents", pa.int32()), ("documents_failed", pa.int32()),
+     ("document_errors", _COUNTS), ("pages", pa.int32()), ("pages_failed", pa.int32()),
+     ("page_errors", _COUNTS), ("entries_seen", pa.int32()), ("entries_new", pa.int32()),
+     ("entry_times", pa.list_(_TS)), ("entry_gaps", pa.list_(pa.float64()))]
+)
+NEW_ENTRIES_SCHEMA = pa.schema([("name", pa.string()), ("latest", _TS)])
+TRANSITION_SCHEMA = pa.schema(
+    [("source", pa.string()), ("run_id", pa.string()), ("run_at", _TS),
+     ("state", pa.string()),
+     ("previous", pa.string()), ("detail", pa.string())]
 )
 LISTED_SCHEMA = pa.schema([("url", pa.string()), ("listed_lastmod", _TS)])
 URLS_SCHEMA = pa.schema([("url", pa.string())])
@@ -185,6 +206,38 @@ def mark_source_success(con: Connection, source_names: Iterable[str], at: dateti
     """Move each outlet's `last_success_at` forward to `at` (never backwards)."""
     con.execute(sql.MARK_SOURCE_SUCCESS, {"at": at},
                 batch=key_table(source_names, NAMES_SCHEMA))
+
+
+def record_source_outcomes(con: Connection, run_id: str, at: datetime,
+                           outcomes: Iterable[SourceOutcome]) -> None:
+    """One `source_runs` row per source of a run (again, if the run is retried); `at` as the
+    `last_new_entry_at` of the sources that offered new entries, and their latest date as
+    `latest_entry_at` (the outcomes' `entry_gaps` were counted from it: with_gaps)."""
+    outcomes = list(outcomes)
+    rows = [
+        {"run_id": run_id, "source": o.source, "run_at": at, "status": o.status,
+         "reason": o.reason, "documents": o.documents, "documents_failed": o.documents_failed,
+         "document_errors": sorted(o.document_errors.items()), "pages": o.pages,
+         "pages_failed": o.pages_failed, "page_errors": sorted(o.page_errors.items()),
+         "entries_seen": o.entries_seen, "entries_new": o.entries_new,
+         "entry_times": list(o.entry_times), "entry_gaps": list(o.entry_gaps)}
+        for o in outcomes
+    ]
+    if not rows:
+        return
+    con.execute(sql.UPSERT_SOURCE_RUNS, batch=to_arrow(last_by_key(rows, "source"),
+                                                       SOURCE_RUN_SCHEMA))
+    new = [{"name": o.source, "latest": max(o.entry_times)} for o in outcomes if o.entry_times]
+    if new:
+        con.execute(sql.MARK_NEW_ENTRIES, {"at": at},
+                    batch=to_arrow(last_by_key(new, "name"), NEW_ENTRIES_SCHEMA))
+
+
+def record_transitions(con: Connection, records: Iterable[Record]) -> None:
+    """Health changes (source, run_id, run_at, state, previous, detail), each stored once."""
+    table = to_arrow(records, TRANSITION_SCHEMA)
+    if table.num_rows:
+        con.execute(sql.INSERT_TRANSITIONS, batch=table)
 
 
 # --- fetches ----------------------------------------------------------------------------
@@ -430,6 +483,13 @@ def replace_clusters(
           "score": d.score} for d in result.duplicates),
         "article_id",
     )
+    link_rows = last_by_key(
+        ({"article_id": k.article_id, "other_id": k.other_id, "same_event": k.same_event,
+          "score": k.score, "threshold": k.threshold, "scorer": k.scorer,
+          "evidence": json.dumps(k.evidence, ensure_ascii=False, sort_keys=True),
+          "run_id": run_id} for k in result.links),
+        "article_id", "other_id",
+    )
     merge_rows = last_by_key(
         ({"from_event_id": a, "into_event_id": b, "run_id": run_id} for a, b in merges),
         "from_event_id", "into_event_id", "run_id",
@@ -451,6 +511,9 @@ def replace_clusters(
         (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
         *empty_events,
         (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
+        (sql.DELETE_LINKS_OF_IDS, "ids", ids),
+        (sql.UPSERT_LINKS, "batch", to_arrow(link_rows, LINK_SCHEMA)),
+        (sql.SET_EVENT_LANGUAGES, "ids", key_table((e["id"] for e in events), IDS_SCHEMA)),
         (sql.UPSERT_STORIES, "batch", to_arrow(story_rows, STORY_SCHEMA)),
         *empty_stories,
     ])

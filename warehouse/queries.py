@@ -279,6 +279,27 @@ def run_failures(con: Connection, run_id: str) -> list[dict[str, Any]]:
     return con.rows(sql.RUN_FAILURES, {"run_id": run_id})
 
 
+def source_health(con: Connection, names: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Rows of the `source_health` view (of `names`, or every source); none in a warehouse
+    no run of this version has written yet (the view comes with migration 0017)."""
+    if not con.value(sql.HAS_SOURCE_HEALTH):
+        return []
+    return con.rows(sql.SOURCE_HEALTH, {"all_sources": names is None,
+                                        "names": sorted(names or ())})
+
+
+def latest_entry_times(con: Connection, names: Collection[str]) -> dict[str, datetime]:
+    """source -> the latest date of its entries so far (sources without any: absent)."""
+    return {r["name"]: r["latest_entry_at"]
+            for r in con.rows(sql.LATEST_ENTRY_AT, {"names": sorted(names)})}
+
+
+def notified_states(con: Connection, names: Collection[str]) -> dict[str, str]:
+    """source -> the latest health change notified for it (failing, quiet or recovered)."""
+    return {r["source"]: r["state"]
+            for r in con.rows(sql.NOTIFIED_STATES, {"names": sorted(names)})}
+
+
 def table_counts(con: Connection) -> dict[str, int]:
     """Rows per warehouse table (every table in the file, by name)."""
     return {

@@ -28,7 +28,9 @@ CREATE TABLE sources (
     language VARCHAR,                     -- expected language (ISO 639-1), if configured
     country VARCHAR,                      -- ISO 3166-1 alpha-2, if configured
     first_seen TIMESTAMPTZ,               -- when the outlet was first configured
-    last_success_at TIMESTAMPTZ           -- last run in which the outlet fetched without errors
+    last_success_at TIMESTAMPTZ,          -- last run in which the outlet fetched without errors
+    last_new_entry_at TIMESTAMPTZ,        -- last run that saw a new entry of it; added in 0017
+    latest_entry_at TIMESTAMPTZ           -- the latest date of its entries; added in 0017
 );
 
 -- One row per pipeline run (a Prefect flow run, or a CLI run).
@@ -37,7 +39,8 @@ CREATE TABLE runs (
     flow_run_id VARCHAR,                  -- Prefect flow run id, if run under Prefect
     started_at TIMESTAMPTZ,
     finished_at TIMESTAMPTZ,              -- NULL while running (or if the run died)
-    status VARCHAR,                       -- 'running', then what finish_run was told
+    status VARCHAR,                       -- 'running', then 'completed', 'partial' (some
+                                          -- sources failed) or 'failed' (#29, flows/monitor.py)
     parameters JSON,
     counts JSON                           -- e.g. {"fetched": 120, "extracted": 97, ...}
 );
@@ -163,7 +166,8 @@ CREATE TABLE events (
     where_id VARCHAR,
     actor_keys VARCHAR[],                 -- actor_key() of who and of every actor mentioned
     story_id VARCHAR,                     -- the story thread it belongs to; added in 0012
-    terms MAP(VARCHAR, DOUBLE)            -- heaviest word stems and weights; added in 0012
+    terms MAP(VARCHAR, DOUBLE),           -- heaviest word stems and weights; added in 0012
+    languages VARCHAR[]                   -- languages of its articles, most used first; 0019
 );
 
 -- Which event each article belongs to (at most one) and why.
@@ -172,6 +176,21 @@ CREATE TABLE event_articles (
     event_id VARCHAR,
     score DOUBLE,
     features MAP(VARCHAR, DOUBLE)         -- the similarity features behind the score
+);
+
+-- Every scored pair of articles of a clustering window (added in 0019): the decision, the
+-- score against its bar, the scorer ("words" or "crosslingual") and, as JSON, what matched:
+-- names, places, dates, figures and the scorer's features. See the pair_evidence view.
+CREATE TABLE event_links (
+    article_id VARCHAR,
+    other_id VARCHAR,
+    same_event BOOLEAN,                   -- the two ended in one event
+    score DOUBLE,
+    threshold DOUBLE,
+    scorer VARCHAR,
+    evidence VARCHAR,                     -- JSON
+    run_id VARCHAR,
+    PRIMARY KEY (article_id, other_id)
 );
 
 -- Events folded into others by re-clustering (added in 0002).
@@ -252,4 +271,38 @@ CREATE TABLE robots (
     expires_at TIMESTAMPTZ NOT NULL,
     status_code INTEGER,
     rules VARCHAR
+);
+
+-- Source health (added in 0017): how each source fared in every run (extractors/fetch/health.py),
+-- read by the `source_health` view (views.sql, docs/warehouse.md).
+CREATE TABLE source_runs (
+    run_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    run_at TIMESTAMPTZ NOT NULL,          -- the run's start
+    status VARCHAR NOT NULL,              -- 'ok' | 'degraded' | 'failed'
+    reason VARCHAR,                       -- one line: what failed, with an example (NULL if ok)
+    documents INTEGER NOT NULL,           -- feed and sitemap fetches (sitemap children too)
+    documents_failed INTEGER NOT NULL,
+    document_errors MAP(VARCHAR, INTEGER),  -- reason -> documents, e.g. {'HTTP 500': 2}
+    pages INTEGER NOT NULL,               -- article page fetches
+    pages_failed INTEGER NOT NULL,
+    page_errors MAP(VARCHAR, INTEGER),
+    entries_seen INTEGER NOT NULL,        -- distinct entries its documents and URL list offered
+    entries_new INTEGER NOT NULL,         -- of which the warehouse knew nothing before
+    entry_times TIMESTAMPTZ[],            -- each new entry's date (never later than run_at)
+    entry_gaps DOUBLE[],                  -- seconds from the source's latest entry before to the
+                                          -- first later one of this run, and between those
+    PRIMARY KEY (run_id, source)
+);
+
+-- Every change of a source's health that was notified (each fires one alert, rule
+-- 'source-health'): it turned failing or quiet, or it recovered.
+CREATE TABLE source_transitions (
+    source VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    run_at TIMESTAMPTZ NOT NULL,          -- the run's start
+    state VARCHAR NOT NULL,               -- 'failing' | 'quiet' | 'recovered'
+    previous VARCHAR,                     -- 'failing' | 'quiet', or NULL (healthy or new)
+    detail VARCHAR,                       -- what `newsmon sources` said of it then
+    PRIMARY KEY (source, run_id)
 );

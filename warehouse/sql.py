@@ -25,6 +25,8 @@ TABLES = (
     "article_versions",
     "stories",
     "robots",
+    "source_runs",
+    "source_transitions",
     "schema_version",
 )
 
@@ -35,6 +37,7 @@ VIEWS = (
     "failures_per_source",
     "unclustered_articles",
     "coverage_ledger",
+    "source_health",
 )
 
 # The storage format of the connection's main file (DuckDB records it in the database's tags).
@@ -263,6 +266,32 @@ DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM 
 DELETE_EMPTY_EVENTS_OF = """
 DELETE FROM events WHERE id IN (SELECT id FROM ids)
   AND id NOT IN (SELECT event_id FROM event_articles WHERE event_id IN (SELECT id FROM ids))
+"""
+
+# #27: the scored pairs of a re-clustered window replace the window's old ones.
+DELETE_LINKS_OF_IDS = """
+DELETE FROM event_links
+WHERE article_id IN (SELECT id FROM ids) OR other_id IN (SELECT id FROM ids)
+"""
+UPSERT_LINKS = """
+INSERT OR REPLACE INTO event_links
+    (article_id, other_id, same_event, score, threshold, scorer, evidence, run_id)
+SELECT article_id, other_id, same_event, score, threshold, scorer, evidence, run_id FROM batch
+"""
+# The languages each event of `ids` was reported in, most used first (then by code).
+SET_EVENT_LANGUAGES = """
+UPDATE events SET languages = found.languages
+FROM (
+    SELECT event_id, list(language ORDER BY n DESC, language) AS languages
+    FROM (
+        SELECT ea.event_id, a.language, count(*) AS n
+        FROM event_articles AS ea JOIN articles AS a ON a.id = ea.article_id
+        WHERE ea.event_id IN (SELECT id FROM ids) AND a.language IS NOT NULL
+        GROUP BY ea.event_id, a.language
+    )
+    GROUP BY event_id
+) AS found
+WHERE events.id = found.event_id
 """
 
 _EVENT_COLUMNS = """id, headline, event_date, first_seen, last_seen, actors, places, keywords,
@@ -556,6 +585,57 @@ EVENTS_CHANGED_SINCE = "SELECT id FROM events WHERE updated_at >= $since ORDER B
 
 # The warehouse file of a connection (raw pages live beside it).
 DATABASE_PATH = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+
+# --- source health (0017; the view is in views.sql) ---------------------------------------
+
+UPSERT_SOURCE_RUNS = """
+INSERT INTO source_runs (run_id, source, run_at, status, reason, documents, documents_failed,
+                         document_errors, pages, pages_failed, page_errors, entries_seen,
+                         entries_new, entry_times, entry_gaps)
+SELECT run_id, source, run_at, status, reason, documents, documents_failed, document_errors,
+       pages, pages_failed, page_errors, entries_seen, entries_new, entry_times, entry_gaps
+FROM batch
+ON CONFLICT (run_id, source) DO UPDATE SET
+    run_at = excluded.run_at, status = excluded.status, reason = excluded.reason,
+    documents = excluded.documents, documents_failed = excluded.documents_failed,
+    document_errors = excluded.document_errors, pages = excluded.pages,
+    pages_failed = excluded.pages_failed, page_errors = excluded.page_errors,
+    entries_seen = excluded.entries_seen, entries_new = excluded.entries_new,
+    entry_times = excluded.entry_times, entry_gaps = excluded.entry_gaps
+"""
+
+# The sources in `batch` (name, latest: their new entries' latest date) saw them at $at.
+MARK_NEW_ENTRIES = """
+UPDATE sources SET last_new_entry_at = greatest(sources.last_new_entry_at, $at),
+                   latest_entry_at = greatest(sources.latest_entry_at, b.latest)
+FROM batch AS b
+WHERE sources.name = b.name
+"""
+
+LATEST_ENTRY_AT = """
+SELECT name, latest_entry_at FROM sources
+WHERE list_contains($names, name) AND latest_entry_at IS NOT NULL
+"""
+
+# The view's rows of the sources in $names (all of them when $all_sources).
+SOURCE_HEALTH = """
+SELECT * FROM source_health WHERE $all_sources OR list_contains($names, source)
+"""
+
+HAS_SOURCE_HEALTH = "SELECT count(*) > 0 FROM duckdb_views() WHERE view_name = 'source_health'"
+
+# The latest health change notified for each source in $names.
+NOTIFIED_STATES = """
+SELECT source, arg_max(state, run_at) AS state FROM source_transitions
+WHERE list_contains($names, source)
+GROUP BY source
+"""
+
+INSERT_TRANSITIONS = """
+INSERT INTO source_transitions (source, run_id, run_at, state, previous, detail)
+SELECT source, run_id, run_at, state, previous, detail FROM batch
+ON CONFLICT DO NOTHING
+"""
 
 # Applied to a connection before running a user's query (`newsmon sql`); cannot be undone
 # by that query.

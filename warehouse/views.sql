@@ -102,3 +102,110 @@ SELECT coalesce(b.source, w.source) AS source, coalesce(b.day, w.day) AS day,
 FROM by_day AS b
 FULL JOIN warned AS w ON w.source = b.source AND w.day = b.day
 ORDER BY day DESC, source;
+
+-- Source health (#29): each source as of its latest run (from the source_runs of the last
+-- 90 days before the latest run: the view's cost follows recent runs, not all history).
+--   state: failing  its latest run could read nothing of it (failed_runs: runs in a row);
+--          quiet    no new entry for 3x its usual interval and at least 2 days, or no entry
+--                   dated in the 90 days although it has been read for 7 days or more;
+--          new      too little history to know its usual interval (fewer than 8 entries
+--                   dated in the 90 days, or under 7 days between the first and the latest);
+--          healthy  otherwise.
+--   usual_interval_s: its usual publishing interval in seconds, from its own entries' dates
+--     (never later than newsmon first saw them): the gap between two entries that 90% of its
+--     recent time was spent in gaps no longer than (a time-weighted 90th percentile, so that
+--     nights, weekends and batch publishing count as usual). The gaps are counted when a run
+--     stores its outcome (source_runs.entry_gaps, extractors/fetch/health.py with_gaps) and
+--     summed here in buckets 10% wide, the longest gap of a bucket standing for it: within
+--     10% of the exact percentile, without sorting every entry of every source.
+--   silent_for: from the latest run that saw a new entry of it to its latest run.
+--   in_latest_run: the latest run read it (false: no longer configured, or in another
+--     deployment's sources file).
+CREATE OR REPLACE VIEW source_health AS
+WITH bounds AS (
+    SELECT max(run_at) AS latest, max(run_at) - INTERVAL 90 DAY AS since FROM source_runs
+),
+recent AS (
+    SELECT * FROM source_runs WHERE run_at >= (SELECT since FROM bounds)
+),
+runs_of AS (
+    SELECT source, max(run_at) AS last_run_at, min(run_at) AS first_run_at,
+           arg_max(status, run_at) AS last_status, arg_max(reason, run_at) AS last_problem,
+           max(run_at) FILTER (WHERE status <> 'failed') AS last_read_at
+    FROM recent
+    GROUP BY source
+),
+streak AS (
+    SELECT r.source, count(*) AS failed_runs
+    FROM recent AS r JOIN runs_of AS o USING (source)
+    WHERE r.status = 'failed' AND (o.last_read_at IS NULL OR r.run_at > o.last_read_at)
+    GROUP BY r.source
+),
+-- the source's entries dated in the window: how many, since when
+dated AS (
+    SELECT source, count(*) AS n_entries, min(t) AS first_entry_at
+    FROM (SELECT source, unnest(entry_times) AS t FROM recent)
+    WHERE t >= (SELECT since FROM bounds)
+    GROUP BY source
+),
+-- the gaps between its entries (counted when stored), in buckets 10% wide: the time spent in
+-- each and its longest gap (a window over a few dozen buckets per source, no sort of entries)
+buckets AS (
+    SELECT source, floor(ln(gap_s + 1) / ln(1.1)) AS bucket, sum(gap_s) AS time_s,
+           max(gap_s) AS longest_s
+    FROM (SELECT source, unnest(entry_gaps) AS gap_s FROM recent)
+    GROUP BY ALL
+),
+usual AS (
+    SELECT source, min(longest_s) FILTER (WHERE up_to >= 0.9 * total) AS interval_s
+    FROM (
+        SELECT source, longest_s,
+               sum(time_s) OVER (PARTITION BY source ORDER BY bucket) AS up_to,
+               sum(time_s) OVER (PARTITION BY source) AS total
+        FROM buckets
+    )
+    GROUP BY source
+),
+judged AS (
+    SELECT o.source, o.last_run_at, o.first_run_at, o.last_status, o.last_problem,
+           coalesce(k.failed_runs, 0) AS failed_runs, s.last_success_at, s.last_new_entry_at,
+           coalesce(h.n_entries, 0) AS n_entries,
+           CASE WHEN h.n_entries >= 8
+                     AND epoch(o.last_run_at) - epoch(h.first_entry_at) >= 7 * 86400
+                THEN u.interval_s END AS usual_interval_s,
+           o.last_run_at - s.last_new_entry_at AS silent_for
+    FROM runs_of AS o
+    JOIN sources AS s ON s.name = o.source
+    LEFT JOIN streak AS k USING (source)
+    LEFT JOIN usual AS u USING (source)
+    LEFT JOIN dated AS h USING (source)
+)
+SELECT source,
+       CASE WHEN last_status = 'failed' THEN 'failing'
+            WHEN usual_interval_s IS NOT NULL
+                 AND epoch(silent_for) >= greatest(3 * usual_interval_s, 2 * 86400) THEN 'quiet'
+            WHEN n_entries = 0 AND epoch(last_run_at) - epoch(first_run_at) >= 7 * 86400
+                THEN 'quiet'
+            WHEN usual_interval_s IS NOT NULL THEN 'healthy'
+            ELSE 'new'
+       END AS state,
+       failed_runs, last_success_at, last_new_entry_at, silent_for, usual_interval_s,
+       n_entries AS entries_dated_90d, last_run_at, last_status, last_problem,
+       last_run_at = (SELECT latest FROM bounds) AS in_latest_run
+FROM judged
+ORDER BY CASE state WHEN 'failing' THEN 0 WHEN 'quiet' THEN 1 WHEN 'new' THEN 2 ELSE 3 END,
+         source;
+-- Why two articles are, or are not, one event (#27): every scored pair with both titles,
+-- languages and current events, and the evidence as JSON (names, places, dates, numbers,
+-- features). Example: docs/warehouse.md.
+CREATE OR REPLACE VIEW pair_evidence AS
+SELECT l.article_id, a.language, a.source, a.title, ea.event_id,
+       l.other_id, o.language AS other_language, o.source AS other_source,
+       o.title AS other_title, eo.event_id AS other_event_id,
+       l.same_event, l.score, l.threshold, l.scorer, CAST(l.evidence AS JSON) AS evidence,
+       l.run_id
+FROM event_links AS l
+JOIN articles AS a ON a.id = l.article_id
+JOIN articles AS o ON o.id = l.other_id
+LEFT JOIN event_articles AS ea ON ea.article_id = l.article_id
+LEFT JOIN event_articles AS eo ON eo.article_id = l.other_id;

@@ -4,7 +4,8 @@ Pages go through the monitor's own code path (`extract_article` on a FetchResult
 shared process pool of extractors.content.parallel when there are enough of them), so what this
 command prints is what the pipeline would store. Inputs are handled in batches to bound memory;
 output order is input order. Any input that fails (unreadable, not HTML, fetch error, parser
-crash) still gets its line, and the return code tells the caller something failed. Local
+crash) still gets its line, one line on stderr names the input and the reason, and the return
+code tells the caller something failed. Local
 files get the same size cap as fetched pages (`FetchSettings.max_bytes`, also after gunzip).
 """
 
@@ -61,15 +62,18 @@ def run_extract(
     out: TextIO,
     fetch_settings: FetchSettings | None = None,
     settings: ExtractionSettings = DEFAULT_EXTRACTION,
+    errors: TextIO | None = None,
 ) -> int:
     """Extract every input and write one JSON object per line to `out`, in input order.
 
-    `url` is the original address of a single local file (metadata, relative links). Returns 0
+    `url` is the original address of a single local file (metadata, relative links). Each
+    failed input is also named on `errors` (default stderr): `error: INPUT: reason`. Returns 0
     when every input was extracted or skipped, 1 when any failed, 2 on a usage error.
     """
+    errors = errors or sys.stderr
     n_files = sum(not is_fetchable_scheme(item) for item in inputs)
     if url is not None and (n_files != 1 or len(inputs) != 1):
-        print("--url applies to exactly one local file input", file=sys.stderr)
+        print("error: --url applies to exactly one local file input", file=errors)
         return 2
     failed = False
     for start in range(0, len(inputs), BATCH):
@@ -79,7 +83,10 @@ def run_extract(
         outcomes = iter(_extract_all(pages, settings))
         for item in read:
             record = _record(item, next(outcomes) if item.page is not None else None)
-            failed = failed or record["status"] == "failed"
+            if record["status"] == "failed":
+                failed = True
+                print(f"error: {item.input}: {record['reason'] or 'failed'}", file=errors,
+                      flush=True)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
     return 1 if failed else 0

@@ -19,9 +19,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from extractors.content.facets import extract_facets, record_json
 from extractors.content.text import content_hash
@@ -29,6 +29,8 @@ from extractors.events.clustering import DEFAULT_SETTINGS, ClusterSettings, clus
 from extractors.events.stories import build_stories
 from extractors.models import Article, ClusterResult
 from extractors.timezones import naive_as_utc
+
+T = TypeVar("T")
 
 
 class CorpusError(ValueError):
@@ -56,7 +58,7 @@ def parse_published(value: object) -> datetime | None:
     return naive_as_utc(moment)
 
 
-def _article(record: dict) -> Article:
+def article_from_record(record: dict) -> Article:
     """One validated input record as an Article with facets and content hash filled in."""
     for key in ("id", "title", "text"):
         if not isinstance(record.get(key), str):
@@ -87,7 +89,18 @@ def _article(record: dict) -> Article:
 
 def read_corpus(path: str) -> list[Article]:
     """All articles of a JSON-lines file, or CorpusError listing every bad line by number."""
-    articles: list[Article] = []
+    return read_records(path, lambda record: _keyed(article_from_record(record)))
+
+
+def _keyed(article: Article) -> tuple[str, Article]:
+    return article.id, article
+
+
+def read_records(path: str, parse: Callable[[dict], tuple[str, T]]) -> list[T]:
+    """`parse` of every JSON object line of a UTF-8 file, as (id, item), or CorpusError
+    listing every bad line by number (not UTF-8, not JSON, `parse` raised ValueError, an id
+    seen before). Blank lines are skipped; a leading BOM is allowed."""
+    items: list[T] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
     with open(path, "rb") as handle:
@@ -108,19 +121,19 @@ def read_corpus(path: str) -> list[Article]:
                 record = json.loads(line)
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
-                article = _article(record)
+                key, item = parse(record)
             except ValueError as exc:  # JSONDecodeError is a ValueError
                 problems.append(f"{path}:{number}: {exc}")
                 continue
-            if article.id in seen:
-                problems.append(f"{path}:{number}: duplicate id {article.id!r} "
-                                f"(first on line {seen[article.id]})")
+            if key in seen:
+                problems.append(f"{path}:{number}: duplicate id {key!r} "
+                                f"(first on line {seen[key]})")
                 continue
-            seen[article.id] = number
-            articles.append(article)
+            seen[key] = number
+            items.append(item)
     if problems:
         raise CorpusError(problems)
-    return articles
+    return items
 
 
 def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict]:
@@ -144,9 +157,12 @@ def assignments(articles: Sequence[Article], result: ClusterResult) -> list[dict
 
 def write_assignments(out: str | None, articles: Sequence[Article], result: ClusterResult) -> None:
     """Write assignments as JSON lines to `out` atomically (temp file + rename), or stdout."""
-    lines = "".join(
-        json.dumps(row, ensure_ascii=False) + "\n" for row in assignments(articles, result)
-    )
+    write_lines(out, assignments(articles, result))
+
+
+def write_lines(out: str | None, rows: Iterable[dict]) -> None:
+    """Write `rows` as JSON lines to `out` atomically (temp file + rename), or stdout."""
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if out is None:
         sys.stdout.write(lines)
         return
@@ -170,6 +186,9 @@ def _umask() -> int:
     return mask
 
 
+SHOWN_PROBLEMS = 10  # malformed lines named one by one; the rest are counted
+
+
 def cluster_jsonl(
     in_path: str,
     out_path: str | None,
@@ -177,15 +196,31 @@ def cluster_jsonl(
     stderr: TextIO | None = None,
 ) -> int:
     """Run `newsmon cluster`: 0 on success, 2 when the input has malformed lines."""
+    return run_jsonl(in_path, out_path, read_corpus,
+                     lambda articles: assignments(articles, cluster(articles, settings)), stderr)
+
+
+def run_jsonl(
+    in_path: str,
+    out_path: str | None,
+    read: Callable[[str], list[T]],
+    rows: Callable[[list[T]], Iterable[dict]],
+    stderr: TextIO | None = None,
+) -> int:
+    """Read the whole input (every bad line named on stderr: exit code 2, nothing written),
+    then write `rows` of it as JSON lines, atomically."""
     err = stderr or sys.stderr
     try:
-        articles = read_corpus(in_path)
+        items = read(in_path)
     except CorpusError as exc:
-        for problem in exc.problems:
+        for problem in exc.problems[:SHOWN_PROBLEMS]:
             print(problem, file=err)
+        if len(exc.problems) > SHOWN_PROBLEMS:  # a binary file has a "line" every few bytes
+            print(f"{in_path}: {len(exc.problems) - SHOWN_PROBLEMS} more malformed lines",
+                  file=err)
         return 2
     except OSError as exc:
-        print(f"{in_path}: {exc}", file=err)
+        print(f"{in_path}: cannot read: {exc.strerror or exc}", file=err)
         return 2
-    write_assignments(out_path, articles, cluster(articles, settings))
+    write_lines(out_path, rows(items))
     return 0

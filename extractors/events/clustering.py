@@ -22,12 +22,13 @@ import hashlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
+from extractors.events import crosslingual, evidence
 from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
 from extractors.events.features import (
     ArticleFeatures,
@@ -198,6 +199,20 @@ def cluster(
     return cluster_features(ordered, feats, copy_of, settings)
 
 
+def score_pair(
+    a: Article, b: Article, settings: ClusterSettings = DEFAULT_SETTINGS
+) -> tuple[float, dict[str, float]]:
+    """The word scorer's score of one pair on its own (a corpus of two), unpruned, and its
+    features; (0.0, {}) when the two share no blocking key (no word, name or place).
+    `newsmon cluster --pairs` reads it for the pairs the word scorer decides (#27)."""
+    loose = replace(settings, average_floor=float("inf"))
+    feats = batch_features(sorted([a, b], key=lambda x: x.id), loose.tokens)
+    if len(candidate_pairs(feats, loose)) == 0:
+        return 0.0, {}
+    edges, features = score_pairs(feats, np.array([0]), np.array([1]), loose)
+    return (edges[(0, 1)], features[(0, 1)]) if (0, 1) in edges else (0.0, {})
+
+
 def cluster_features(
     ordered: Sequence[Article], feats: Sequence[ArticleFeatures],
     copy_of: Mapping[str, Duplicate], settings: ClusterSettings = DEFAULT_SETTINGS,
@@ -208,12 +223,20 @@ def cluster_features(
     pairs = candidate_pairs(feats, settings)
     edges, features = score_pairs(feats, pairs // max(1, len(feats)),
                                   pairs % max(1, len(feats)), settings)
+    by_id = {a.id: a for a in ordered}
+    originals = [by_id[f.id] for f in feats]
+    # #27: pairs the word scorer was not tuned for (two languages, or one other than English
+    # and Russian) are decided by the cross-lingual scorer instead (docs/clustering.md).
+    matched = crosslingual.rescore(originals, edges, features, settings.event_threshold,
+                                   settings.average_floor, settings.window_days,
+                                   settings.max_block, settings.block_width)
     groups = group_edges(feats, edges, features, settings)
     matrix, vocab = term_matrix(feats)
     terms = _event_terms(matrix, vocab, groups, settings.event_terms)
-    by_id = {a.id: a for a in ordered}
-    originals = [by_id[f.id] for f in feats]
-    return _assemble(list(ordered), originals, groups, edges, features, dict(copy_of), terms)
+    result = _assemble(list(ordered), originals, groups, edges, features, dict(copy_of), terms)
+    # #27: every scored pair with what matched, so a merge (or its absence) can be explained.
+    return replace(result, links=evidence.links(originals, edges, features, groups,
+                                                settings.event_threshold, matched))
 
 
 # --- candidate pairs and the pair decision ---------------------------------------------------

@@ -8,8 +8,11 @@ was planned, a report says what happened.
 
 - who: actors named as main actors by at least half of the votes (by weight), most widely
   named first, then by rank points (first actor of an article 3, second 2, third 1). Variant
-  spellings meet under `actor_key`, and a surname alone joins the full name another report
-  gives ("Pashinian" -> "Nikol Pashinian").
+  spellings meet under `actor_key`, in any script and transliteration (#27:
+  `keys.script_free_key`, "Никол Пашинян" / "Nikol Paschinjan" / "Nikol Pashinian"), and a
+  surname alone joins the full name another report gives ("Pashinian" -> "Nikol Pashinian"),
+  as does a longer form of it ("Regierungschef Nikol Paschinjan", "Армении Никол Пашинян":
+  a title or a country word before the name).
 - where: the place most reports name as their main place; a city inside it that at least
   SPECIFIC_SHARE of the votes name wins, as it does inside one article.
 - when: the event date most reports give (ties: the earlier).
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from extractors.content.facets import MAX_WHO, SPECIFIC_SHARE, actor_key
+from extractors.content.keys import script_free_key
 from extractors.content.places import gazetteer
 from extractors.models import Actor, ActorType, Article, Place
 
@@ -87,7 +91,7 @@ def _vote_who(reports: Sequence[Article], weights: dict[str, float]) -> tuple[Ac
     for a in reports:
         seen = set()
         for rank, actor in enumerate(a.facets.who[:MAX_WHO]):
-            key = actor_key(actor.name)
+            key = script_free_key(actor.name)
             key = surnames.get(key, key)
             if key in seen:
                 continue
@@ -106,14 +110,23 @@ def _vote_who(reports: Sequence[Article], weights: dict[str, float]) -> tuple[Ac
 
 
 def _full_names(reports: Sequence[Article]) -> dict[str, str]:
-    """Key of a one-word name -> key of the one full name across the reports ending in it."""
+    """Key of a name -> key of the one full name across the reports it stands for: a surname
+    alone ("pashinian"), or the full name with words before it ("armenii nikol pashinian")
+    when every longer name ending in the same two words contains one shortest full name."""
     longer: dict[str, set[str]] = defaultdict(set)
     for a in reports:
         for actor in a.facets.who:
-            key = actor_key(actor.name)
+            key = script_free_key(actor.name)
             if " " in key:
                 longer[key.split()[-1]].add(key)
-    return {last: next(iter(full)) for last, full in longer.items() if len(full) == 1}
+    out = {}
+    for last, full in longer.items():
+        shortest = min(full, key=lambda k: (len(k.split()), k))
+        tail = shortest.split()
+        if all(k.split()[-len(tail):] == tail for k in full):
+            out[last] = shortest
+            out.update({k: shortest for k in full if k != shortest})
+    return out
 
 
 def _best_spelling(spellings: Counter[str]) -> str:

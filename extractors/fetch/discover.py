@@ -59,11 +59,13 @@ class Discovery:
     reads: list[DocumentRead] = field(default_factory=list)
     # child sitemap -> the lastmod its index lists now, for the children fetched this run
     listed: dict[str, datetime] = field(default_factory=dict)
+    # document -> why its body is no feed or sitemap (fetched, but nothing could be read)
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         """Every feed and sitemap was read (or answered 304): nothing of it was missed."""
-        return all(doc.error_class is None for doc in self.documents)
+        return not self.unreadable and all(doc.error_class is None for doc in self.documents)
 
 
 async def discover_sources(
@@ -172,6 +174,8 @@ async def _document(
 def _collect(parsed: ParsedFeed | ParsedSitemap, url: str, found: Discovery) -> list[Candidate]:
     if parsed.error:
         found.errors.append(f"{url}: {parsed.error}")
+        if not parsed.candidates and not getattr(parsed, "sitemaps", None):
+            found.unreadable[url] = parsed.error
     return parsed.candidates
 
 

@@ -83,6 +83,11 @@ class EntryPlan:
         latest = {(p.entry.source, p.entry.url): p.decision for p in self.entries}
         return sum(d == decision for d in latest.values())
 
+    def count_seen(self, outcome: Outcome) -> int:
+        """Distinct entries left as `seen` because earlier runs already had this outcome."""
+        latest = {(p.entry.source, p.entry.url): p for p in self.entries}
+        return sum(p.decision == "seen" and p.outcome == outcome for p in latest.values())
+
 
 def retry_due(error_class: str | None, status_code: int | None, failed_runs: int) -> bool:
     """Whether a page whose latest fetch failed should be fetched again by the next run."""

@@ -20,9 +20,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from extractors.config import named_tables, read_toml, validate_file
+from extractors.config import named_tables, read_toml, table_label, validate_file
 from extractors.fetch.errors import SourcesConfigError
+from extractors.fetch.urls import canonicalize
 from extractors.models import Source
+
+READ_FIELDS = ("feeds", "sitemaps", "urls")
 
 
 class _SourceModel(BaseModel):
@@ -68,6 +71,8 @@ def load_sources(path: str | Path) -> list[Source]:
     data = read_toml(path, SourcesConfigError)
     tables = validate_file(path, data, _FileModel, "one or more [[source]] tables and nothing "
                            "else", SourcesConfigError).source
+    models = named_tables(path, tables, _SourceModel, "source", SourcesConfigError)
+    _check_reading(path, models)
     return [
         Source(
             name=model.name,
@@ -78,5 +83,27 @@ def load_sources(path: str | Path) -> list[Source]:
             country=model.country,
             requests_per_second=model.requests_per_second,
         )
-        for model in named_tables(path, tables, _SourceModel, "source", SourcesConfigError)
+        for model in models
     ]
+
+
+def _check_reading(path: Path, models: list[_SourceModel]) -> None:
+    """Every source has something to read, and no feed, sitemap or URL is listed twice (in
+    one source or two: the same canonical URL, e.g. differing only in a utm_ parameter)."""
+    listed: dict[str, tuple[int, str, int]] = {}  # canonical URL -> (source #, field, item)
+    for index, model in enumerate(models, start=1):
+        label = table_label("source", index, model.name)
+        if not (model.feeds or model.sitemaps or model.urls):
+            raise SourcesConfigError(
+                f"{path}: {label}: fields 'feeds', 'sitemaps' and 'urls' are all empty: nothing "
+                "to read (give at least one feed, sitemap or article URL)")
+        for field in READ_FIELDS:
+            for item, url in enumerate(getattr(model, field)):
+                before = listed.setdefault(canonicalize(url), (index, field, item))
+                if before == (index, field, item):
+                    continue
+                where = ("" if before[0] == index
+                         else f" of {table_label('source', before[0], models[before[0] - 1].name)}")
+                raise SourcesConfigError(
+                    f"{path}: {label}: field {field!r}: item {item} ({url!r}) is listed twice: "
+                    f"also item {before[2]} of field {before[1]!r}{where}")

@@ -166,6 +166,8 @@ def main() -> int:
         started = time.perf_counter()
         build(params, folder, date.today(), progress=lambda m: print(m, flush=True))
         print(f"history_build_s: {time.perf_counter() - started:.0f}")
+    with open_writer(history):  # a history cached by an older schema: migrated once, here
+        pass
     print(f"history_bytes: {warehouse_bytes(history)}")
     pages, fresh = today_site(params, folder)
     print(f"new_pages: {len(fresh)}")

@@ -57,6 +57,7 @@ from extractors.models import Actor, Article, Facets, IndexEntry, Place
 from warehouse import load, raw_store
 from warehouse.cluster_index import entry_row
 from warehouse.db import open_writer
+from warehouse.index_sql import ENTRY_COLUMNS
 
 VERSION = 3  # of this generator: a change here rebuilds the cached history
 SITEMAP_PATH = "/news-sitemap.xml"
@@ -643,7 +644,8 @@ def _write_day(con_path: Path, params: Params, day: date, d: int, run_id: str,
         if dup_rows:
             con.execute("INSERT INTO duplicates SELECT * FROM batch",
                         batch=load.to_arrow(dup_rows, load.DUPLICATE_SCHEMA))
-        con.execute("INSERT INTO cluster_articles SELECT *, $t FROM batch", {"t": fetched},
+        con.execute(f"INSERT INTO cluster_articles ({ENTRY_COLUMNS}, indexed_at) SELECT "
+                    f"{ENTRY_COLUMNS}, $t FROM batch", {"t": fetched},
                     batch=load.to_arrow(map(entry_row, entries), ci.ENTRY_SCHEMA))
         for family, rows in postings.items():
             table = "cluster_copy_keys" if family == "copy" else "cluster_event_keys"

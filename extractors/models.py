@@ -363,6 +363,10 @@ class ArticleFeatures:
     countries: tuple[tuple[str, str], ...]  # (city, its country) for the cities among places
     names: tuple[str, ...]  # words of named actors and places, sorted
     name_weights: tuple[float, ...]  # their rarity weights
+    language: str = ""  # as extracted ("" unknown)
+    # cross-lingual blocking keys (names, places, figures, rarest word stems), fixed when
+    # indexed: extractors.events.crosslingual.blocking_keys
+    xl_keys: tuple[str, ...] = ()
 
     @property
     def when(self) -> float:

@@ -231,11 +231,13 @@ class RunStore:
         day = now.date()
         window = day - timedelta(days=settings.window_days)
         with self._write() as con:
-            reads = cluster_index.IndexReads(con, queries.article_facts_by_ids)
+            reads = cluster_index.IndexReads(con, queries.article_facts_by_ids,
+                                             queries.articles_by_ids)
             first = cluster_index.next_seq(con)
             stats = TermStats(*cluster_index.window_stats(
                 con, {t for a in arrivals for t in a.tokens.document},
-                {w for a in arrivals for w in a.tokens.names}, window))
+                {w for a in arrivals for w in a.tokens.names}, window,
+                {x for a in arrivals for x in a.tokens.stems}))
             change = incremental.update(reads, arrivals, first, stats, settings)
             result = change.result
             replaced = sorted(set(change.events_before.values()))

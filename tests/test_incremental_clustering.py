@@ -12,6 +12,7 @@ flow's own clustering step, and for the dev corpora replayed day by day (skipped
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from dataclasses import replace
@@ -47,7 +48,8 @@ def corpus() -> tuple[Article, ...]:
             id=aid, url=e.canonical_url, canonical_url=e.canonical_url, source=e.outlet,
             title=e.title, text=e.text, content_hash=content_hash(e.text),
             published_at=e.published, fetched_at=e.published + timedelta(hours=1),
-            language="en", facets=extract_facets(e.title, e.text, e.published, "en"),
+            language=e.language, facets=extract_facets(e.title, e.text, e.published,
+                                                       e.language),
         ))
     for name in ("same_kind.jsonl", "giveme_same_kind.jsonl"):
         for a in read_corpus(str(FIXTURES / "stories" / name)):
@@ -63,7 +65,10 @@ def comparable(result: ClusterResult) -> tuple:
     members = sorted((m.article_id, m.event_id, m.score, tuple(sorted(m.features.items())))
                      for m in result.memberships)
     copies = sorted((d.article_id, d.duplicate_of, d.kind, d.score) for d in result.duplicates)
-    return events, members, copies
+    links = sorted((k.article_id, k.other_id, k.same_event, k.score, k.threshold, k.scorer,
+                    tuple(sorted(k.evidence.get("features", {}).items())))
+                   for k in result.links)
+    return events, members, copies, links
 
 
 def mutations(rnd: random.Random, stored: list[Article]) -> list[Article]:
@@ -147,7 +152,7 @@ def _flow_step(db: Path, run_id: str, articles: list[Article], now: datetime) ->
 
 def _stored(db: Path) -> tuple[ClusterResult, ClusterResult]:
     """(the clustering the warehouse holds, the full clustering of its indexed features)."""
-    from extractors.models import Duplicate, Event, Membership
+    from extractors.models import Duplicate, Event, Link, Membership
     from warehouse import queries
 
     with open_reader(db) as con:
@@ -157,13 +162,16 @@ def _stored(db: Path) -> tuple[ClusterResult, ClusterResult]:
         members = con.rows("SELECT article_id, event_id, score, features FROM event_articles")
         copies = con.rows("SELECT * FROM duplicates")
         events = con.rows("SELECT id FROM events")
+        links = con.rows("SELECT * FROM event_links")
     full = full_clustering(entries, articles, ClusterSettings())
     held = ClusterResult(
         tuple(Duplicate(r["article_id"], r["duplicate_of"], r["kind"], r["score"])
               for r in copies),
         tuple(Event(r["id"], "", ()) for r in events),
         tuple(Membership(r["event_id"], r["article_id"], r["score"], dict(r["features"]))
-              for r in members))
+              for r in members),
+        tuple(Link(r["article_id"], r["other_id"], r["same_event"], r["score"], r["threshold"],
+                   r["scorer"], json.loads(r["evidence"])) for r in links))
     return held, full
 
 
@@ -177,10 +185,12 @@ def test_the_warehouse_index_gives_the_full_clustering(tmp_path: Path):
         batch = articles[start: start + 9]
         _flow_step(db, f"run-{run}", batch, now + timedelta(days=run))
     held, full = _stored(db)
-    _, members, copies = comparable(held)
-    _, full_members, full_copies = comparable(full)
+    _, members, copies, links = comparable(held)
+    _, full_members, full_copies, full_links = comparable(full)
     assert members == full_members
     assert copies == full_copies
+    assert links == full_links
+    assert any(k[5] == "crosslingual" for k in links)  # the demo's German and Russian reports
     assert {e.id for e in held.events} == {e.id for e in full.events}
 
 

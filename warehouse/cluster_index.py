@@ -23,9 +23,10 @@ from warehouse import index_sql as q
 from warehouse.db import Connection
 from warehouse.load import key_table, to_arrow
 
-COPY, EVENT = "copy", "event"
-_TABLE = {COPY: "cluster_copy_keys", EVENT: "cluster_event_keys"}
-_KEY_TYPE = {COPY: pa.uint32(), EVENT: pa.uint64()}
+COPY, EVENT, XLANG = "copy", "event", "xlang"  # extractors.events.incremental's families
+# Cross-lingual keys ('~n:', '~p:', '~#:', '~s:') share the event keys' table, hashed alike.
+_TABLE = {COPY: "cluster_copy_keys", EVENT: "cluster_event_keys", XLANG: "cluster_event_keys"}
+_KEY_TYPE = {COPY: pa.uint32(), EVENT: pa.uint64(), XLANG: pa.uint64()}
 _STRS = pa.list_(pa.string())
 
 ENTRY_SCHEMA = pa.schema([
@@ -37,6 +38,7 @@ ENTRY_SCHEMA = pa.schema([
     ("n_body", pa.int32()), ("terms", _STRS), ("weights", pa.list_(pa.float32())),
     ("actors", _STRS), ("places", _STRS), ("all_places", _STRS), ("cities", _STRS),
     ("countries", _STRS), ("names", _STRS), ("name_weights", pa.list_(pa.float64())),
+    ("language", pa.string()), ("xl_keys", _STRS),
 ])
 DECISION_SCHEMA = pa.schema([("seq", pa.int64()), ("role", pa.string()),
                              ("copy_of", pa.int64()), ("copy_score", pa.float64()),
@@ -58,7 +60,7 @@ def key_hash(key: str) -> int:
 
 def _stored_keys(family: str, keys: Iterable) -> dict:
     """stored key -> key, for the keys as the index reader is given them."""
-    if family == EVENT:
+    if family != COPY:
         return {key_hash(k): k for k in keys}
     return {k: k for k in keys}
 
@@ -94,6 +96,7 @@ def entry_row(e: IndexEntry) -> dict[str, Any]:
         "actors": list(f.actors), "places": list(f.places), "all_places": list(f.all_places),
         "cities": [c for c, _ in f.countries], "countries": [c for _, c in f.countries],
         "names": list(f.names), "name_weights": list(f.name_weights),
+        "language": f.language or None, "xl_keys": list(f.xl_keys),
     }
 
 
@@ -111,6 +114,7 @@ def entry_of(r: Mapping[str, Any]) -> IndexEntry:
         places=tuple(r["places"] or ()), all_places=tuple(r["all_places"] or ()),
         countries=tuple(zip(r["cities"] or (), r["countries"] or (), strict=True)),
         names=tuple(r["names"] or ()), name_weights=tuple(r["name_weights"] or ()),
+        language=r["language"] or "", xl_keys=tuple(r["xl_keys"] or ()),
     )
     copy = CopyFeatures(r["n_words"] or 0, r["content_hash"] or "", tuple(r["sketch"] or ()))
     return IndexEntry(r["article_id"], r["seq"], features, copy, r["role"], r["copy_of"],
@@ -127,9 +131,10 @@ def _edge(r: Mapping[str, Any]) -> IndexEdge:
 class IndexReads:
     """extractors.events.incremental.IndexReader over an open connection."""
 
-    def __init__(self, con: Connection, read_articles) -> None:
+    def __init__(self, con: Connection, read_articles, read_texts=None) -> None:
         self.con = con
-        self._read_articles = read_articles  # (con, ids) -> list[Article]
+        self._read_articles = read_articles  # (con, ids) -> list[Article]: facts
+        self._read_texts = read_texts or read_articles  # the same, texts too
 
     def _entries(self, statement: str, **tables: pa.Table) -> list[IndexEntry]:
         return [entry_of(r) for r in self.con.rows(statement, **tables)]
@@ -237,6 +242,12 @@ class IndexReads:
             return {}
         return {a.id: a for a in self._read_articles(self.con, ids)}
 
+    def texts(self, ids):
+        ids = set(ids)
+        if not ids:
+            return {}
+        return {a.id: a for a in self._read_texts(self.con, ids)}
+
     def events_of(self, ids):
         ids = set(ids)
         if not ids:
@@ -249,23 +260,22 @@ def next_seq(con: Connection) -> int:
     return con.value(q.NEXT_SEQ)
 
 
-def window_stats(con: Connection, terms: Iterable[str], names: Iterable[str], since: date):
-    """(documents, term -> documents, name word -> documents) of the articles indexed on
-    days since `since`, for the given terms and name words."""
-    wanted = sorted(set(terms) | set(names))
+def window_stats(con: Connection, terms: Iterable[str], names: Iterable[str], since: date,
+                 stems: Iterable[str] = ()):
+    """(documents, term -> documents, name word -> documents, cross-lingual stem ->
+    documents) of the articles indexed on days since `since`, for the given terms, name words
+    and stems."""
+    wanted = sorted(set(terms) | set(names) | set(stems))
     rows = con.rows(q.WINDOW_STATS, {"since": since},
                     keys=key_table(wanted, pa.schema([("key", pa.string())])))
     docs = 0
-    term_docs: dict[str, int] = {}
-    name_docs: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {"term": {}, "name": {}, "stem": {}}
     for r in rows:
         if r["kind"] == "docs":
             docs += r["docs"]
-        elif r["kind"] == "term":
-            term_docs[r["term"]] = r["docs"]
         else:
-            name_docs[r["term"]] = r["docs"]
-    return docs, term_docs, name_docs
+            found[r["kind"]][r["term"]] = r["docs"]
+    return docs, found["term"], found["name"], found["stem"]
 
 
 def unindexed_articles(con: Connection, ids: Iterable[str], since: datetime | None) -> list[str]:
@@ -291,15 +301,18 @@ def write_change(con: Connection, change, first_seq: int, day: date, keep_days: 
               "comp": e.comp} for e in decided), DECISION_SCHEMA)))
     if fresh:
         steps.append((q.INSERT_ENTRIES, "batch", to_arrow(map(entry_row, fresh), ENTRY_SCHEMA)))
-    for family in (COPY, EVENT):
-        table = _TABLE[family]
-        gone = {s for _, s in change.postings_del.get(family, ())}
-        if gone:
-            steps.append((q.DELETE_POSTINGS_OF.format(table=table), "ids", _seqs(gone)))
+    # Postings: every deletion (by seq, per table) before any insertion.
+    gone: dict[str, set[int]] = defaultdict(set)
+    for family in (COPY, EVENT, XLANG):
+        gone[_TABLE[family]] |= {s for _, s in change.postings_del.get(family, ())}
+    for table, seqs in gone.items():
+        if seqs:
+            steps.append((q.DELETE_POSTINGS_OF.format(table=table), "ids", _seqs(seqs)))
+    for family in (COPY, EVENT, XLANG):
         added = change.postings_add.get(family, ())
         if added:
-            steps.append((q.INSERT_POSTINGS.format(table=table), "batch", to_arrow(
-                ({"key": key_hash(k) if family == EVENT else k, "t": t, "seq": s}
+            steps.append((q.INSERT_POSTINGS.format(table=_TABLE[family]), "batch", to_arrow(
+                ({"key": k if family == COPY else key_hash(k), "t": t, "seq": s}
                  for k, t, s in added), _postings_schema(family))))
     pairs_out = set(change.copy_pairs_del) | set(change.copy_pairs_add)
     if pairs_out:
@@ -324,6 +337,7 @@ def write_change(con: Connection, change, first_seq: int, day: date, keep_days: 
         rows = [{"day": day, "kind": "docs", "term": "", "docs": stats.docs}]
         rows += [{"day": day, "kind": "term", "term": t, "docs": n} for t, n in stats.terms.items()]
         rows += [{"day": day, "kind": "name", "term": t, "docs": n} for t, n in stats.names.items()]
+        rows += [{"day": day, "kind": "stem", "term": t, "docs": n} for t, n in stats.stems.items()]
         steps.append((q.INSERT_TERM_DAYS, "batch", to_arrow(rows, TERM_DAY_SCHEMA)))
     with con.transaction():
         for statement, name, table in steps:

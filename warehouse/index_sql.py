@@ -8,7 +8,7 @@ from __future__ import annotations
 
 ENTRY_COLUMNS = """seq, article_id, content_hash, n_words, sketch, role, copy_of, copy_score, comp,
     time, event_day, stated, by_fetch, title, summary, lead, n_body, terms, weights, actors,
-    places, all_places, cities, countries, names, name_weights"""
+    places, all_places, cities, countries, names, name_weights, language, xl_keys"""
 
 _ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM cluster_articles"
 

@@ -229,7 +229,9 @@ def cluster_features(
     # and Russian) are decided by the cross-lingual scorer instead (docs/clustering.md).
     matched = crosslingual.rescore(originals, edges, features, settings.event_threshold,
                                    settings.average_floor, settings.window_days,
-                                   settings.max_block, settings.block_width)
+                                   settings.max_block, settings.block_width,
+                                   keys=[f.xl_keys for f in feats],
+                                   order=np.array([f.seq for f in feats]))
     groups = group_edges(feats, edges, features, settings)
     matrix, vocab = term_matrix(feats)
     terms = _event_terms(matrix, vocab, groups, settings.event_terms)

@@ -28,6 +28,7 @@ from scipy import sparse
 
 from extractors.content.places import gazetteer
 from extractors.content.text import STOPWORDS, normalize_for_matching, words
+from extractors.events import crosslingual
 from extractors.events.dedup import article_time, sketch
 from extractors.models import EPOCH_ORDINAL, Article, ArticleFeatures, CopyFeatures
 
@@ -59,6 +60,11 @@ class Tokens:
     summary: tuple[str, ...]  # a body-less page's summary (feed or meta description), else ()
     body: tuple[str, ...]  # the body (after any summary), at most TEXT_WORDS
     names: frozenset[str]  # words of its named actors and places
+    # The cross-lingual scorer's blocking (extractors.events.crosslingual.key_parts): fixed
+    # keys and word stems; none for an article of unknown language.
+    language: str = ""
+    xl_fixed: tuple[str, ...] = ()
+    stems: frozenset[str] = frozenset()
 
     @property
     def document(self) -> list[str]:
@@ -72,9 +78,11 @@ def tokens_of(article: Article, s: TokenSettings) -> Tokens:
     summary = (content_tokens(article.description, s.stem_chars)
                if article.description and len(text) < s.min_body_words else [])
     names = article.facets.actors[: s.bridge_entities] + article.facets.places[: s.bridge_entities]
+    xl_fixed, stems = crosslingual.key_parts(article)
     return Tokens(
         title=tuple(title), summary=tuple(summary), body=tuple((summary + text)[:TEXT_WORDS]),
         names=frozenset(w for name in names for w in content_tokens(name, s.stem_chars)),
+        language=article.language or "", xl_fixed=xl_fixed, stems=stems,
     )
 
 
@@ -83,24 +91,28 @@ class TermStats:
     """Document frequencies that term and name weights are taken from.
 
     `docs` documents; `terms[t]` of them contain term t (title + body stems), `names[w]`
-    the name word w. Counts of the articles being weighed must be included.
+    the name word w, `stems[x]` the cross-lingual word stem x (which of an article's stems
+    block: crosslingual.blocking_keys). Counts of the articles being weighed must be included.
     """
 
     docs: int = 0
     terms: Mapping[str, int] = field(default_factory=dict)
     names: Mapping[str, int] = field(default_factory=dict)
+    stems: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tokens: Iterable[Tokens]) -> TermStats:
         """The statistics of a set of articles on their own (what `cluster()` uses)."""
         terms: Counter[str] = Counter()
         names: Counter[str] = Counter()
+        stems: Counter[str] = Counter()
         docs = 0
         for t in tokens:
             docs += 1
             terms.update(set(t.document))
             names.update(t.names)
-        return cls(docs, terms, names)
+            stems.update(t.stems)
+        return cls(docs, terms, names, stems)
 
     def idf(self, term: str) -> float:
         """IDF of a term, smoothed (remembered: a run weighs many articles with one set)."""
@@ -115,7 +127,9 @@ class TermStats:
         terms.update(other.terms)
         names = Counter(self.names)
         names.update(other.names)
-        return TermStats(self.docs + other.docs, terms, names)
+        stems = Counter(self.stems)
+        stems.update(other.stems)
+        return TermStats(self.docs + other.docs, terms, names, stems)
 
 
 def weighted_terms(tokens: Tokens, stats: TermStats) -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -149,6 +163,9 @@ def features_of(
         countries=_countries(tuple(f.places)),
         names=tuple(names),
         name_weights=tuple(math.log(stats.docs / stats.names[w]) for w in names),
+        language=tokens.language,
+        xl_keys=(crosslingual.blocking_keys(tokens.xl_fixed, tokens.stems, stats.stems)
+                 if tokens.language else ()),
     )
 
 

@@ -44,6 +44,7 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from extractors.events import crosslingual, evidence
 from extractors.events.clustering import (
     ClusterSettings,
     _assemble,
@@ -72,11 +73,15 @@ from extractors.models import (
     Duplicate,
     IndexEdge,
     IndexEntry,
+    Link,
 )
 
 Entry, Edge = IndexEntry, IndexEdge
 
-COPY, EVENT = "copy", "event"  # the two posting families
+# The posting families: copy keys, the word scorer's event keys, and the cross-lingual
+# scorer's keys (#27: pairs of two languages, or of a language the word scorer was not tuned
+# for, are that scorer's; crosslingual.applies says which).
+COPY, EVENT, XLANG = "copy", "event", "xlang"
 
 Pair = tuple[int, int]  # (smaller seq, larger seq)
 
@@ -93,10 +98,20 @@ def event_keys(entry: Entry, s: ClusterSettings) -> list[str]:
     return entry.features.keys(s.key_terms)
 
 
+def xlang_keys(entry: Entry) -> tuple[str, ...]:
+    return entry.features.xl_keys
+
+
 def posting_time(entry: Entry, family: str) -> float:
     """Where an entry sits in its keys' postings (unknown times last)."""
-    t = entry.features.time if family == COPY else entry.features.when
+    t = entry.features.when if family == EVENT else entry.features.time
     return _order_time(t)
+
+
+def _cross(entries: Mapping[int, Entry], pair: Pair) -> bool:
+    """Whether the cross-lingual scorer (not the word scorer) decides a pair."""
+    return crosslingual.applies(entries[pair[0]].features.language,
+                                entries[pair[1]].features.language)
 
 
 class IndexReader(Protocol):
@@ -136,7 +151,13 @@ class IndexReader(Protocol):
         """Normalised text openings (extractors.events.features.opening) of these articles."""
         ...
 
-    def articles(self, ids: Iterable[str]) -> dict[str, Article]: ...
+    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The articles' facts (texts may be left out)."""
+        ...
+
+    def texts(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The whole articles, texts too."""
+        ...
 
     def events_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Article id -> its current event id."""
@@ -343,6 +364,13 @@ class _State:
         ids = set(ids)
         out = {a.id: a for a in self.arriving.values() if a.id in ids}
         out.update(self.reader.articles(ids - set(out)))
+        return out
+
+    def texts(self, ids: Iterable[str]) -> dict[str, Article]:
+        """Whole articles (their texts too): what the cross-lingual scorer reads."""
+        ids = set(ids)
+        out = {a.id: a for a in self.arriving.values() if a.id in ids}
+        out.update(self.reader.texts(ids - set(out)))
         return out
 
     def get(self, seqs: Iterable[int]) -> dict[int, Entry]:
@@ -561,38 +589,50 @@ def _update_events(
     # Which articles enter or leave the originals (and so the event postings).
     look = set(change.put) | change.drop
     entries = state.get(look)
-    changes: dict = defaultdict(_KeyChange)
+    keys_of = {EVENT: lambda e: event_keys(e, s), XLANG: xlang_keys}
+    changes: dict = {EVENT: defaultdict(_KeyChange), XLANG: defaultdict(_KeyChange)}
     entering, leaving = set(), set()
     for q in look:
         before = state.known.get(q) if q not in fresh else None
         was = before is not None and before.role == ORIGINAL
         e = entries.get(q)
         now = e is not None and q not in change.drop and e.role == ORIGINAL
+        for family, keys in keys_of.items():
+            if was and not now:
+                for k in keys(before):
+                    changes[family][k].deleted[q] = posting_time(before, family)
+            if now and not was:
+                for k in keys(e):
+                    changes[family][k].inserted[q] = posting_time(e, family)
         if was and not now:
             leaving.add(q)
-            for k in event_keys(before, s):
-                changes[k].deleted[q] = posting_time(before, EVENT)
         if now and not was:
             entering.add(q)
-            for k in event_keys(e, s):
-                changes[k].inserted[q] = posting_time(e, EVENT)
-    for k, ch in changes.items():
-        change.postings_add[EVENT] += [(k, t, q) for q, t in ch.inserted.items()]
-        change.postings_del[EVENT] += [(k, q) for q in ch.deleted]
-    added, removed, sizes = _candidate_diff(reader, EVENT, changes, s)
-    added = {p for p in added if not (set(p) & leaving)}
+    added, removed, sizes = {}, {}, {}
+    for family in keys_of:
+        for k, ch in changes[family].items():
+            change.postings_add[family] += [(k, t, q) for q, t in ch.inserted.items()]
+            change.postings_del[family] += [(k, q) for q in ch.deleted]
+        found, lost, sizes[family] = _candidate_diff(reader, family, changes[family], s)
+        found = {p for p in found if not (set(p) & leaving)}
+        # Each pair is one scorer's (crosslingual.applies): the other family's are not its.
+        ends = state.get(_ends(found | lost))
+        added[family] = {p for p in found if _cross(ends, p) == (family == XLANG)}
+        removed[family] = {p for p in lost if all(q in ends for q in p)
+                           and _cross(ends, p) == (family == XLANG)}
     # Score the new candidate pairs (both ends' features; pairs oriented by id).
-    ends = state.get(_ends(added))
-    scored = _score(ends, added, s)
-    change.scored_pairs = len(added)
-    stored = {(e.a, e.b) if e.a < e.b else (e.b, e.a): e
-              for e in reader.edges(leaving | entering | _ends(removed))}
+    scored = _score(state.get(_ends(added[EVENT])), added[EVENT], s)
+    scored.update(_score_across(state, added[XLANG], s))
+    change.scored_pairs = len(added[EVENT]) + len(added[XLANG])
+    stored = {(e.a, e.b) if e.a < e.b else (e.b, e.a): e for e in reader.edges(
+        leaving | entering | _ends(removed[EVENT]) | _ends(removed[XLANG]))}
     gone = {p for p in stored if set(p) & leaving}
-    maybe = {p for p in removed if p in stored and p not in gone}
-    if maybe:
-        both = state.get(_ends(maybe))
-        gone |= maybe - _still_candidates(reader, EVENT, maybe, both,
-                                          lambda e: event_keys(e, s), changes, sizes, s)
+    for family in keys_of:
+        maybe = {p for p in removed[family] if p in stored and p not in gone}
+        if maybe:
+            both = state.get(_ends(maybe))
+            gone |= maybe - _still_candidates(reader, family, maybe, both, keys_of[family],
+                                              changes[family], sizes[family], s)
     change.edges_del |= gone
     change.edges_add.update(scored)
     # Linking components to decide again: those that gain or lose a member or an edge, and
@@ -624,6 +664,24 @@ def _score(entries: Mapping[int, Entry], pairs: set[Pair], s: ClusterSettings
     for (i, j), score in edges.items():
         a, b = seqs[i], seqs[j]
         out[(min(a, b), max(a, b))] = Edge(a, b, score, features[(i, j)])
+    return out
+
+
+def _score_across(state: _State, pairs: set[Pair], s: ClusterSettings) -> dict[Pair, Edge]:
+    """The cross-lingual scorer's edges among candidate pairs (crosslingual.pair_edge): it
+    reads the two texts, so only new candidates are read."""
+    if not pairs:
+        return {}
+    entries = state.get(_ends(pairs))
+    arts = state.texts({entries[q].id for q in _ends(pairs)})
+    sides: dict = {}
+    out = {}
+    for pair in pairs:
+        a, b = sorted(pair, key=lambda q: entries[q].id)
+        found = crosslingual.pair_edge(arts[entries[a].id], arts[entries[b].id],
+                                       s.event_threshold, s.average_floor, s.window_days, sides)
+        if found is not None:
+            out[pair] = Edge(a, b, found[0], found[1])
     return out
 
 
@@ -707,6 +765,43 @@ def _decide_components(
             group_edges_of.append({p: e for p, e in inner.items()
                                    if p[0] in gset and p[1] in gset})
     _assemble_groups(state, groups, group_edges_of, s)
+    change.result = replace(change.result, links=_links(state, groups, scored, gone, s))
+
+
+def _links(state: _State, groups: list[list[int]], scored: Mapping[Pair, Edge],
+           gone: set[Pair], s: ClusterSettings) -> tuple[Link, ...]:
+    """The evidence links (#27) of every edge with an end among the originals decided again
+    (their old links are replaced): what clustering them all at once gives for these pairs
+    (extractors.events.evidence.links)."""
+    change = state.change
+    group_of = {q: k for k, group in enumerate(groups) for q in group}
+    if not group_of:
+        return ()
+    found = {(min(e.a, e.b), max(e.a, e.b)): e for e in state.reader.edges(group_of)}
+    found.update({p: e for p, e in scored.items() if set(p) & group_of.keys()})
+    found = {p: e for p, e in found.items() if p not in gone and p not in change.edges_del
+             and not set(p) & change.drop}
+    entries = state.get(_ends(found))
+    found = {p: e for p, e in found.items() if all(
+        q in entries and entries[q].role == ORIGINAL for q in p)}
+    cross = {p for p, e in found.items() if e.features.get("crosslingual")}
+    arts = state.articles({entries[q].id for q in _ends(found)})
+    arts.update(state.texts({entries[q].id for q in _ends(cross)}))
+    out = []
+    for p, e in found.items():
+        a, b = sorted((arts[entries[p[0]].id], arts[entries[p[1]].id]), key=lambda x: x.id)
+        same = p[0] in group_of and p[1] in group_of and group_of[p[0]] == group_of[p[1]]
+        f = e.features
+        if f.get("crosslingual"):
+            scorer = "crosslingual"
+            scored_again = crosslingual.score_pair(crosslingual.article_side(a),
+                                                   crosslingual.article_side(b), s.window_days)
+            shown = {"regime": scored_again.regime, **scored_again.evidence}
+        else:
+            scorer, shown = "words", evidence.word_evidence(a, b)
+        out.append(Link(a.id, b.id, same, e.score, f.get("threshold", s.event_threshold),
+                        scorer, {**shown, "features": dict(f)}))
+    return tuple(sorted(out, key=lambda k: (k.article_id, k.other_id)))
 
 
 def _assemble_groups(
@@ -896,7 +991,8 @@ class MemoryIndex:
         self.days: list[tuple[object, TermStats]] = []
         self.by_seq: dict[int, Entry] = {}
         self.seq_of: dict[str, int] = {}
-        self._postings: dict[str, dict] = {COPY: defaultdict(list), EVENT: defaultdict(list)}
+        self._postings: dict[str, dict] = {COPY: defaultdict(list), EVENT: defaultdict(list),
+                                           XLANG: defaultdict(list)}
         self.pairs: dict[Pair, float] = {}
         self.edge: dict[Pair, Edge] = {}
         self.arts: dict[str, Article] = {}
@@ -904,6 +1000,7 @@ class MemoryIndex:
         self.member: dict = {}
         self.duplicate: dict = {}
         self.event: dict = {}
+        self.link: dict[tuple[str, str], Link] = {}
         self.stats = TermStats()
         self.next_seq = 0
 
@@ -934,7 +1031,7 @@ class MemoryIndex:
         for q, e in change.put.items():
             self.by_seq[q] = e
             self.seq_of[e.id] = q
-        for family in (COPY, EVENT):
+        for family in (COPY, EVENT, XLANG):
             for key, q in change.postings_del.get(family, ()):
                 self._postings[family][key] = [p for p in self._postings[family][key] if p[1] != q]
             for key, t, q in change.postings_add.get(family, ()):
@@ -955,6 +1052,10 @@ class MemoryIndex:
             self.event_of.pop(a, None)
             self.member.pop(a, None)
             self.duplicate.pop(a, None)
+        changed = set(change.article_ids)
+        for p in [p for p in self.link if changed & set(p)]:
+            del self.link[p]
+        self.link.update({(k.article_id, k.other_id): k for k in change.result.links})
         for m in change.result.memberships:
             self.event_of[m.article_id] = m.event_id
             self.member[m.article_id] = m
@@ -972,7 +1073,8 @@ class MemoryIndex:
         return ClusterResult(
             tuple(sorted(self.duplicate.values(), key=lambda d: d.article_id)),
             tuple(sorted(self.event.values(), key=lambda e: e.id)),
-            tuple(sorted(self.member.values(), key=lambda m: (m.event_id, m.article_id))))
+            tuple(sorted(self.member.values(), key=lambda m: (m.event_id, m.article_id))),
+            tuple(self.link[p] for p in sorted(self.link)))
 
     def events(self) -> dict[str, str]:
         return dict(self.event_of)
@@ -1026,6 +1128,8 @@ class MemoryIndex:
 
     def articles(self, ids):
         return {i: self.arts[i] for i in ids}
+
+    texts = articles
 
     def events_of(self, ids):
         return {i: self.event_of[i] for i in ids if i in self.event_of}

@@ -35,7 +35,13 @@ CREATE TABLE cluster_articles (
     countries VARCHAR[],
     names VARCHAR[],
     name_weights DOUBLE[],
-    indexed_at TIMESTAMPTZ
+    indexed_at TIMESTAMPTZ,
+    -- What the cross-lingual scorer (#27) blocks by: the language and the blocking keys
+    -- (names, places, figures, rarest word stems; extractors/events/crosslingual.py), fixed
+    -- when indexed. Their postings share cluster_event_keys (prefixed '~', hashed); the
+    -- stems' document frequencies are cluster_term_days rows of kind 'stem'.
+    language VARCHAR,
+    xl_keys VARCHAR[]
 );
 
 -- Blocking postings: which articles hold a key, at which time (unknown times are 'inf').
@@ -59,7 +65,7 @@ CREATE TABLE cluster_edges (
 -- weights are taken from (the last NEWSMON_CLUSTER_WINDOW_DAYS days and the run's own).
 CREATE TABLE cluster_term_days (
     day DATE NOT NULL,
-    kind VARCHAR NOT NULL,                -- 'term' | 'name' | 'docs' (term '' holds the count)
+    kind VARCHAR NOT NULL,                -- 'term' | 'name' | 'stem' | 'docs' (term '' holds the count)
     term VARCHAR NOT NULL,
     docs INTEGER NOT NULL
 );

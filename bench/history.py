@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import queue
 import shutil
 import subprocess
 import sys
@@ -36,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._child import ChildServer  # noqa: E402
 from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,32 +62,11 @@ def _serve(pages, ports, stop) -> None:
         stop.wait()
 
 
-class Site:
+class Site(ChildServer):
     """Today's pages served from a child process."""
 
     def __init__(self, pages) -> None:
-        self.pages = pages
-
-    def __enter__(self) -> Site:
-        ctx = multiprocessing.get_context("spawn")
-        ports, self._stop = ctx.Queue(), ctx.Event()
-        self._child = ctx.Process(target=_serve, args=(self.pages, ports, self._stop),
-                                  daemon=True)
-        self._child.start()
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                self.port = ports.get(timeout=0.5)
-                return self
-            except queue.Empty:
-                if not self._child.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError("the site did not start") from None
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._child.join(timeout=10)
-        if self._child.is_alive():
-            self._child.terminate()
+        super().__init__(_serve, (pages,), "the site", 120)
 
 
 def newsmon(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:

@@ -212,6 +212,19 @@ def _is_lock_conflict(exc: duckdb.Error) -> bool:
             or "file handle conflict" in message)
 
 
+def _wait_or_raise(exc: Exception, path: Path, deadline: float, waited_from: float) -> None:
+    """After a failed open: wait a poll interval when another process holds the file and
+    time is left; else WarehouseBusy (held) or the error itself."""
+    if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
+        if _is_lock_conflict(exc):
+            raise WarehouseBusy(
+                f"{path} is held by another process or connection; gave up after "
+                f"{time.monotonic() - waited_from:.1f}s ({exc})"
+            ) from exc
+        raise exc
+    time.sleep(_POLL_S)
+
+
 def _connect_retrying(
     path: Path, read_only: bool, deadline: float, waited_from: float, config: dict | None = None
 ):
@@ -221,14 +234,7 @@ def _connect_retrying(
             con = duckdb.connect(str(path), read_only=read_only, config=config or {})
         except (duckdb.IOException, duckdb.ConnectionException,
                 duckdb.ResourceInUseException) as exc:
-            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
-                if _is_lock_conflict(exc):
-                    raise WarehouseBusy(
-                        f"{path} is held by another process or connection; gave up after "
-                        f"{time.monotonic() - waited_from:.1f}s ({exc})"
-                    ) from exc
-                raise
-            time.sleep(_POLL_S)
+            _wait_or_raise(exc, path, deadline, waited_from)
             continue
         con.execute("SET TimeZone = 'UTC'")
         return con
@@ -371,14 +377,7 @@ def _attach_retrying(path: Path, deadline: float, waited_from: float,
         except (duckdb.IOException, duckdb.ConnectionException,
                 duckdb.ResourceInUseException) as exc:
             con.close()
-            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
-                if _is_lock_conflict(exc):
-                    raise WarehouseBusy(
-                        f"{path} is held by another process or connection; gave up after "
-                        f"{time.monotonic() - waited_from:.1f}s ({exc})"
-                    ) from exc
-                raise
-            time.sleep(_POLL_S)
+            _wait_or_raise(exc, path, deadline, waited_from)
             continue
         con.execute(f"USE {WRITER_ALIAS}")
         con.execute("SET TimeZone = 'UTC'")

@@ -681,11 +681,13 @@ def _cols(schema: pa.Schema) -> str:
 # --- the daily run's site ------------------------------------------------------------------
 
 
-def today_site(params: Params, folder: Path) -> tuple[dict[tuple[str, str], Page], list[str]]:
+def today_site(params: Params, folder: Path, stored_listed: bool = True,
+               ) -> tuple[dict[tuple[str, str], Page], list[str]]:
     """The pages of the day after the history: `pages` new articles (new events, late
     reports of yesterday's events, follow-ups of the week's stories, copies), each host with
-    robots.txt and a news sitemap of its yesterday's (already stored) and today's articles.
-    Returns the pages and the URLs new today."""
+    robots.txt and a news sitemap of its yesterday's (already stored; left out without
+    `stored_listed`, for a run into an empty warehouse: the same new pages to fetch, no
+    stored ones) and today's articles. Returns the pages and the URLs new today."""
     from demosite.site import _html
 
     with open(folder / "world.pkl", "rb") as handle:
@@ -697,7 +699,7 @@ def today_site(params: Params, folder: Path) -> tuple[dict[tuple[str, str], Page
     fresh = world.day(params.days, count=params.pages)
     pages: dict[tuple[str, str], Page] = {}
     listed: dict[int, list[dict]] = defaultdict(list)
-    for item in state["listed"]:
+    for item in state["listed"] if stored_listed else ():
         listed[item["host"]].append({"title": item["title"], "outlet": host(item["host"]),
                                      "path": item["url"].split(host(item["host"]), 1)[1],
                                      "published": item["published"]})

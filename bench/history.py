@@ -147,12 +147,16 @@ def main() -> int:
     with open_writer(history):  # a history cached by an older schema: migrated once, here
         pass
     print(f"history_bytes: {warehouse_bytes(history)}")
+    # The full warehouse's sitemaps also list yesterday's stored articles (already seen);
+    # the empty one's list only today's, so both runs fetch the same new pages.
     pages, fresh = today_site(params, folder)
+    empty_pages, _ = today_site(params, folder, stored_listed=False)
     print(f"new_pages: {len(fresh)}")
     hosts = sorted({h for h, _ in pages})
     results: dict[str, list[dict]] = {"empty": [], "full": []}
     extras: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="newsmon-history-") as tmp_dir, Site(pages) as site:
+    with (tempfile.TemporaryDirectory(prefix="newsmon-history-") as tmp_dir, Site(pages) as site,
+          Site(empty_pages) as empty_site):
         tmp = Path(tmp_dir)
         sources = tmp / "sources.toml"
         sources.write_text(sources_toml(params), encoding="utf-8")
@@ -162,8 +166,10 @@ def main() -> int:
                "PREFECT_HOME": str(tmp / "prefect"), "PREFECT_LOGGING_LEVEL": "WARNING",
                "NEWSMON_RESOLVE": format_resolve({h: f"127.0.0.1:{site.port}" for h in hosts})}
         env.pop("PREFECT_API_URL", None)
+        envs = {"full": env, "empty": {**env, "NEWSMON_RESOLVE": format_resolve(
+            {h: f"127.0.0.1:{empty_site.port}" for h in hosts})}}
         # Warm-up (not measured): Prefect's database, the extraction pool, file caches.
-        newsmon(["run", "--sources", str(sources), "--db", str(tmp / "warm.duckdb")], env)
+        newsmon(["run", "--sources", str(sources), "--db", str(tmp / "warm.duckdb")], envs["empty"])
         # An empty warehouse as a run finds it: the schema only (its fixed size is not what
         # the run stores).
         with open_writer(tmp / "empty-schema.duckdb"):
@@ -174,7 +180,7 @@ def main() -> int:
                 db = tmp / f"{kind}.duckdb"
                 copy_warehouse(history if kind == "full" else tmp / "none", db)
                 before = warehouse_bytes(db) if db.exists() else empty_schema
-                wall, _ = newsmon(["run", "--sources", str(sources), "--db", str(db)], env)
+                wall, _ = newsmon(["run", "--sources", str(sources), "--db", str(db)], envs[kind])
                 stages = stage_seconds(db)
                 grown = warehouse_bytes(db) - before
                 results[kind].append({"wall": wall, "grown": grown, **stages})
@@ -193,7 +199,7 @@ def main() -> int:
                                           str(tmp / f"export-{kind}")]),
                         ("prune_30_days", ["prune", "--keep-raw-days", "30", "--yes"]),
                     ):
-                        seconds, _ = newsmon([*command, "--db", str(db)], env)
+                        seconds, _ = newsmon([*command, "--db", str(db)], envs[kind])
                         extras[f"{kind}_{name}_s"] = seconds
                         print(f"{kind}_{name}_s: {seconds:.1f}", flush=True)
     best = {kind: {k: min(r[k] for r in rows) for k in rows[0]} for kind, rows in

@@ -136,20 +136,23 @@ class IndexReads:
         self._read_articles = read_articles  # (con, ids) -> list[Article]: facts
         self._read_texts = read_texts or read_articles  # the same, texts too
 
-    def _entries(self, statement: str, **tables: pa.Table) -> list[IndexEntry]:
-        return [entry_of(r) for r in self.con.rows(statement, **tables)]
+    def _entries(self, statement: str, params=None, **tables: pa.Table) -> list[IndexEntry]:
+        return [entry_of(r) for r in self.con.rows(statement, params, **tables)]
 
     def entries(self, seqs):
         seqs = set(seqs)
         if not seqs:
             return {}
-        return {e.seq: e for e in self._entries(q.ENTRIES_BY_SEQ, ids=_seqs(seqs))}
+        # A bound list, not a joined table: the scan filters seq before it reads the wide
+        # feature columns (about 3x faster on a year's index).
+        return {e.seq: e for e in self._entries(q.ENTRIES_BY_SEQ, {"seqs": sorted(seqs)})}
 
     def entries_by_id(self, ids):
         ids = set(ids)
         if not ids:
             return {}
-        return {e.id: e for e in self._entries(q.ENTRIES_BY_ARTICLE, article_ids=_ids(ids))}
+        seqs = self.con.column(q.SEQS_OF_ARTICLES, article_ids=_ids(ids))
+        return {e.id: e for e in self.entries(seqs).values()}
 
     def same_hash(self, hashes):
         hashes = {h for h in hashes if h}

@@ -12,8 +12,11 @@ ENTRY_COLUMNS = """seq, article_id, content_hash, n_words, sketch, role, copy_of
 
 _ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM cluster_articles"
 
-ENTRIES_BY_SEQ = _ENTRIES + " WHERE seq IN (SELECT seq FROM ids)"
-ENTRIES_BY_ARTICLE = _ENTRIES + " WHERE article_id IN (SELECT id FROM article_ids)"
+ENTRIES_BY_SEQ = _ENTRIES + " WHERE seq = ANY($seqs)"
+# Which seqs index these articles: a narrow scan (new articles, mostly: none).
+SEQS_OF_ARTICLES = """
+SELECT seq FROM cluster_articles WHERE article_id IN (SELECT id FROM article_ids)
+"""
 ENTRIES_BY_HASH = _ENTRIES + " WHERE content_hash IN (SELECT key FROM keys)"
 COPIES_OF = _ENTRIES + " WHERE copy_of IN (SELECT seq FROM ids)"
 COMPONENT_MEMBERS = """

@@ -113,8 +113,7 @@ FLOW_STAGES = (
 )
 INNER_STAGES = (
     ("decode_html", "extractors.fetch.http", "decode_html"),
-    ("compress_raw", "warehouse.load", "compress_page"),
-    ("compress_raw", "warehouse.load", "_compress"),  # before #31: the flow compressed all
+    ("store_raw", "warehouse.raw_store", "write_pages"),
 )
 
 

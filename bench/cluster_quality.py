@@ -275,7 +275,40 @@ def main(argv: list[str] | None = None) -> int:
     if uci_records:
         head = next(row[3] for row in rows if row[0] == "uci_headlines")
         print_uci_variants(uci_records, _key_f1(head), dev_tuned.get("uci_headlines"))
+    print_day_by_day([(name, records) for name, records, _, _ in corpora(args.corpora,
+                                                                          args.smoke)
+                      if name in ("giveme5w1h", "pac_partisan*")])
     return 0
+
+
+def print_day_by_day(dated: list[tuple[str, list[dict]]]) -> None:
+    """The dated corpora as the monitor flow clusters them: articles arriving one
+    publication day at a time, matched against the index (extractors/events/incremental.py,
+    term statistics of the last 7 days). Incremental clustering equals clustering the
+    index's articles at once (checked here and in tests/test_incremental_clustering.py); it
+    differs from the batch figures above only by term rarity, which an article takes from
+    the days before its arrival, not from the whole corpus."""
+    from collections import defaultdict
+
+    from extractors.events.cluster_io import article_from_record
+    from extractors.events.clustering import DEFAULT_SETTINGS
+    from extractors.events.incremental import MemoryIndex
+
+    print("\nday by day (the monitor flow's incremental clustering):")
+    for name, records in dated:
+        slug = name.rstrip("*")
+        gold = {r["id"]: r["label"] for r in records}
+        by_day = defaultdict(list)
+        for r in records:
+            a = article_from_record({k: v for k, v in r.items() if k != "label"})
+            by_day[a.published_at.date() if a.published_at else None].append(a)
+        index = MemoryIndex(DEFAULT_SETTINGS, window_days=7)
+        for day in sorted(by_day, key=lambda d: (d is None, d)):
+            index.add(by_day[day], day=day)
+        held = {m.article_id: m.event_id for m in index.result().memberships}
+        full = {m.article_id: m.event_id for m in index.full().memberships}
+        print(f"{slug}_day_by_day_f1: {bcubed(held, gold)[2]:.3f}")
+        print(f"{slug}_day_by_day_equals_full_reclustering: {held == full}")
 
 
 def print_story_level(story_rows: list[tuple]) -> None:

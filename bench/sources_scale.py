@@ -28,7 +28,6 @@ import argparse
 import math
 import multiprocessing
 import os
-import queue
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._child import ChildServer  # noqa: E402
 from bench._smoke import add_smoke_flag, smoke_requested  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,32 +55,11 @@ def _serve(n: int, entries: int, latency: float, ports: multiprocessing.Queue, s
         stop.wait()
 
 
-class Outlets:
+class Outlets(ChildServer):
     """N outlets served from a child process (its threads do not compete with the run's)."""
 
     def __init__(self, n: int, entries: int, latency: float) -> None:
-        self.n, self.entries, self.latency = n, entries, latency
-
-    def __enter__(self) -> Outlets:
-        ctx = multiprocessing.get_context("spawn")
-        ports, self._stop = ctx.Queue(), ctx.Event()
-        self._child = ctx.Process(target=_serve, daemon=True,
-                                  args=(self.n, self.entries, self.latency, ports, self._stop))
-        self._child.start()
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                self.port = ports.get(timeout=0.5)
-                return self
-            except queue.Empty:
-                if not self._child.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError("the outlets server did not start") from None
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._child.join(timeout=10)
-        if self._child.is_alive():
-            self._child.terminate()
+        super().__init__(_serve, (n, entries, latency), "the outlets server", 300)
 
 
 def run_newsmon(sources: Path, db: Path, env: dict[str, str]) -> tuple[float, float, int]:

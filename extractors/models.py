@@ -6,6 +6,7 @@ returns these, so each stage can be tested, retried or re-run on stored data on 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -250,27 +251,14 @@ class Article:
 
 
 @dataclass(frozen=True)
-class StoredHtml:
-    """A page's HTML as stored: its UTF-8 length and those bytes zstd-compressed
-    (extractors/content/rawpage.py)."""
-
-    n_bytes: int
-    zstd: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
 class ExtractionOutcome:
-    """What extraction made of one fetched page; every page gets exactly one.
-
-    `raw`: the page's HTML compressed for storage, when an extraction worker made it (it had
-    the bytes at hand); the flow stores it instead of compressing the page again."""
+    """What extraction made of one fetched page; every page gets exactly one."""
 
     url: str
     source: str
     status: ExtractionStatus
     reason: str | None = None
     article: Article | None = None
-    raw: StoredHtml | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -367,3 +355,96 @@ class ClusterResult:
     events: tuple[Event, ...]
     memberships: tuple[Membership, ...]
     links: tuple[Link, ...] = ()  # the scored candidate pairs (those near or over the bar)
+
+
+# --- the cluster index (extractors/events/features.py, incremental.py; migration 0018) -------
+
+EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal(): event days count from the epoch
+ORIGINAL, SAME_TEXT, NEAR_COPY = "original", "same-text", "near-copy"  # IndexEntry.role
+
+
+@dataclass(frozen=True)
+class ArticleFeatures:
+    """One report as the same-event decision sees it (extractors/events/features.py): made
+    once when the article is indexed, never changed after."""
+
+    id: str
+    seq: int  # tie-break among equal times in blocking: arrival order, then id
+    time: float  # published (else fetched) time, days since the epoch; NaN when unknown
+    event_day: float  # event date, days since the epoch; NaN when unknown
+    stated: bool  # the event date is one the text states (not the publication day)
+    by_fetch: bool  # publication time unknown, the fetch time stands in
+    title: tuple[str, ...]
+    summary: tuple[str, ...]
+    lead: str  # the first LEAD_WORDS body tokens, joined ("" without a body)
+    n_words: int  # body tokens (at most TEXT_WORDS)
+    terms: tuple[str, ...]  # TF-IDF terms, heaviest first
+    weights: tuple[float, ...]  # their unit-normalised weights (float32 values)
+    actors: tuple[str, ...]  # top actors, casefolded
+    places: tuple[str, ...]  # top places, casefolded
+    all_places: tuple[str, ...]  # every place, casefolded
+    countries: tuple[tuple[str, str], ...]  # (city, its country) for the cities among places
+    names: tuple[str, ...]  # words of named actors and places, sorted
+    name_weights: tuple[float, ...]  # their rarity weights
+    language: str = ""  # as extracted ("" unknown)
+    # cross-lingual blocking keys (names, places, figures, rarest word stems), fixed when
+    # indexed: extractors.events.crosslingual.blocking_keys
+    xl_keys: tuple[str, ...] = ()
+
+    @property
+    def when(self) -> float:
+        """The time blocking and the time gap use: event day, else publication time."""
+        return self.time if math.isnan(self.event_day) else self.event_day
+
+    @property
+    def event_ordinal(self) -> int | None:
+        return None if math.isnan(self.event_day) else int(self.event_day) + EPOCH_ORDINAL
+
+    def keys(self, key_terms: int) -> list[str]:
+        """Blocking keys: headline stems, heaviest terms, top actors and places."""
+        keys = {"t:" + t for t in self.title} | {"x:" + t for t in self.terms[:key_terms]}
+        keys |= {"a:" + x for x in self.actors} | {"p:" + x for x in self.places}
+        return sorted(keys)
+
+
+@dataclass(frozen=True)
+class CopyFeatures:
+    """What finding copies needs of an article: its word count, text hash and shingle sketch."""
+
+    n_words: int
+    content_hash: str
+    sketch: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One article in the cluster index: its features and what dedup and grouping decided."""
+
+    id: str
+    seq: int
+    features: ArticleFeatures
+    copy: CopyFeatures
+    role: str = ORIGINAL
+    copy_of: int | None = None  # seq of the article it copies
+    copy_score: float = 0.0
+    comp: int | None = None  # linking component label (originals)
+
+    @property
+    def time_key(self) -> tuple[float, str]:
+        """Arrival key of dedup: earliest first, unknown times last, ties by id."""
+        t = self.features.time
+        return (math.inf if math.isnan(t) else t, self.id)
+
+    def may_copy(self, min_words: int) -> bool:
+        """In the near-copy candidates (dedup's `rest`)."""
+        return self.role != SAME_TEXT and self.copy.n_words >= min_words
+
+
+@dataclass(frozen=True)
+class IndexEdge:
+    """A scored pair of the cluster index (score >= event_threshold - average_floor)."""
+
+    a: int  # seq of the article with the smaller id
+    b: int
+    score: float
+    features: dict[str, float] = field(default_factory=dict, compare=False)

@@ -801,10 +801,14 @@ def prune(
     db: DbOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before dropping every raw "
                                       "page")] = False,
+    compact: Annotated[bool, typer.Option(
+        "--compact", help="Also copy the warehouse to give back the space of pages stored "
+        "inside it by versions before 0.2 (slow: reads and writes the whole file)")] = False,
 ) -> None:
     """Drop stored raw HTML older than N days and give the space back to the disk.
 
     Articles and events are never dropped. Dropping every raw page asks first (or needs --yes).
+    Raw pages live in per-day files beside the warehouse, so their space comes back at once.
     """
     from warehouse.maintenance import prune_raw, raw_pages_to_prune
 
@@ -822,12 +826,18 @@ def prune(
         if not typer.confirm(question, default=False):
             err.print("nothing dropped")
             raise typer.Exit(1)
-    done = prune_raw(path, keep_raw_days)
+    done = prune_raw(path, keep_raw_days, compact_file=compact,
+                     wait_s=_settings().run_wait_s)
     console.print(
         f"dropped {done.dropped} raw pages; {path}: {_size(done.bytes_before)} -> "
         f"{_size(done.bytes_after)} ({_size(max(0, done.bytes_before - done.bytes_after))} "
         "freed)", highlight=False, soft_wrap=True,
     )
+    if done.in_file_bytes:
+        console.print(
+            f"{_size(done.in_file_bytes)} of them were stored inside the DuckDB file by an older "
+            "version: DuckDB reuses that space for new data; `--compact` gives it back to the "
+            "disk (copies the whole warehouse)", highlight=False, soft_wrap=True)
 
 
 @app.command(epilog=usage_notes([

@@ -13,6 +13,7 @@ pool by default, or Dask workers on other machines (flows/runners.py, docs/deplo
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ from flows.runners import (
     uses_dask,
 )
 from flows.settings import Settings, get_settings
-from flows.stages import place_in_stories
+from flows.stages import cluster_settings
 from flows.tasks import (
     cluster_task,
     deliver_task,
@@ -106,13 +107,19 @@ class RunSummary:
     failures: list[dict] = field(default_factory=list)  # {stage, reason, n}
     coverage: list[dict] = field(default_factory=list)  # coverage_ledger rows of this run
     overflows: list[str] = field(default_factory=list)  # one warning per overflowing feed
+    # Wall seconds per stage: fetch (discovery, fetching, extraction, loads, the ledger),
+    # cluster, watch (watchlists), report (summary and artifacts).
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     source_outcomes: list[dict] = field(default_factory=list)  # source_runs rows of this run
     unhealthy: list[dict] = field(default_factory=list)  # {source, state, why}: failing, quiet
 
-    def counts(self) -> dict[str, int]:
-        return {
+    def counts(self) -> dict:
+        """What the `runs` table keeps: the counts, and the seconds each stage took."""
+        counts: dict = {
             k: v for k, v in self.__dict__.items() if isinstance(v, int) and k != "run_id"
         }
+        counts["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
+        return counts
 
     def new_articles(self) -> str:
         """"2 new, 1 updated", with why no more are new: "0 new (19 already stored), 0 updated"."""
@@ -217,6 +224,7 @@ def monitor(
         # `since` bounds this run only (a backfill): see extractors/fetch/ledger.py
         inputs = store.discovery_inputs(configured, start_of_day_utc(since) if since else None,
                                         now=started)
+        clock = time.perf_counter()
         fetched = _discover_fetch_extract(store, configured, inputs, settings,
                                           batch_size or settings.batch_size)
         plan = combine(fetched.plans)
@@ -239,14 +247,18 @@ def monitor(
                     "articles: %s", len(configured), summary.entries, fetched.candidates,
                     summary.updates, summary.retries, summary.new_articles())
 
+        clock = _lap(summary, "fetch", clock)
         touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
-                           summary)
+                           started, summary)
+        clock = _lap(summary, "cluster", clock)
         alerts = _watch(store, rules, touched) if rules is not None and touched else []
         summary.alerts = len(alerts)
         if rules is not None and rules.urls:
             _deliver(store, rules.urls, [*alerts, *health_alerts])
+        clock = _lap(summary, "watch", clock)
         summary.top_events, summary.failures = store.report()
         _publish_artifacts(summary, render_markdown(build_digest(db)))
+        _lap(summary, "report", clock)
         fails = summary.verdict == "failed" or (summary.verdict == "partial" and fail_on_partial)
         status = "failed" if fails else {"healthy": "completed"}.get(summary.verdict, "partial")
         summary.status = status
@@ -264,6 +276,13 @@ def monitor(
             logger.info("could not record the failed run's end: %s", exc)
         finally:
             run_lock.release()
+
+
+def _lap(summary: RunSummary, stage: str, since: float) -> float:
+    """Record a stage's wall seconds; returns now."""
+    now = time.perf_counter()
+    summary.stage_seconds[stage] = now - since
+    return now
 
 
 def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
@@ -302,20 +321,21 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     return result
 
 
-def _cluster(store: RunStore, article_ids: list[str], window_days: int,
+def _cluster(store: RunStore, article_ids: list[str], window_days: int, started: datetime,
              summary: RunSummary) -> list[str]:
-    """Re-cluster the window around the run's articles (and any a stopped run stored but
-    never clustered); returns the events the new articles are in."""
+    """Match the run's articles (and any a stopped run stored but never clustered) against
+    the stored cluster index and decide again the events they touch; returns the events the
+    run's articles are in now."""
     report_progress("cluster", 0, 1)
-    inputs = store.cluster_inputs(article_ids, window_days)
-    if not inputs.new_ids:
+    articles = store.articles_to_cluster(article_ids)
+    if not articles:
         report_progress("cluster", 1, 1)
         return []
-    result = cluster_task.submit(inputs.articles, window_days, inputs.new_ids).result()
-    # Stories are cheap (a window's events against the stored stories): placed here.
-    store.record_clusters(inputs, result, place_in_stories(result, inputs.stories))
+    arrivals = cluster_task.submit(articles, window_days).result()
+    outcome = store.cluster(arrivals, cluster_settings(window_days), utc_now(), started)
     report_progress("cluster", 1, 1)
-    new_ids = set(inputs.new_ids)
+    new_ids = {a.id for a in articles}
+    result = outcome.result
     summary.duplicates = sum(d.article_id in new_ids for d in result.duplicates)
     touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
     summary.events = len(touched)

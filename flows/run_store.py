@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from extractors.events.clustering import event_merges
+from extractors.events import incremental
+from extractors.events.clustering import ClusterSettings, event_merges
+from extractors.events.features import TermStats
+from extractors.events.incremental import Arrival
 from extractors.fetch.discover import Discovery, source_hosts
 from extractors.fetch.health import with_gaps
 from extractors.fetch.http import Validators
@@ -29,9 +32,8 @@ from extractors.models import (
     RobotsRecord,
     Source,
     SourceOutcome,
-    StoryResult,
 )
-from flows.stages import DiscoveredChunk, StoryContext, stories_since, window_start
+from flows.stages import DiscoveredChunk, StoryContext, place_in_stories, story_window
 from reports.digest import TOP_EVENTS
 from reports.source_health import (
     SourceHealth,
@@ -48,7 +50,7 @@ from reports.watchlists import (
     store_alerts,
     store_matches,
 )
-from warehouse import alerts, load, queries
+from warehouse import alerts, cluster_index, load, queries
 from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
 
 
@@ -72,15 +74,17 @@ class EntryKnowledge:
     read_before: dict[str, datetime]  # document URL -> when an earlier run last read it
 
 
-@dataclass(frozen=True)
-class ClusterInputs:
-    """The window to re-cluster: the run's new articles (and any a stopped run left
-    unclustered), the stored articles they may join, and where those sit now."""
+INDEX_WATERMARK = "cluster-index"  # articles fetched before it were offered to clustering
 
-    articles: list[Article]
-    new_ids: list[str]
-    events_before: dict[str, str]  # article id -> event id before re-clustering
-    stories: StoryContext = StoryContext()  # the stored stories its events may continue
+
+@dataclass(frozen=True)
+class ClusterOutcome:
+    """What one run's clustering decided: the events, memberships and copies decided again
+    (for the articles in `article_ids`), and how many candidate pairs it scored."""
+
+    result: ClusterResult
+    article_ids: list[str]
+    scored_pairs: int = 0
 
 
 class RunStore:
@@ -94,10 +98,13 @@ class RunStore:
         self.storage_version = storage_version  # of a warehouse file the run creates
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One transaction on a connection held only for it."""
+    def _write(self, checkpoint: bool = False) -> Iterator[Connection]:
+        """One transaction on a connection held only for it. Its close leaves the commit in
+        the write-ahead log (readers replay it): the run checkpoints once, when it finishes,
+        instead of after every batch (warehouse.db.open_writer)."""
         with open_writer(self.path, timeout_s=self.timeout_s,
-                         storage_version=self.storage_version) as con, con.transaction():
+                         storage_version=self.storage_version,
+                         checkpoint=checkpoint) as con, con.transaction():
             yield con
 
     @contextmanager
@@ -147,12 +154,12 @@ class RunStore:
             coverage, overflows = queries.run_coverage(con, self.run_id)
         return added, coverage, overflows
 
-    def finish(self, status: str, counts: dict[str, int],
-               timeout_s: float | None = None) -> None:
-        """Record how the run ended. A run that did not complete counts what it committed
-        (its own counts stop where it failed)."""
+    def finish(self, status: str, counts: dict, timeout_s: float | None = None) -> None:
+        """Record how the run ended, and checkpoint everything it wrote into the file. A run
+        that did not complete counts what it committed (its own counts stop where it failed)."""
         with open_writer(self.path, timeout_s=timeout_s or self.timeout_s,
-                         storage_version=self.storage_version) as con, con.transaction():
+                         storage_version=self.storage_version,
+                         checkpoint=True) as con, con.transaction():
             if status != "completed":
                 counts = {**counts, **load.committed_counts(con, self.run_id)}
             load.finish_run(con, self.run_id, status, counts)
@@ -211,41 +218,49 @@ class RunStore:
                      robots: Iterable[RobotsRecord] = ()) -> None:
         """A batch's fetch log, raw pages, extraction log and articles: one transaction."""
         with self._write() as con:
-            load.record_fetches(con, self.run_id, pages, raw=True,
-                                compressed={o.url: o.raw for o in outcomes if o.raw})
+            load.record_fetches(con, self.run_id, pages, raw=True)
             load.record_extractions(con, self.run_id, outcomes)
             load.record_robots(con, robots)
 
     # --- clustering --------------------------------------------------------------------------
 
-    def cluster_inputs(self, article_ids: Collection[str], window_days: int) -> ClusterInputs:
-        """The run's articles read back, with every stored article no clustering has placed
-        yet (what a stopped run left), the recent window around them, and their events."""
+    def articles_to_cluster(self, article_ids: Collection[str]) -> list[Article]:
+        """The run's articles that the cluster index does not hold as they are (new, or with
+        changed text), and any such article a stopped run left since the last clustering."""
         with self._read() as con:
-            by_id = {a.id: a for a in queries.articles_by_ids(con, article_ids)}
-            for article in queries.unclustered_articles(con):
-                by_id.setdefault(article.id, article)
-            new_ids = sorted(by_id)
-            if not new_ids:
-                return ClusterInputs([], [], {})
-            new = list(by_id.values())
-            for article in queries.articles_in_window(con, window_start(new, window_days)):
-                by_id.setdefault(article.id, article)
-            before, story_now = queries.event_and_story_of_articles(con, list(by_id))
-            earlier, story_of = queries.story_context(
-                con, stories_since(new, window_days), list(by_id)
-            )
-            stories = StoryContext(tuple(earlier), story_of, story_now)
-        return ClusterInputs(sorted(by_id.values(), key=lambda a: a.id), new_ids, before,
-                             stories)
+            since, _ = queries.watermark(con, INDEX_WATERMARK)
+            ids = cluster_index.unindexed_articles(con, article_ids, since)
+            return queries.articles_by_ids(con, ids)
 
-    def record_clusters(self, inputs: ClusterInputs, result: ClusterResult,
-                        stories: StoryResult | None = None) -> None:
-        """Swap the window's clustering (and its stories) in, recording which events merged."""
-        after = {m.article_id: m.event_id for m in result.memberships}
+    def cluster(self, arrivals: Sequence[Arrival], settings: ClusterSettings, now: datetime,
+                started: datetime) -> ClusterOutcome:
+        """Match the run's articles against the stored index, decide again the events they
+        touch, place those in stories and write it all: one writer connection, one
+        transaction (extractors/events/incremental.py; bounded by what the articles touch)."""
+        day = now.date()
+        window = day - timedelta(days=settings.window_days)
         with self._write() as con:
-            load.replace_clusters(con, self.run_id, result, [a.id for a in inputs.articles],
-                                  event_merges(inputs.events_before, after), stories)
+            reads = cluster_index.IndexReads(con, queries.article_facts_by_ids,
+                                             queries.articles_by_ids)
+            first = cluster_index.next_seq(con)
+            stats = TermStats(*cluster_index.window_stats(
+                con, {t for a in arrivals for t in a.tokens.document},
+                {w for a in arrivals for w in a.tokens.names}, window,
+                {x for a in arrivals for x in a.tokens.stems}))
+            change = incremental.update(reads, arrivals, first, stats, settings)
+            result = change.result
+            replaced = sorted(set(change.events_before.values()))
+            earlier, story_of = queries.story_candidates(
+                con, result.events, story_window(result.events, now), replaced)
+            _, previous = queries.event_and_story_of_articles(con, change.article_ids)
+            stories = place_in_stories(result, StoryContext(tuple(earlier), story_of, previous))
+            after = {m.article_id: m.event_id for m in result.memberships}
+            cluster_index.write_change(con, change, first, day, settings.window_days + 1)
+            load.replace_clusters(con, self.run_id, result, change.article_ids,
+                                  event_merges(change.events_before, after), stories,
+                                  old_events=replaced)
+            load.set_watermark(con, INDEX_WATERMARK, started)
+        return ClusterOutcome(result, change.article_ids, change.scored_pairs)
 
     # --- watchlists ---------------------------------------------------------------------------
 

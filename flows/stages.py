@@ -21,6 +21,7 @@ from typing import TypeVar
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.content.parallel import extract_pages
 from extractors.events.clustering import ClusterSettings, cluster
+from extractors.events.incremental import Arrival, arrivals_of
 from extractors.events.stories import DEFAULT_STORY_SETTINGS, StorySettings, build_stories
 from extractors.fetch.discover import Discovery, discover_sources
 from extractors.fetch.http import Fetcher, FetchSettings, Validators, shared_politeness
@@ -35,7 +36,7 @@ from extractors.models import (
     Source,
     StoryResult,
 )
-from extractors.timezones import naive_as_utc, utc_now
+from extractors.timezones import naive_as_utc
 
 T = TypeVar("T")
 
@@ -141,9 +142,20 @@ def extract(
 
 
 def cluster_articles(articles: Sequence[Article], window_days: int) -> ClusterResult:
-    """Deduplicate and cluster a window of articles (deterministic, order-free)."""
+    """Deduplicate and cluster a set of articles at once (deterministic, order-free)."""
     ordered = sorted(articles, key=lambda a: a.id)
-    return cluster(ordered, ClusterSettings(window_days=window_days))
+    return cluster(ordered, cluster_settings(window_days))
+
+
+def cluster_settings(window_days: int) -> ClusterSettings:
+    return ClusterSettings(window_days=window_days)
+
+
+def article_features(articles: Sequence[Article], window_days: int) -> list[Arrival]:
+    """What incremental clustering needs of a run's articles: their matching tokens and copy
+    features (the costly, stats-free part of indexing them; extractors/events/incremental.py).
+    The flow then matches them against the stored index."""
+    return arrivals_of(sorted(articles, key=lambda a: a.id), cluster_settings(window_days))
 
 
 @dataclass(frozen=True)
@@ -166,17 +178,9 @@ def place_in_stories(
                          settings)
 
 
-def stories_since(
-    articles: Sequence[Article], window_days: int,
-    settings: StorySettings = DEFAULT_STORY_SETTINGS,
-) -> datetime:
-    """Earliest moment a story that the window's events could continue may have been seen."""
-    return window_start(articles, window_days) - timedelta(days=settings.window_days)
-
-
-def window_start(articles: Sequence[Article], window_days: int) -> datetime:
-    """Earliest moment an event that a new article could join may have been seen."""
-    stamps = [a.published_at or a.fetched_at for a in articles]
-    known = [naive_as_utc(s) for s in stamps if s is not None]
-    earliest = min(known) if known else utc_now()
-    return earliest - timedelta(days=window_days)
+def story_window(events: Sequence[Event], now: datetime,
+                 settings: StorySettings = DEFAULT_STORY_SETTINGS) -> datetime:
+    """Earliest moment a stored event that `events` may continue in a story was seen: the
+    story window before the earliest of them (unknown times: before `now`)."""
+    known = [naive_as_utc(e.first_seen) for e in events if e.first_seen is not None]
+    return min([*known, now]) - timedelta(days=settings.window_days)

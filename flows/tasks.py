@@ -15,8 +15,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
+from extractors.events.incremental import Arrival
 from extractors.fetch.http import FetchSettings
-from extractors.models import Article, ClusterResult, ExtractionOutcome, FetchResult
+from extractors.models import Article, ExtractionOutcome, FetchResult
 from flows import stages
 from flows.runners import inside_dask_worker
 from flows.stages import DiscoveredChunk, DiscoveryJob, FetchedBatch, FetchJob
@@ -85,15 +86,12 @@ def extract_task(
 
 
 @task(name="cluster", cache_policy=NO_CACHE)
-def cluster_task(articles: Sequence[Article], window_days: int,
-                 new_ids: Collection[str]) -> ClusterResult:
-    """Re-cluster the recent window around the run's new articles."""
-    result = stages.cluster_articles(articles, window_days)
-    get_run_logger().info(
-        "clustered %d articles (%d new) into %d events, %d duplicates", len(articles),
-        len(new_ids), len(result.events), len(result.duplicates),
-    )
-    return result
+def cluster_task(articles: Sequence[Article], window_days: int) -> list[Arrival]:
+    """The run's articles' matching features (tokens, copy features), for the flow to match
+    against the stored cluster index."""
+    arrivals = stages.article_features(articles, window_days)
+    get_run_logger().info("clustering: features of %d articles", len(arrivals))
+    return arrivals
 
 
 @task(name="match-watchlists", cache_policy=NO_CACHE)

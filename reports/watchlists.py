@@ -19,7 +19,9 @@ again by the next delivery pass (up to MAX_ATTEMPTS), and never raises out of he
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from extractors.content.facets import actor_key
 from extractors.fetch.errors import NewsmonError
 from extractors.timezones import start_of_day_utc
 from warehouse import alerts as alerts_db
+from warehouse import load, queries
 from warehouse.db import Connection, open_reader, open_writer
 
 MAX_ATTEMPTS = 5  # deliveries to one URL that failed this often are marked 'abandoned'
@@ -184,6 +187,8 @@ class WatchedEvent:
     keywords: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()  # outlets with an article in it
     alerted_before: tuple[str, ...] = ()  # rules that alerted on an event merged into it
+    actor_keys: tuple[str, ...] = ()  # events.actor_keys (see _actor_hits)
+    unnamed: tuple[str, ...] = ()  # main actors the story does not name ("gunman")
 
     @classmethod
     def from_row(cls, row: dict) -> WatchedEvent:
@@ -208,14 +213,26 @@ def _hits(values: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
     return [v for v in values if v.lower() in lowered]
 
 
-def _actor_hits(names: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _clause_keys(wanted: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    keys = frozenset(actor_key(w) for w in wanted)
+    return keys, frozenset(k for k in keys if " " not in k)
+
+
+def _actor_hits(names: tuple[str, ...], wanted: tuple[str, ...],
+                stored_keys: tuple[str, ...] = (), unnamed: tuple[str, ...] = ()) -> list[str]:
     """The event's actors (stored spelling) that a clause names by canonical name: spelling
     variants meet under actor_key ("Pashinyan" / "Pashinian"), and a one-word value also
-    names the full names ending in it ("Aliyev" -> "Ilham Aliyev")."""
+    names the full names ending in it ("Aliyev" -> "Ilham Aliyev").
+
+    `stored_keys` (events.actor_keys: the keys of every named actor and their surnames) rule
+    most events out without computing a key: a named actor can only match through them.
+    People a story does not name ("gunman", `unnamed`) are looked at by name."""
     if not wanted:
         return []  # the rule names no actors: no key of the event's actors is needed
-    keys = {actor_key(w) for w in wanted}
-    surnames = {k for k in keys if " " not in k}
+    keys, surnames = _clause_keys(tuple(wanted))
+    if stored_keys and keys.isdisjoint(stored_keys) and surnames.isdisjoint(stored_keys):
+        names = unnamed
     hits = []
     for name in names:
         key = actor_key(name)
@@ -244,7 +261,8 @@ def match_rules(rules: Iterable[Rule], events: Iterable[WatchedEvent]) -> list[M
             if rule.name in event.alerted_before or event.n_sources < rule.min_sources:
                 continue
             hits = {
-                "actors_any": _actor_hits(event.actors, rule.actors_any),
+                "actors_any": _actor_hits(event.actors, rule.actors_any, event.actor_keys,
+                                          event.unnamed),
                 "places_any": _hits(event.places, rule.places_any),
                 "keywords_any": _hits(event.keywords, rule.keywords_any),
                 "sources_any": _hits(event.sources, rule.sources_any),
@@ -311,20 +329,61 @@ class Evaluation:
     delivery: DeliveryReport
 
 
+def rule_fingerprint(rule: Rule) -> str:
+    """Changes when the rule's name or any clause changes: an edited rule is a new rule."""
+    blob = json.dumps([rule.name, rule.actors_any, rule.places_any, rule.keywords_any,
+                       rule.sources_any, rule.min_sources])
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+ALERTS_WATERMARK = "alerts:"  # + rule fingerprint: events changed before it were matched
+
+
 def evaluate_stored(
     db: str | Path, rules_path: str | Path, since: date | datetime | None = None
 ) -> Evaluation:
-    """Apply the rules to events already in the warehouse (last seen since `since`, or all).
+    """Apply the rules to events already in the warehouse, incrementally.
 
-    New matches are stored and delivered exactly as after a run; a (rule, event) matched
-    before is neither stored nor delivered again, however often this runs.
+    Each rule (by its fingerprint: an edited rule is a new one) is matched against the
+    events new or changed since it was last evaluated here, or against every event the
+    first time; with `since`, against the events last seen since then, whatever was
+    evaluated before. New matches are stored and delivered exactly as after a run; a (rule,
+    event) matched before is neither stored nor delivered again, however often this runs.
+    `events` in the result counts the distinct events looked at.
     """
     watchlists = load_watchlists(rules_path)
+    started = datetime.now(UTC)
     with open_reader(db) as con:
-        ids = alerts_db.events_seen_since(con, start_of_day_utc(since) if since else None)
-    alerts = evaluate_watchlists(db, rules_path, None, ids)
+        if since is not None:
+            scope = set(alerts_db.events_seen_since(con, start_of_day_utc(since)))
+            ids_of = {rule.name: scope for rule in watchlists.rules}
+        else:
+            marks = queries.watermarks(con, ALERTS_WATERMARK)
+            changed: dict[datetime | None, set[str] | None] = {}
+            ids_of = {}
+            for rule in watchlists.rules:
+                mark = marks.get(ALERTS_WATERMARK + rule_fingerprint(rule))
+                if mark not in changed:
+                    changed[mark] = (None if mark is None
+                                     else set(queries.events_changed_since(con, mark)))
+                ids_of[rule.name] = changed[mark]
+        everything = any(ids is None for ids in ids_of.values())
+        wanted = None if everything else set().union(*ids_of.values())
+        events = ([] if wanted is not None and not wanted else
+                  [WatchedEvent.from_row(r) for r in alerts_db.watched_events(con, wanted)])
+    matches = []
+    for rule in watchlists.rules:
+        scope = ids_of[rule.name]
+        mine = events if scope is None else [e for e in events if e.id in scope]
+        matches += match_rules([rule], mine)
+    with open_writer(db) as con, con.transaction():
+        alerts = store_matches(con, matches, None) if matches else []
+        if since is None:
+            for rule in watchlists.rules:
+                load.set_watermark(con, ALERTS_WATERMARK + rule_fingerprint(rule), started)
     delivery = deliver_alerts(db, alerts, watchlists.urls)
-    return Evaluation(len(watchlists.rules), len(ids), alerts, delivery)
+    looked_at = len({e.id for e in events})
+    return Evaluation(len(watchlists.rules), looked_at, alerts, delivery)
 
 
 # --- delivery ---------------------------------------------------------------------------

@@ -28,11 +28,12 @@ CONTENT = {
     "event_articles": "article_id, event_id, score",
 }
 # Log lines after which the run is killed: the first is mid-fetch (later batches still to
-# fetch), the second mid-extraction, the third between clustering and loading the clusters.
+# fetch), the second mid-extraction, the third between the articles' clustering features
+# and the clustering's one transaction (index, events, stories).
 KILL_POINTS = {
     "fetching": "fetch batch 1:",
     "extracting": "extract batch 2:",
-    "loading": "clustered ",
+    "loading": "clustering: features of ",
 }
 
 

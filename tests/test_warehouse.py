@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from extractors.models import (
@@ -222,7 +223,7 @@ def test_article_keeps_first_fetch_and_run_and_collects_urls(tmp_path):
     later = replace(first, url="https://outlet-a.test/amp/1", urls=("https://outlet-a.test/amp/1",),
                     title="Updated title", fetched_at=first.fetched_at + timedelta(days=2))
     write(path, load.record_extractions, "run-2", [extracted(later)])
-    [stored] = read(path, queries.articles_in_window, T0)
+    [stored] = read(path, queries.articles_by_ids, [first.id])
     assert stored.urls == (first.url, later.url)
     assert stored.fetched_at == first.fetched_at and stored.title == "Updated title"
     assert stored.facets == first.facets
@@ -238,7 +239,7 @@ def test_one_batch_reaching_an_article_by_two_urls_stores_it_once(tmp_path):
     amp = replace(first, url="https://outlet-a.test/amp/1", urls=(),
                   fetched_at=first.fetched_at + timedelta(hours=1))
     write(path, load.record_extractions, "run-1", [extracted(first), extracted(amp)])
-    [stored] = read(path, queries.articles_in_window, T0)
+    [stored] = read(path, queries.articles_by_ids, [first.id])
     assert stored.urls == (first.url, amp.url) and stored.fetched_at == first.fetched_at
     assert read(path, queries.table_counts)["extraction_log"] == 2
 
@@ -258,6 +259,38 @@ def test_raw_pages_keep_only_the_newest_response_and_round_trip(tmp_path):
     assert maintenance.raw_pages_to_prune(path, keep_days=100_000) == (0, 1)
     assert maintenance.prune_raw(path, keep_days=0).dropped == 1
     assert read(path, queries.table_counts)["raw_pages"] == 0
+
+
+def test_pages_live_beside_the_warehouse_and_prune_deletes_them_without_a_copy(tmp_path):
+    from warehouse import raw_store
+
+    path = tmp_path / "w.duckdb"
+    now = datetime.now(UTC)
+    recent = [fetched(a, fetched_at=now - timedelta(hours=1)) for a in batch(3)]
+    old = [fetched(a, fetched_at=now - timedelta(days=40)) for a in batch(3, start=3)]
+    write(path, load.record_fetches, "run-1", old)
+    write(path, load.record_fetches, "run-2", recent)
+    folders = [d for d, _ in raw_store.day_folders(path)]
+    assert len(folders) == 2  # one per fetch day
+    orphan = raw_store.raw_dir(path) / f"day={folders[-1].isoformat()}" / "killed-run.parquet"
+    orphan.write_bytes(b"a file a killed run wrote before its commit")
+    # A page stored inside the file by an older version.
+    legacy = article(9)
+    with db.open_writer(path) as con:
+        con.execute("INSERT INTO raw_pages (url, source, fetched_at, n_bytes, html_zstd) "
+                    "VALUES (?, 'outlet-a', ?, 7, ?)",
+                    [legacy.url, now - timedelta(days=50),
+                     pa.compress(b"<p>x</p>", codec="zstd", asbytes=True)])
+    file_before = path.stat().st_size
+
+    done = maintenance.prune_raw(path, keep_days=30)
+
+    assert done.dropped == 4 and done.in_file_bytes > 0 and not done.compacted
+    assert [d for d, _ in raw_store.day_folders(path)] == folders[-1:]  # the old day is gone
+    assert not orphan.exists()
+    assert {p.url for p in read(path, queries.raw_pages)} == {p.url for p in recent}
+    assert done.bytes_after < done.bytes_before
+    assert path.stat().st_size <= file_before + 1024 * 1024  # nothing was copied
 
 
 def test_replace_clusters_moves_articles_and_drops_emptied_events(tmp_path):
@@ -330,6 +363,30 @@ def test_export_parquet_writes_every_table_and_partitions_articles(tmp_path):
     assert n == [(30,)]
 
 
+def test_export_again_writes_only_the_days_that_changed(tmp_path):
+    path = tmp_path / "w.duckdb"
+    arts = batch(30)
+    full_load(path, arts[:20])  # the first day (published hourly from 08:00)
+    out = tmp_path / "out"
+    maintenance.export_parquet(path, out)
+    first_day = out / "articles" / "day=2026-11-20"
+    before = {f: f.stat().st_mtime_ns for f in first_day.iterdir()}
+    write(path, load.record_fetches, "run-2", [fetched(a) for a in arts[20:]])  # next day
+    write(path, load.record_extractions, "run-2", [extracted(a) for a in arts[20:]])
+
+    maintenance.export_parquet(path, out)
+
+    assert {f: f.stat().st_mtime_ns for f in first_day.iterdir()} == before
+    con = duckdb.connect()
+    n = con.execute("SELECT count(*), count(DISTINCT id) FROM read_parquet(?, "
+                    "hive_partitioning = true)",
+                    [str(out / "articles" / "*" / "*.parquet")]).fetchall()
+    assert n == [(30, 30)]
+    raw = con.execute("SELECT count(*) FROM read_parquet(?)",
+                      [str(out / "raw_pages_html" / "*" / "*.parquet")]).fetchall()
+    assert raw[0][0] >= 30
+
+
 # --- crashes and concurrency ------------------------------------------------------------
 
 _KILLED_LOADER = """
@@ -343,10 +400,10 @@ _KILLED_LOADER = """
         return 0
 
     outcomes = [extracted(a) for a in batch(200)]
-    with db.open_writer(sys.argv[1]) as con:
+    with db.open_writer(sys.argv[1]) as con, con.transaction():
         con.duckdb.create_function("pause", pause, [], "INTEGER", side_effects=True)
-        steps = load.extraction_steps("run-1", outcomes) + [("SELECT pause()", "", None)]
-        load.run_batch(con, steps)
+        load.record_extractions(con, "run-1", outcomes)  # joins the open transaction
+        con.execute("SELECT pause()")
 """
 
 

@@ -47,6 +47,12 @@ _POLL_S = 0.05  # how often a waiting writer or reader tries again
 _RUN_LOCK_POLL_S = 0.5  # how often a run waiting for another run tries again
 WRITER_TIMEOUT_S = 120.0  # how long a writer waits for the file (NEWSMON_WRITER_TIMEOUT_S)
 READER_TIMEOUT_S = 30.0  # how long a reader waits for a writer to let go of the file
+# Rows per row group of the files newsmon writes (DuckDB's default is 122,880). A checkpoint
+# rewrites the last, unfilled row group of every table that grew: with articles' texts that
+# was hundreds of megabytes after every batch of a year-old warehouse (issue #32). DuckDB
+# applies it to the writes of connections that attach the file with it; any client reads it.
+ROW_GROUP_ROWS = 8192
+WRITER_ALIAS = "warehouse"  # the attached file's name on a writer connection
 
 
 class WarehouseError(Exception):
@@ -145,6 +151,11 @@ class Connection:
             names = [d[0] for d in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def arrow(self, statement: str, params: Any = None, **tables: pa.Table) -> pa.Table:
+        """A query's result as an Arrow table (for many rows of few columns)."""
+        with self._registered(tables):
+            return self.duckdb.sql(statement, params=params).to_arrow_table()
+
     def one(self, statement: str, params: Any = None, **tables: pa.Table) -> Row | None:
         """The first row of a query, or None."""
         found = self.rows(statement, params, **tables)
@@ -197,7 +208,21 @@ def _is_lock_conflict(exc: duckdb.Error) -> bool:
     configuration".
     """
     message = str(exc).lower()
-    return "lock" in message or "different configuration" in message
+    return ("lock" in message or "different configuration" in message
+            or "file handle conflict" in message)
+
+
+def _wait_or_raise(exc: Exception, path: Path, deadline: float, waited_from: float) -> None:
+    """After a failed open: wait a poll interval when another process holds the file and
+    time is left; else WarehouseBusy (held) or the error itself."""
+    if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
+        if _is_lock_conflict(exc):
+            raise WarehouseBusy(
+                f"{path} is held by another process or connection; gave up after "
+                f"{time.monotonic() - waited_from:.1f}s ({exc})"
+            ) from exc
+        raise exc
+    time.sleep(_POLL_S)
 
 
 def _connect_retrying(
@@ -207,15 +232,9 @@ def _connect_retrying(
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=config or {})
-        except (duckdb.IOException, duckdb.ConnectionException) as exc:
-            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
-                if _is_lock_conflict(exc):
-                    raise WarehouseBusy(
-                        f"{path} is held by another process or connection; gave up after "
-                        f"{time.monotonic() - waited_from:.1f}s ({exc})"
-                    ) from exc
-                raise
-            time.sleep(_POLL_S)
+        except (duckdb.IOException, duckdb.ConnectionException,
+                duckdb.ResourceInUseException) as exc:
+            _wait_or_raise(exc, path, deadline, waited_from)
             continue
         con.execute("SET TimeZone = 'UTC'")
         return con
@@ -298,13 +317,6 @@ def apply_migrations(con: Connection | duckdb.DuckDBPyConnection,
     return applied
 
 
-def _new_file_config(storage_version: str) -> dict[str, str]:
-    """DuckDB settings for creating a warehouse file in `storage_version`'s format."""
-    if storage_version == "latest":
-        return {}
-    return {"storage_compatibility_version": storage_version}
-
-
 def storage_version_of(con: duckdb.DuckDBPyConnection) -> str:
     """The storage format of the connection's file, as DuckDB names it ("v1.5.0+", "v2.0.0+")."""
     rows = con.execute(sql.STORAGE_VERSION_OF_FILE).fetchall()
@@ -351,10 +363,31 @@ def _ensure_schema(con: Connection, path: Path) -> None:
         _MIGRATED.add(key)
 
 
+def _attach_retrying(path: Path, deadline: float, waited_from: float,
+                     storage_version: str | None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to `path` with newsmon's storage options (ROW_GROUP_ROWS),
+    retrying DuckDB's file-lock errors until `deadline`. `storage_version`: a new file's."""
+    options = [f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}"]
+    if storage_version is not None and storage_version != "latest":
+        options.append(f"STORAGE_VERSION {sql_string(storage_version)}")
+    while True:
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute(f"ATTACH {sql_string(path)} AS {WRITER_ALIAS} ({', '.join(options)})")
+        except (duckdb.IOException, duckdb.ConnectionException,
+                duckdb.ResourceInUseException) as exc:
+            con.close()
+            _wait_or_raise(exc, path, deadline, waited_from)
+            continue
+        con.execute(f"USE {WRITER_ALIAS}")
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
+
 @contextmanager
 def open_writer(
     path: str | Path, timeout_s: float = WRITER_TIMEOUT_S,
-    storage_version: str = DEFAULT_STORAGE_VERSION,
+    storage_version: str = DEFAULT_STORAGE_VERSION, checkpoint: bool = True,
 ) -> Iterator[Connection]:
     """A read-write connection for one batch, the schema up to date; closed on exit.
 
@@ -362,20 +395,32 @@ def open_writer(
     file (DuckDB's own lock), then raises WarehouseBusy. Hold it for one batch, not a run:
     while it is open no other process can read the file. A file that does not exist yet is
     created in `storage_version`'s format; an existing file keeps its own.
+
+    The file is written with row groups of ROW_GROUP_ROWS rows. `checkpoint=False` leaves the
+    committed data in the write-ahead log on close instead of checkpointing it into the file
+    (readers replay the log): a monitor run writes many small batches and checkpoints once,
+    at its end (`checkpoint`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
     started = time.monotonic()
     with _file_lock(lock_path, timeout_s, path) as deadline:
-        config = None if path.exists() else _new_file_config(storage_version)
-        con = Connection(_connect_retrying(path, read_only=False, deadline=deadline,
-                                           waited_from=started, config=config))
+        new = None if path.exists() else storage_version
+        con = Connection(_attach_retrying(path, deadline, started, new))
         try:
             _ensure_schema(con, path)
             yield con
         finally:
+            if not checkpoint:
+                con.duckdb.execute("PRAGMA disable_checkpoint_on_shutdown")
             con.close()
+
+
+def checkpoint_file(path: str | Path, timeout_s: float = WRITER_TIMEOUT_S) -> None:
+    """Write what the write-ahead log holds into the file (the end of a monitor run)."""
+    with open_writer(path, timeout_s=timeout_s) as con:
+        con.execute("CHECKPOINT")
 
 
 @contextmanager
@@ -513,7 +558,7 @@ def _rewrite(
             target = storage_version or before.rstrip("+")
             source = con.execute("SELECT current_database()").fetchall()[0][0]
             con.execute(f"ATTACH {sql_string(fresh)} AS {_REWRITE_ALIAS} "
-                        f"(STORAGE_VERSION {sql_string(target)})")
+                        f"(STORAGE_VERSION {sql_string(target)}, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
             con.execute(f"COPY FROM DATABASE {_quoted(source)} TO {_REWRITE_ALIAS}")
             for (table,) in con.execute(sql.ALL_TABLES).fetchall():
                 old, new = (

@@ -119,7 +119,10 @@ SELECT e.id, coalesce(e.headline, '') AS headline, e.event_date,
        list_concat(list_transform(coalesce(e.who, []), lambda w: w.name),
                    coalesce(e.actors, [])) AS actors,
        coalesce(e.places, []) AS places, coalesce(e.keywords, []) AS keywords,
-       coalesce(o.sources, []) AS sources, coalesce(al.rules, []) AS alerted_before
+       coalesce(o.sources, []) AS sources, coalesce(al.rules, []) AS alerted_before,
+       coalesce(e.actor_keys, []) AS actor_keys,
+       list_transform(list_filter(coalesce(e.who, []), lambda w: w.type = 'unnamed'),
+                      lambda w: w.name) AS unnamed
 FROM scoped AS e
 LEFT JOIN outlets AS o ON o.event_id = e.id
 LEFT JOIN alerted AS al ON al.event_id = e.id

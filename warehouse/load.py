@@ -17,7 +17,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from extractors.content.rawpage import compress_page, html_bytes
 from extractors.models import (
     Actor,
     Article,
@@ -33,7 +32,7 @@ from extractors.models import (
     StoredHtml,
     StoryResult,
 )
-from warehouse import sql
+from warehouse import raw_store, sql
 from warehouse.db import Connection
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -58,7 +57,7 @@ FETCH_SCHEMA = pa.schema(
 RAW_SCHEMA = pa.schema(
     [("url", pa.string()), ("source", pa.string()), ("final_url", pa.string()),
      ("status_code", pa.int32()), ("fetched_at", _TS), ("content_type", pa.string()),
-     ("n_bytes", pa.int64()), ("html_zstd", pa.binary())]
+     ("n_bytes", pa.int64()), ("file", pa.string())]
 )
 EXTRACTION_SCHEMA = pa.schema(
     [("url", pa.string()), ("run_id", pa.string()), ("source", pa.string()),
@@ -170,6 +169,12 @@ def run_batch(con: Connection, steps: Sequence[Step]) -> None:
             con.execute(statement, **({name: table} if table is not None else {}))
 
 
+def set_watermark(con: Connection, name: str, at: datetime, state: dict | None = None) -> None:
+    """Record that the task `name` handled everything up to `at` (migration 0018)."""
+    con.execute(sql.SET_WATERMARK, {"name": name, "at": at,
+                                    "state": json.dumps(state or {}, sort_keys=True)})
+
+
 # --- runs and sources -------------------------------------------------------------------
 
 
@@ -199,7 +204,7 @@ def abandon_runs(con: Connection, run_id: str) -> list[str]:
     return gone
 
 
-def finish_run(con: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
+def finish_run(con: Connection, run_id: str, status: str, counts: dict) -> None:
     """Record how a run ended and what it counted."""
     con.execute(sql.FINISH_RUN, {"run_id": run_id, "status": status,
                                  "counts": json.dumps(counts, sort_keys=True)})
@@ -257,11 +262,6 @@ def record_transitions(con: Connection, records: Iterable[Record]) -> None:
 # --- fetches ----------------------------------------------------------------------------
 
 
-def stored_html(page: FetchResult, made: Mapping[str, StoredHtml]) -> StoredHtml:
-    """The page's stored form: the one made for it elsewhere (by an extraction worker), else
-    compressed here."""
-    found = made.get(page.url)
-    return found if found is not None else compress_page(html_bytes(page.html or ""))
 
 
 def record_fetches(
@@ -269,7 +269,8 @@ def record_fetches(
     compressed: Mapping[str, StoredHtml] | None = None,
 ) -> None:
     """Log every fetch outcome; keep the newest raw HTML of successful ones for re-extraction
-    (`compressed`: by URL, pages already compressed for storage, see stored_html)."""
+    (in a Parquet file beside the warehouse, warehouse/raw_store.py; `raw_pages` points at
+    it)."""
     kind = "page" if raw else "document"
     log = last_by_key(
         ({"run_id": run_id, "url": r.url, "source": r.source, "status_code": r.status_code,
@@ -280,17 +281,16 @@ def record_fetches(
         "run_id", "url",
     )
     steps: list[Step] = [(sql.UPSERT_FETCH_LOG, "batch", to_arrow(log, FETCH_SCHEMA))]
-    if raw:
-        pages = []
-        made = compressed or {}
-        for r in sorted((r for r in results if r.ok), key=_fetch_order):
-            stored = stored_html(r, made)
-            pages.append({"url": r.url, "source": r.source, "final_url": r.final_url,
-                          "status_code": r.status_code, "fetched_at": r.fetched_at,
-                          "content_type": r.content_type, "n_bytes": stored.n_bytes,
-                          "html_zstd": stored.zstd})
-        steps.append((sql.UPSERT_RAW_PAGES, "batch",
-                      to_arrow(last_by_key(pages, "url"), RAW_SCHEMA)))
+    newest = {r.url: r for r in sorted((r for r in results if r.ok), key=_fetch_order)}
+    if raw and newest:
+        files = raw_store.write_pages(con.value(sql.DATABASE_PATH),
+                                      raw_store.batch_name(run_id, newest.values()),
+                                      list(newest.values()))
+        pages = [{"url": r.url, "source": r.source, "final_url": r.final_url,
+                  "status_code": r.status_code, "fetched_at": r.fetched_at,
+                  "content_type": r.content_type, "n_bytes": len(r.html.encode("utf-8")),
+                  "file": files[r.url]} for r in newest.values()]
+        steps.append((sql.UPSERT_RAW_PAGES, "batch", to_arrow(pages, RAW_SCHEMA)))
     run_batch(con, steps)
 
 
@@ -439,38 +439,45 @@ def not_overwriting(
     return out
 
 
-def extraction_steps(run_id: str, outcomes: Sequence[ExtractionOutcome]) -> list[Step]:
-    """The statements and Arrow batches record_extractions runs in its one transaction
-    (`outcomes` already passed through not_overwriting)."""
-    log = last_by_key(
-        ({"url": o.url, "run_id": run_id, "source": o.source, "status": o.status,
-          "reason": o.reason, "article_id": o.article.id if o.article is not None else None}
-         for o in outcomes),
-        "url", "run_id",
-    )
-    articles = merge_article_records(
-        article_record(o.article, run_id)
-        for o in outcomes
-        if o.status == "extracted" and o.article is not None
-    )
-    table = to_arrow(articles, ARTICLE_SCHEMA)
-    return [
-        (sql.UPSERT_EXTRACTION_LOG, "batch", to_arrow(log, EXTRACTION_SCHEMA)),
-        (sql.KEEP_REPLACED_VERSIONS, "batch", table),
-        (sql.UPSERT_EXISTING_ARTICLES, "batch", table),
-        (sql.INSERT_NEW_ARTICLES, "batch", table),
-    ]
-
-
 def record_extractions(
     con: Connection, run_id: str, outcomes: Sequence[ExtractionOutcome]
 ) -> None:
-    """Log each page's extraction outcome and upsert the articles extracted from them (an
-    article another source stored stays as it is: not_overwriting)."""
+    """Log each page's extraction outcome and upsert the articles extracted from them.
+
+    One transaction. Which of the batch's articles are stored already is read first (their
+    ids and content hashes: two columns, however many articles are stored), so new ones take
+    a plain insert, stored ones the upsert, and only those whose text changed have their
+    current version copied to article_versions. An article another source stored stays as it
+    is (not_overwriting)."""
     with con.transaction():
         ids = key_table((o.article.id for o in outcomes if o.article is not None), IDS_SCHEMA)
         owners = {r["id"]: r["source"] for r in con.rows(sql.ARTICLE_OWNERS, ids=ids)}
-        run_batch(con, extraction_steps(run_id, not_overwriting(outcomes, owners)))
+        outcomes = not_overwriting(outcomes, owners)
+        log = last_by_key(
+            ({"url": o.url, "run_id": run_id, "source": o.source, "status": o.status,
+              "reason": o.reason, "article_id": o.article.id if o.article is not None else None}
+             for o in outcomes),
+            "url", "run_id",
+        )
+        articles = merge_article_records(
+            article_record(o.article, run_id)
+            for o in outcomes
+            if o.status == "extracted" and o.article is not None
+        )
+        con.execute(sql.UPSERT_EXTRACTION_LOG, batch=to_arrow(log, EXTRACTION_SCHEMA))
+        if not articles:
+            return
+        stored = {r["id"]: r["content_hash"] for r in con.rows(
+            sql.STORED_CONTENT_HASHES, ids=key_table((a["id"] for a in articles), IDS_SCHEMA))}
+        known = [a for a in articles if a["id"] in stored]
+        changed = [a for a in known if stored[a["id"]] != a["content_hash"]]
+        fresh = [a for a in articles if a["id"] not in stored]
+        if changed:
+            con.execute(sql.KEEP_REPLACED_VERSIONS, batch=to_arrow(changed, ARTICLE_SCHEMA))
+        if known:
+            con.execute(sql.UPSERT_EXISTING_ARTICLES, batch=to_arrow(known, ARTICLE_SCHEMA))
+        if fresh:
+            con.execute(sql.INSERT_NEW_ARTICLES, batch=to_arrow(fresh, ARTICLE_SCHEMA))
 
 
 # --- clusters ---------------------------------------------------------------------------
@@ -483,13 +490,15 @@ def replace_clusters(
     article_ids: Collection[str],
     merges: Sequence[tuple[str, str]] = (),
     stories: StoryResult | None = None,
+    old_events: Collection[str] | None = None,
 ) -> None:
     """Swap in a new clustering of `article_ids` atomically.
 
     Old duplicate and membership rows of those articles go, events left without members go,
     and the events, memberships and duplicates of `result` are upserted, with the merges.
     `stories` names each event's story and carries the records of the stories touched;
-    stories left without events go.
+    stories left without events go. With `old_events` (the events those articles were in),
+    only those events and their stories are checked for emptiness, not every stored one.
     """
     ids = key_table(article_ids, IDS_SCHEMA)
     story_of = stories.story_of if stories is not None else {}
@@ -533,17 +542,26 @@ def replace_clusters(
         ({"from_event_id": a, "into_event_id": b, "run_id": run_id} for a, b in merges),
         "from_event_id", "into_event_id", "run_id",
     )
+    if old_events is None:
+        empty_events: list[Step] = [(sql.DELETE_EMPTY_EVENTS, "", None)]
+        empty_stories: list[Step] = [(sql.DELETE_EMPTY_STORIES, "", None)]
+    else:
+        olds = key_table(old_events, IDS_SCHEMA)
+        old_stories = con.column(sql.STORIES_OF_EVENTS, ids=olds)
+        empty_events = [(sql.DELETE_EMPTY_EVENTS_OF, "ids", olds)]
+        empty_stories = [(sql.DELETE_EMPTY_STORIES_OF, "ids",
+                          key_table((s for s in old_stories if s), IDS_SCHEMA))]
     run_batch(con, [
         (sql.DELETE_DUPLICATES_OF_IDS, "ids", ids),
         (sql.DELETE_MEMBERSHIPS_OF_IDS, "ids", ids),
         (sql.UPSERT_EVENTS, "batch", to_arrow(events, EVENT_SCHEMA)),
         (sql.UPSERT_MEMBERSHIPS, "batch", to_arrow(memberships, MEMBERSHIP_SCHEMA)),
         (sql.UPSERT_DUPLICATES, "batch", to_arrow(duplicates, DUPLICATE_SCHEMA)),
-        (sql.DELETE_EMPTY_EVENTS, "", None),
+        *empty_events,
         (sql.INSERT_MERGES, "batch", to_arrow(merge_rows, MERGE_SCHEMA)),
         (sql.DELETE_LINKS_OF_IDS, "ids", ids),
         (sql.UPSERT_LINKS, "batch", to_arrow(link_rows, LINK_SCHEMA)),
         (sql.SET_EVENT_LANGUAGES, "ids", key_table((e["id"] for e in events), IDS_SCHEMA)),
         (sql.UPSERT_STORIES, "batch", to_arrow(story_rows, STORY_SCHEMA)),
-        (sql.DELETE_EMPTY_STORIES, "", None),
+        *empty_stories,
     ])

@@ -9,10 +9,11 @@ time and memory.
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +35,7 @@ from extractors.models import (
     Place,
     RobotsRecord,
 )
-from warehouse import sql
+from warehouse import raw_store, sql
 from warehouse.db import Connection, ReadOnlyViolation, WarehouseError, open_reader, sql_string
 from warehouse.load import IDS_SCHEMA, NAMES_SCHEMA, URLS_SCHEMA, key_table, to_arrow
 
@@ -162,15 +163,22 @@ def raw_pages(
     FetchResults, to re-extract offline or to reuse in a retried run."""
     rows = con.rows(sql.RAW_PAGES, {"all_urls": urls is None, "since": since},
                     batch=_urls(urls or ()))
-    return [
-        FetchResult(
-            url=r["url"], source=r["source"], final_url=r["final_url"],
-            status_code=r["status_code"], content_type=r["content_type"],
-            html=decompress_page(r["html_zstd"], r["n_bytes"]), n_bytes=r["n_bytes"],
-            fetched_at=r["fetched_at"],
-        )
-        for r in rows
-    ]
+    in_files = raw_store.read_html(con.value(sql.DATABASE_PATH),
+                                   [(r["url"], r["file"]) for r in rows if r["file"]])
+    pages = []
+    for r in rows:
+        if r["file"]:
+            html = in_files.get(r["url"])
+        elif r["html_zstd"] is not None:
+            html = decompress_page(r["html_zstd"], r["n_bytes"])
+        else:
+            html = None
+        if html is not None:
+            pages.append(FetchResult(
+                url=r["url"], source=r["source"], final_url=r["final_url"],
+                status_code=r["status_code"], content_type=r["content_type"], html=html,
+                n_bytes=r["n_bytes"], fetched_at=r["fetched_at"]))
+    return pages
 
 
 # --- what clustering needs ---------------------------------------------------------------
@@ -200,20 +208,16 @@ def _article(row: dict[str, Any]) -> Article:
     )
 
 
-def articles_in_window(con: Connection, since: datetime) -> list[Article]:
-    """Stored articles published, fetched or about a date since `since`, for re-clustering."""
-    return [_article(r) for r in con.rows(sql.ARTICLES_IN_WINDOW, {"since": since})]
+def article_facts_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
+    """The stored articles with these ids, without their texts (text is "")."""
+    return [_article(r) for r in con.rows(sql.ARTICLE_FACTS_BY_IDS,
+                                          ids=key_table(article_ids, IDS_SCHEMA))]
 
 
 def articles_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
     """The stored articles with these ids (ordered by id); unknown ids are left out."""
     return [_article(r) for r in con.rows(sql.ARTICLES_BY_IDS,
                                           ids=key_table(article_ids, IDS_SCHEMA))]
-
-
-def unclustered_articles(con: Connection) -> list[Article]:
-    """Stored articles in no event yet, so the next run clusters what a killed run left."""
-    return [_article(r) for r in con.rows(sql.UNCLUSTERED_ARTICLES)]
 
 
 def event_and_story_of_articles(
@@ -226,13 +230,25 @@ def event_and_story_of_articles(
             {row["article_id"]: row["story_id"] for row in rows if row["story_id"] is not None})
 
 
-def story_context(
-    con: Connection, since: datetime, window_ids: Collection[str]
+def story_candidates(
+    con: Connection, events: Sequence[Event], since: datetime, replaced: Collection[str]
 ) -> tuple[list[Event], dict[str, str]]:
-    """The stored events that a re-clustered window's events may join in stories (every
-    event of a story seen since `since`, except those the re-clustering of `window_ids`
-    replaces), and each one's story id. Article ids are not read: stories do not need them."""
-    rows = con.rows(sql.STORY_CONTEXT, {"since": since}, ids=key_table(window_ids, IDS_SCHEMA))
+    """The stored events that `events` may join in stories: events in a story seen since
+    `since` sharing a term, an actor or a place with them, and every event of those stories
+    (`replaced`: event ids the new events replace, left out). Bounded by what the new events
+    share, not by the number of stored events."""
+    keys = {"t:" + t for e in events for t, _ in e.terms}
+    keys |= {"a:" + a for e in events for a in e.actors}
+    keys |= {"p:" + p for e in events for p in e.places}
+    if not keys:
+        return [], {}
+    rows = con.rows(sql.STORY_CANDIDATES, {"since": since},
+                    batch=key_table(sorted(keys), pa.schema([("key", pa.string())])),
+                    ids=key_table(replaced, IDS_SCHEMA))
+    return _story_events(rows)
+
+
+def _story_events(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str, str]]:
     events = [
         Event(id=r["id"], headline=r["headline"] or "", article_ids=(),
               event_date=r["event_date"], first_seen=r["first_seen"], last_seen=r["last_seen"],
@@ -243,6 +259,25 @@ def story_context(
         for r in rows
     ]
     return events, {r["id"]: r["story_id"] for r in rows}
+
+
+# --- where incremental work resumes ---------------------------------------------------------
+
+
+def watermark(con: Connection, name: str) -> tuple[datetime | None, dict]:
+    """(until when the task `name` handled everything, its state); (None, {}) if never."""
+    row = con.one(sql.WATERMARK, {"name": name})
+    if row is None:
+        return None, {}
+    return row["handled_until"], json.loads(row["state"]) if row["state"] else {}
+
+
+def watermarks(con: Connection, prefix: str) -> dict[str, datetime]:
+    return {r["name"]: r["handled_until"] for r in con.rows(sql.WATERMARKS, {"prefix": prefix})}
+
+
+def events_changed_since(con: Connection, since: datetime) -> list[str]:
+    return con.column(sql.EVENTS_CHANGED_SINCE, {"since": since})
 
 
 # --- what a run reports ------------------------------------------------------------------

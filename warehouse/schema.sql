@@ -74,7 +74,8 @@ CREATE TABLE validators (
                                           -- last read in full and handled; added in 0013
 );
 
--- The newest raw response per URL, so extraction can be re-run without refetching.
+-- The newest raw response per URL, so extraction can be re-run without refetching. The HTML
+-- is in per-day Parquet files beside the warehouse (warehouse/raw_store.py).
 CREATE TABLE raw_pages (
     url VARCHAR PRIMARY KEY,
     source VARCHAR,
@@ -83,7 +84,9 @@ CREATE TABLE raw_pages (
     fetched_at TIMESTAMPTZ,
     content_type VARCHAR,
     n_bytes BIGINT,                       -- length of the UTF-8 HTML before compression
-    html_zstd BLOB                        -- zstd-compressed UTF-8 HTML
+    html_zstd BLOB,                       -- zstd-compressed UTF-8 HTML (pages stored before 0018)
+    file VARCHAR                          -- the Parquet file beside the warehouse holding the
+                                          -- HTML: <warehouse>.raw/<file>; added in 0018
 );
 
 -- What extraction made of each fetched page, per run.

@@ -121,16 +121,18 @@ ON CONFLICT (run_id, url) DO UPDATE SET
 """
 
 # Only the newest response per URL is kept: an older one arriving late does not overwrite it.
+# Its HTML is in `file` (warehouse/raw_store.py); html_zstd is only filled for pages stored
+# before migration 0018.
 UPSERT_RAW_PAGES = """
 INSERT INTO raw_pages (url, source, final_url, status_code, fetched_at, content_type,
-                       n_bytes, html_zstd)
+                       n_bytes, html_zstd, file)
 SELECT url, source, final_url, status_code, coalesce(fetched_at, now()), content_type,
-       n_bytes, html_zstd FROM batch
+       n_bytes, NULL, file FROM batch
 ON CONFLICT (url) DO UPDATE SET
     source = excluded.source, final_url = excluded.final_url,
     status_code = excluded.status_code, fetched_at = excluded.fetched_at,
     content_type = excluded.content_type, n_bytes = excluded.n_bytes,
-    html_zstd = excluded.html_zstd
+    html_zstd = NULL, file = excluded.file
 WHERE excluded.fetched_at >= raw_pages.fetched_at OR raw_pages.fetched_at IS NULL
 """
 
@@ -199,6 +201,8 @@ _WHERE_UPDATE = """where_name = excluded.where_name, where_country = excluded.wh
 
 # Articles load in two statements (same transaction): already stored ids are upserted, new ids
 # are inserted plainly. ON CONFLICT costs about twice a plain insert, and most rows are new.
+# Which are stored is read first (ids and hashes only), so neither statement scans the table.
+STORED_CONTENT_HASHES = "SELECT id, content_hash FROM articles WHERE id IN (SELECT id FROM ids)"
 
 # Before a stored article takes a new extraction with other content, its current version is
 # kept in article_versions (an updated article: the newest version is the articles row).
@@ -222,7 +226,6 @@ ARTICLE_OWNERS = "SELECT id, source FROM articles WHERE id IN (SELECT id FROM id
 UPSERT_EXISTING_ARTICLES = f"""
 INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
-WHERE id IN (SELECT id FROM articles)
 ON CONFLICT (id) DO UPDATE SET
     url = excluded.url,
     urls = list_concat(
@@ -247,7 +250,6 @@ WHERE articles.source = excluded.source
 INSERT_NEW_ARTICLES = f"""
 INSERT INTO articles ({_ARTICLE_COLUMNS})
 SELECT {_ARTICLE_COLUMNS} FROM batch
-WHERE id NOT IN (SELECT id FROM articles)
 """
 
 # --- the coverage ledger (extractors/fetch/ledger.py) ------------------------------------
@@ -289,6 +291,11 @@ DELETE_VALIDATORS = "DELETE FROM validators WHERE url IN (SELECT url FROM batch)
 DELETE_DUPLICATES_OF_IDS = "DELETE FROM duplicates WHERE article_id IN (SELECT id FROM ids)"
 DELETE_MEMBERSHIPS_OF_IDS = "DELETE FROM event_articles WHERE article_id IN (SELECT id FROM ids)"
 DELETE_EMPTY_EVENTS = "DELETE FROM events WHERE id NOT IN (SELECT event_id FROM event_articles)"
+# The same for the events some articles were in before (`ids`): bounded by them, not by history.
+DELETE_EMPTY_EVENTS_OF = """
+DELETE FROM events WHERE id IN (SELECT id FROM ids)
+  AND id NOT IN (SELECT event_id FROM event_articles WHERE event_id IN (SELECT id FROM ids))
+"""
 
 # #27: the scored pairs of a re-clustered window replace the window's old ones.
 DELETE_LINKS_OF_IDS = """
@@ -349,6 +356,12 @@ DELETE_EMPTY_STORIES = """
 DELETE FROM stories
 WHERE id NOT IN (SELECT story_id FROM events WHERE story_id IS NOT NULL)
 """
+# The same for the stories given (`ids`): those of the events a clustering replaced.
+DELETE_EMPTY_STORIES_OF = """
+DELETE FROM stories WHERE id IN (SELECT id FROM ids)
+  AND id NOT IN (SELECT story_id FROM events WHERE story_id IN (SELECT id FROM ids))
+"""
+STORIES_OF_EVENTS = "SELECT DISTINCT story_id FROM events WHERE id IN (SELECT id FROM ids)"
 
 UPSERT_MEMBERSHIPS = """
 INSERT INTO event_articles (article_id, event_id, score, features)
@@ -372,9 +385,29 @@ ON CONFLICT DO NOTHING
 
 # --- maintenance ------------------------------------------------------------------------
 
+# The day an article is filed under in exports (as in the article_days view).
+ARTICLE_DAY = "CAST(coalesce(published_at, fetched_at) AS DATE)"
+# Days holding articles written since $since (every write of an article logs its extraction),
+# or whose replaced version was.
+ARTICLE_DAYS_CHANGED_SINCE = f"""
+SELECT DISTINCT {ARTICLE_DAY} AS day FROM articles
+WHERE id IN (SELECT article_id FROM extraction_log WHERE logged_at >= $since)
+UNION
+SELECT DISTINCT CAST(coalesce(published_at, fetched_at) AS DATE) FROM article_versions
+WHERE replaced_at >= $since
+ORDER BY 1
+"""
+
 _RAW_TOO_OLD = "fetched_at < now() - to_days(CAST($days AS INTEGER))"
 PRUNE_RAW = f"DELETE FROM raw_pages WHERE {_RAW_TOO_OLD}"
 COUNT_RAW_TO_PRUNE = f"SELECT count(*) FILTER (WHERE {_RAW_TOO_OLD}), count(*) FROM raw_pages"
+# Pages stored inside the DuckDB file (before migration 0018) that a prune would drop: their
+# space is reused by later writes, but only a copy (`prune --compact`) gives it to the disk.
+COUNT_RAW_IN_FILE_TO_PRUNE = f"""
+SELECT count(*), coalesce(sum(octet_length(html_zstd)), 0) FROM raw_pages
+WHERE {_RAW_TOO_OLD} AND html_zstd IS NOT NULL
+"""
+RAW_FILES = "SELECT DISTINCT file FROM raw_pages WHERE file IS NOT NULL"
 
 # --- reads ------------------------------------------------------------------------------
 
@@ -395,35 +428,30 @@ SELECT name, last_success_at FROM sources
 WHERE name IN (SELECT name FROM batch) AND last_success_at IS NOT NULL
 """
 
-# Stored articles as the fields of extractors.models.Article (queries._article builds them).
+# Stored articles as the fields of extractors.models.Article (queries._article builds them);
+# {text} is `text`, or '' where the texts are not needed.
 _ARTICLE_RECORDS = """
-SELECT id, url, canonical_url, source, title, text, content_hash, urls, author, published_at,
-       date_source, language, site_name, description, fetched_at,
+SELECT id, url, canonical_url, source, title, {text} AS text, content_hash, urls, author,
+       published_at, date_source, language, site_name, description, fetched_at,
        actors, places, event_date, dates, keywords, tags,
        who, where_name, where_country, where_lat, where_lon, where_id, where_confidence,
        when_source
 FROM articles
 """
 
-ARTICLES_IN_WINDOW = _ARTICLE_RECORDS + """
-WHERE published_at >= $since OR fetched_at >= $since OR event_date >= CAST($since AS DATE)
-ORDER BY coalesce(published_at, fetched_at), id
-"""
-
 # Stored articles by id (registered Arrow table `ids`): what a run extracted, for clustering.
-ARTICLES_BY_IDS = _ARTICLE_RECORDS + """
+ARTICLES_BY_IDS = _ARTICLE_RECORDS.format(text="text") + """
+WHERE id IN (SELECT id FROM ids)
+ORDER BY id
+"""
+# The same without the texts (an event's record reads facets, titles and times only).
+ARTICLE_FACTS_BY_IDS = _ARTICLE_RECORDS.format(text="''") + """
 WHERE id IN (SELECT id FROM ids)
 ORDER BY id
 """
 
-# Stored articles that no clustering has placed yet (a run stopped between load and cluster).
-UNCLUSTERED_ARTICLES = _ARTICLE_RECORDS + """
-WHERE id NOT IN (SELECT article_id FROM event_articles)
-ORDER BY id
-"""
-
 RAW_PAGES = """
-SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd
+SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd, file
 FROM raw_pages
 WHERE ($all_urls OR url IN (SELECT url FROM batch))
   AND ($since IS NULL OR fetched_at >= $since)
@@ -432,20 +460,27 @@ ORDER BY url
 
 TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
 
-# The stored events that stories of the window may continue: every event of a story seen
-# since $since, except events all of whose articles are being re-clustered (ids: the window),
-# which the new clustering replaces.
-STORY_CONTEXT = """
+# Stored events a clustering's events may join in stories, bounded by what they share: events
+# in a story, seen since $since, not among those the clustering replaces (`ids`), sharing a
+# term, an actor or a place with the new events (`batch`: key = 't:' term, 'a:' actor,
+# 'p:' place); then every event of those events' stories, so story records come out whole.
+STORY_CANDIDATES = """
+WITH wanted AS (SELECT key FROM batch),
+near AS (
+    SELECT id, story_id FROM events
+    WHERE story_id IS NOT NULL AND coalesce(last_seen, first_seen) >= $since
+      AND id NOT IN (SELECT id FROM ids)
+      AND (list_has_any(list_transform(map_keys(terms), lambda t: 't:' || t),
+                        (SELECT list(key) FROM wanted))
+           OR list_has_any(list_transform(actors, lambda a: 'a:' || a),
+                           (SELECT list(key) FROM wanted))
+           OR list_has_any(list_transform(places, lambda p: 'p:' || p),
+                           (SELECT list(key) FROM wanted)))
+)
 SELECT e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors, e.places,
        e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id
 FROM events AS e
-WHERE e.story_id IN (
-    SELECT story_id FROM events
-    WHERE story_id IS NOT NULL AND coalesce(last_seen, first_seen) >= $since
-)
-  AND e.id IN (
-    SELECT event_id FROM event_articles WHERE article_id NOT IN (SELECT id FROM ids)
-)
+WHERE e.story_id IN (SELECT story_id FROM near) AND e.id NOT IN (SELECT id FROM ids)
 ORDER BY e.id
 """
 
@@ -536,6 +571,10 @@ SELECT f.source, f.url, 'list', NULL, NULL, NULL, NULL FROM (
     SELECT source, url, error_class,
            row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest
     FROM fetch_log WHERE kind = 'page' AND source IN (SELECT name FROM batch)
+      -- only URLs that ever failed can have a failed newest fetch: ranking every fetch of
+      -- the sources' history cost seconds a year in
+      AND url IN (SELECT url FROM fetch_log WHERE kind = 'page' AND error_class IS NOT NULL
+                  AND source IN (SELECT name FROM batch))
 ) AS f
 WHERE f.newest = 1 AND f.error_class IS NOT NULL
   AND f.url NOT IN (SELECT url FROM entries)
@@ -563,6 +602,19 @@ ORDER BY c.day, c.source
 """
 
 RUN_OVERFLOWS = "SELECT message FROM overflows WHERE run_id = $run_id ORDER BY source, url"
+
+# Where incremental work resumes (migration 0018): one row per task.
+WATERMARK = "SELECT handled_until, state FROM watermarks WHERE name = $name"
+WATERMARKS = "SELECT name, handled_until FROM watermarks WHERE name LIKE $prefix || '%'"
+SET_WATERMARK = """
+INSERT INTO watermarks (name, handled_until, state) VALUES ($name, $at, $state)
+ON CONFLICT (name) DO UPDATE SET handled_until = excluded.handled_until, state = excluded.state
+"""
+# Events changed (re-clustered, or new) since $since.
+EVENTS_CHANGED_SINCE = "SELECT id FROM events WHERE updated_at >= $since ORDER BY id"
+
+# The warehouse file of a connection (raw pages live beside it).
+DATABASE_PATH = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
 
 # --- source health (0017; the view is in views.sql) ---------------------------------------
 

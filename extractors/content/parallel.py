@@ -42,7 +42,7 @@ from extractors.content.article import (
     extract_article,
     too_slow,
 )
-from extractors.content.rawpage import compress_page, html_bytes, html_text
+from extractors.content.rawpage import html_bytes, html_text
 from extractors.models import ExtractionOutcome, FetchResult
 
 WALL_LIMIT_FACTOR = 10  # a page may take this many budgets of wall time (a busy machine)
@@ -132,7 +132,7 @@ def serve(conn: Connection, parent_pid: int) -> None:
             page, settings, domains = conn.recv()
             body = conn.recv_bytes()
             outcome = _extract_bounded(replace(page, html=html_text(body)), settings, domains)
-            conn.send(replace(outcome, raw=compress_page(body)))
+            conn.send(outcome)
     except (EOFError, OSError):  # the pool closed the socket: it is shutting down
         return
 

@@ -1,23 +1,10 @@
-"""A fetched page's HTML as the warehouse keeps it (`raw_pages.html_zstd`): its UTF-8 bytes,
-zstd-compressed once, wherever the page is handled first.
-
-The extraction workers receive a page's HTML as these UTF-8 bytes (no pickled string), and
-compress the same bytes for storage while they have them; the flow process stores what they
-return and compresses only pages that no worker saw.
-
-Level 1 (zstd's fast default) pays best here. On the 181 scrapinghub news pages (median
-115 KB), per page: level -1 0.30 ms for 42.2 KiB, level 1 0.32 ms for 35.4 KiB, level 3
-0.43 ms for 33.4 KiB, level 6 1.26 ms for 30.8 KiB (2026-12-07, pyarrow 26).
-"""
+"""A fetched page's HTML as UTF-8 bytes (what the extraction workers receive instead of a
+pickled string), and the HTML of raw pages stored inside the warehouse before migration 0018
+(`raw_pages.html_zstd`; newer ones live in Parquet files, warehouse/raw_store.py)."""
 
 from __future__ import annotations
 
 import pyarrow as pa
-
-from extractors.models import StoredHtml
-
-ZSTD_LEVEL = 1
-_CODEC = pa.Codec("zstd", compression_level=ZSTD_LEVEL)
 
 
 def html_bytes(html: str) -> bytes:
@@ -28,11 +15,6 @@ def html_bytes(html: str) -> bytes:
 
 def html_text(body: bytes) -> str:
     return body.decode("utf-8", "surrogatepass")
-
-
-def compress_page(body: bytes) -> StoredHtml:
-    """The stored form of a page's UTF-8 bytes."""
-    return StoredHtml(n_bytes=len(body), zstd=_CODEC.compress(body, asbytes=True))
 
 
 def decompress_page(blob: bytes, n_bytes: int) -> str:

@@ -28,15 +28,16 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from extractors.content.facets.gazetteer import gazetteer
-from extractors.content.text import STOPWORDS, words
 from extractors.events import crosslingual, evidence
 from extractors.events.dedup import arrival_key, article_time, block_pairs, find_duplicates
+from extractors.events.features import (
+    ArticleFeatures,
+    TokenSettings,
+    batch_features,
+    term_matrix,
+)
 from extractors.events.records import event_record
 from extractors.models import Article, ClusterResult, Duplicate, Event, Membership
-
-LEAD_WORDS = 60  # the lead: first words of the body, where reports state what happened
-TEXT_WORDS = 800  # words of the body used for TF-IDF (long tails add noise, not evidence)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,12 @@ class ClusterSettings:
     # Each event keeps its event_terms heaviest terms (with weights): stories compare by them.
     event_terms: int = 30
 
+    @property
+    def tokens(self) -> TokenSettings:
+        """What an article's features depend on (extractors.events.features)."""
+        return TokenSettings(self.stem_chars, self.min_body_words, self.top_entities,
+                             self.bridge_entities)
+
 
 DEFAULT_SETTINGS = ClusterSettings()
 
@@ -188,20 +195,8 @@ def cluster(
     )
     copy_of = {d.article_id: d for d in duplicates}
     originals = [a for a in ordered if a.id not in copy_of]
-    texts = _Texts.of(originals, settings)
-    edges, features = _score_candidates(originals, texts, settings)
-    # #27: pairs the word scorer was not tuned for (two languages, or one other than English
-    # and Russian) are decided by the cross-lingual scorer instead (docs/clustering.md).
-    matched = crosslingual.rescore(originals, edges, features, settings.event_threshold,
-                                   settings.average_floor, settings.window_days,
-                                   settings.max_block, settings.block_width)
-    bridged = {e: f["bridge"] for e, f in features.items() if f["bridge"] > 0}
-    groups = _group(originals, edges, bridged, settings)
-    terms = _event_terms(texts, groups, settings.event_terms)
-    result = _assemble(ordered, originals, groups, edges, features, copy_of, terms)
-    # #27: every scored pair with what matched, so a merge (or its absence) can be explained.
-    return replace(result, links=evidence.links(originals, edges, features, groups,
-                                                settings.event_threshold, matched))
+    feats = batch_features(originals, settings.tokens)
+    return cluster_features(ordered, feats, copy_of, settings)
 
 
 def score_pair(
@@ -211,81 +206,56 @@ def score_pair(
     features; (0.0, {}) when the two share no blocking key (no word, name or place).
     `newsmon cluster --pairs` reads it for the pairs the word scorer decides (#27)."""
     loose = replace(settings, average_floor=float("inf"))
-    pair = sorted([a, b], key=lambda x: x.id)
-    edges, features = _score_candidates(pair, _Texts.of(pair, loose), loose)
+    feats = batch_features(sorted([a, b], key=lambda x: x.id), loose.tokens)
+    if len(candidate_pairs(feats, loose)) == 0:
+        return 0.0, {}
+    edges, features = score_pairs(feats, np.array([0]), np.array([1]), loose)
     return (edges[(0, 1)], features[(0, 1)]) if (0, 1) in edges else (0.0, {})
 
 
-# --- features ---------------------------------------------------------------------------
+def cluster_features(
+    ordered: Sequence[Article], feats: Sequence[ArticleFeatures],
+    copy_of: Mapping[str, Duplicate], settings: ClusterSettings = DEFAULT_SETTINGS,
+) -> ClusterResult:
+    """Group originals into events from their features (`feats`, sorted by id) and attach
+    the copies (`copy_of`); `ordered` holds every article, sorted by id. This is the full
+    clustering that incremental clustering (extractors/events/incremental.py) must equal."""
+    pairs = candidate_pairs(feats, settings)
+    edges, features = score_pairs(feats, pairs // max(1, len(feats)),
+                                  pairs % max(1, len(feats)), settings)
+    by_id = {a.id: a for a in ordered}
+    originals = [by_id[f.id] for f in feats]
+    # #27: pairs the word scorer was not tuned for (two languages, or one other than English
+    # and Russian) are decided by the cross-lingual scorer instead (docs/clustering.md).
+    matched = crosslingual.rescore(originals, edges, features, settings.event_threshold,
+                                   settings.average_floor, settings.window_days,
+                                   settings.max_block, settings.block_width,
+                                   keys=[f.xl_keys for f in feats],
+                                   order=np.array([f.seq for f in feats]))
+    groups = group_edges(feats, edges, features, settings)
+    matrix, vocab = term_matrix(feats)
+    terms = _event_terms(matrix, vocab, groups, settings.event_terms)
+    result = _assemble(list(ordered), originals, groups, edges, features, dict(copy_of), terms)
+    # #27: every scored pair with what matched, so a merge (or its absence) can be explained.
+    return replace(result, links=evidence.links(originals, edges, features, groups,
+                                                settings.event_threshold, matched))
 
 
-def _content_tokens(text: str, stem_chars: int) -> list[str]:
-    """Matching tokens: content words cut to their first `stem_chars` letters (0: whole)."""
-    tokens = [w for w in words(text) if len(w) > 2 and w not in STOPWORDS]
-    return [w[:stem_chars] for w in tokens] if stem_chars > 0 else tokens
+# --- candidate pairs and the pair decision ---------------------------------------------------
 
 
-def _summary_tokens(article: Article, body: list[str], s: ClusterSettings) -> list[str]:
-    """A page without a body (`body`: its text's matching tokens) is represented by its
-    summary (feed or meta description), when it has one, rather than by nothing: the
-    summary's matching tokens, else none."""
-    if not article.description or len(body) >= s.min_body_words:
-        return []
-    return _content_tokens(article.description, s.stem_chars)
-
-
-def _event_day(article: Article) -> float:
-    d = article.facets.event_date
-    return math.nan if d is None else d.toordinal() - 719163.0  # days since 1970-01-01
-
-
-def _tfidf(docs: list[list[str]]) -> tuple[sparse.csr_matrix, list[list[str]], list[str]]:
-    """L2-normalised sublinear TF-IDF rows, each document's terms by weight, and the column
-    terms."""
-    df: Counter[str] = Counter()
-    counts = [Counter(d) for d in docs]
-    for c in counts:
-        df.update(c.keys())
-    vocab = {t: i for i, t in enumerate(sorted(df))}
-    n = len(docs)
-    idf = {t: math.log((n + 1) / (f + 1)) + 1.0 for t, f in df.items()}
-    indptr, indices, data, top_terms = [0], [], [], []
-    for c in counts:
-        weighted = sorted(
-            ((1.0 + math.log(k)) * idf[t], t) for t, k in c.items()
-        )[::-1]
-        norm = math.sqrt(sum(w * w for w, _ in weighted)) or 1.0
-        for w, t in weighted:
-            indices.append(vocab[t])
-            data.append(w / norm)
-        indptr.append(len(indices))
-        top_terms.append([t for _, t in weighted])
-    matrix = sparse.csr_matrix(
-        (np.asarray(data, dtype=np.float32), np.asarray(indices), np.asarray(indptr)),
-        shape=(n, len(vocab)),
-    )
-    return matrix, top_terms, sorted(df)
-
-
-@dataclass(frozen=True)
-class _Texts:
-    """The matching tokens of a set of articles and their TF-IDF rows (title + title + body)."""
-
-    titles: list[list[str]]
-    summaries: list[list[str]]  # a body-less page's summary (see _summary_tokens), else []
-    bodies: list[list[str]]  # the body, else the summary
-    matrix: sparse.csr_matrix
-    top_terms: list[list[str]]  # each article's terms, heaviest first
-    vocab: list[str]  # the term of each matrix column
-
-    @classmethod
-    def of(cls, articles: Sequence[Article], s: ClusterSettings) -> _Texts:
-        titles = [_content_tokens(a.title, s.stem_chars) for a in articles]
-        texts = [_content_tokens(a.text, s.stem_chars) for a in articles]
-        summaries = [_summary_tokens(a, t, s) for a, t in zip(articles, texts, strict=True)]
-        bodies = [(x + t)[:TEXT_WORDS] for x, t in zip(summaries, texts, strict=True)]
-        matrix, top_terms, vocab = _tfidf([t + t + b for t, b in zip(titles, bodies, strict=True)])
-        return cls(titles, summaries, bodies, matrix, top_terms, vocab)
+def candidate_pairs(feats: Sequence[ArticleFeatures], s: ClusterSettings) -> np.ndarray:
+    """Pairs worth scoring (i < j, encoded i * n + j): articles sharing a blocking key
+    (ArticleFeatures.keys), all pairs of small blocks, time neighbours in large ones."""
+    if len(feats) < 2:
+        return np.empty(0, dtype=np.int64)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(feats):
+        for key in f.keys(s.key_terms):
+            postings[key].append(i)
+    when = np.array([f.when for f in feats])
+    order = np.array([f.seq for f in feats])
+    return block_pairs(postings.values(), when, s.max_block, s.block_width, order)
 
 
 def _headline_similarity(strings: list[str], left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -311,28 +281,19 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
-def _name_words(article: Article, limit: int, stem_chars: int) -> frozenset[str]:
-    """Words of the named actors and places, so "Fuentes" meets "Gloria Fuentes"."""
-    names = article.facets.actors[:limit] + article.facets.places[:limit]
-    return frozenset(w for name in names for w in _content_tokens(name, stem_chars))
-
-
-def _weighted_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float]) -> float:
-    """Overlap coefficient with words weighted by IDF: shared rare names count, common ones not."""
-    if not a or not b:
+def _weighted_overlap(a: ArticleFeatures, b: ArticleFeatures) -> float:
+    """Overlap coefficient of the name words, weighted by rarity: shared rare names count,
+    common ones not. Each side weighs its words as it was weighed (ArticleFeatures); a
+    shared word counts the mean of its two weights (the same weight within one clustering)."""
+    if not a.names or not b.names:
         return 0.0
-    smaller = min(sum(idf[w] for w in a), sum(idf[w] for w in b))
-    return sum(idf[w] for w in a & b) / smaller if smaller > 0 else 0.0
-
-
-def _countries(places: Sequence[str]) -> dict[str, str]:
-    """Casefolded city -> casefolded country, for the cities among `places`."""
-    gaz = gazetteer()
-    return {
-        p.casefold(): country.casefold()
-        for p in places
-        if (country := gaz.country_of(p)) is not None
-    }
+    smaller = min(sum(a.name_weights), sum(b.name_weights))
+    if smaller <= 0:
+        return 0.0
+    theirs = dict(zip(b.names, b.name_weights, strict=True))
+    shared = sum((w + theirs[x]) / 2 for x, w in zip(a.names, a.name_weights, strict=True)
+                 if x in theirs)
+    return shared / smaller
 
 
 def _missing_places(
@@ -353,65 +314,42 @@ def _corroboration(title: float, cosine: float, s: ClusterSettings) -> float:
     return min(1.0, max(0.0, (max(title, cosine) - low) / (high - low)))
 
 
-def _score_candidates(
-    articles: list[Article], texts: _Texts, s: ClusterSettings
+def score_pairs(
+    feats: Sequence[ArticleFeatures], left: np.ndarray, right: np.ndarray, s: ClusterSettings
 ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], dict[str, float]]]:
-    """Score blocked candidate pairs; return the linking edges and their features."""
-    n = len(articles)
-    if n < 2:
-        return {}, {}
-    titles, bodies, matrix, top_terms = texts.titles, texts.bodies, texts.matrix, texts.top_terms
-    k = s.top_entities
-    actors = [frozenset(x.casefold() for x in a.facets.actors[:k]) for a in articles]
-    places = [frozenset(x.casefold() for x in a.facets.places[:k]) for a in articles]
-    all_places = [frozenset(x.casefold() for x in a.facets.places) for a in articles]
-    countries = [_countries(a.facets.places) for a in articles]
-    names = [_name_words(a, s.bridge_entities, s.stem_chars) for a in articles]
-    name_df = Counter(w for ws in names for w in ws)
-    name_idf = {w: math.log(n / df) for w, df in name_df.items()}
+    """The same-event decision for candidate pairs (feats[left[p]], feats[right[p]]), left <
+    right: each pair's score (weighted evidence minus conflicts, shifted so that
+    `event_threshold` is the bar for every kind of pair) and its features. Returns the pairs
+    scoring at least event_threshold - average_floor (the grouping's edges).
 
-    postings: dict[str, list[int]] = defaultdict(list)
-    for i in range(n):
-        keys = {"t:" + t for t in titles[i]} | {"x:" + t for t in top_terms[i][: s.key_terms]}
-        keys |= {"a:" + x for x in actors[i]} | {"p:" + x for x in places[i]}
-        for key in keys:
-            postings[key].append(i)
-    published = np.array([article_time(a) for a in articles])
-    event_days = np.array([_event_day(a) for a in articles])
-    when = np.where(np.isnan(event_days), published, event_days)
-    # An event date the text states (one of its mentioned dates), rather than the publication
-    # day taken for want of one.
-    stated = [a.facets.event_date is not None and a.facets.event_date in a.facets.dates
-              for a in articles]
-    # The pipeline knows when it fetched a page whose publication date is unknown: that time
-    # stands in for the time gap (never for date agreement), and the evidence says so.
-    by_fetch = np.isnan(event_days) & np.array(
-        [a.published_at is None and a.fetched_at is not None for a in articles]
-    )
-    pairs = block_pairs(postings.values(), when, s.max_block, s.block_width)
-    if len(pairs) == 0:
+    This is the pair decision hook: a pair's score reads the two articles' features and
+    nothing else, so a new kind of evidence (another language, another feature) goes here,
+    computed from ArticleFeatures, and incremental clustering stays exact.
+    """
+    left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    if len(left) == 0:
         return {}, {}
-    left, right = pairs // n, pairs % n
-
-    title_str = [" ".join(t) for t in titles]
-    lead_str = [" ".join(b[:LEAD_WORDS]) or t for b, t in zip(bodies, title_str, strict=True)]
-    title = _headline_similarity(title_str, left, right)
-    n_words = np.array([len(b) for b in bodies])
+    titles = [" ".join(f.title) for f in feats]
+    leads = [f.lead or t for f, t in zip(feats, titles, strict=True)]
+    title = _headline_similarity(titles, left, right)
+    n_words = np.array([f.n_words for f in feats])
     headline_only = (n_words[left] < s.min_body_words) | (n_words[right] < s.min_body_words)
     short_body = ~headline_only & (
         (n_words[left] < s.short_body_words) | (n_words[right] < s.short_body_words)
     )
-    if any(texts.summaries):
+    if any(f.summary for f in feats):
         # Without a body, the headline and any summary carry the decision together.
-        with_summary = [" ".join(t + x) for t, x in zip(titles, texts.summaries, strict=True)]
+        with_summary = [" ".join(f.title + f.summary) for f in feats]
         pick = np.nonzero(headline_only)[0]
         if pick.size:
             title[pick] = _headline_similarity(with_summary, left[pick], right[pick])
     lead = process.cpdist(
-        [lead_str[i] for i in left], [lead_str[j] for j in right],
+        [leads[i] for i in left], [leads[j] for j in right],
         scorer=fuzz.token_set_ratio, workers=-1,
     ) / 100.0
+    matrix, _ = term_matrix(feats)
     cosine = _row_dots(matrix, left, right)
+    event_days = np.array([f.event_day for f in feats])
     dated = ~(np.isnan(event_days[left]) | np.isnan(event_days[right]))
     # Each kind of evidence has its own bar (see ClusterSettings.headline_threshold); scores
     # are shifted by it, so one threshold (event_threshold) holds for every pair downstream.
@@ -431,21 +369,24 @@ def _score_candidates(
     keep = np.nonzero(best_case >= s.event_threshold - s.average_floor)[0]
 
     edges: dict[tuple[int, int], float] = {}
-    feats: dict[tuple[int, int], dict[str, float]] = {}
+    found: dict[tuple[int, int], dict[str, float]] = {}
     window = float(s.window_days)
     for p in keep.tolist():
         i, j = int(left[p]), int(right[p])
+        a, b = feats[i], feats[j]
         f = {"title": float(title[p]), "lead": float(lead[p]), "text_cosine": float(cosine[p])}
         f["headline_only"] = float(headline_only[p])
         f["threshold"] = float(bar[p])
-        f["actors"] = _overlap(actors[i], actors[j])
-        f["places"] = _overlap(places[i], places[j])
-        both_dated = not (math.isnan(event_days[i]) or math.isnan(event_days[j]))
-        date_gap = abs(event_days[i] - event_days[j]) if both_dated else math.nan
+        actors_a, actors_b = frozenset(a.actors), frozenset(b.actors)
+        places_a, places_b = frozenset(a.places), frozenset(b.places)
+        f["actors"] = _overlap(actors_a, actors_b)
+        f["places"] = _overlap(places_a, places_b)
+        both_dated = not (math.isnan(a.event_day) or math.isnan(b.event_day))
+        date_gap = abs(a.event_day - b.event_day) if both_dated else math.nan
         # Two dates the texts state, days apart, are two happenings (last week's match and
         # this week's): half credit within the window is for publication days taken for want
         # of a stated date, which lag the event by a few days.
-        both_stated = both_dated and stated[i] and stated[j]
+        both_stated = both_dated and a.stated and b.stated
         f["event_date"] = (
             0.0 if not both_dated else 1.0 if date_gap <= 1
             else 0.5 if date_gap <= window and not both_stated else 0.0
@@ -453,17 +394,20 @@ def _score_candidates(
         f["date_conflict"] = 1.0 if both_dated and date_gap > window else 0.0
         # Same people, but each side's main places are missing from the other's text.
         f["place_conflict"] = 0.0
-        if f["actors"] > 0 and places[i] and places[j]:
-            missing_i = _missing_places(places[i], all_places[j], countries[i], countries[j])
-            missing_j = _missing_places(places[j], all_places[i], countries[j], countries[i])
-            f["place_conflict"] = min(missing_i, missing_j) if f["places"] < 1 else 0.0
-        gap = abs(when[i] - when[j])
+        if f["actors"] > 0 and places_a and places_b:
+            countries_a, countries_b = dict(a.countries), dict(b.countries)
+            missing_a = _missing_places(places_a, frozenset(b.all_places), countries_a,
+                                        countries_b)
+            missing_b = _missing_places(places_b, frozenset(a.all_places), countries_b,
+                                        countries_a)
+            f["place_conflict"] = min(missing_a, missing_b) if f["places"] < 1 else 0.0
+        gap = abs(a.when - b.when)
         f["time_gap"] = (
             0.0 if math.isnan(gap) or gap <= window else min(1.0, math.log2(gap / window) / 3)
         )
-        if not math.isnan(gap) and (by_fetch[i] or by_fetch[j]):
+        if not math.isnan(gap) and (a.by_fetch or b.by_fetch):
             f["time_from_fetch"] = 1.0
-        f["names"] = _weighted_overlap(names[i], names[j], name_idf)
+        f["names"] = _weighted_overlap(a, b)
         f["bridge"] = 0.0
         # A late report's date is often its own publication day: the bridge lifts the date
         # penalties only then. Two reports that each state their date (an arrest, and the
@@ -485,17 +429,28 @@ def _score_candidates(
         )
         if score >= s.event_threshold - s.average_floor:
             edges[(i, j)] = round(float(score), 4)
-            feats[(i, j)] = {k2: round(v, 4) for k2, v in f.items()}
-    return edges, feats
+            found[(i, j)] = {k2: round(v, 4) for k2, v in f.items()}
+    return edges, found
 
 
 # --- grouping ---------------------------------------------------------------------------
 
 
+def group_edges(
+    feats: Sequence[ArticleFeatures],
+    edges: Mapping[tuple[int, int], float],
+    features: Mapping[tuple[int, int], Mapping[str, float]],
+    s: ClusterSettings,
+) -> list[int]:
+    """Group articles (feats, sorted by id) by their edges; returns each one's group root."""
+    bridged = {e: f["bridge"] for e, f in features.items() if f["bridge"] > 0}
+    return _group(feats, edges, bridged, s)
+
+
 def _group(
-    articles: list[Article],
-    edges: dict[tuple[int, int], float],
-    bridged: dict[tuple[int, int], float],
+    articles: Sequence[ArticleFeatures],
+    edges: Mapping[tuple[int, int], float],
+    bridged: Mapping[tuple[int, int], float],
     s: ClusterSettings,
 ) -> list[int]:
     """Best-first merging of linked pairs with guards against chaining; returns group roots.
@@ -508,8 +463,8 @@ def _group(
     size = [1] * n
     days: list[Counter[int]] = [Counter() for _ in range(n)]
     for i, a in enumerate(articles):
-        if a.facets.event_date is not None:
-            days[i][a.facets.event_date.toordinal()] += 1
+        if a.event_ordinal is not None:
+            days[i][a.event_ordinal] += 1
     # links[a][b] = (sum of scores, number of pairs, number of linking pairs) between groups
     links: list[dict[int, tuple[float, int, int]]] = [{} for _ in range(n)]
     for (i, j), score in edges.items():
@@ -558,7 +513,7 @@ def _group(
 
 
 def _event_terms(
-    texts: _Texts, roots: list[int], limit: int
+    matrix: sparse.csr_matrix, vocab: list[str], roots: list[int], limit: int
 ) -> dict[int, tuple[tuple[str, float], ...]]:
     """Each group's heaviest terms: the sum of its reports' TF-IDF rows, so the words that are
     frequent in the event and rare in the window lead. Stories compare events by them."""
@@ -570,12 +525,12 @@ def _event_terms(
         (np.ones(len(roots), dtype=np.float32), ([row_of[r] for r in roots], range(len(roots)))),
         shape=(len(groups), len(roots)),
     )
-    sums = (member @ texts.matrix).tocsr()
+    sums = (member @ matrix).tocsr()
     terms = {}
     for r, k in row_of.items():
         row = sums.getrow(k)
         order = sorted(zip(-row.data, row.indices.tolist(), strict=True))[:limit]
-        terms[r] = tuple((texts.vocab[col], round(float(-w), 4)) for w, col in order)
+        terms[r] = tuple((vocab[col], round(float(-w), 4)) for w, col in order)
     return terms
 
 
@@ -598,7 +553,7 @@ def _assemble(
         members[r].append(i)
     centrality = [0.0] * len(originals)
     best: dict[int, tuple[float, dict[str, float]]] = {}
-    for (i, j), score in edges.items():
+    for (i, j), score in sorted(edges.items()):  # sorted: ties go the same way every time
         if roots[i] != roots[j]:
             continue
         for x in (i, j):

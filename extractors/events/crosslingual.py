@@ -78,6 +78,12 @@ class PairSide:
     event_date: date | None = None  # the event date its facets found stated in the text
 
 
+def _stems(body: str) -> frozenset[str]:
+    return frozenset(
+        latin(w).casefold()[:STEM_CHARS] for w in _WORD.findall(body) if len(w) >= STEM_MIN
+    )
+
+
 def side(title: str, text: str, language: str | None,
          published: datetime | None = None, event_date: date | None = None) -> PairSide:
     """The scorer's view of one article."""
@@ -88,9 +94,7 @@ def side(title: str, text: str, language: str | None,
         keys=keys,
         grams=_grams(body),
         lead_grams=_grams(lead),
-        stems=frozenset(
-            latin(w).casefold()[:STEM_CHARS] for w in _WORD.findall(body) if len(w) >= STEM_MIN
-        ),
+        stems=_stems(body),
         loose_names=tuple(sorted({loose_key(k) for k in keys.names})),
         loose_lead_names=tuple(sorted({loose_key(k) for k in keys.lead_names})),
         language=(language or "").lower()[:2],
@@ -316,6 +320,54 @@ def _stated_date(article: Article) -> date | None:
     return facets.event_date if facets.event_date in facets.dates else None
 
 
+def _text(article: Article) -> str:
+    return article.text or article.description or ""
+
+
+def key_parts(article: Article) -> tuple[tuple[str, ...], frozenset[str]]:
+    """What an article's blocking keys are made of: its fixed keys (names by loose key,
+    places, figures) and its word stems (which block by rarity: `blocking_keys`); nothing
+    for an article of unknown language. Keys carry a "~" so they never meet the word
+    scorer's keys in one index."""
+    if not article.language:
+        return (), frozenset()
+    title, text = article.title, _text(article)
+    keys = article_keys(title, text, article.language)
+    fixed = ({"~n:" + loose_key(k) for k in keys.names} | {"~p:" + p for p in keys.places}
+             | {"~#:" + x for x in keys.numbers})
+    return tuple(sorted(fixed)), _stems(f"{title}\n{text}"[:GRAM_CHARS])
+
+
+def blocking_keys(fixed: Sequence[str], stems: frozenset[str],
+                  stem_df: Mapping[str, int]) -> tuple[str, ...]:
+    """An article's blocking keys: the fixed ones and its BLOCK_STEMS rarest word stems
+    among those another article holds too (`stem_df` counts the article itself). Word stems
+    block only by an article's rarest few, as the word scorer blocks by its top terms:
+    common stems pair everything with everything."""
+    rare = sorted((x for x in stems if stem_df.get(x, 0) > 1),
+                  key=lambda x: (stem_df[x], x))[:BLOCK_STEMS]
+    return tuple(sorted({*fixed, *("~s:" + x for x in rare)}))
+
+
+def pair_edge(a: Article, b: Article, bar: float, floor: float, window_days: int,
+              sides: dict | None = None) -> tuple[float, dict[str, float], dict] | None:
+    """This scorer's edge for one pair (`a` the one with the smaller id), on the word
+    scorer's scale: (score, features, evidence), or None under bar - floor (left out, as
+    the word scorer leaves such pairs out). `sides`: a cache of article_side by id."""
+    sides = {} if sides is None else sides
+    for x in (a, b):
+        if x.id not in sides:
+            sides[x.id] = article_side(x)
+    result = score_pair(sides[a.id], sides[b.id], window_days)
+    score = clustering_score(result.probability, result.regime, bar)
+    if score < bar - floor:
+        return None
+    return (round(score, 4),
+            {**result.features, "crosslingual": 1.0, "probability": round(result.probability, 4),
+             "threshold": bar, "bridge": 0.0},
+            {"regime": result.regime, **result.evidence})
+
+
 def rescore(
     articles: Sequence[Article],
     edges: dict[tuple[int, int], float],
@@ -325,6 +377,8 @@ def rescore(
     window_days: int = WINDOW_DAYS,
     max_block: int = 30,
     block_width: int = 8,
+    keys: Sequence[Sequence[str]] | None = None,
+    order: np.ndarray | None = None,
 ) -> dict[tuple[int, int], dict[str, object]]:
     """Decide, in place, the candidate pairs of `articles` this scorer `applies` to: drop
     the word scorer's edges for them and add this scorer's, on the word scorer's scale
@@ -332,7 +386,9 @@ def rescore(
     as the word scorer leaves them). Candidates share a language-independent key (a name,
     place, figure or word stem); a key held by many articles pairs each only with its
     time neighbours. A corpus of one tuned language (or of unknown languages) is untouched.
-    Returns what matched for each pair it kept (`PairScore.evidence`)."""
+    Returns what matched for each pair it kept (`PairScore.evidence`). `keys`: each
+    article's blocking keys when they were fixed beforehand (extractors/events/features.py;
+    by default `blocking_keys` over `articles`), `order`: the tie-break of equal times."""
     languages = [(a.language or "").lower()[:2] for a in articles]
     known = {x for x in languages if x}
     if not known or (len(known) == 1 and known <= WORD_SCORER_LANGUAGES):
@@ -340,16 +396,13 @@ def rescore(
     for pair in [p for p in edges if applies(languages[p[0]], languages[p[1]])]:
         del edges[pair]
         features.pop(pair, None)
+    if keys is None:
+        parts = [key_parts(a) for a in articles]
+        stem_df = Counter(x for _, stems in parts for x in stems)
+        keys = [blocking_keys(fixed, stems, stem_df) for fixed, stems in parts]
     postings: dict[str, list[int]] = {}
-    sides = {i: article_side(a) for i, a in enumerate(articles) if languages[i]}
-    stem_df = Counter(x for s in sides.values() for x in s.stems)
-    for i, s in sides.items():
-        # Word stems block only by an article's rarest few (shared with someone), as the
-        # word scorer blocks by its top terms: common stems pair everything with everything.
-        rare = sorted((x for x in s.stems if stem_df[x] > 1), key=lambda x: (stem_df[x], x))
-        keys = ({"n:" + k for k in s.loose_names} | {"p:" + p for p in s.keys.places}
-                | {"#:" + x for x in s.keys.numbers} | {"s:" + x for x in rare[:BLOCK_STEMS]})
-        for key in keys:
+    for i, held in enumerate(keys):
+        for key in held:
             postings.setdefault(key, []).append(i)
     # Only blocks that can hold a pair this scorer decides: two languages, or an untuned one.
     blocks = [members for members in postings.values() if len(members) > 1 and (
@@ -358,16 +411,12 @@ def rescore(
     times = np.array([article_time(a) for a in articles])
     n = len(articles)
     evidence: dict[tuple[int, int], dict[str, object]] = {}
-    for code in block_pairs(blocks, times, max_block, block_width).tolist():
+    sides: dict[str, PairSide] = {}
+    for code in block_pairs(blocks, times, max_block, block_width, order).tolist():
         i, j = divmod(code, n)
         if not applies(languages[i], languages[j]):
             continue
-        result = score_pair(sides[i], sides[j], window_days)
-        score = clustering_score(result.probability, result.regime, bar)
-        if score >= bar - floor:
-            edges[(i, j)] = round(score, 4)
-            features[(i, j)] = {**result.features, "crosslingual": 1.0,
-                                "probability": round(result.probability, 4),
-                                "threshold": bar, "bridge": 0.0}
-            evidence[(i, j)] = {"regime": result.regime, **result.evidence}
+        found = pair_edge(articles[i], articles[j], bar, floor, window_days, sides)
+        if found is not None:
+            edges[(i, j)], features[(i, j)], evidence[(i, j)] = found
     return evidence

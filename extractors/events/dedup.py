@@ -42,16 +42,20 @@ def arrival_key(article: Article) -> tuple[float, str]:
 
 
 def block_pairs(
-    postings: Iterable[list[int]], times: np.ndarray, max_block: int, width: int
+    postings: Iterable[list[int]], times: np.ndarray, max_block: int, width: int,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """Candidate pairs (i < j) from blocks of article indices, encoded as i * n + j.
 
     Small blocks give all their pairs; a large block (a common word, a big story) is sorted
-    by time and each member is paired with its `width` nearest successors only, so the number
-    of pairs grows linearly with the block, not quadratically.
+    by time (unknown last; ties by `order`, else by index) and each member is paired with its
+    `width` nearest successors only, so the number of pairs grows linearly with the block,
+    not quadratically. extractors/events/incremental.py keeps the same rule up to date as
+    articles arrive.
     """
     n = len(times)
     order_time = np.where(np.isnan(times), np.inf, times)
+    tie = np.arange(n) if order is None else np.asarray(order)
     chunks: list[np.ndarray] = []
     for members in postings:
         idx = np.asarray(sorted(set(members)), dtype=np.int64)
@@ -62,7 +66,7 @@ def block_pairs(
             a, b = np.triu_indices(m, k=1)
             left, right = idx[a], idx[b]
         else:
-            idx = idx[np.lexsort((idx, order_time[idx]))]
+            idx = idx[np.lexsort((tie[idx], order_time[idx]))]
             lefts, rights = [], []
             for step in range(1, width + 1):
                 lefts.append(idx[:-step])
@@ -75,7 +79,7 @@ def block_pairs(
     return np.unique(np.concatenate(chunks))
 
 
-def _sketch(text: str) -> list[int]:
+def sketch(text: str) -> list[int]:
     """Bottom-k hashes of the word shingles of a text (all of them for short texts)."""
     tokens = words(text)[:600]
     if len(tokens) < SHINGLE:
@@ -132,7 +136,7 @@ def _near_copies(
         return []
     postings: dict[int, list[int]] = defaultdict(list)
     for i, article in enumerate(articles):
-        for h in _sketch(article.text):
+        for h in sketch(article.text):
             postings[h].append(i)
     times = np.array([article_time(a) for a in articles])
     pairs = block_pairs(postings.values(), times, max_block, width)

@@ -29,7 +29,6 @@ from extractors.models import (
     RobotsRecord,
     Source,
     SourceOutcome,
-    StoredHtml,
     StoryResult,
 )
 from warehouse import raw_store, sql
@@ -262,11 +261,8 @@ def record_transitions(con: Connection, records: Iterable[Record]) -> None:
 # --- fetches ----------------------------------------------------------------------------
 
 
-
-
 def record_fetches(
-    con: Connection, run_id: str, results: Sequence[FetchResult], raw: bool = True,
-    compressed: Mapping[str, StoredHtml] | None = None,
+    con: Connection, run_id: str, results: Sequence[FetchResult], raw: bool = True
 ) -> None:
     """Log every fetch outcome; keep the newest raw HTML of successful ones for re-extraction
     (in a Parquet file beside the warehouse, warehouse/raw_store.py; `raw_pages` points at

@@ -158,8 +158,9 @@ class IndexReads:
         hashes = {h for h in hashes if h}
         if not hashes:
             return []
-        return self._entries(q.ENTRIES_BY_HASH, keys=key_table(sorted(hashes),
-                                                              pa.schema([("key", pa.string())])))
+        seqs = self.con.column(q.SEQS_BY_HASH, keys=key_table(
+            sorted(hashes), pa.schema([("key", pa.string())])))
+        return [e for _, e in sorted(self.entries(seqs).items())]
 
     def key_stats(self, family, keys):
         stored = _stored_keys(family, keys)
@@ -226,7 +227,8 @@ class IndexReads:
         seqs = set(seqs)
         if not seqs:
             return []
-        return self._entries(q.COPIES_OF, ids=_seqs(seqs))
+        found = self.con.column(q.SEQS_COPYING, ids=_seqs(seqs))
+        return [e for _, e in sorted(self.entries(found).items())]
 
     def openings(self, seqs):
         from extractors.events.dedup import COMPARE_CHARS

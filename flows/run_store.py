@@ -53,6 +53,8 @@ from reports.watchlists import (
 from warehouse import alerts, cluster_index, load, queries, sql
 from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
 
+HANDOFF_MAX_ARTICLES = 5000  # new articles a run keeps in memory for clustering (~10 KB each)
+
 
 @dataclass(frozen=True)
 class DiscoveryInputs:
@@ -96,6 +98,10 @@ class RunStore:
         self.run_id = run_id
         self.timeout_s = timeout_s
         self.storage_version = storage_version  # of a warehouse file the run creates
+        # The articles this run inserted, as a read would give them back (at most
+        # HANDOFF_MAX_ARTICLES): clustering takes them from here instead of reading the
+        # run's new articles again from a year of stored ones.
+        self._inserted: dict[str, Article] = {}
 
     @contextmanager
     def _write(self, checkpoint: bool = False) -> Iterator[Connection]:
@@ -222,8 +228,12 @@ class RunStore:
         """A batch's fetch log, raw pages, extraction log and articles: one transaction."""
         with self._write() as con:
             load.record_fetches(con, self.run_id, pages, raw=True)
-            load.record_extractions(con, self.run_id, outcomes)
+            written = load.record_extractions(con, self.run_id, outcomes)
             load.record_robots(con, robots)
+        for article_id in written.upserted:  # changed by this batch: read back when clustered
+            self._inserted.pop(article_id, None)
+        for record in written.inserted[:max(0, HANDOFF_MAX_ARTICLES - len(self._inserted))]:
+            self._inserted[record["id"]] = queries.stored_article(record)
 
     # --- clustering --------------------------------------------------------------------------
 
@@ -233,7 +243,9 @@ class RunStore:
         with self._read() as con:
             since, _ = queries.watermark(con, INDEX_WATERMARK)
             ids = cluster_index.unindexed_articles(con, article_ids, since)
-            return queries.articles_by_ids(con, ids)
+            kept = [self._inserted[i] for i in ids if i in self._inserted]
+            read = queries.articles_by_ids(con, [i for i in ids if i not in self._inserted])
+        return sorted([*kept, *read], key=lambda a: a.id)
 
     def cluster(self, arrivals: Sequence[Arrival], settings: ClusterSettings, now: datetime,
                 started: datetime) -> ClusterOutcome:

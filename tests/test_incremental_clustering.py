@@ -142,10 +142,11 @@ def test_only_what_new_articles_touch_is_decided_again():
 
 
 def _flow_step(db: Path, run_id: str, articles: list[Article], now: datetime) -> None:
-    with open_writer(db) as con:
-        load.record_extractions(con, run_id, [
-            ExtractionOutcome(a.url, a.source, "extracted", article=a) for a in articles])
+    """A run's writes and clustering as the flow does them: the articles the run inserted
+    go to clustering from memory (RunStore's handoff), not read back."""
     store = RunStore(db, run_id, timeout_s=30)
+    store.record_batch([], [ExtractionOutcome(a.url, a.source, "extracted", article=a)
+                            for a in articles])
     fresh = store.articles_to_cluster([a.id for a in articles])
     store.cluster(stages.article_features(fresh, 7), stages.cluster_settings(7), now, now)
 
@@ -192,6 +193,28 @@ def test_the_warehouse_index_gives_the_full_clustering(tmp_path: Path):
     assert links == full_links
     assert any(k[5] == "crosslingual" for k in links)  # the demo's German and Russian reports
     assert {e.id for e in held.events} == {e.id for e in full.events}
+
+
+def test_a_run_hands_clustering_its_articles_as_a_read_gives_them(tmp_path: Path):
+    """What the run keeps of the articles it inserted equals what reading them back gives
+    (facets, places, dates, times); an article a later batch of the run changed is read."""
+    from warehouse import queries
+
+    articles = sorted(corpus(), key=lambda a: a.id)[:12]
+    db = tmp_path / "w.duckdb"
+    store = RunStore(db, "run-1", timeout_s=30)
+    store.record_batch([], [ExtractionOutcome(a.url, a.source, "extracted", article=a)
+                            for a in articles])
+    changed = replace(articles[0], text=articles[0].text + " A later paragraph.",
+                      content_hash="changed")
+    store.record_batch([], [ExtractionOutcome(changed.url, changed.source, "extracted",
+                                              article=changed)])
+    handed = store.articles_to_cluster([a.id for a in articles])
+    with open_reader(db) as con:
+        read = queries.articles_by_ids(con, [a.id for a in articles])
+    assert handed == read
+    assert handed[0].text.endswith("A later paragraph.")
+    assert any(a.facets.where is not None and a.facets.who for a in handed)
 
 
 def test_a_stopped_run_leaves_nothing_unclustered(tmp_path: Path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -435,16 +435,25 @@ def not_overwriting(
     return out
 
 
+@dataclass(frozen=True)
+class ArticleWrites:
+    """What record_extractions wrote to `articles`: the rows inserted as new (exactly as
+    written) and the ids of stored articles it upserted."""
+
+    inserted: tuple[Record, ...] = ()
+    upserted: tuple[str, ...] = ()
+
+
 def record_extractions(
     con: Connection, run_id: str, outcomes: Sequence[ExtractionOutcome]
-) -> None:
+) -> ArticleWrites:
     """Log each page's extraction outcome and upsert the articles extracted from them.
 
     One transaction. Which of the batch's articles are stored already is read first (their
     ids and content hashes: two columns, however many articles are stored), so new ones take
     a plain insert, stored ones the upsert, and only those whose text changed have their
     current version copied to article_versions. An article another source stored stays as it
-    is (not_overwriting)."""
+    is (not_overwriting). Returns what it wrote (ArticleWrites)."""
     with con.transaction():
         ids = key_table((o.article.id for o in outcomes if o.article is not None), IDS_SCHEMA)
         owners = {r["id"]: r["source"] for r in con.rows(sql.ARTICLE_OWNERS, ids=ids)}
@@ -462,7 +471,7 @@ def record_extractions(
         )
         con.execute(sql.UPSERT_EXTRACTION_LOG, batch=to_arrow(log, EXTRACTION_SCHEMA))
         if not articles:
-            return
+            return ArticleWrites()
         stored = {r["id"]: r["content_hash"] for r in con.rows(
             sql.STORED_CONTENT_HASHES, ids=key_table((a["id"] for a in articles), IDS_SCHEMA))}
         known = [a for a in articles if a["id"] in stored]
@@ -474,6 +483,7 @@ def record_extractions(
             con.execute(sql.UPSERT_EXISTING_ARTICLES, batch=to_arrow(known, ARTICLE_SCHEMA))
         if fresh:
             con.execute(sql.INSERT_NEW_ARTICLES, batch=to_arrow(fresh, ARTICLE_SCHEMA))
+        return ArticleWrites(tuple(fresh), tuple(a["id"] for a in known))
 
 
 # --- clusters ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import json
 import re
 import tempfile
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -206,6 +206,12 @@ def _article(row: dict[str, Any]) -> Article:
                       who=who, where=Place(*where) if where[0] is not None else None,
                       **evidence),
     )
+
+
+def stored_article(record: Mapping[str, Any]) -> Article:
+    """The Article that reading an `articles` row written from `record` (load.article_record)
+    gives back: what a run hands to clustering instead of reading its new articles again."""
+    return _article({k: v for k, v in record.items() if k != "run_id"})
 
 
 def article_facts_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:

@@ -22,6 +22,8 @@ from extractors.models import ArticleFeatures, CopyFeatures, IndexEdge, IndexEnt
 from warehouse import index_sql as q
 from warehouse.db import Connection
 from warehouse.load import key_table, to_arrow
+from warehouse.queries import rows_by_id_list
+from warehouse.sql import TEXTS_BY_IDS
 
 COPY, EVENT, XLANG = "copy", "event", "xlang"  # extractors.events.incremental's families
 # Cross-lingual keys ('~n:', '~p:', '~#:', '~s:') share the event keys' table, hashed alike.
@@ -145,7 +147,8 @@ class IndexReads:
             return {}
         # A bound list, not a joined table: the scan filters seq before it reads the wide
         # feature columns (about 3x faster on a year's index).
-        return {e.seq: e for e in self._entries(q.ENTRIES_BY_SEQ, {"seqs": sorted(seqs)})}
+        return {e.seq: e for e in self._entries(q.ENTRIES_BY_SEQ, {
+            "seqs": sorted(seqs), "lo": min(seqs), "hi": max(seqs)})}
 
     def entries_by_id(self, ids):
         ids = set(ids)
@@ -238,7 +241,7 @@ class IndexReads:
         by_id = {e.id: s for s, e in entries.items()}
         if not by_id:
             return {}
-        rows = self.con.rows(q.TEXTS_BY_ID, article_ids=_ids(by_id))
+        rows = rows_by_id_list(self.con, TEXTS_BY_IDS, by_id)
         return {by_id[r["id"]]: opening(r["text"] or "", COMPARE_CHARS) for r in rows}
 
     def articles(self, ids):

@@ -12,7 +12,9 @@ ENTRY_COLUMNS = """seq, article_id, content_hash, n_words, sketch, role, copy_of
 
 _ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM cluster_articles"
 
-ENTRIES_BY_SEQ = _ENTRIES + " WHERE seq = ANY($seqs)"
+# The bounds let the scan skip row groups (seqs are in arrival order): a run reads mostly
+# the recent days' entries.
+ENTRIES_BY_SEQ = _ENTRIES + " WHERE seq >= $lo AND seq <= $hi AND seq = ANY($seqs)"
 # Which seqs index these articles: a narrow scan (new articles, mostly: none).
 SEQS_OF_ARTICLES = """
 SELECT seq FROM cluster_articles WHERE article_id IN (SELECT id FROM article_ids)
@@ -103,8 +105,6 @@ WHERE NOT EXISTS (
 ORDER BY w.id
 """
 
-# Article texts by id (the few stored articles a new one may copy).
-TEXTS_BY_ID = "SELECT id, text FROM articles WHERE id IN (SELECT id FROM article_ids)"
 
 EVENTS_OF_ARTICLES = """
 SELECT article_id, event_id FROM event_articles WHERE article_id IN (SELECT id FROM article_ids)

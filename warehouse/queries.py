@@ -214,16 +214,29 @@ def stored_article(record: Mapping[str, Any]) -> Article:
     return _article({k: v for k, v in record.items() if k != "run_id"})
 
 
+ID_LIST_CHUNK = 500  # ids per lookup by primary key (DuckDB scans instead past ~2048)
+
+
+def rows_by_id_list(con: Connection, statement: str, ids: Collection[str]) -> list[dict]:
+    """Rows of `statement` (`id IN ({ids})`) for these ids, a chunk at a time, ordered by
+    id: the ids are bound parameters, so the table's primary-key index finds them."""
+    wanted = sorted(set(ids))
+    rows: list[dict] = []
+    for start in range(0, len(wanted), ID_LIST_CHUNK):
+        chunk = wanted[start:start + ID_LIST_CHUNK]
+        marks = ", ".join(f"${i + 1}" for i in range(len(chunk)))
+        rows += con.rows(statement.format(ids=marks), chunk)
+    return sorted(rows, key=lambda r: r["id"])
+
+
 def article_facts_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
     """The stored articles with these ids, without their texts (text is "")."""
-    return [_article(r) for r in con.rows(sql.ARTICLE_FACTS_BY_IDS,
-                                          ids=key_table(article_ids, IDS_SCHEMA))]
+    return [_article(r) for r in rows_by_id_list(con, sql.ARTICLE_FACTS_BY_IDS, article_ids)]
 
 
 def articles_by_ids(con: Connection, article_ids: Collection[str]) -> list[Article]:
     """The stored articles with these ids (ordered by id); unknown ids are left out."""
-    return [_article(r) for r in con.rows(sql.ARTICLES_BY_IDS,
-                                          ids=key_table(article_ids, IDS_SCHEMA))]
+    return [_article(r) for r in rows_by_id_list(con, sql.ARTICLES_BY_IDS, article_ids)]
 
 
 def event_and_story_of_articles(

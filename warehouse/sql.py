@@ -439,16 +439,18 @@ SELECT id, url, canonical_url, source, title, {text} AS text, content_hash, urls
 FROM articles
 """
 
-# Stored articles by id (registered Arrow table `ids`): what a run extracted, for clustering.
+# Stored articles by id: {ids} is a list of bound parameters ($1, $2, ...; queries.
+# rows_by_id_list), never values. A list of values, unlike a joined table, is looked up in the
+# primary-key index: 0.02-0.1 s for 200 of a million articles, against a scan of every id
+# (0.4-2.7 s, texts read for every row group holding one).
 ARTICLES_BY_IDS = _ARTICLE_RECORDS.format(text="text") + """
-WHERE id IN (SELECT id FROM ids)
-ORDER BY id
+WHERE id IN ({ids})
 """
 # The same without the texts (an event's record reads facets, titles and times only).
 ARTICLE_FACTS_BY_IDS = _ARTICLE_RECORDS.format(text="''") + """
-WHERE id IN (SELECT id FROM ids)
-ORDER BY id
+WHERE id IN ({ids})
 """
+TEXTS_BY_IDS = "SELECT id, text FROM articles WHERE id IN ({ids})"
 
 RAW_PAGES = """
 SELECT url, source, final_url, status_code, content_type, n_bytes, fetched_at, html_zstd, file

@@ -740,14 +740,17 @@ def _decide_components(
     comps: dict[int, list[int]] = defaultdict(list)
     for q in originals:
         comps[find(q)].append(q)
+    inner_of: dict[int, dict[Pair, Edge]] = defaultdict(dict)  # edges within each component
+    for p, e in edges.items():
+        if find(p[0]) == find(p[1]):
+            inner_of[find(p[0])][p] = e
     groups: list[list[int]] = []
     group_edges_of: list[dict[Pair, Edge]] = []
     for label, comp in comps.items():
         for q in comp:
             if entries[q].comp != label:
                 state.put(replace(state.get([q])[q], comp=label))
-        comp_set = set(comp)
-        inner = {p: e for p, e in edges.items() if p[0] in comp_set and p[1] in comp_set}
+        inner = inner_of[label]
         local = {q: i for i, q in enumerate(comp)}  # comp is sorted by id
         feats = [entries[q].features for q in comp]
         loc_edges, loc_feats = {}, {}

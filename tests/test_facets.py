@@ -288,6 +288,19 @@ def test_title_qualifiers_become_places() -> None:
     assert "Switzerland" in facets.places
 
 
+def test_a_small_towns_own_police_places_it() -> None:
+    """A town too small to be its name's default sense ("St. Augustine", 14,000 people) is
+    named by its police department: the story is set there, not in the city it mentions."""
+    text = ("A boy was wounded Sunday when a handgun he found in a closet went off, the St. "
+            "Augustine Police Department said. Officers were called to a home on Oak Street. "
+            "The St. Augustine Police Department said no charges had been filed. The boy was "
+            "taken to a hospital in Jacksonville, Florida.")
+    facets = extract_facets("Boy hurt in accidental shooting", text)
+    assert facets.where is not None and facets.where.name == "Saint Augustine"
+    assert (facets.where.country, facets.where.id) == ("US", "geonames:4170894")
+    assert "St. Augustine Police Department" in facets.actors  # still an actor too
+
+
 def test_german_lone_nouns_are_not_actors() -> None:
     text = "Die Regierung in Berlin teilte mit, Olaf Scholz habe die Bundeswehr besucht."
     facets = extract_facets("", text, None, language="de")

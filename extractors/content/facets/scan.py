@@ -29,6 +29,7 @@ from extractors.content.facets.sentences import Sentence
 from extractors.content.facets.words import (
     ADJECTIVES,
     ADMIN_WORDS,
+    AUTHORITY_HEADS,
     CONTRACTIONS,
     DIRECTIONS,
     EVENT_HEADS,
@@ -285,6 +286,12 @@ def _read_segment(out: Scan, seg: list[Tok], cue: str, sent: Sentence, gaz: Gaze
     for n in range(min(len(seg) - 1, gaz.max_words), 0, -1):
         head = " ".join(words[:n])
         place = gaz.lookup(head) or gaz.demonym(head)
+        if place is None and not cue and folded[n] in AUTHORITY_HEADS and gaz.senses(head):
+            # "St. Augustine Police Department": a town too small to be a name's default
+            # sense, placed by its own authority (the text's context picks the sense)
+            out.places.append(_place(head, gaz.senses(head), sent, start, seg[n - 1].end,
+                                     order, qualifier=True))
+            break
         if place:
             # "Chicago Police Department" names its home; "Jos Verstappen" only a person
             if (any(w in ORG_HEADS for w in folded[n:]) or gaz.demonym(head) or cue == "of"

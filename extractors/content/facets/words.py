@@ -135,6 +135,12 @@ ORG_HEADS = _wordset(
     store stores team battalion command enterprises metro swat unit division precinct"""
 )
 # Last words of publications: "The New York Times", "Times-Picayune" (never an actor).
+# Organisation words naming a place's own authority ("Columbus Police Department", "Erie
+# County Sheriff's Office", "Tampa City Council"): that place is where the authority acts.
+AUTHORITY_HEADS = _wordset(
+    """police sheriff sheriff's pd fire council court mayor township city county municipal
+    prosecutor's prosecutor coroner"""
+)
 MEDIA_HEADS = _wordset(
     """times post news journal herald tribune press telegraph daily gazette picayune courier
     chronicle observer examiner star-telegram inquirer register sentinel bulletin dispatch

@@ -110,8 +110,10 @@ def test_keys_of_the_russian_and_english_reports_meet():
 
 
 def _score(a: dict, b: dict) -> crosslingual.PairScore:
-    return crosslingual.score_pair(crosslingual.side_of(article_from_record(a)),
-                                   crosslingual.side_of(article_from_record(b)))
+    sides = [crosslingual.side_of(article_from_record(r)) for r in (a, b)]
+    if crosslingual.regime(a["language"], b["language"]) == "cross":
+        sides = crosslingual.with_vectors(sides)
+    return crosslingual.score_pair(*sides)
 
 
 @pytest.mark.parametrize("other", [RUSSIAN, GERMAN], ids=["ru", "de"])

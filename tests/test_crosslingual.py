@@ -123,6 +123,21 @@ def test_a_foreign_report_of_the_seed_talks_is_the_same_event(other):
     assert "Brussels" in result.evidence["places"]
 
 
+def test_the_sentence_vectors_are_part_of_the_evidence():
+    result = _score(RUSSIAN, REPORT)
+    assert result.evidence["meaning"] > _score(RUSSIAN, SMOKE_RINGS).evidence["meaning"]
+    assert "meaning" in result.features
+
+
+def test_without_vectors_the_keys_alone_decide():
+    """A side built without its sentence vector is scored by the weights fitted without
+    them, not as if the texts had nothing in common."""
+    sides = [crosslingual.side_of(article_from_record(r)) for r in (RUSSIAN, REPORT)]
+    result = crosslingual.score_pair(*sides)
+    assert result.regime == "cross_keys" and "meaning" not in result.features
+    assert result.same_event
+
+
 def test_the_sochi_summit_of_the_same_leaders_is_another_event():
     for english in (PREVIEW, REPORT):
         result = _score(SOCHI, english)

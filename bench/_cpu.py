@@ -98,17 +98,17 @@ class StageClock:
         return timed
 
 
-# (stage, module, attribute): the flow process's stages. Nested ones (raw-page compression
+# (stage, module, attribute): the flow process's stages. Nested ones (raw pages written
 # inside the batch write) are reported apart by `timed_stages` through their own clock.
 FLOW_STAGES = (
     ("discover", "flows.stages", "discover"),
     ("fetch", "flows.stages", "fetch"),
     ("extract_wait", "flows.stages", "extract"),
-    ("cluster", "flows.stages", "cluster_articles"),
+    ("cluster", "flows.stages", "article_features"),
     ("store_discovery", "flows.run_store", "RunStore.record_discovery"),
     ("store_batch", "flows.run_store", "RunStore.record_batch"),
-    ("store_cluster", "flows.run_store", "RunStore.record_clusters"),
-    ("read_cluster_inputs", "flows.run_store", "RunStore.cluster_inputs"),
+    ("store_cluster", "flows.run_store", "RunStore.cluster"),
+    ("read_cluster_inputs", "flows.run_store", "RunStore.articles_to_cluster"),
     ("settle_ledger", "flows.run_store", "RunStore.settle"),
 )
 INNER_STAGES = (

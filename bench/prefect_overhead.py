@@ -84,11 +84,12 @@ def plain_monitor(sources: Path, warehouse: Path, batch_size: int) -> dict[str, 
     store.settle(combine(fetched.plans), fetched.discoveries, fetched.complete_sources,
                  started, utc_now())
     store.ledger_report()
-    window = store.cluster_inputs(list(fetched.article_ids), settings.cluster_window_days)
-    if window.new_ids:
-        result = timed("cluster", stages.cluster_articles, window.articles,
-                       settings.cluster_window_days)
-        timed("cluster_load", store.record_clusters, window, result)
+    articles = store.articles_to_cluster(list(fetched.article_ids))
+    if articles:  # as flows.monitor._cluster: features here, matched against the stored index
+        arrivals = timed("cluster", stages.article_features, articles,
+                         settings.cluster_window_days)
+        timed("cluster_load", store.cluster, arrivals,
+              stages.cluster_settings(settings.cluster_window_days), utc_now(), started)
     store.report()
     render_markdown(build_digest(warehouse))
     store.finish("completed", {"articles_new": len(fetched.article_ids)})

@@ -50,7 +50,7 @@ from reports.watchlists import (
     store_alerts,
     store_matches,
 )
-from warehouse import alerts, cluster_index, load, queries
+from warehouse import alerts, cluster_index, load, queries, sql
 from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
 
 
@@ -158,11 +158,14 @@ class RunStore:
         """Record how the run ended, and checkpoint everything it wrote into the file. A run
         that did not complete counts what it committed (its own counts stop where it failed)."""
         with open_writer(self.path, timeout_s=timeout_s or self.timeout_s,
-                         storage_version=self.storage_version,
-                         checkpoint=True) as con, con.transaction():
-            if status != "completed":
-                counts = {**counts, **load.committed_counts(con, self.run_id)}
-            load.finish_run(con, self.run_id, status, counts)
+                         storage_version=self.storage_version) as con:
+            with con.transaction():
+                if status != "completed":
+                    counts = {**counts, **load.committed_counts(con, self.run_id)}
+                load.finish_run(con, self.run_id, status, counts)
+            # Explicitly, not on close: a checkpoint that fails on close (a full disk) is
+            # silent, and the write-ahead log would grow run after run unseen.
+            con.execute(sql.CHECKPOINT)
 
     # --- discovery and fetching ---------------------------------------------------------------
 

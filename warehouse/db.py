@@ -420,7 +420,7 @@ def open_writer(
 def checkpoint_file(path: str | Path, timeout_s: float = WRITER_TIMEOUT_S) -> None:
     """Write what the write-ahead log holds into the file (the end of a monitor run)."""
     with open_writer(path, timeout_s=timeout_s) as con:
-        con.execute("CHECKPOINT")
+        con.execute(sql.CHECKPOINT)
 
 
 @contextmanager

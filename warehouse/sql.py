@@ -671,3 +671,7 @@ ON CONFLICT DO NOTHING
 # by that query.
 NO_EXTERNAL_ACCESS = "SET enable_external_access = false"
 SET_MEMORY_LIMIT = "SET memory_limit = {limit}"  # a quoted literal (SET takes no parameter)
+
+# Write the write-ahead log into the file now (and fail loudly, e.g. on a full disk); the end
+# of a monitor run (flows/run_store.py)
+CHECKPOINT = "CHECKPOINT"

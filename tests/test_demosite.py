@@ -368,4 +368,10 @@ def test_command_line_server_prints_hosts_and_serves():
         assert resp.status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        try:  # Ctrl-C ends it cleanly; a loaded machine may take a while to get there
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never left behind
+            proc.wait()
+            raise
+    assert code == 0

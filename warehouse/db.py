@@ -417,12 +417,6 @@ def open_writer(
             con.close()
 
 
-def checkpoint_file(path: str | Path, timeout_s: float = WRITER_TIMEOUT_S) -> None:
-    """Write what the write-ahead log holds into the file (the end of a monitor run)."""
-    with open_writer(path, timeout_s=timeout_s) as con:
-        con.execute(sql.CHECKPOINT)
-
-
 @contextmanager
 def open_reader(path: str | Path, timeout_s: float = READER_TIMEOUT_S) -> Iterator[Connection]:
     """A read-only connection, retried while a writer holds the file; closed on exit.

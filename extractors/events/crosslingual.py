@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -391,6 +391,15 @@ def _language(article: Article) -> str:
     return (article.language or "").lower()[:2]
 
 
+def sides_with_vectors(pairs: Iterable[tuple[Article, Article]]) -> dict[str, PairSide]:
+    """The scorer's view of the articles of `pairs` that pair two languages, by id, their
+    sentence vectors embedded in one batch (the model's cost follows these articles, and a
+    batch costs far less per text than one text at a time): `pair_edge`'s `sides`."""
+    crossing = {x.id: x for a, b in pairs if _language(a) != _language(b) for x in (a, b)}
+    ids = sorted(crossing)
+    return dict(zip(ids, with_vectors([article_side(crossing[i]) for i in ids]), strict=True))
+
+
 def pair_edge(a: Article, b: Article, bar: float, floor: float, window_days: int,
               sides: dict | None = None) -> tuple[float, dict[str, float], dict] | None:
     """This scorer's edge for one pair (`a` the one with the smaller id), on the word
@@ -400,8 +409,8 @@ def pair_edge(a: Article, b: Article, bar: float, floor: float, window_days: int
     for x in (a, b):
         if x.id not in sides:
             sides[x.id] = article_side(x)
-    if _language(a) != _language(b):  # two languages: the sentence vectors count (rescore
-        for x in (a, b):              # embeds its candidates in one batch beforehand)
+    if _language(a) != _language(b):  # two languages: the sentence vectors count (callers
+        for x in (a, b):              # embed their candidates beforehand: sides_with_vectors)
             if sides[x.id].vector is None:
                 sides[x.id] = with_vectors([sides[x.id]])[0]
     result = score_pair(sides[a.id], sides[b.id], window_days)
@@ -459,12 +468,7 @@ def rescore(
     candidates = [divmod(code, n) for code in block_pairs(blocks, times, max_block, block_width,
                                                           order).tolist()]
     candidates = [(i, j) for i, j in candidates if applies(languages[i], languages[j])]
-    # Sentence vectors for the articles of two-language candidates only (the model's cost
-    # follows them, not the window), in one batch; pair_edge finds them in `sides`.
-    crossing = sorted({x for i, j in candidates if languages[i] != languages[j] for x in (i, j)})
-    sides: dict[str, PairSide] = {
-        articles[x].id: embedded for x, embedded in zip(
-            crossing, with_vectors([article_side(articles[x]) for x in crossing]), strict=True)}
+    sides = sides_with_vectors([(articles[i], articles[j]) for i, j in candidates])
     evidence: dict[tuple[int, int], dict[str, object]] = {}
     for i, j in candidates:
         found = pair_edge(articles[i], articles[j], bar, floor, window_days, sides)

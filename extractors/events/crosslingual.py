@@ -89,6 +89,11 @@ def _stems(body: str) -> frozenset[str]:
     )
 
 
+def head_text(title: str, text: str) -> str:
+    """What the sentence model reads of an article: its headline and lead."""
+    return f"{title}\n{text}"[:GRAM_CHARS][: embedding.TEXT_CHARS]
+
+
 def side(title: str, text: str, language: str | None,
          published: datetime | None = None, event_date: date | None = None) -> PairSide:
     """The scorer's view of one article."""
@@ -105,7 +110,7 @@ def side(title: str, text: str, language: str | None,
         language=(language or "").lower()[:2],
         published=published,
         event_date=event_date,
-        head=body[: embedding.TEXT_CHARS],
+        head=head_text(title, text),
     )
 
 
@@ -344,8 +349,17 @@ W_TIME_GAP = 4.0
 
 def article_side(article: Article) -> PairSide:
     """The scorer's view of an article (its summary stands in for a missing text)."""
-    return side(article.title, article.text or article.description or "", article.language,
-                article.published_at, _stated_date(article))
+    return side(article.title, _text(article), article.language, article.published_at,
+                _stated_date(article))
+
+
+def article_head(article: Article) -> str:
+    """`article_side(article).head`, without the rest of the side."""
+    return head_text(article.title, _text(article))
+
+
+def _text(article: Article) -> str:
+    return article.text or article.description or ""
 
 
 side_of = lru_cache(maxsize=2048)(article_side)  # ~20-40 KB each: pairs files, evidence

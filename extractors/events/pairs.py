@@ -15,6 +15,7 @@ The whole input is validated before anything is written, as for `newsmon cluster
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 from extractors.content import embedding
@@ -89,13 +90,21 @@ def pairs_jsonl(
 def decide_all(pairs: list[tuple[str, Article, Article]],
                settings: ClusterSettings = DEFAULT_SETTINGS) -> Iterator[dict]:
     """Output lines of `pairs`, in order. The heads of each chunk's two-language pairs are
-    embedded in one batch first (the sentence model costs per text, and a batch runs several
-    times faster than pair by pair); `decide` then finds their vectors memoised."""
+    embedded in one batch (the sentence model costs per text, and a batch runs several times
+    faster than pair by pair), in a background thread (its matrix products release the GIL)
+    while the pairs that need no vectors are decided; `decide` then finds the vectors
+    memoised."""
     for start in range(0, len(pairs), CHUNK_PAIRS):
         chunk = pairs[start : start + CHUNK_PAIRS]
-        embedding.embed(list(dict.fromkeys(
-            crosslingual.side_of(x).head for _, a, b in chunk
-            if crosslingual.applies(a.language, b.language)
-            and crosslingual.regime(a.language, b.language) == "cross" for x in (a, b))))
-        for pair_id, a, b in chunk:
-            yield {"id": pair_id, **decide(a, b, settings)}
+        crossing = [crosslingual.applies(a.language, b.language)
+                    and crosslingual.regime(a.language, b.language) == "cross"
+                    for _, a, b in chunk]
+        heads = list(dict.fromkeys(crosslingual.article_head(x) for (_, a, b), cross
+                                   in zip(chunk, crossing, strict=True) if cross for x in (a, b)))
+        with ThreadPoolExecutor(1) as background:
+            embedded = background.submit(embedding.embed, heads)
+            early = {k: decide(a, b, settings) for k, (_, a, b) in enumerate(chunk)
+                     if not crossing[k]}
+            embedded.result()
+        for k, (pair_id, a, b) in enumerate(chunk):
+            yield {"id": pair_id, **(early[k] if k in early else decide(a, b, settings))}

@@ -6,6 +6,7 @@ written for the demo, and unrelated stories."""
 from __future__ import annotations
 
 import socket
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -50,6 +51,27 @@ def test_vectors_match_the_wheels_own_engine(encoder):
     ours = encoder.embed(texts)
     theirs = E5(num_threads=1).passage(texts)
     assert np.min(np.sum(ours * theirs, axis=1)) > 0.98
+
+
+def test_the_model_stays_small_in_memory():
+    """It runs in the flow process, which holds a run's pages too (a run's process tree stays
+    under 1 GiB, tests/test_hostile.py): the weights stay 4-bit in the file and are read a
+    layer at a time; texts pass in small batches. (Float32 weights and a dict vocabulary took
+    ~160 MB.)"""
+    texts = [f"{_head(r)} {i}" for r in (REPORT, RUSSIAN, GERMAN, SOCHI, SMOKE_RINGS)
+             for i in range(4)]
+    mib = 1024 * 1024
+    tracemalloc.start()
+    try:
+        model = embedding.Encoder()
+        loaded = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        model.embed(texts)
+        embedding_peak = tracemalloc.get_traced_memory()[1] - loaded
+    finally:
+        tracemalloc.stop()
+    assert loaded < 24 * mib, f"{loaded / mib:.0f} MiB loaded"
+    assert embedding_peak < 64 * mib, f"{embedding_peak / mib:.0f} MiB while embedding"
 
 
 def test_a_missing_weights_file_is_a_clear_error(tmp_path):

@@ -146,10 +146,15 @@ def features(pairs: list[dict]) -> tuple[np.ndarray, list[dict]]:
             if r["id"] not in sides:
                 record = {f: v for f, v in r.items() if f != "article"}
                 sides[r["id"]] = xl.side_of(article_from_record(record))
+    # Sentence vectors only for articles of two-language pairs, as clustering embeds them.
+    crossing = sorted({p[k]["id"] for p in pairs if group_of(p) == "cross" for k in "ab"})
+    start = time.perf_counter()
+    sides.update(zip(crossing, xl.with_vectors([sides[i] for i in crossing]), strict=True))
+    print(f"sentence vectors: {len(crossing)} articles in {time.perf_counter() - start:.1f}s")
     rows, raw = [], []
     for p in pairs:
         result = xl.score_pair(sides[p["a"]["id"]], sides[p["b"]["id"]])
-        rows.append([result.features[k] for k in xl.FEATURES])
+        rows.append([result.features.get(k, 0.0) for k in xl.FEATURES])
         raw.append(result.evidence)
     return np.array(rows, dtype=float), raw
 
@@ -278,27 +283,42 @@ def main(argv: list[str] | None = None) -> int:
             slug = system.split(" (")[0].replace(" ", "_").replace("-", "_")
             print(f"{group}_{slug}_f1: {value:.3f}")
 
+        def model_rows(label: str, key: str, xs: np.ndarray, m=m, lm=lm,
+                       group=group) -> None:
+            """In-fold and out-of-fold rows of a model over `xs`; its weights fitted on all
+            of the group's pairs go to `fitted[key]`."""
+            in_fold, probability, decision = cross_validate(xs[m], lm[m], truth[m], folds[m])
+            oof = np.zeros(len(pairs))
+            oof[m] = probability
+            oof_decision = np.zeros(len(pairs), bool)
+            oof_decision[m] = decision
+            print(f"{group:6} {'':4} {'':4} {label + ', in-fold (mean of 5)':34} {in_fold:6.3f}")
+            print(f"{group}_{label.split(',')[0].replace(' ', '_')}_in_fold_f1: {in_fold:.3f}")
+            row(f"{label}, out-of-fold", oof_decision, oof)
+            print(f"{group}_{label.split(',')[0].replace(' ', '_')}_out_of_fold_pearson: "
+                  f"{pearson(oof[m], overall[m]):.3f}")
+            w = fit_logistic(xs[lm], truth[lm].astype(float))
+            fitted[key] = w.tolist()
+            p_all = 1 / (1 + np.exp(-(w[0] + xs[lm] @ w[1:])))
+            thresholds[key] = best_threshold(p_all, truth[lm])
+
         oracle_at = best_threshold(base[lm], truth[lm])
         row(f"4-gram cosine, oracle @{oracle_at:.2f}", base >= oracle_at, base)
         row("4-gram cosine, cross-validated", threshold_cv(base, lm, truth, folds), base)
         row("newsmon before (word scorer)", before, None)
         row("newsmon cluster --pairs (shipped)", ours_same, ours_score)
+        if group == "cross":
+            meaning = x[:, list(xl.FEATURES).index("meaning")]
+            at = best_threshold(meaning[lm], truth[lm])
+            row(f"sentence vectors alone, oracle @{at:.2f}", meaning >= at, meaning)
+            row("sentence vectors, cross-validated", threshold_cv(meaning, lm, truth, folds),
+                meaning)
+            keys_only = x[:, : list(xl.FEATURES).index("meaning")]
+            model_rows("keys, no vectors", "cross_keys", keys_only)
         if group in ("cross", "mono"):
-            in_fold, probability, decision = cross_validate(x[m], lm[m], truth[m], folds[m])
-            oof = np.zeros(len(pairs))
-            oof[m] = probability
-            oof_decision = np.zeros(len(pairs), bool)
-            oof_decision[m] = decision
-            print(f"{group:6} {'':4} {'':4} {'scorer, in-fold (mean of 5)':34} {in_fold:6.3f}")
-            print(f"{group}_scorer_in_fold_f1: {in_fold:.3f}")
-            row("scorer, out-of-fold", oof_decision, oof)
-            print(f"{group}_scorer_out_of_fold_pearson: {pearson(oof[m], overall[m]):.3f}")
+            model_rows("scorer", group, x)
             if group == "cross":
                 leave_one_out(x, lm, truth, langs, m)
-            w = fit_logistic(x[lm], truth[lm].astype(float))
-            fitted[group] = w.tolist()
-            p_all = 1 / (1 + np.exp(-(w[0] + x[lm] @ w[1:])))
-            thresholds[group] = best_threshold(p_all, truth[lm])
         for lang in sorted(set(langs[m].tolist())):
             lm_lang = lm & (langs == lang)
             print(f"       {lang}: {int(lm_lang.sum())} pairs, shipped F1 "
@@ -311,10 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         names = ("bias", *xl.FEATURES)
         print("\nWEIGHTS = {")
-        for group, key in (("cross", "cross"), ("mono", "same")):
+        for group, key in (("cross", "cross"), ("cross_keys", "cross_keys"), ("mono", "same")):
             if group in fitted:
                 body = ", ".join(f'"{n}": {v:.3f}' for n, v in zip(names, fitted[group],
-                                                                    strict=True))
+                                                                    strict=False)
+                                 if n != "meaning" or group == "cross")
                 print(f'    "{key}": {{{body}}},')
         print("}")
         print("THRESHOLDS = {" + ", ".join(

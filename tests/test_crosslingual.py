@@ -110,8 +110,10 @@ def test_keys_of_the_russian_and_english_reports_meet():
 
 
 def _score(a: dict, b: dict) -> crosslingual.PairScore:
-    return crosslingual.score_pair(crosslingual.side_of(article_from_record(a)),
-                                   crosslingual.side_of(article_from_record(b)))
+    sides = [crosslingual.side_of(article_from_record(r)) for r in (a, b)]
+    if crosslingual.regime(a["language"], b["language"]) == "cross":
+        sides = crosslingual.with_vectors(sides)
+    return crosslingual.score_pair(*sides)
 
 
 @pytest.mark.parametrize("other", [RUSSIAN, GERMAN], ids=["ru", "de"])
@@ -119,6 +121,21 @@ def test_a_foreign_report_of_the_seed_talks_is_the_same_event(other):
     result = _score(other, REPORT)
     assert result.same_event and result.regime == "cross"
     assert "Brussels" in result.evidence["places"]
+
+
+def test_the_sentence_vectors_are_part_of_the_evidence():
+    result = _score(RUSSIAN, REPORT)
+    assert result.evidence["meaning"] > _score(RUSSIAN, SMOKE_RINGS).evidence["meaning"]
+    assert "meaning" in result.features
+
+
+def test_without_vectors_the_keys_alone_decide():
+    """A side built without its sentence vector is scored by the weights fitted without
+    them, not as if the texts had nothing in common."""
+    sides = [crosslingual.side_of(article_from_record(r)) for r in (RUSSIAN, REPORT)]
+    result = crosslingual.score_pair(*sides)
+    assert result.regime == "cross_keys" and "meaning" not in result.features
+    assert result.same_event
 
 
 def test_the_sochi_summit_of_the_same_leaders_is_another_event():

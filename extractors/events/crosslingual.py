@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 import zlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -30,6 +30,7 @@ import numpy as np
 import regex
 from rapidfuzz import fuzz, process
 
+from extractors.content import embedding
 from extractors.content.facets.gazetteer import gazetteer
 from extractors.content.keys import Keys, article_keys, latin, loose_key
 from extractors.events.dedup import article_time, block_pairs
@@ -76,12 +77,21 @@ class PairSide:
     language: str
     published: datetime | None = None
     event_date: date | None = None  # the event date its facets found stated in the text
+    head: str = ""  # headline and lead as written: what the sentence model reads
+    # Its multilingual sentence vector (extractors.content.embedding), attached by
+    # `with_vectors` only to articles that meet one of another language: the model is costly.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def _stems(body: str) -> frozenset[str]:
     return frozenset(
         latin(w).casefold()[:STEM_CHARS] for w in _WORD.findall(body) if len(w) >= STEM_MIN
     )
+
+
+def head_text(title: str, text: str) -> str:
+    """What the sentence model reads of an article: its headline and lead."""
+    return f"{title}\n{text}"[:GRAM_CHARS][: embedding.TEXT_CHARS]
 
 
 def side(title: str, text: str, language: str | None,
@@ -100,7 +110,29 @@ def side(title: str, text: str, language: str | None,
         language=(language or "").lower()[:2],
         published=published,
         event_date=event_date,
+        head=head_text(title, text),
     )
+
+
+def with_vectors(sides: Sequence[PairSide]) -> list[PairSide]:
+    """`sides` with their sentence vectors attached (embedded in one batch)."""
+    todo = [s for s in sides if s.vector is None]
+    vectors = dict(zip((s.head for s in todo), embedding.embed([s.head for s in todo]),
+                       strict=True)) if todo else {}
+    return [s if s.vector is not None else replace(s, vector=vectors[s.head]) for s in sides]
+
+
+# e5's cosines crowd high (unrelated news ~0.70-0.80, translations ~0.90+): the feature
+# spreads MEANING_FLOOR..1 over 0..1.
+MEANING_FLOOR = 0.70
+
+
+def _meaning(a: PairSide, b: PairSide) -> float | None:
+    """Sentence-vector similarity of the two heads, or None when either has no vector."""
+    if a.vector is None or b.vector is None:
+        return None
+    cosine = float(np.dot(a.vector, b.vector))
+    return min(1.0, max(0.0, (cosine - MEANING_FLOOR) / (1.0 - MEANING_FLOOR)))
 
 
 @dataclass(frozen=True)
@@ -164,7 +196,7 @@ class PairScore:
 
     probability: float
     same_event: bool
-    regime: str  # "cross" or "same" (which weights)
+    regime: str  # "cross", "cross_keys" (two languages, no vectors) or "same": which weights
     features: dict[str, float]
     evidence: dict[str, object]
 
@@ -179,6 +211,12 @@ def score_pair(a: PairSide, b: PairSide, window_days: int = WINDOW_DAYS) -> Pair
     f["time_gap"] = (0.0 if gap is None or gap <= window_days
                      else min(1.0, math.log2(gap / window_days) / 3))
     which = regime(a.language, b.language)
+    meaning = _meaning(a, b) if which == "cross" else None
+    if meaning is not None:
+        f["meaning"] = meaning
+        evidence["meaning"] = round(float(np.dot(a.vector, b.vector)), 3)
+    elif which == "cross":
+        which = "cross_keys"  # no vectors: the weights fitted without them
     z = _logit(f, WEIGHTS[which]) - W_TIME_GAP * f["time_gap"]
     p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
     if gap is not None:
@@ -281,19 +319,24 @@ def clustering_score(p: float, which: str, bar: float) -> float:
 # Fitted by bench/crosslingual.py on the SemEval-2022 Task 8 dev pairs (its docstring and
 # docs/clustering.md say how): logistic regression, pairs of two languages ("cross") and of
 # one language the word scorer was not tuned for ("same") apart; each threshold is the one
-# with the best F1 over that regime's labelled dev pairs.
+# with the best F1 over that regime's labelled dev pairs. "cross" reads the sentence vectors
+# (`meaning`); "cross_keys" is the same fit without them, for sides that carry none.
 FEATURES = ("text", "lead", "names", "name_count", "lead_names", "stems", "stem_count",
-            "places", "place_conflict", "numbers", "dates", "date_conflict")
+            "places", "place_conflict", "numbers", "dates", "date_conflict", "meaning")
 WEIGHTS: Mapping[str, Mapping[str, float]] = {
-    "cross": {"bias": -2.732, "text": 1.960, "lead": 1.870, "names": 2.628, "name_count": 0.795,
-              "lead_names": -0.159, "stems": 1.272, "stem_count": 1.286, "places": 0.167,
-              "place_conflict": -0.713, "numbers": 2.863, "dates": -0.371,
-              "date_conflict": -1.628},
+    "cross": {"bias": -4.664, "text": 0.544, "lead": 0.374, "names": 2.567, "name_count": 0.469,
+              "lead_names": -0.981, "stems": 0.550, "stem_count": 0.215, "places": 0.169,
+              "place_conflict": -0.335, "numbers": 1.816, "dates": -0.494,
+              "date_conflict": -1.452, "meaning": 7.712},
+    "cross_keys": {"bias": -2.732, "text": 1.960, "lead": 1.870, "names": 2.628,
+                   "name_count": 0.795, "lead_names": -0.159, "stems": 1.272,
+                   "stem_count": 1.286, "places": 0.167, "place_conflict": -0.713,
+                   "numbers": 2.863, "dates": -0.371, "date_conflict": -1.628},
     "same": {"bias": -4.872, "text": 2.438, "lead": 5.481, "names": -0.815, "name_count": -0.408,
              "lead_names": 1.308, "stems": 1.318, "stem_count": 1.127, "places": 0.236,
              "place_conflict": 0.132, "numbers": 1.575, "dates": 0.701, "date_conflict": -1.561},
 }
-THRESHOLDS: Mapping[str, float] = {"cross": 0.28, "same": 0.44}
+THRESHOLDS: Mapping[str, float] = {"cross": 0.35, "cross_keys": 0.28, "same": 0.44}
 # Publication times further apart than the window (logit units per unit of the log-gap
 # penalty, as the word scorer's time_gap: 1 at 8 windows), set by hand: the dev pairs carry
 # no publication dates. Two reports of one summit published weeks apart are two events
@@ -306,8 +349,17 @@ W_TIME_GAP = 4.0
 
 def article_side(article: Article) -> PairSide:
     """The scorer's view of an article (its summary stands in for a missing text)."""
-    return side(article.title, article.text or article.description or "", article.language,
-                article.published_at, _stated_date(article))
+    return side(article.title, _text(article), article.language, article.published_at,
+                _stated_date(article))
+
+
+def article_head(article: Article) -> str:
+    """`article_side(article).head`, without the rest of the side."""
+    return head_text(article.title, _text(article))
+
+
+def _text(article: Article) -> str:
+    return article.text or article.description or ""
 
 
 side_of = lru_cache(maxsize=2048)(article_side)  # ~20-40 KB each: pairs files, evidence
@@ -349,6 +401,19 @@ def blocking_keys(fixed: Sequence[str], stems: frozenset[str],
     return tuple(sorted({*fixed, *("~s:" + x for x in rare)}))
 
 
+def _language(article: Article) -> str:
+    return (article.language or "").lower()[:2]
+
+
+def sides_with_vectors(pairs: Iterable[tuple[Article, Article]]) -> dict[str, PairSide]:
+    """The scorer's view of the articles of `pairs` that pair two languages, by id, their
+    sentence vectors embedded in one batch (the model's cost follows these articles, and a
+    batch costs far less per text than one text at a time): `pair_edge`'s `sides`."""
+    crossing = {x.id: x for a, b in pairs if _language(a) != _language(b) for x in (a, b)}
+    ids = sorted(crossing)
+    return dict(zip(ids, with_vectors([article_side(crossing[i]) for i in ids]), strict=True))
+
+
 def pair_edge(a: Article, b: Article, bar: float, floor: float, window_days: int,
               sides: dict | None = None) -> tuple[float, dict[str, float], dict] | None:
     """This scorer's edge for one pair (`a` the one with the smaller id), on the word
@@ -358,6 +423,10 @@ def pair_edge(a: Article, b: Article, bar: float, floor: float, window_days: int
     for x in (a, b):
         if x.id not in sides:
             sides[x.id] = article_side(x)
+    if _language(a) != _language(b):  # two languages: the sentence vectors count (callers
+        for x in (a, b):              # embed their candidates beforehand: sides_with_vectors)
+            if sides[x.id].vector is None:
+                sides[x.id] = with_vectors([sides[x.id]])[0]
     result = score_pair(sides[a.id], sides[b.id], window_days)
     score = clustering_score(result.probability, result.regime, bar)
     if score < bar - floor:
@@ -389,7 +458,7 @@ def rescore(
     Returns what matched for each pair it kept (`PairScore.evidence`). `keys`: each
     article's blocking keys when they were fixed beforehand (extractors/events/features.py;
     by default `blocking_keys` over `articles`), `order`: the tie-break of equal times."""
-    languages = [(a.language or "").lower()[:2] for a in articles]
+    languages = [_language(a) for a in articles]
     known = {x for x in languages if x}
     if not known or (len(known) == 1 and known <= WORD_SCORER_LANGUAGES):
         return {}
@@ -410,12 +479,12 @@ def rescore(
         or languages[members[0]] not in WORD_SCORER_LANGUAGES)]
     times = np.array([article_time(a) for a in articles])
     n = len(articles)
+    candidates = [divmod(code, n) for code in block_pairs(blocks, times, max_block, block_width,
+                                                          order).tolist()]
+    candidates = [(i, j) for i, j in candidates if applies(languages[i], languages[j])]
+    sides = sides_with_vectors([(articles[i], articles[j]) for i, j in candidates])
     evidence: dict[tuple[int, int], dict[str, object]] = {}
-    sides: dict[str, PairSide] = {}
-    for code in block_pairs(blocks, times, max_block, block_width, order).tolist():
-        i, j = divmod(code, n)
-        if not applies(languages[i], languages[j]):
-            continue
+    for i, j in candidates:
         found = pair_edge(articles[i], articles[j], bar, floor, window_days, sides)
         if found is not None:
             edges[(i, j)], features[(i, j)], evidence[(i, j)] = found

@@ -674,7 +674,8 @@ def _score_across(state: _State, pairs: set[Pair], s: ClusterSettings) -> dict[P
         return {}
     entries = state.get(_ends(pairs))
     arts = state.texts({entries[q].id for q in _ends(pairs)})
-    sides: dict = {}
+    sides = crosslingual.sides_with_vectors(  # one batch for the sentence model
+        [tuple(arts[entries[q].id] for q in pair) for pair in pairs])
     out = {}
     for pair in pairs:
         a, b = sorted(pair, key=lambda q: entries[q].id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 ExtractionStatus = Literal["extracted", "skipped", "failed"]
 DuplicateKind = Literal["same-url", "same-text", "near-copy"]
@@ -259,6 +259,9 @@ class ExtractionOutcome:
     status: ExtractionStatus
     reason: str | None = None
     article: Article | None = None
+    # The article's clustering features (extractors.events.incremental.PreparedFeatures),
+    # made by the extraction worker when ExtractionSettings.cluster_features asks.
+    features: Any = None
 
 
 @dataclass(frozen=True)

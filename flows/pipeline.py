@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from extractors.events.incremental import PreparedFeatures
 from extractors.fetch.discover import Discovery, chunk_sources, source_hosts
 from extractors.fetch.health import SourceTallies
 from extractors.fetch.http import host_key
@@ -73,6 +74,9 @@ class PipelineResult:
     plans: list[EntryPlan] = field(default_factory=list)  # per discovered chunk (the ledger)
     discoveries: list[Discovery] = field(default_factory=list)  # per source and pass
     sources: SourceTallies = field(default_factory=SourceTallies)  # per source: source health
+    # article id -> its clustering features, made by the extraction workers (the cluster
+    # step uses them for the articles as stored: incremental.prepared_arrivals)
+    features: dict[str, PreparedFeatures] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -281,9 +285,11 @@ class Pipeline:
             r.fetch_failures += sum(not p.ok for p in fetched.pages)
             r.skipped += sum(o.status == "skipped" for o in batch.outcomes)
             r.failed += sum(o.status == "failed" for o in batch.outcomes)
-            r.article_ids.update(dict.fromkeys(
-                o.article.id for o in batch.outcomes if o.article is not None
-                and o.status == "extracted"))
+            for o in batch.outcomes:
+                if o.article is not None and o.status == "extracted":
+                    r.article_ids[o.article.id] = None
+                    if o.features is not None:
+                        r.features[o.article.id] = o.features
             self._report_written()
             if self.on_progress is not None:
                 discovered = 1 - (self._discovering + len(self._chunks)) / max(1, self._n_chunks)

@@ -35,6 +35,7 @@ calls per update; nothing here opens a file.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,6 +58,7 @@ from extractors.events.dedup import COMPARE_CHARS
 from extractors.events.features import (
     TermStats,
     Tokens,
+    TokenSettings,
     copy_features,
     features_of,
     opening,
@@ -342,6 +344,49 @@ class Arrival:
 def arrivals_of(articles: Iterable[Article], s: ClusterSettings) -> list[Arrival]:
     """Tokenise arriving articles (the costly part; stats-free, so it may run anywhere)."""
     return [Arrival(a, tokens_of(a, s.tokens), copy_features(a)) for a in articles]
+
+
+@dataclass(frozen=True)
+class PreparedFeatures:
+    """An article's arrival features made where it was extracted (the extraction worker
+    holds its text already), so the flow process need not make them: used only for an
+    article whose feature inputs (`inputs`) and token settings are the ones stored."""
+
+    inputs: bytes  # feature_inputs of the article they were made from
+    settings: TokenSettings
+    tokens: Tokens
+    copy: CopyFeatures
+
+
+def feature_inputs(article: Article) -> bytes:
+    """A digest of every field of `article` its arrival features read (tokens_of,
+    crosslingual.key_parts, copy_features): equal digests, equal features."""
+    read = (article.title, article.text, article.description, article.language,
+            article.content_hash, tuple(article.facets.actors), tuple(article.facets.places))
+    return hashlib.blake2b(repr(read).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def prepare_features(article: Article, settings: TokenSettings) -> PreparedFeatures:
+    """`article`'s arrival features, to travel with it (extractors/content/parallel.py)."""
+    return PreparedFeatures(feature_inputs(article), settings, tokens_of(article, settings),
+                            copy_features(article))
+
+
+def prepared_arrivals(
+    articles: Iterable[Article], prepared: Mapping[str, PreparedFeatures], s: ClusterSettings,
+) -> tuple[dict[str, Arrival], list[Article]]:
+    """The arrivals whose features were prepared for the article as it is now (by id), and
+    the articles left to tokenise (arrivals_of): none prepared, or prepared from another
+    version of the article or with other settings."""
+    ready: dict[str, Arrival] = {}
+    left: list[Article] = []
+    for a in articles:
+        p = prepared.get(a.id)
+        if p is not None and p.settings == s.tokens and p.inputs == feature_inputs(a):
+            ready[a.id] = Arrival(a, p.tokens, p.copy)
+        else:
+            left.append(a)
+    return ready, left
 
 
 class _State:

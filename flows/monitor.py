@@ -33,8 +33,9 @@ from prefect.states import Completed, Failed, State
 from pydantic import PositiveInt, WithJsonSchema
 
 from extractors.content.facets.gazetteer import warm_up as warm_up_gazetteer
+from extractors.content.keys import keys_memo
 from extractors.content.parallel import warm_up as warm_up_extraction
-from extractors.events.incremental import PreparedFeatures, prepared_arrivals
+from extractors.events.incremental import PreparedFeatures, prepared_arrivals, prepared_keys
 from extractors.fetch.errors import NewsmonError
 from extractors.fetch.health import reason_counts, run_verdict
 from extractors.fetch.http import FetchSettings
@@ -336,11 +337,13 @@ def _cluster(store: RunStore, article_ids: list[str], prepared: Mapping[str, Pre
         return []
     settings = cluster_settings(window_days)
     ready, left = prepared_arrivals(articles, prepared, settings)
+    known_keys = prepared_keys(ready.values(), prepared)
     if left:
         made = cluster_task.submit(left, window_days).result()
         ready.update((a.article.id, a) for a in made)
     arrivals = [ready[i] for i in sorted(ready)]  # in id order, as article_features makes them
-    outcome = store.cluster(arrivals, settings, utc_now(), started)
+    with keys_memo(known_keys):  # the cross-lingual scorer's article keys, made already
+        outcome = store.cluster(arrivals, settings, utc_now(), started)
     report_progress("cluster", 1, 1)
     new_ids = {a.id for a in articles}
     result = outcome.result

@@ -7,10 +7,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from extractors.content.article import ExtractionSettings
+from extractors.content.keys import article_keys, keys_memo
 from extractors.content.parallel import extract_pages
 from extractors.content.text import content_hash
 from extractors.events.clustering import ClusterSettings
-from extractors.events.incremental import arrivals_of, prepare_features, prepared_arrivals
+from extractors.events.crosslingual import keys_args, side_of
+from extractors.events.incremental import (
+    Arrival,
+    arrivals_of,
+    prepare_features,
+    prepared_arrivals,
+    prepared_keys,
+)
 from extractors.models import ExtractionOutcome, FetchResult
 from flows.run_store import RunStore
 from tests.test_incremental_clustering import corpus
@@ -65,6 +73,14 @@ def test_features_of_every_corpus_article_survive_the_warehouse(tmp_path: Path):
     ready, left = prepared_arrivals(stored, prepared, SETTINGS)
     assert left == [] and len(ready) == len(articles)
     assert [ready[a.id] for a in stored] == arrivals_of(stored, SETTINGS)
+    # the article keys travel too, for the cross-lingual scorer (keys_memo)
+    known = prepared_keys(ready.values(), prepared)
+    with_language = [a for a in stored if a.language]
+    assert len(known) == len(with_language) > 0
+    for a in with_language:
+        assert known[keys_args(a)] == article_keys(*keys_args(a))
+        with keys_memo(known):
+            assert side_of.__wrapped__(a).keys is known[keys_args(a)]
 
 
 def test_features_of_another_version_or_settings_are_made_again():
@@ -74,5 +90,8 @@ def test_features_of_another_version_or_settings_are_made_again():
     renamed = replace(c, facets=replace(c.facets, places=("Atlantis",)))
     ready, left = prepared_arrivals([a, edited, renamed], prepared, SETTINGS)
     assert list(ready) == [a.id] and left == [edited, renamed]
+    stale = prepared_keys([Arrival(edited, prepared[b.id].tokens, prepared[b.id].copy)],
+                          prepared)
+    assert stale == {}  # keys of another version never seed the cross-lingual scorer
     other = ClusterSettings(stem_chars=5)
     assert prepared_arrivals([a], prepared, other) == ({}, [a])

@@ -45,6 +45,7 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from extractors.content.keys import Keys, KeysArgs, keys_memo
 from extractors.events import crosslingual, evidence
 from extractors.events.clustering import (
     ClusterSettings,
@@ -356,6 +357,7 @@ class PreparedFeatures:
     settings: TokenSettings
     tokens: Tokens
     copy: CopyFeatures
+    keys: Keys | None = None  # its article_keys (the cross-lingual scorer reads them too)
 
 
 def feature_inputs(article: Article) -> bytes:
@@ -367,9 +369,21 @@ def feature_inputs(article: Article) -> bytes:
 
 
 def prepare_features(article: Article, settings: TokenSettings) -> PreparedFeatures:
-    """`article`'s arrival features, to travel with it (extractors/content/parallel.py)."""
-    return PreparedFeatures(feature_inputs(article), settings, tokens_of(article, settings),
-                            copy_features(article))
+    """`article`'s arrival features, to travel with it (extractors/content/parallel.py),
+    with the article keys its tokens were made from."""
+    with keys_memo() as made:
+        tokens = tokens_of(article, settings)
+    return PreparedFeatures(feature_inputs(article), settings, tokens, copy_features(article),
+                            made.get(crosslingual.keys_args(article)))
+
+
+def prepared_keys(arrivals: Iterable[Arrival], prepared: Mapping[str, PreparedFeatures]
+                  ) -> dict[KeysArgs, Keys]:
+    """The article keys prepared for `arrivals` as they are (same feature inputs), to seed
+    keys_memo around the update: the cross-lingual scorer then need not make them again."""
+    return {crosslingual.keys_args(a.article): p.keys for a in arrivals
+            if (p := prepared.get(a.article.id)) is not None and p.keys is not None
+            and p.inputs == feature_inputs(a.article)}
 
 
 def prepared_arrivals(

@@ -62,6 +62,7 @@ _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’]*")
 _CASED = regex.compile(r"[\p{Lu}\p{Ll}]")
 _CJK_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
+_CYRILLIC = regex.compile(r"\p{Cyrillic}")  # compiled once: places_in asks per word
 _SENTENCE_START = regex.compile(r"(?:^|[.!?:;\"“”«»]\s*|\n\s*)$")
 
 
@@ -235,7 +236,7 @@ def _build_place_index() -> _PlaceIndex:
                 add(local, canonical, 1 << 39)
     stems: dict[str, str] = {}
     for key in sorted(names, key=lambda k: -rank[k]):
-        if regex.search(r"\p{Cyrillic}", key):
+        if _CYRILLIC.search(key):
             stem = russian_stem(key)
             if len(stem) >= 4:
                 stems.setdefault(stem, names[key])
@@ -269,7 +270,7 @@ def places_in(text: str) -> Counter[str]:
             for n in range(longest, 0, -1):
                 key = " ".join(_word_key(w) for w, _ in words[i : i + n]) if n > 1 else first
                 canonical = index.names.get(key)
-                if canonical is None and n == 1 and regex.search(r"\p{Cyrillic}", key):
+                if canonical is None and n == 1 and _CYRILLIC.search(key):
                     stem = russian_stem(key)
                     canonical = index.stems.get(stem) if len(stem) >= 4 else None
                 if canonical is not None:

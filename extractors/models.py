@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 ExtractionStatus = Literal["extracted", "skipped", "failed"]
 DuplicateKind = Literal["same-url", "same-text", "near-copy"]
@@ -259,9 +259,9 @@ class ExtractionOutcome:
     status: ExtractionStatus
     reason: str | None = None
     article: Article | None = None
-    # The article's clustering features (extractors.events.incremental.PreparedFeatures),
+    # The article's clustering features, packed (extractors.events.incremental.pack_features),
     # made by the extraction worker when ExtractionSettings.cluster_features asks.
-    features: Any = None
+    features: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from pydantic import PositiveInt, WithJsonSchema
 from extractors.content.facets.gazetteer import warm_up as warm_up_gazetteer
 from extractors.content.keys import keys_memo
 from extractors.content.parallel import warm_up as warm_up_extraction
-from extractors.events.incremental import PreparedFeatures, prepared_arrivals, prepared_keys
+from extractors.events.incremental import prepared_arrivals, prepared_keys, unpack_features
 from extractors.fetch.errors import NewsmonError
 from extractors.fetch.health import reason_counts, run_verdict
 from extractors.fetch.http import FetchSettings
@@ -324,11 +324,11 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     return result
 
 
-def _cluster(store: RunStore, article_ids: list[str], prepared: Mapping[str, PreparedFeatures],
+def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes],
              window_days: int, started: datetime, summary: RunSummary) -> list[str]:
     """Match the run's articles (and any a stopped run stored but never clustered) against
     the stored cluster index and decide again the events they touch; returns the events the
-    run's articles are in now. Features the extraction workers made (`prepared`) are used
+    run's articles are in now. Features the extraction workers made (`packed`) are used
     for the articles as stored; the cluster task makes the others."""
     report_progress("cluster", 0, 1)
     articles = store.articles_to_cluster(article_ids)
@@ -336,6 +336,7 @@ def _cluster(store: RunStore, article_ids: list[str], prepared: Mapping[str, Pre
         report_progress("cluster", 1, 1)
         return []
     settings = cluster_settings(window_days)
+    prepared = {a.id: unpack_features(packed[a.id]) for a in articles if a.id in packed}
     ready, left = prepared_arrivals(articles, prepared, settings)
     known_keys = prepared_keys(ready.values(), prepared)
     if left:

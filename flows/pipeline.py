@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from extractors.events.incremental import PreparedFeatures
 from extractors.fetch.discover import Discovery, chunk_sources, source_hosts
 from extractors.fetch.health import SourceTallies
 from extractors.fetch.http import host_key
@@ -74,9 +73,9 @@ class PipelineResult:
     plans: list[EntryPlan] = field(default_factory=list)  # per discovered chunk (the ledger)
     discoveries: list[Discovery] = field(default_factory=list)  # per source and pass
     sources: SourceTallies = field(default_factory=SourceTallies)  # per source: source health
-    # article id -> its clustering features, made by the extraction workers (the cluster
-    # step uses them for the articles as stored: incremental.prepared_arrivals)
-    features: dict[str, PreparedFeatures] = field(default_factory=dict)
+    # article id -> its clustering features, made by the extraction workers and packed (the
+    # cluster step uses them for the articles as stored: incremental.prepared_arrivals)
+    features: dict[str, bytes] = field(default_factory=dict)
 
 
 class Pipeline:

@@ -18,6 +18,7 @@ from extractors.events.incremental import (
     prepare_features,
     prepared_arrivals,
     prepared_keys,
+    unpack_features,
 )
 from extractors.models import ExtractionOutcome, FetchResult
 from flows.run_store import RunStore
@@ -55,8 +56,8 @@ def test_worker_features_are_the_stored_articles_features(tmp_path: Path):
     assert len(extracted) == 3, [o.reason for o in outcomes]
     assert all(o.features is not None for o in extracted)
     stored = _store(tmp_path / "w.duckdb", extracted)
-    ready, left = prepared_arrivals(stored, {o.article.id: o.features for o in extracted},
-                                    SETTINGS)
+    prepared = {o.article.id: unpack_features(o.features) for o in extracted}
+    ready, left = prepared_arrivals(stored, prepared, SETTINGS)
     assert left == []
     assert [ready[a.id] for a in stored] == arrivals_of(stored, SETTINGS)
     # not asked for (other callers of the pool): no features, no cost

@@ -99,13 +99,13 @@ def _extract_bounded(page: FetchResult, settings: ExtractionSettings,
         signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def _cluster_features(article: Article):
+def _cluster_features(article: Article) -> bytes:
     """The features the cluster step needs of `article`, with the default clustering
-    settings' tokens (the flow uses them only if its own are the same)."""
+    settings' tokens (the flow uses them only if its own are the same), packed."""
     from extractors.events.clustering import DEFAULT_SETTINGS
-    from extractors.events.incremental import prepare_features
+    from extractors.events.incremental import pack_features, prepare_features
 
-    return prepare_features(article, DEFAULT_SETTINGS.tokens)
+    return pack_features(prepare_features(article, DEFAULT_SETTINGS.tokens))
 
 
 def _exit_with_parent(parent_pid: int) -> None:

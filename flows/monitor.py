@@ -343,6 +343,8 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
         made = cluster_task.submit(left, window_days).result()
         ready.update((a.article.id, a) for a in made)
     arrivals = [ready[i] for i in sorted(ready)]  # in id order, as article_features makes them
+    get_run_logger().info("clustering: features of %d articles ready (%d made in extraction)",
+                          len(arrivals), len(arrivals) - len(left))
     with keys_memo(known_keys):  # the cross-lingual scorer's article keys, made already
         outcome = store.cluster(arrivals, settings, utc_now(), started)
     report_progress("cluster", 1, 1)

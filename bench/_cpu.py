@@ -105,6 +105,7 @@ FLOW_STAGES = (
     ("fetch", "flows.stages", "fetch"),
     ("extract_wait", "flows.stages", "extract"),
     ("cluster", "flows.stages", "article_features"),
+    ("cluster_prepared", "flows.monitor", "prepared_arrivals"),
     ("store_discovery", "flows.run_store", "RunStore.record_discovery"),
     ("store_batch", "flows.run_store", "RunStore.record_batch"),
     ("store_cluster", "flows.run_store", "RunStore.cluster"),

@@ -12,7 +12,9 @@ run a few Prefect tasks before the clock starts: a cluster is long-lived, and th
 of a fresh worker process costs seconds.
 The Prefect API is started once by a warm-up flow.
 
-Prints `name: value` lines; the target is dask_2_vs_1_workers >= 1.7 (two processes on two
+Prints `name: value` lines (with `<run>_flow_process_cpu_ms_per_page`: this process's CPU per
+page, the flow's share, which in Dask mode includes the scheduler); the target is
+dask_2_vs_1_workers >= 1.7 (two processes on two
 cores, with the flow process fetching and writing beside them). `--smoke` (or
 NEWSMON_BENCH_SMOKE=1): 20 small demo pages, seconds, no targets.
 """
@@ -53,14 +55,16 @@ def warm_up_workers(address: str, workers: int) -> None:
 
 
 def run_flow(sources: Path, db: Path, batch_size: int, dask_address: str | None) -> tuple:
-    """The monitor flow once; (articles, pages fetched, seconds)."""
+    """The monitor flow once; (articles, pages fetched, seconds, CPU seconds of this process:
+    the flow process, with the Dask scheduler's thread in Dask mode)."""
     from flows.monitor import monitor
     from flows.runners import with_task_runner
 
     flow = with_task_runner(monitor, "dask", dask_address) if dask_address else monitor
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     summary = flow(sources=str(sources), warehouse=str(db), batch_size=batch_size)
-    return summary.articles_new, summary.pages_fetched, time.perf_counter() - started
+    return (summary.articles_new, summary.pages_fetched, time.perf_counter() - started,
+            time.process_time() - cpu_started)
 
 
 def run_on_cluster(workers: int, sources: Path, db: Path, batch_size: int) -> tuple:
@@ -97,11 +101,12 @@ def main() -> None:
     print(f"pages: {len(site.urls)}")
     print(f"batch_size: {args.batch_size}")
     rates = {}
-    for name, (articles, fetched, seconds) in results.items():
+    for name, (articles, fetched, seconds, flow_cpu) in results.items():
         rates[name] = fetched / seconds
         print(f"{name}_articles: {articles}")
         print(f"{name}_s: {seconds:.1f}")
         print(f"{name}_pages_per_s: {rates[name]:.1f}")
+        print(f"{name}_flow_process_cpu_ms_per_page: {1000 * flow_cpu / max(1, fetched):.1f}")
     print(f"dask_2_vs_1_workers: {rates['dask_2'] / rates['dask_1']:.2f}")
     print(f"dask_2_vs_thread: {rates['dask_2'] / rates['thread']:.2f}")
 

@@ -259,6 +259,9 @@ class ExtractionOutcome:
     status: ExtractionStatus
     reason: str | None = None
     article: Article | None = None
+    # The article's clustering features, packed (extractors.events.incremental.pack_features),
+    # made by the extraction worker when ExtractionSettings.cluster_features asks.
+    features: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -33,7 +33,9 @@ from prefect.states import Completed, Failed, State
 from pydantic import PositiveInt, WithJsonSchema
 
 from extractors.content.facets.gazetteer import warm_up as warm_up_gazetteer
+from extractors.content.keys import keys_memo
 from extractors.content.parallel import warm_up as warm_up_extraction
+from extractors.events.incremental import prepared_arrivals, prepared_keys, unpack_features
 from extractors.fetch.errors import NewsmonError
 from extractors.fetch.health import reason_counts, run_verdict
 from extractors.fetch.http import FetchSettings
@@ -248,8 +250,8 @@ def monitor(
                     summary.updates, summary.retries, summary.new_articles())
 
         clock = _lap(summary, "fetch", clock)
-        touched = _cluster(store, list(fetched.article_ids), settings.cluster_window_days,
-                           started, summary)
+        touched = _cluster(store, list(fetched.article_ids), fetched.features,
+                           settings.cluster_window_days, started, summary)
         clock = _lap(summary, "cluster", clock)
         alerts = _watch(store, rules, touched) if rules is not None and touched else []
         summary.alerts = len(alerts)
@@ -291,7 +293,8 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     """The streaming part of a run (flows/pipeline.py): network tasks on the flow process's
     threads, extraction on the flow's task runner."""
     fetch_settings: FetchSettings = settings.fetch_settings()
-    extraction = settings.extraction_settings()
+    # the workers also make each article's clustering features (the cluster step's input)
+    extraction = replace(settings.extraction_settings(), cluster_features=True)
     sites = {s.name: own_domains((*s.feeds, *s.sitemaps, *s.urls), s.domains) for s in sources}
     if not uses_dask():
         warm_up_extraction()  # the process pool starts while sources are discovered
@@ -321,18 +324,29 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     return result
 
 
-def _cluster(store: RunStore, article_ids: list[str], window_days: int, started: datetime,
-             summary: RunSummary) -> list[str]:
+def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes],
+             window_days: int, started: datetime, summary: RunSummary) -> list[str]:
     """Match the run's articles (and any a stopped run stored but never clustered) against
     the stored cluster index and decide again the events they touch; returns the events the
-    run's articles are in now."""
+    run's articles are in now. Features the extraction workers made (`packed`) are used
+    for the articles as stored; the cluster task makes the others."""
     report_progress("cluster", 0, 1)
     articles = store.articles_to_cluster(article_ids)
     if not articles:
         report_progress("cluster", 1, 1)
         return []
-    arrivals = cluster_task.submit(articles, window_days).result()
-    outcome = store.cluster(arrivals, cluster_settings(window_days), utc_now(), started)
+    settings = cluster_settings(window_days)
+    prepared = {a.id: unpack_features(packed[a.id]) for a in articles if a.id in packed}
+    ready, left = prepared_arrivals(articles, prepared, settings)
+    known_keys = prepared_keys(ready.values(), prepared)
+    if left:
+        made = cluster_task.submit(left, window_days).result()
+        ready.update((a.article.id, a) for a in made)
+    arrivals = [ready[i] for i in sorted(ready)]  # in id order, as article_features makes them
+    get_run_logger().info("clustering: features of %d articles ready (%d made in extraction)",
+                          len(arrivals), len(arrivals) - len(left))
+    with keys_memo(known_keys):  # the cross-lingual scorer's article keys, made already
+        outcome = store.cluster(arrivals, settings, utc_now(), started)
     report_progress("cluster", 1, 1)
     new_ids = {a.id for a in articles}
     result = outcome.result

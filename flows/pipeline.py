@@ -73,6 +73,9 @@ class PipelineResult:
     plans: list[EntryPlan] = field(default_factory=list)  # per discovered chunk (the ledger)
     discoveries: list[Discovery] = field(default_factory=list)  # per source and pass
     sources: SourceTallies = field(default_factory=SourceTallies)  # per source: source health
+    # article id -> its clustering features, made by the extraction workers and packed (the
+    # cluster step uses them for the articles as stored: incremental.prepared_arrivals)
+    features: dict[str, bytes] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -281,9 +284,11 @@ class Pipeline:
             r.fetch_failures += sum(not p.ok for p in fetched.pages)
             r.skipped += sum(o.status == "skipped" for o in batch.outcomes)
             r.failed += sum(o.status == "failed" for o in batch.outcomes)
-            r.article_ids.update(dict.fromkeys(
-                o.article.id for o in batch.outcomes if o.article is not None
-                and o.status == "extracted"))
+            for o in batch.outcomes:
+                if o.article is not None and o.status == "extracted":
+                    r.article_ids[o.article.id] = None
+                    if o.features is not None:
+                        r.features[o.article.id] = o.features
             self._report_written()
             if self.on_progress is not None:
                 discovered = 1 - (self._discovering + len(self._chunks)) / max(1, self._n_chunks)

@@ -131,7 +131,9 @@ def test_a_worker_without_the_warehouse_gives_the_same_warehouse(
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert time.monotonic() - started < 600
 
-    assert {"extract_task", "cluster_task"} <= _task_prefixes(address)  # on our worker
+    # on our worker: extraction, which also makes the clustering features (#31: the cluster
+    # task then has nothing left to do for a run's own articles)
+    assert "extract_task" in _task_prefixes(address)
     dask_tables = _snapshot(db)
     thread_tables = _snapshot(demo_run["db"])
     assert dask_tables["articles"], "nothing stored"

@@ -66,6 +66,10 @@ class ExtractionSettings:
     # CPU seconds one page may take (extractors/content/parallel.py): a page past it is
     # recorded too_slow. Real pages take well under a second; 5 MiB of text a few seconds.
     cpu_limit_s: float = 20.0
+    # Also make each article's clustering features in the extraction worker, which holds its
+    # text already (extractors/content/parallel.py): the monitor flow turns this on, so its
+    # process does not tokenise every article again (issue #31).
+    cluster_features: bool = False
     # Replaces the built-in actor heuristics (see extractors.content.facets). It travels with
     # these settings to the extraction worker processes, so it must be a module-level
     # function (picklable), not a lambda.

@@ -30,6 +30,9 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -59,6 +62,7 @@ _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’]*")
 _CASED = regex.compile(r"[\p{Lu}\p{Ll}]")
 _CJK_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
+_CYRILLIC = regex.compile(r"\p{Cyrillic}")  # compiled once: places_in asks per word
 _SENTENCE_START = regex.compile(r"(?:^|[.!?:;\"“”«»]\s*|\n\s*)$")
 
 
@@ -73,9 +77,37 @@ class Keys:
     dates: frozenset[tuple[int | None, int, int]]  # (year or None, month, day)
 
 
+KeysArgs = tuple[str, str, str | None]  # article_keys' (title, text, language)
+_MEMO: ContextVar[dict[KeysArgs, Keys] | None] = ContextVar("article_keys_memo", default=None)
+
+
+@contextmanager
+def keys_memo(known: Mapping[KeysArgs, Keys] | None = None) -> Iterator[dict[KeysArgs, Keys]]:
+    """Within the block (this thread's context), article_keys answers from a memo, seeded
+    with `known` (keys made elsewhere, e.g. by an extraction worker: they depend on the three
+    arguments only), and adds what it makes to it. The memo is gone after the block."""
+    memo = dict(known or {})
+    token = _MEMO.set(memo)
+    try:
+        yield memo
+    finally:
+        _MEMO.reset(token)
+
+
 def article_keys(title: str, text: str, language: str | None) -> Keys:
     """Keys of one article; `language` (ISO 639-1, None if unknown) picks the number format
-    and the month names read (English month names are always read)."""
+    and the month names read (English month names are always read). Inside `keys_memo`,
+    made once per (title, text, language)."""
+    memo = _MEMO.get()
+    if memo is None:
+        return _article_keys(title, text, language)
+    keys = memo.get((title, text, language))
+    if keys is None:
+        keys = memo[(title, text, language)] = _article_keys(title, text, language)
+    return keys
+
+
+def _article_keys(title: str, text: str, language: str | None) -> Keys:
     lang = (language or "en").lower()[:2]
     body = f"{title}\n{text}"
     lead = " ".join(body.split()[:LEAD_WORDS])
@@ -204,7 +236,7 @@ def _build_place_index() -> _PlaceIndex:
                 add(local, canonical, 1 << 39)
     stems: dict[str, str] = {}
     for key in sorted(names, key=lambda k: -rank[k]):
-        if regex.search(r"\p{Cyrillic}", key):
+        if _CYRILLIC.search(key):
             stem = russian_stem(key)
             if len(stem) >= 4:
                 stems.setdefault(stem, names[key])
@@ -238,7 +270,7 @@ def places_in(text: str) -> Counter[str]:
             for n in range(longest, 0, -1):
                 key = " ".join(_word_key(w) for w, _ in words[i : i + n]) if n > 1 else first
                 canonical = index.names.get(key)
-                if canonical is None and n == 1 and regex.search(r"\p{Cyrillic}", key):
+                if canonical is None and n == 1 and _CYRILLIC.search(key):
                     stem = russian_stem(key)
                     canonical = index.stems.get(stem) if len(stem) >= 4 else None
                 if canonical is not None:

@@ -43,7 +43,7 @@ from extractors.content.article import (
     too_slow,
 )
 from extractors.content.rawpage import html_bytes, html_text
-from extractors.models import ExtractionOutcome, FetchResult
+from extractors.models import Article, ExtractionOutcome, FetchResult
 
 WALL_LIMIT_FACTOR = 10  # a page may take this many budgets of wall time (a busy machine)
 PAGES_IN_FLIGHT = 2  # pages handed to a worker at once: one extracting, one waiting
@@ -78,19 +78,34 @@ def _on_budget_spent(signum, frame) -> None:
 
 def _extract_bounded(page: FetchResult, settings: ExtractionSettings,
                      domains: Collection[str]) -> ExtractionOutcome:
-    """extract_article under a CPU-time timer (ITIMER_PROF: this process's user+system)."""
+    """extract_article under a CPU-time timer (ITIMER_PROF: this process's user+system),
+    then, when asked and within what is left of the budget, the article's clustering
+    features: a page whose features do not fit keeps its outcome, without them (the flow
+    makes them)."""
     global _armed
     _armed = True
     signal.setitimer(signal.ITIMER_PROF, settings.cpu_limit_s)
+    outcome = None
     try:
         outcome = extract_article(page, settings, domains)
+        if settings.cluster_features and outcome.article is not None:
+            outcome = replace(outcome, features=_cluster_features(outcome.article))
         _armed = False
         return outcome
     except _TooSlow:
-        return too_slow(page, settings.cpu_limit_s)
+        return outcome if outcome is not None else too_slow(page, settings.cpu_limit_s)
     finally:
         _armed = False
         signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def _cluster_features(article: Article) -> bytes:
+    """The features the cluster step needs of `article`, with the default clustering
+    settings' tokens (the flow uses them only if its own are the same), packed."""
+    from extractors.events.clustering import DEFAULT_SETTINGS
+    from extractors.events.incremental import pack_features, prepare_features
+
+    return pack_features(prepare_features(article, DEFAULT_SETTINGS.tokens))
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -119,13 +134,15 @@ def serve(conn: Connection, parent_pid: int) -> None:
     settings and domains; the HTML's UTF-8 bytes), one outcome out, carrying the page
     compressed for storage (extractors/content/rawpage.py: the flow process then need not).
 
-    Before it is ready, the worker extracts a sample page: what the first extraction loads
-    (the gazetteer, the language model, trafilatura's tables) is not charged to a real
-    page's budget."""
+    Before it is ready, the worker extracts a sample page and makes its clustering
+    features: what the first extraction loads (the gazetteer, the language model,
+    trafilatura's tables, the clustering modules) is not charged to a real page's budget."""
     _exit_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGPROF, _on_budget_spent)
-    extract_article(_WARM_UP_PAGE)
+    warm = extract_article(_WARM_UP_PAGE)
+    if warm.article is not None:
+        _cluster_features(warm.article)
     try:
         conn.send("ready")
         while True:

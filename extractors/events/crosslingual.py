@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from extractors.content import embedding
 from extractors.content.facets.gazetteer import gazetteer
-from extractors.content.keys import Keys, article_keys, latin, loose_key
+from extractors.content.keys import Keys, KeysArgs, article_keys, latin, loose_key
 from extractors.events.dedup import article_time, block_pairs
 from extractors.models import Article
 
@@ -374,6 +374,11 @@ def _stated_date(article: Article) -> date | None:
 
 def _text(article: Article) -> str:
     return article.text or article.description or ""
+
+
+def keys_args(article: Article) -> KeysArgs:
+    """The arguments article_keys takes for `article` (in key_parts and article_side)."""
+    return article.title, _text(article), article.language
 
 
 def key_parts(article: Article) -> tuple[tuple[str, ...], frozenset[str]]:

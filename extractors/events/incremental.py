@@ -35,7 +35,9 @@ calls per update; nothing here opens a file.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +46,7 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from extractors.content.keys import Keys, KeysArgs, keys_memo
 from extractors.events import crosslingual, evidence
 from extractors.events.clustering import (
     ClusterSettings,
@@ -57,6 +60,7 @@ from extractors.events.dedup import COMPARE_CHARS
 from extractors.events.features import (
     TermStats,
     Tokens,
+    TokenSettings,
     copy_features,
     features_of,
     opening,
@@ -342,6 +346,73 @@ class Arrival:
 def arrivals_of(articles: Iterable[Article], s: ClusterSettings) -> list[Arrival]:
     """Tokenise arriving articles (the costly part; stats-free, so it may run anywhere)."""
     return [Arrival(a, tokens_of(a, s.tokens), copy_features(a)) for a in articles]
+
+
+@dataclass(frozen=True)
+class PreparedFeatures:
+    """An article's arrival features made where it was extracted (the extraction worker
+    holds its text already), so the flow process need not make them: used only for an
+    article whose feature inputs (`inputs`) and token settings are the ones stored."""
+
+    inputs: bytes  # feature_inputs of the article they were made from
+    settings: TokenSettings
+    tokens: Tokens
+    copy: CopyFeatures
+    keys: Keys | None = None  # its article_keys (the cross-lingual scorer reads them too)
+
+
+def feature_inputs(article: Article) -> bytes:
+    """A digest of every field of `article` its arrival features read (tokens_of,
+    crosslingual.key_parts, copy_features): equal digests, equal features."""
+    read = (article.title, article.text, article.description, article.language,
+            article.content_hash, tuple(article.facets.actors), tuple(article.facets.places))
+    return hashlib.blake2b(repr(read).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def prepare_features(article: Article, settings: TokenSettings) -> PreparedFeatures:
+    """`article`'s arrival features, to travel with it (extractors/content/parallel.py),
+    with the article keys its tokens were made from."""
+    with keys_memo() as made:
+        tokens = tokens_of(article, settings)
+    return PreparedFeatures(feature_inputs(article), settings, tokens, copy_features(article),
+                            made.get(crosslingual.keys_args(article)))
+
+
+def prepared_keys(arrivals: Iterable[Arrival], prepared: Mapping[str, PreparedFeatures]
+                  ) -> dict[KeysArgs, Keys]:
+    """The article keys prepared for `arrivals` as they are (same feature inputs), to seed
+    keys_memo around the update: the cross-lingual scorer then need not make them again."""
+    return {crosslingual.keys_args(a.article): p.keys for a in arrivals
+            if (p := prepared.get(a.article.id)) is not None and p.keys is not None
+            and p.inputs == feature_inputs(a.article)}
+
+
+def pack_features(prepared: PreparedFeatures) -> bytes:
+    """Prepared features as they travel and wait for the cluster step: pickled, ~5 KB for a
+    news article (as objects, ~45 KB: a run's worth held until clustering would weigh)."""
+    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_features(packed: bytes) -> PreparedFeatures:
+    """pack_features' features back (made by this process's own extraction workers)."""
+    return pickle.loads(packed)
+
+
+def prepared_arrivals(
+    articles: Iterable[Article], prepared: Mapping[str, PreparedFeatures], s: ClusterSettings,
+) -> tuple[dict[str, Arrival], list[Article]]:
+    """The arrivals whose features were prepared for the article as it is now (by id), and
+    the articles left to tokenise (arrivals_of): none prepared, or prepared from another
+    version of the article or with other settings."""
+    ready: dict[str, Arrival] = {}
+    left: list[Article] = []
+    for a in articles:
+        p = prepared.get(a.id)
+        if p is not None and p.settings == s.tokens and p.inputs == feature_inputs(a):
+            ready[a.id] = Arrival(a, p.tokens, p.copy)
+        else:
+            left.append(a)
+    return ready, left
 
 
 class _State:

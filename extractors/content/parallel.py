@@ -134,20 +134,25 @@ def serve(conn: Connection, parent_pid: int) -> None:
     settings and domains; the HTML's UTF-8 bytes), one outcome out, carrying the page
     compressed for storage (extractors/content/rawpage.py: the flow process then need not).
 
-    Before it is ready, the worker extracts a sample page and makes its clustering
-    features: what the first extraction loads (the gazetteer, the language model,
-    trafilatura's tables, the clustering modules) is not charged to a real page's budget."""
+    Before it is ready, the worker extracts a sample page: what the first extraction loads
+    (the gazetteer, the language model, trafilatura's tables) is not charged to a real
+    page's budget. The clustering modules (and their place index, ~80 MiB a worker) load
+    before the first page that asks for features, outside that page's CPU timer."""
     _exit_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGPROF, _on_budget_spent)
     warm = extract_article(_WARM_UP_PAGE)
-    if warm.article is not None:
-        _cluster_features(warm.article)
+    features_loaded = False
     try:
         conn.send("ready")
         while True:
             page, settings, domains = conn.recv()
             body = conn.recv_bytes()
+            if settings.cluster_features and not features_loaded and warm.article is not None:
+                # loaded only by a worker asked for features (~80 MiB: the place index),
+                # before the page's own budget timer starts
+                _cluster_features(warm.article)
+                features_loaded = True
             outcome = _extract_bounded(replace(page, html=html_text(body)), settings, domains)
             conn.send(outcome)
     except (EOFError, OSError):  # the pool closed the socket: it is shutting down

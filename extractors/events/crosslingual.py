@@ -372,10 +372,6 @@ def _stated_date(article: Article) -> date | None:
     return facets.event_date if facets.event_date in facets.dates else None
 
 
-def _text(article: Article) -> str:
-    return article.text or article.description or ""
-
-
 def keys_args(article: Article) -> KeysArgs:
     """The arguments article_keys takes for `article` (in key_parts and article_side)."""
     return article.title, _text(article), article.language

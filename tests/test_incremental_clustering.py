@@ -65,8 +65,10 @@ def comparable(result: ClusterResult) -> tuple:
     members = sorted((m.article_id, m.event_id, m.score, tuple(sorted(m.features.items())))
                      for m in result.memberships)
     copies = sorted((d.article_id, d.duplicate_of, d.kind, d.score) for d in result.duplicates)
+    # The explanation too: which weights decided a cross-lingual pair and its vectors' cosine.
     links = sorted((k.article_id, k.other_id, k.same_event, k.score, k.threshold, k.scorer,
-                    tuple(sorted(k.evidence.get("features", {}).items())))
+                    tuple(sorted(k.evidence.get("features", {}).items())),
+                    k.evidence.get("regime"), k.evidence.get("meaning"))
                    for k in result.links)
     return events, members, copies, links
 
@@ -193,6 +195,12 @@ def test_the_warehouse_index_gives_the_full_clustering(tmp_path: Path):
     assert links == full_links
     assert any(k[5] == "crosslingual" for k in links)  # the demo's German and Russian reports
     assert {e.id for e in held.events} == {e.id for e in full.events}
+    # A stored two-language link is explained by the weights that decided it: with the
+    # sentence vectors ("cross"), not re-scored from the keys alone ("cross_keys").
+    two_languages = [k for k in links if k[5] == "crosslingual" and k[7] != "same"]
+    assert two_languages
+    assert all(k[7] == "cross" and k[8] is not None and "meaning" in dict(k[6])
+               for k in two_languages)
 
 
 def test_a_run_hands_clustering_its_articles_as_a_read_gives_them(tmp_path: Path):

@@ -415,20 +415,36 @@ def sides_with_vectors(pairs: Iterable[tuple[Article, Article]]) -> dict[str, Pa
     return dict(zip(ids, with_vectors([article_side(crossing[i]) for i in ids]), strict=True))
 
 
+def _score_articles(a: Article, b: Article, window_days: int,
+                    sides: dict | None = None) -> PairScore:
+    """`score_pair` of two articles, with their sentence vectors when their languages
+    differ. `sides`: a cache of article_side by id (callers embed their candidates
+    beforehand, in one batch: sides_with_vectors)."""
+    sides = {} if sides is None else sides
+    for x in (a, b):
+        if x.id not in sides:
+            sides[x.id] = article_side(x)
+    if _language(a) != _language(b):
+        for x in (a, b):
+            if sides[x.id].vector is None:
+                sides[x.id] = with_vectors([sides[x.id]])[0]
+    return score_pair(sides[a.id], sides[b.id], window_days)
+
+
+def pair_evidence(a: Article, b: Article, window_days: int,
+                  sides: dict | None = None) -> dict[str, object]:
+    """What matched for a pair this scorer decided, and which weights decided it (as
+    `pair_edge` scores it): the explanation of a stored link."""
+    result = _score_articles(a, b, window_days, sides)
+    return {"regime": result.regime, **result.evidence}
+
+
 def pair_edge(a: Article, b: Article, bar: float, floor: float, window_days: int,
               sides: dict | None = None) -> tuple[float, dict[str, float], dict] | None:
     """This scorer's edge for one pair (`a` the one with the smaller id), on the word
     scorer's scale: (score, features, evidence), or None under bar - floor (left out, as
     the word scorer leaves such pairs out). `sides`: a cache of article_side by id."""
-    sides = {} if sides is None else sides
-    for x in (a, b):
-        if x.id not in sides:
-            sides[x.id] = article_side(x)
-    if _language(a) != _language(b):  # two languages: the sentence vectors count (callers
-        for x in (a, b):              # embed their candidates beforehand: sides_with_vectors)
-            if sides[x.id].vector is None:
-                sides[x.id] = with_vectors([sides[x.id]])[0]
-    result = score_pair(sides[a.id], sides[b.id], window_days)
+    result = _score_articles(a, b, window_days, sides)
     score = clustering_score(result.probability, result.regime, bar)
     if score < bar - floor:
         return None

@@ -862,6 +862,10 @@ def _links(state: _State, groups: list[list[int]], scored: Mapping[Pair, Edge],
     cross = {p for p, e in found.items() if e.features.get("crosslingual")}
     arts = state.articles({entries[q].id for q in _ends(found)})
     arts.update(state.texts({entries[q].id for q in _ends(cross)}))
+    # Two-language pairs are explained with their sentence vectors, as `_score_across`
+    # decided them (the vectors are memoised by text: those it just embedded cost nothing).
+    sides = crosslingual.sides_with_vectors(
+        [(arts[entries[p[0]].id], arts[entries[p[1]].id]) for p in cross])
     out = []
     for p, e in found.items():
         a, b = sorted((arts[entries[p[0]].id], arts[entries[p[1]].id]), key=lambda x: x.id)
@@ -869,9 +873,7 @@ def _links(state: _State, groups: list[list[int]], scored: Mapping[Pair, Edge],
         f = e.features
         if f.get("crosslingual"):
             scorer = "crosslingual"
-            scored_again = crosslingual.score_pair(crosslingual.article_side(a),
-                                                   crosslingual.article_side(b), s.window_days)
-            shown = {"regime": scored_again.regime, **scored_again.evidence}
+            shown = crosslingual.pair_evidence(a, b, s.window_days, sides)
         else:
             scorer, shown = "words", evidence.word_evidence(a, b)
         out.append(Link(a.id, b.id, same, e.score, f.get("threshold", s.event_threshold),

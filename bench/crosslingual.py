@@ -9,11 +9,17 @@ pairs it keeps deciding).
 
 How the shipped weights were chosen, and how this reports them (the way bench.cluster_quality
 reports clustering): a logistic regression (L2 = `L2`) over `crosslingual.FEATURES`, one per
-regime, and the threshold with the best F1 on the training pairs. Folds: pairs are grouped by
-their articles (an augmented pair is a translation of a real pair and shares its articles),
-so no article sits on both sides; 5 folds by group, in-fold and out-of-fold printed side by
-side; for the cross-lingual pairs also leave-one-language-pair-out. `--fit` prints the
-weights fitted on all dev pairs, which is what `crosslingual.WEIGHTS` holds.
+regime, and the threshold with the best F1 over the training pairs' own out-of-fold
+probabilities (an inner cross-validation: the probabilities of weights that saw a pair sit
+high and pick too high a threshold). Folds: pairs are grouped by their articles (an augmented
+pair is a translation of a real pair and shares its articles), so no article sits on both
+sides; 5 folds by group, nested: each outer fold is only scored, by weights and a threshold
+chosen on the other four (in-fold: the same weights and threshold on their own training
+pairs), printed side by side; for the cross-lingual pairs also leave-one-language-pair-out,
+and the two-language feature sets compared (`candidate_sets`), each out of fold and chosen
+inside each training fold. `--fit` prints the weights fitted on all dev pairs and the
+thresholds chosen on all of them (5-fold out-of-fold probabilities), which is what
+`crosslingual.WEIGHTS` and `THRESHOLDS` hold.
 
 Baselines in the same run: the character 4-gram cosine of the two texts (the issue's
 baseline) with its oracle threshold (best F1 with the answers in hand) and with its threshold

@@ -19,8 +19,12 @@ the postings they enter or leave change the candidate pairs of those keys near t
 only (the block rule of dedup.block_pairs: all pairs of a small block, `block_width`
 neighbours in a large one), new candidates are scored with clustering.score_pairs, pairs no
 key produces any more lose their edge, and every linking component (edges >=
-event_threshold) that gained or lost an edge or a member is grouped again with
-clustering.group_edges and its events assembled. Everything else stays as stored.
+event_threshold) that gained or lost a member, a linking edge or an edge between two of its
+members is grouped again with clustering.group_edges and its events assembled. A new edge
+below event_threshold from an arriving article to a stored one in another component changes
+neither component's grouping, so the stored one's component is not decided again (at 1M
+stored articles, 300 new pages touched 131 events instead of 1,442). Everything else stays
+as stored.
 
 Because features are fixed and the block rule, the scoring and the grouping are the ones
 `clustering.cluster_features` uses, the index after any sequence of updates gives the same

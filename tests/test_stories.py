@@ -266,3 +266,85 @@ def test_fetch_time_stands_in_for_a_missing_date_and_the_evidence_says_so() -> N
     # Fetched three months apart: the fetch times count as a time gap.
     far = [undated[0], replace(undated[1], fetched_at=undated[1].fetched_at + timedelta(days=90))]
     assert len(cluster(far).events) == 2
+
+
+# --- placing against a large stored context ------------------------------------------------
+
+
+def _reference_story_of(events, earlier, earlier_story_of) -> dict[str, str]:
+    """The story rule as documented (stories.py), computed densely for every pair: each
+    event, oldest first, is compared with the placed events sharing a term or name word (for
+    each word, the `max_postings` placed last), its name words weighted by rarity among all
+    the events at hand, and joins the story whose event clears its bar by most."""
+    import math
+    from collections import Counter, defaultdict
+
+    from extractors.events import stories as s_mod
+
+    s = s_mod.DEFAULT_STORY_SETTINGS
+    fresh = sorted(events, key=s_mod._arrival)
+    rows = sorted(earlier, key=s_mod._arrival) + fresh
+    placed = len(rows) - len(fresh)
+    names = s_mod._names_of(rows, s.top_names)
+    df = Counter(w for ws in names for w in ws)
+    idf = {w: math.log((len(rows) + 1) / (k + 1)) + 1.0 for w, k in df.items()}
+    terms = [s_mod._unit(dict(e.terms)) for e in rows]
+    times = [s_mod._time(e) for e in rows]
+
+    def keys(r):
+        return [("t", t) for t in terms[r]] + [("n", w) for w in names[r]]
+
+    postings = defaultdict(list)
+    story = [earlier_story_of[e.id] for e in rows[:placed]]
+    for r in range(placed):
+        for k in keys(r):
+            postings[k].append(r)
+    out = {}
+    for r in range(placed, len(rows)):
+        best = None
+        for o in sorted({o for k in keys(r) for o in postings[k][-s.max_postings:]}):
+            gap = abs(times[o] - times[r])
+            if gap > s.window_days:
+                continue
+            cosine = sum(w * terms[o].get(t, 0.0) for t, w in terms[r].items())
+            mass = min(sum(idf[w] for w in names[r]), sum(idf[w] for w in names[o]))
+            shared = sum(idf[w] for w in names[r] & names[o])
+            overlap = shared / mass if mass > 0 else 0.0
+            overlap *= min(min(len(names[r]), len(names[o])) / s.min_name_words, 1.0)
+            bar = s.near_threshold if gap <= s.near_days else s.link_threshold
+            margin = s.w_terms * cosine + s.w_names * overlap - bar
+            if margin >= 0 and (best is None or (-margin, story[o]) < (-best[0], best[1])):
+                best = (margin, story[o])
+        out[rows[r].id] = best[1] if best else story_id(rows[r].id)
+        story.append(out[rows[r].id])
+        for k in keys(r):
+            postings[k].append(r)
+    return out
+
+
+def test_placing_against_a_large_stored_context_follows_the_rule() -> None:
+    """Hundreds of stored events, one word held by all of them (more than max_postings):
+    placing new events gives the stories the rule gives when every pair is computed."""
+    from extractors.models import Event
+
+    rnd = random.Random(7)
+    vocab = [f"word{i}" for i in range(40)]
+    people = ["Jane Okafor", "Omar Haddad", "Li Wang", "Ivan Petrov", "Aisha Bello",
+              "Lisbon", "Nairobi", "Seoul", "Oslo", "Cairo"]
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+
+    def event(i: int, day: float) -> Event:
+        words = ["police", *rnd.sample(vocab, 6)]
+        terms = tuple((w, round(rnd.uniform(0.1, 1.0), 4)) for w in words)
+        return Event(f"ev{i:04d}", f"headline {i}", (f"a{i}",),
+                     actors=tuple(rnd.sample(people[:5], 2)),
+                     places=(rnd.choice(people[5:]),),
+                     first_seen=start + timedelta(days=day), terms=terms)
+
+    earlier = [event(i, rnd.uniform(0, 40)) for i in range(300)]
+    earlier_story_of = {e.id: f"st_{rnd.randrange(60):02d}" for e in earlier}
+    fresh = [event(1000 + i, rnd.uniform(39, 41)) for i in range(40)]
+    placed = build_stories(fresh, earlier, earlier_story_of)
+    expected = _reference_story_of(fresh, earlier, earlier_story_of)
+    assert placed.story_of == expected
+    assert len(set(expected.values()) & set(earlier_story_of.values())) >= 10  # joins happen

@@ -94,13 +94,11 @@ def build_stories(
         key=_arrival,
     )
     everyone = [*context, *fresh]
-    profiles = _Profiles(everyone, settings)
+    profiles = _Profiles(everyone, len(context), settings)
     row_story: list[str] = [earlier_story_of[e.id] for e in context]
     members: dict[str, list[Event]] = defaultdict(list)  # story id -> its events
     for e, sid in zip(context, row_story, strict=True):
         members[sid].append(e)
-    for row in range(len(context)):
-        profiles.index(row)
 
     story_of: dict[str, str] = {}
     for row in range(len(context), len(everyone)):
@@ -147,35 +145,65 @@ class _Profiles:
     """What events are compared by, one row per event: unit term vectors, and the words of
     their names weighted by how rare they are among the events at hand. Events placed so far
     are indexed by term and name word; an event is compared only with placed events sharing
-    one, and for a word shared by many, with the `max_postings` placed last (the latest)."""
+    one, and for a word shared by many, with the `max_postings` placed last (the latest).
 
-    def __init__(self, events: Sequence[Event], s: StorySettings):
+    The first `placed` rows (the stored events) are placed already, in row order. Only the
+    words of the rows still to place are ever looked up, so only those postings are kept,
+    and vectors are made only for the rows that can be compared (the rows to place, and
+    the last `max_postings` placed rows of each of their words): a window of stored events
+    costs their name words (for the rarity weights), not a vector each."""
+
+    def __init__(self, events: Sequence[Event], placed: int, s: StorySettings):
         self.s = s
         n = len(events)
         self.times = np.array([np.nan if (t := _time(e)) is None else t for e in events])
-        terms = [_unit(dict(e.terms)) for e in events]
-        names = [_name_words(e, s.top_names) for e in events]
+        names = _names_of(events, s.top_names)
         name_df = Counter(w for ws in names for w in ws)
         name_idf = {w: math.log((n + 1) / (k + 1)) + 1.0 for w, k in name_df.items()}
+        fresh_terms = {t for e in events[placed:] for t, _ in e.terms}
+        fresh_names = {w for ws in names[placed:] for w in ws}
+        self.term_postings: dict[str, list[int]] = defaultdict(list)
+        self.name_postings: dict[str, list[int]] = defaultdict(list)
+        for row in range(placed):  # indexed in row order, as if placed one by one
+            for t in dict(events[row].terms):
+                if t in fresh_terms:
+                    self.term_postings[t].append(row)
+            for w in names[row]:
+                if w in fresh_names:
+                    self.name_postings[w].append(row)
+        cap = s.max_postings
+        wanted = set(range(placed, n))
+        for postings in (self.term_postings, self.name_postings):
+            for rows in postings.values():
+                wanted.update(rows[-cap:])
+        self.rows = sorted(wanted)
+        self.local = np.full(n, -1, dtype=np.int64)
+        self.local[self.rows] = np.arange(len(self.rows))
+        terms = [_unit(dict(events[r].terms)) for r in self.rows]
+        kept = [names[r] for r in self.rows]
         self.terms = _rows(terms)
-        self.names = _rows([{w: 1.0 for w in ws} for ws in names])
-        self.weighted_names = _rows([{w: name_idf[w] for w in ws} for ws in names])
-        self.name_mass = np.array([sum(name_idf[w] for w in ws) for ws in names])
-        self.name_count = np.array([len(ws) for ws in names], dtype=float)
-        self.keys = [[*("t:" + t for t in v), *("n:" + w for w in ws)]
-                     for v, ws in zip(terms, names, strict=True)]
-        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.names = _rows([{w: 1.0 for w in ws} for ws in kept])
+        self.weighted_names = _rows([{w: name_idf[w] for w in ws} for ws in kept])
+        self.name_mass = np.array([sum(name_idf[w] for w in ws) for ws in kept])
+        self.name_count = np.array([len(ws) for ws in kept], dtype=float)
+        self.keys = {r: (list(v), names[r]) for r, v in zip(self.rows, terms, strict=True)
+                     if r >= placed}
 
     def index(self, row: int) -> None:
         """Make a placed event a candidate for the events placed after it."""
-        for key in self.keys[row]:
-            self.postings[key].append(row)
+        terms, names = self.keys[row]
+        for t in terms:
+            self.term_postings[t].append(row)
+        for w in names:
+            self.name_postings[w].append(row)
 
     def margins(self, row: int) -> list[tuple[int, float]]:
         """(placed row, how far its similarity to `row` clears their bar) for the placed
         events within the story window of it that share a term or name word."""
         cap = self.s.max_postings
-        found = {r for key in self.keys[row] for r in self.postings.get(key, ())[-cap:]}
+        terms, names_ = self.keys[row]
+        found = {r for t in terms for r in self.term_postings.get(t, ())[-cap:]}
+        found.update(r for w in names_ for r in self.name_postings.get(w, ())[-cap:])
         if not found:
             return []
         others = np.array(sorted(found))
@@ -183,11 +211,12 @@ class _Profiles:
         others, gap = others[~(gap > self.s.window_days)], gap[~(gap > self.s.window_days)]
         if len(others) == 0:
             return []
-        terms = (self.terms[others] @ self.terms[row].T).toarray().ravel()
-        shared = (self.names[others] @ self.weighted_names[row].T).toarray().ravel()
-        smaller = np.minimum(self.name_mass[others], self.name_mass[row])
+        mine, theirs = self.local[row], self.local[others]
+        terms = (self.terms[theirs] @ self.terms[mine].T).toarray().ravel()
+        shared = (self.names[theirs] @ self.weighted_names[mine].T).toarray().ravel()
+        smaller = np.minimum(self.name_mass[theirs], self.name_mass[mine])
         names = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
-        fewer = np.minimum(self.name_count[others], self.name_count[row])
+        fewer = np.minimum(self.name_count[theirs], self.name_count[mine])
         names *= np.minimum(fewer / max(self.s.min_name_words, 1), 1.0)
         similarity = self.s.w_terms * terms + self.s.w_names * names
         bar = np.where(gap <= self.s.near_days, self.s.near_threshold, self.s.link_threshold)
@@ -206,11 +235,19 @@ def _rows(vectors: list[dict[str, float]]) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), max(1, len(vocab))))
 
 
-def _name_words(event: Event, limit: int) -> frozenset[str]:
-    """Stems of the words of an event's main actors and places ("Fuentes" meets "Gloria
-    Fuentes"; the 6-letter stems of clustering, so "Korea" meets "Korean")."""
-    names = event.actors[:limit] + event.places[:limit]
-    return frozenset(w[:6] for name in names for w in words(name) if len(w) > 2)
+def _names_of(events: Sequence[Event], limit: int) -> list[frozenset[str]]:
+    """Each event's name words: stems of the words of its main actors and places
+    ("Fuentes" meets "Gloria Fuentes"; the 6-letter stems of clustering, so "Korea" meets
+    "Korean"). Each distinct name is split once (names repeat across a window's events)."""
+    memo: dict[str, list[str]] = {}
+
+    def stems(name: str) -> list[str]:
+        if name not in memo:
+            memo[name] = [w[:6] for w in words(name) if len(w) > 2]
+        return memo[name]
+
+    return [frozenset(w for name in e.actors[:limit] + e.places[:limit] for w in stems(name))
+            for e in events]
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:

@@ -122,6 +122,13 @@ def test_dates_are_found_where_one_alternation_of_the_forms_finds_them():
     assert dates_in(texts[0]) == {(2019, 10, 12): 2, (None, 3, 5): 2, (2021, 4, 6): 1}
 
 
+def test_a_figure_grouped_two_ways_is_left_out_not_an_error():
+    """"1.623 427,54" (a typo in a Polish report of SemEval's dev set) raised ValueError,
+    which stopped the article's keys, and with them its run's cluster step."""
+    assert numbers_in("kwota 1.623 427,54 zł i 45.000 osób", "pl") == {"45000": 1}
+    assert article_keys("Budżet", "kwota 1.623 427,54 zł", "pl").numbers == frozenset()
+
+
 def test_keys_of_the_russian_and_english_reports_meet():
     ru, en = (article_keys(r["title"], r["text"], r["language"]) for r in (RUSSIAN, REPORT))
     assert {"Brussels", "Armenia", "Azerbaijan"} <= ru.places & en.places

@@ -244,6 +244,12 @@ def _build_place_index() -> _PlaceIndex:
     return _PlaceIndex(names, stems, cjk, max(min(gaz.max_words, 4), 1), first_words)
 
 
+@lru_cache(maxsize=4096)
+def _cased(letter: str) -> bool:
+    """Whether a letter belongs to a cased script (asked of each word's first letter)."""
+    return _CASED.search(letter) is not None
+
+
 @lru_cache(maxsize=200_000)
 def _word_key(word: str) -> str:
     return place_key(word)
@@ -255,16 +261,17 @@ def places_in(text: str) -> Counter[str]:
     index = place_index()
     found: Counter[str] = Counter()
     words = [(m.group(), m.start()) for m in _WORD.finditer(text)]
+    cjk_text = _CJK.search(text) is not None  # no word asked where the text has none
     i = 0
     while i < len(words):
         word = words[i][0]
-        if _CJK.search(word):
+        if cjk_text and _CJK.search(word):
             for run in _CJK_RUN.findall(word):
                 found.update(_cjk_places(run, index.cjk))
             i += 1
             continue
         hit = None
-        if word[:1].isupper() or not _CASED.search(word[:1]):
+        if word[:1].isupper() or not _cased(word[:1]):
             first = _word_key(word)
             longest = min(index.max_words, len(words) - i) if first in index.first_words else 1
             for n in range(longest, 0, -1):
@@ -366,7 +373,10 @@ def _parse_number(raw: str, comma_decimal: bool) -> list[float]:
     grouped = _GROUPED.fullmatch(digits)
     if grouped and grouped.group(2) and grouped.group(2) != grouped.group(1):
         cut = digits.rindex(grouped.group(2))
-        return [float(digits[:cut].replace(grouped.group(1), "") + "." + digits[cut + 1 :])]
+        whole = digits[:cut].replace(grouped.group(1), "")
+        if not whole.isdigit():  # groups split two ways ("1.623 427,54"): left open
+            return []
+        return [float(whole + "." + digits[cut + 1 :])]
     if grouped and digits.count(grouped.group(1)) > 1:  # "1.234.567": thousands only
         return [float(digits.replace(grouped.group(1), ""))]
     m = re.fullmatch(r"(\d+)([ .,])(\d+)", digits)

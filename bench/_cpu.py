@@ -8,9 +8,14 @@ with its own children). Counters are read before and after the measured run, so 
 started during it counts from zero.
 
 Stages of the flow process are timed with `time.thread_time` inside the thread that runs
-them (fetching runs in network threads, writes in the flow thread), plus the extraction
-pool's manager thread, read through its CPU clock (pickling pages out, outcomes in). What
-no timer covers is Prefect's engine, logging and the flow's own bookkeeping.
+them (fetching runs in network threads, writes in the flow thread, the sentence model's
+layers in its own threads), each stage its own time: a stage called inside another is
+taken out of the outer one (raw pages written inside the batch write count in `store_raw`
+only), so the stages add up. Threads that run no stage are read through their CPU clocks:
+the extraction pool's manager thread (pickling pages out, outcomes in) and every other
+thread alive at the end, by name (Prefect's event loops, event and heartbeat threads; the
+benchmark's own watcher). What no clock covers is Prefect's engine and the flow's own
+bookkeeping in the threads that also run stages.
 """
 
 from __future__ import annotations
@@ -73,48 +78,58 @@ def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, fl
 
 
 class StageClock:
-    """Thread CPU seconds spent inside wrapped functions, by stage name."""
+    """Thread CPU seconds spent inside wrapped functions, by stage name: each stage its own
+    time (a stage called within another, in the same thread, is taken out of the outer
+    one), so the stages add up to what the clocks saw. Remembers the threads it ran in."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
+        self.threads: set[int] = set()
         self._lock = threading.Lock()
-        self._depth = threading.local()
+        self._local = threading.local()
 
     def wrap(self, name: str, fn: Callable) -> Callable:
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            depth = getattr(self._depth, "n", 0)
-            self._depth.n = depth + 1
+            stack = self._local.__dict__.setdefault("inner", [])  # inner seconds by level
+            stack.append(0.0)
             started = time.thread_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self._depth.n = depth
-                if depth == 0:  # a stage inside a timed stage counts in the outer one only
-                    spent = time.thread_time() - started
-                    with self._lock:
-                        self.seconds[name] += spent
+                spent = time.thread_time() - started
+                inner = stack.pop()
+                if stack:
+                    stack[-1] += spent
+                with self._lock:
+                    self.seconds[name] += spent - inner
+                    self.threads.add(threading.get_ident())
 
         return timed
 
 
-# (stage, module, attribute): the flow process's stages. Nested ones (raw pages written
-# inside the batch write) are reported apart by `timed_stages` through their own clock.
+# (stage, module, attribute): the flow process's stages (class methods as "Class.method").
 FLOW_STAGES = (
     ("discover", "flows.stages", "discover"),
     ("fetch", "flows.stages", "fetch"),
+    ("decode_html", "extractors.fetch.http", "decode_html"),
     ("extract_wait", "flows.stages", "extract"),
     ("cluster", "flows.stages", "article_features"),
     ("cluster_prepared", "flows.monitor", "prepared_arrivals"),
     ("store_discovery", "flows.run_store", "RunStore.record_discovery"),
     ("store_batch", "flows.run_store", "RunStore.record_batch"),
+    ("store_raw", "warehouse.raw_store", "write_pages"),
     ("store_cluster", "flows.run_store", "RunStore.cluster"),
     ("read_cluster_inputs", "flows.run_store", "RunStore.articles_to_cluster"),
     ("settle_ledger", "flows.run_store", "RunStore.settle"),
-)
-INNER_STAGES = (
-    ("decode_html", "extractors.fetch.http", "decode_html"),
-    ("store_raw", "warehouse.raw_store", "write_pages"),
+    # Within store_cluster: the sentence vectors of two-language candidates (tokens in the
+    # calling thread, the model's layers in threads of its own) and the dates in the texts.
+    ("embed", "extractors.content.embedding", "Encoder.embed"),
+    ("embed", "extractors.content.embedding", "Encoder._forward"),
+    ("encoder_load", "extractors.content.embedding", "Encoder.__init__"),
+    ("keys_dates", "extractors.content.keys", "dates_in"),
+    # The place names the cluster step reads, built once in a thread of its own.
+    ("gazetteer_build", "extractors.content.facets.gazetteer", "_build"),
 )
 
 
@@ -137,24 +152,46 @@ def _patch(module_name: str, attr: str, wrapper: Callable[[Callable], Callable])
 @contextmanager
 def timed_stages() -> Iterator[dict[str, float]]:
     """Wrap the flow process's stage functions with thread CPU clocks for the block; the
-    yielded dict is filled with CPU seconds by stage when the block ends (`pool_manager`:
-    the extraction pool's manager thread)."""
+    yielded dict is filled when the block ends with CPU seconds by stage, `pool_manager`
+    (the extraction pool's manager thread) and `thread_<name>` for the other threads alive
+    at the end that ran no stage (their CPU during the block; digits dropped from names)."""
     from extractors.content import parallel
 
-    outer, inner = StageClock(), StageClock()
-    patched = [_patch(m, a, functools.partial(outer.wrap, s)) for s, m, a in FLOW_STAGES]
-    patched += [_patch(m, a, functools.partial(inner.wrap, s)) for s, m, a in INNER_STAGES]
+    clock = StageClock()
+    patched = [_patch(m, a, functools.partial(clock.wrap, s)) for s, m, a in FLOW_STAGES]
     patched = [p for p in patched if p is not None]
     pool_before = _pool_thread_cpu(parallel)
+    threads_before = _thread_cpu()
     out: dict[str, float] = {}
     try:
         yield out
     finally:
-        for owner, name, original in patched:
+        threads_after = _thread_cpu()
+        for owner, name, original in reversed(patched):  # twice-wrapped names unwind in order
             setattr(owner, name, original)
-        out.update(outer.seconds)
-        out.update(inner.seconds)
+        out.update(clock.seconds)
         out["pool_manager"] = max(0.0, _pool_thread_cpu(parallel) - pool_before)
+        pool = getattr(parallel._pool, "_thread", None)
+        skip = {*clock.threads, threading.main_thread().ident, getattr(pool, "ident", None)}
+        for ident, (name, seconds) in threads_after.items():
+            if ident not in skip:
+                key = "thread_" + "".join(c for c in name if not c.isdigit()).strip("_- ()")
+                before = threads_before.get(ident, (name, 0.0))[1]
+                out[key] = out.get(key, 0.0) + max(0.0, seconds - before)
+
+
+def _thread_cpu() -> dict[int, tuple[str, float]]:
+    """(name, CPU seconds so far) of each live thread of this process, by ident."""
+    out = {}
+    for thread in threading.enumerate():
+        if thread.ident is None:
+            continue
+        try:
+            out[thread.ident] = (thread.name,
+                                 time.clock_gettime(time.pthread_getcpuclockid(thread.ident)))
+        except (OSError, AttributeError, ProcessLookupError):
+            continue
+    return out
 
 
 def _pool_thread_cpu(parallel: Any) -> float:

@@ -22,7 +22,11 @@ Prints `name: value` lines; the target is ratio (newsmon pages/s over bare pages
 CPU per page (bench/_cpu.py): `cpu_ms_per_page_<process>` from the kernel's counters of the
 flow process (this one), the extraction workers, Prefect's API server and the bench site's
 server, read before and after the run; `flow_cpu_ms_per_page_<stage>` from thread CPU
-clocks around the flow process's stages (`untimed`: the rest, mostly Prefect's engine);
+clocks around the flow process's stages, each stage its own time (a stage called within
+another is taken out of it: they add up; `embed`: the sentence vectors of two-language
+candidates, inside the cluster write), `..._thread_<name>` the other threads' own clocks
+(Prefect's event loops and heartbeats, this benchmark's watcher), `untimed` the rest
+(Prefect's engine and the flow's bookkeeping in the threads that run stages);
 `cpu_ms_per_page_bare_loop`: the bare loop's own thread. Load averages (1, 5, 15 min) before
 newsmon, between the two and after: compare runs only where they are alike.
 """
@@ -43,7 +47,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._cpu import (  # noqa: E402
-    INNER_STAGES,
     ROLES,
     cpu_delta,
     load_avg,
@@ -180,6 +183,13 @@ def parse_site_args(parser: argparse.ArgumentParser, pages: int, smoke_pages: in
     return args
 
 
+def embedded_texts() -> int:
+    """Texts the flow process gave the sentence model (its memo holds each once)."""
+    from extractors.content import embedding
+
+    return len(embedding._memo)
+
+
 def print_cpu(cpu: dict[str, float], flow_stages: dict[str, float], pages: int,
               bare_cpu: float, bare_server: float, start_up: dict[str, float]) -> None:
     """CPU ms per page by process and by stage of the flow process, next to the bare loop's
@@ -194,13 +204,11 @@ def print_cpu(cpu: dict[str, float], flow_stages: dict[str, float], pages: int,
     newsmon_total = cpu["flow"] + cpu["workers"] + cpu["prefect_api"]
     print(f"cpu_ms_per_page_newsmon_total: {ms_per_page(newsmon_total, pages):.1f}"
           "  (flow + workers + prefect_api)")
-    timed = 0.0
     for name, seconds in sorted(flow_stages.items()):
         print(f"flow_cpu_ms_per_page_{name}: {ms_per_page(seconds, pages):.2f}")
-        if name not in {s for s, _m, _a in INNER_STAGES}:
-            timed += seconds
-    print(f"flow_cpu_ms_per_page_untimed: {ms_per_page(cpu['flow'] - timed, pages):.2f}"
-          "  (Prefect's engine, logging, the flow's bookkeeping)")
+    untimed = cpu["flow"] - sum(flow_stages.values())
+    print(f"flow_cpu_ms_per_page_untimed: {ms_per_page(untimed, pages):.2f}"
+          "  (Prefect's engine and the flow's bookkeeping in the threads that run stages)")
     print(f"cpu_ms_per_page_bare_loop: {ms_per_page(bare_cpu, pages):.1f}")
     print(f"cpu_ms_per_page_bare_site_server: {ms_per_page(bare_server, pages):.1f}")
 
@@ -216,7 +224,8 @@ def main() -> None:
     load_before = load_avg()
     with bench_site(args.pages, args.hosts, args.html) as (site, tmp, sources, prefect_start):
         cpu_before = process_cpu()
-        with timed_stages() as flow_stages, worker_start_up() as start_up:
+        # the watcher outside the stage clocks: its thread is read while it still runs
+        with worker_start_up() as start_up, timed_stages() as flow_stages:
             summary, newsmon_s, flow_run_id = run_newsmon(sources, tmp / "bench.duckdb",
                                                           args.batch_size)
         cpu = cpu_delta(cpu_before, process_cpu())
@@ -248,6 +257,7 @@ def main() -> None:
     print(f"newsmon_events: {summary.events}")
     for name, seconds in sorted(stages.items()):
         print(f"stage_{name.replace('-', '_')}_task_s: {seconds:.1f}")
+    print(f"newsmon_texts_embedded: {embedded_texts()}")
     print(f"newsmon_peak_rss_mib: {newsmon_rss:.0f}")  # the flow process (not the pool workers)
     print_cpu(cpu, flow_stages, n, bare_cpu, bare_server, start_up)
     print(f"bare_s: {bare_s:.1f}")

@@ -25,19 +25,24 @@ grows with text length (pages of 15k/30k/60k characters of dates or names in one
 linear means each doubling costs about 2x). For Giveme5W1H, what its gold allows (answers no
 extractor could give from the text) is printed as before.
 
-Run: .venv/bin/python -m bench.facets [--smoke] [--show-misses]
+Run: .venv/bin/python -m bench.facets [--smoke] [--show-misses] [--where-misses]
 `--show-misses` prints misses only from the half of the incidents/stories open for reading
 (`explore_half`); the other half is never printed, so a final check on it stays honest.
+`--where-misses` sorts the out-of-fold where@1 misses of that same half into kinds (no right
+candidate at all, with or without the gold's name in the gazetteer; an area around the gold
+place or a place inside the gold area chosen; another sense of the same name; a site; the
+right candidate ranked second or lower): which kind of signal could still help.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 import textwrap
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -467,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     add_smoke_flag(parser)
     parser.add_argument("--show-misses", action="store_true",
                         help="print misses of the explore half of the groups")
+    parser.add_argument("--where-misses", action="store_true",
+                        help="count the kinds of out-of-fold where misses of the explore half")
     args = parser.parse_args(argv)
     smoke = smoke_requested(args)
     scored = read_corpora(smoke)
@@ -518,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     if args.show_misses:
         _show_misses(scored, by_fold)
+    if args.where_misses:
+        print_where_misses(where_misses(scored, folds))
     return 0
 
 
@@ -585,6 +594,66 @@ def _show_misses(scored: list[Scored], by_fold: dict[int, dict[str, bool]]) -> N
               f" ({f.where_confidence}) when={f.event_date} ({f.when_source})")
         print(f"  gold who={list(s.doc.who or ())[:4]} where={[g.name for g in s.doc.where or ()]}"
               f" when={sorted(str(d) for d in s.doc.when or ())}")
+
+
+
+def where_miss_kind(s: Scored, weights: dict[str, float]) -> str:
+    """What an article's where answer under these weights is: "hit", or the kind of miss."""
+    ranked = ranking.ranked(s.analysis.where, weights)
+    right = {id(c): r for c, r in zip(s.analysis.where, s.right["where"], strict=True)}
+    named = [c for c in ranked if c.value is not None]
+    null = next((c.score for c in ranked if c.value is None), -math.inf)
+    best = named[0] if named else None
+    if best is not None and null - best.score > weights.get(ranking.ABSTAIN_MARGIN, math.inf):
+        best = None
+    if best is not None and right[id(best)]:
+        return "hit"
+    good = [c for c in named if right[id(c)]]
+    if not good:
+        gaz = gazetteer()
+        known = any(gaz.senses(n) for g in s.doc.where or () for n in (g.name, *g.alt))
+        return ("no right candidate, gold name in the gazetteer" if known
+                else "no right candidate, gold name not in the gazetteer")
+    if best is None:
+        return "no place answered"
+    chosen, first = best.value, good[0].value
+    if isinstance(chosen, Site):
+        return "a site chosen"
+    if isinstance(first, Entry):
+        gaz = gazetteer()
+        if gaz.contains(chosen, first):
+            return f"granularity: {chosen.kind} chosen around the gold {first.kind}"
+        if gaz.contains(first, chosen):
+            return f"granularity: {chosen.kind} chosen inside the gold {first.kind}"
+        if chosen.name == first.name:
+            return "another sense of the same name"
+    return "right candidate ranked 2nd" if named.index(good[0]) == 1 else (
+        "right candidate ranked 3rd or lower")
+
+
+def where_misses(scored: list[Scored], folds: int) -> dict[str, Counter]:
+    """Per corpus, the kinds of out-of-fold where answers of the explore half (grouped
+    folds as in `cross_validate`; the other half is not looked at)."""
+    assignment = fc.group_folds([s.doc for s in scored], folds)
+    kinds: dict[str, Counter] = defaultdict(Counter)
+    for f in range(folds):
+        weights = fit_all([s for s, a in zip(scored, assignment, strict=True) if a != f])
+        for s, a in zip(scored, assignment, strict=True):
+            if a == f and s.doc.where and fc.explore_half(s.doc):
+                kinds[s.doc.corpus][where_miss_kind(s, weights["where"])] += 1
+    return kinds
+
+
+def print_where_misses(kinds: dict[str, Counter]) -> None:
+    print("\nwhere@1 out of fold, explore half: share of articles by kind of answer")
+    for corpus in fc.ARTICLE_CORPORA:
+        counts = kinds.get(corpus)
+        if not counts:
+            continue
+        n = sum(counts.values())
+        print(f"  {corpus} ({n} articles)")
+        for kind, k in counts.most_common():
+            print(f"    {k / n:6.3f}  {kind}")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,14 @@ answers no extractor could give from the text, tested on made-up rows (no shared
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bench import _data
-from bench.facets import main, names_no_one, unanswerable
+from bench import _facet_corpora as fc
+from bench.facets import Scored, main, names_no_one, unanswerable, where_miss_kind
+from extractors.content.facets import ranking
 
 
 def _row(text: str, published: str = "2016-11-11 09:00:00", title: str = "", who=(),
@@ -75,3 +79,29 @@ def test_smoke_run_prints_the_ceiling(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["--smoke"]) == 0
     out = capsys.readouterr().out
     assert "facets_when_ceiling:" in out and "after publication:" in out
+
+
+def _scored(text: str, gold: tuple) -> Scored:
+    doc = fc.Doc(id="x", corpus="gva", group="x", title="Man shot in Erie", text=text,
+                 published=datetime(2017, 3, 7, 15, 0, tzinfo=UTC), url=None, who=None,
+                 where=gold, when=None)
+    return Scored(doc)
+
+
+def test_where_misses_are_sorted_into_kinds() -> None:
+    """The kinds `--where-misses` counts: a hit, an area around or inside the gold, a gold
+    place no candidate is, with or without its name in the gazetteer."""
+    text = ("ERIE, Pa. (AP) — A man was shot and wounded Tuesday night in Erie, Pa., police "
+            "said. Erie police are looking for the gunman.")
+    weights = ranking.WHERE_WEIGHTS
+    erie = fc.GoldPlace("Erie", lat=42.129, lon=-80.085)
+    assert where_miss_kind(_scored(text, (erie,)), weights) == "hit"
+    state = fc.GoldPlace("Pennsylvania")  # an area coded by name, no position
+    assert where_miss_kind(_scored(text, (state,)), weights) == (
+        "granularity: city chosen inside the gold region")
+    france = fc.GoldPlace("Paris", lat=48.857, lon=2.352)
+    assert where_miss_kind(_scored(text, (france,)), weights) == (
+        "no right candidate, gold name in the gazetteer")
+    unknown = fc.GoldPlace("Zzyzx Flats", lat=35.14, lon=-116.10)
+    assert where_miss_kind(_scored(text, (unknown,)), weights) == (
+        "no right candidate, gold name not in the gazetteer")

@@ -239,8 +239,8 @@ class IndexReads:
         return [e for _, e in sorted(self.entries(found).items())]
 
     def openings(self, seqs):
+        from extractors.content.text import opening
         from extractors.events.dedup import COMPARE_CHARS
-        from extractors.events.features import opening
 
         entries = self.entries(seqs)
         by_id = {e.id: s for s, e in entries.items()}

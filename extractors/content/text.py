@@ -11,17 +11,18 @@ import re
 import unicodedata
 
 # Typographic characters folded to ASCII for matching only.
-_FOLD = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-        "\u2015": "-", "\u2212": "-",
-        "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
-        "\u2026": "...",
-    }
-)
+_FOLD = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u2015": "-", "\u2212": "-",
+    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
+    "\u2026": "...",
+}
+# One regex pass finds them: str.translate with a dict looks up every character, half the
+# time normalising a news text took; an ASCII text has nothing to fold.
+_FOLDED = re.compile("[" + "".join(_FOLD) + "]")
 
 # Lines that are leftovers of page furniture, not article text.
 _BOILERPLATE_LINE = re.compile(
@@ -71,6 +72,7 @@ ENGLISH_STOPWORDS = frozenset(
 )
 STOPWORDS = ENGLISH_STOPWORDS | RUSSIAN_FUNCTION_WORDS
 _SPACES = re.compile(r"[ \t\f\v]+")
+_CUT = re.compile(r"[ \n]")  # where a raw text may be cut (see opening_of_prefix)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -88,8 +90,45 @@ def clean_text(text: str) -> str:
 
 def normalize_for_matching(text: str) -> str:
     """Fold case, quotes, dashes and whitespace so trivially different copies compare equal."""
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
-    return " ".join(_SPACES.sub(" ", text).split())
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = _FOLDED.sub(lambda m: _FOLD[m.group()], text)
+    # str.split() splits at runs of any whitespace, tabs and no-break spaces included.
+    return " ".join(text.casefold().split())
+
+
+def opening(text: str, chars: int) -> str:
+    """The normalised opening two texts are compared by when one may copy the other:
+    `normalize_for_matching(text)[:chars]`, normalising only as much of the text as that needs."""
+    if len(text) <= chars + chars // 8:  # too short for a cut to save anything
+        return normalize_for_matching(text)[:chars]
+    head = opening_of_prefix(text, chars)
+    return normalize_for_matching(text)[:chars] if head is None else head
+
+
+def opening_of_prefix(prefix: str, chars: int) -> str | None:
+    """`opening(text, chars)` of every text that starts with `prefix`, or None when `prefix`
+    is too short to tell.
+
+    The raw text is cut just before a space or newline: NFKC has a boundary before either (a
+    starter that composes with nothing), case folding and the quote/dash fold map character by
+    character, and whitespace separates words, so the normalised cut is a prefix of the
+    normalised whole. It is kept only when it is at least `chars` long: normalisation may
+    shrink a text (whitespace runs, zero-width spaces, combining marks) by any amount, so the
+    slack is checked, not assumed; a cut too short is doubled.
+    """
+    cut, end = chars + chars // 8, -1
+    while True:
+        space = _CUT.search(prefix, cut)
+        # Past the last space of `prefix`, the longest cut it allows.
+        last = space.start() if space else max(prefix.rfind(" "), prefix.rfind("\n"))
+        if last <= end:
+            return None
+        end = last
+        head = normalize_for_matching(prefix[:end])
+        if len(head) >= chars:
+            return head[:chars]
+        cut = 2 * end + 1
 
 
 def words(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from extractors.content.text import normalize_for_matching, words
+from extractors.content.text import opening, words
 from extractors.models import Article, Duplicate
 from extractors.timezones import naive_as_utc
 
@@ -144,7 +144,7 @@ def _near_copies(
         return []
     n = len(articles)
     left, right = pairs // n, pairs % n
-    norm = [normalize_for_matching(a.text)[:COMPARE_CHARS] for a in articles]
+    norm = [opening(a.text, COMPARE_CHARS) for a in articles]
     scores = process.cpdist(
         [norm[i] for i in left], [norm[j] for j in right], scorer=fuzz.ratio,
         score_cutoff=threshold, workers=-1,

@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from extractors.content.facets.gazetteer import gazetteer
-from extractors.content.text import STOPWORDS, normalize_for_matching, words
+from extractors.content.text import STOPWORDS, words
 from extractors.events import crosslingual
 from extractors.events.dedup import article_time, sketch
 from extractors.models import EPOCH_ORDINAL, Article, ArticleFeatures, CopyFeatures
@@ -212,8 +212,3 @@ def term_matrix(feats: Sequence[ArticleFeatures]) -> tuple[sparse.csr_matrix, li
 
 def copy_features(article: Article) -> CopyFeatures:
     return CopyFeatures(len(words(article.text)), article.content_hash, tuple(sketch(article.text)))
-
-
-def opening(text: str, chars: int) -> str:
-    """The normalised opening two texts are compared by when one may copy the other."""
-    return normalize_for_matching(text)[:chars]

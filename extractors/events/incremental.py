@@ -51,6 +51,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from extractors.content.keys import Keys, KeysArgs, keys_memo
+from extractors.content.text import opening
 from extractors.events import crosslingual, evidence
 from extractors.events.clustering import (
     ClusterSettings,
@@ -67,7 +68,6 @@ from extractors.events.features import (
     TokenSettings,
     copy_features,
     features_of,
-    opening,
     term_matrix,
     tokens_of,
 )

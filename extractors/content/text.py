@@ -97,10 +97,16 @@ def normalize_for_matching(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def _first_cut(chars: int) -> int:
+    """Where `opening_of_prefix` first cuts a raw text for `chars` normalised characters: an
+    eighth more, since normalising mostly shrinks a text a little (checked there, not assumed)."""
+    return chars + chars // 8
+
+
 def opening(text: str, chars: int) -> str:
     """The normalised opening two texts are compared by when one may copy the other:
     `normalize_for_matching(text)[:chars]`, normalising only as much of the text as that needs."""
-    if len(text) <= chars + chars // 8:  # too short for a cut to save anything
+    if len(text) <= _first_cut(chars):  # too short for a cut to save anything
         return normalize_for_matching(text)[:chars]
     head = opening_of_prefix(text, chars)
     return normalize_for_matching(text)[:chars] if head is None else head
@@ -117,7 +123,7 @@ def opening_of_prefix(prefix: str, chars: int) -> str | None:
     shrink a text (whitespace runs, zero-width spaces, combining marks) by any amount, so the
     slack is checked, not assumed; a cut too short is doubled.
     """
-    cut, end = chars + chars // 8, -1
+    cut, end = _first_cut(chars), -1
     while True:
         space = _CUT.search(prefix, cut)
         # Past the last space of `prefix`, the longest cut it allows.

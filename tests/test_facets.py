@@ -807,3 +807,34 @@ def test_a_page_of_dates_in_one_sentence_is_read_right() -> None:
     names = "President Nikol Pashinian met Ilham Aliyev in Brussels, " * 1000
     facets = extract_facets("Talks", names, datetime(2021, 12, 15, 12, tzinfo=UTC))
     assert "Nikol Pashinian" in facets.actors and facets.places[0] == "Brussels"
+
+
+def _where_senses(title: str, text: str) -> dict[tuple[str, str | None], dict[str, float]]:
+    """Every gazetteer sense the where ranker may choose: (name, US state or country code)."""
+    analysis = analyse(title, text, datetime(2016, 3, 4, 12, tzinfo=UTC))
+    return {(c.value.name, c.value.state if c.value.code == "US" else c.value.code): c.features
+            for c in analysis.where if c.value is not None and not isinstance(c.value, Site)}
+
+
+def test_a_wire_credit_ends_a_dateline_without_a_dash() -> None:
+    text = "EUTAW, Ala. (AP) Authorities say a 3-year-old boy has died in a shooting."
+    dateline = find_dateline(text, gazetteer())
+    assert dateline is not None and dateline.entry is not None
+    assert (dateline.entry.name, dateline.entry.state) == ("Eutaw", "AL")
+    # an upper-case text's bracketed acronym is no credit ending a dateline
+    assert find_dateline("THE FARABUNDO MARTI NATIONAL LIBERATION FRONT (FMLN) "
+                         "ATTACKED A POST.", gazetteer()) is None
+
+
+def test_co_abbreviates_county() -> None:
+    senses = _where_senses("Loudon Co. man dies in wreck", "A Loudon Co. man died Friday.")
+    assert ("Loudon County", "TN") in senses
+
+
+def test_an_outlets_home_before_news_in_the_title_tail() -> None:
+    """"... - WRCBtv.com | Chattanooga News, Weather & Sports": the outlet's home is a
+    candidate (the street it names lies there)."""
+    title = ("Teenager dead in overnight shooting - WRCBtv.com | Chattanooga News, Weather & "
+             "Sports")
+    senses = _where_senses(title, "A teenager was shot overnight, police said.")
+    assert ("Chattanooga", "TN") in senses

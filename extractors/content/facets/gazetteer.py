@@ -124,9 +124,13 @@ _KEY_WORDS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
 
 @lru_cache(maxsize=200_000)
 def place_key(name: str) -> str:
-    """Gazetteer key: folded, hyphens as spaces, "St." as "Saint" ("Mazar-i-Sharif" ->
-    "mazar i sharif", "Bay St. Louis" -> "bay saint louis")."""
-    return " ".join(_KEY_WORDS.get(w.rstrip("."), w) for w in fold(name).replace("-", " ").split())
+    """Gazetteer key: folded, hyphens as spaces, "St." as "Saint", a last "Co." as "County"
+    ("Mazar-i-Sharif" -> "mazar i sharif", "Bay St. Louis" -> "bay saint louis", "Loudon
+    Co." -> "loudon county")."""
+    words = [_KEY_WORDS.get(w.rstrip("."), w) for w in fold(name).replace("-", " ").split()]
+    if len(words) > 1 and words[-1].rstrip(".") == "co":
+        words[-1] = "county"
+    return " ".join(words)
 
 
 def russian_stem(key: str) -> str:

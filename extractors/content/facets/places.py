@@ -32,7 +32,9 @@ _DATELINE = regex.compile(
     r"(?:^|\s)(?P<city>\p{Lu}{3,}(?:[ -]\p{Lu}{2,}){0,3})"
     r"(?:,\s*(?P<region>\p{Lu}[\p{L}.]*(?:\s\p{Lu}[\p{L}.]*){0,2}))?"
     r"(?:,\s*(?P<date>[0-3]?\d\s+\p{Lu}{3,9}\.?\s+\d{2,4}))?"
-    r"\s*(?:\([^)]{1,30}\)\s*)?(?:--|—|–|-)\s"
+    # a dash ends it, or a wire's credit before a capitalised word: "EUTAW, Ala. (AP)
+    # Authorities say" (not an upper-case text's acronym: "LIBERATION FRONT (FMLN) ATTACKED")
+    r"\s*(?:\([^)]{1,30}\)\s*(?:(?:--|—|–|-)\s|(?=\p{Lu}\p{Ll}))|(?:--|—|–|-)\s)"
 )
 
 

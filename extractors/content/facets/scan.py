@@ -168,6 +168,8 @@ def scan(sentences: list[Sentence], gaz: Gazetteer, lower_vocab: set[str],
 
 _TITLE_SEPARATOR = re.compile(r"\s(?:-|–|—|\||::)\s")
 SITE_TAIL_WORDS = 8  # a title's tail segments of at most this many words name the outlet
+# words that end an outlet's name after its home: "Chattanooga News", "Erie News Now"
+OUTLET_WORDS = MEDIA_HEADS | {"now", "online", "today", "live"}
 
 
 def site_tail(title: str) -> int:
@@ -185,6 +187,8 @@ def site_tail(title: str) -> int:
 
 def _home_places(seg: list[Tok], sent: Sentence, gaz: Gazetteer, order: int
                  ) -> list[PlaceMention]:
+    while len(seg) > 1 and fold(seg[-1].text) in OUTLET_WORDS:
+        seg = seg[:-1]  # "| Chattanooga News, Weather & Sports", "- Erie News Now"
     name = " ".join(t.text for t in seg)
     senses = gaz.senses(name)
     if not senses:

@@ -397,9 +397,50 @@ def _first_named(merged: list[Merged], text: str) -> int | None:
     return best[1] if best else None
 
 
+_HEADLINE_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*|[:;,!?\"“”‘]")
+_POSSESSIVE = re.compile(r"['’]s$")
+_AUXILIARIES = frozenset({
+    "is", "was", "are", "were", "has", "had", "have", "will", "would", "to", "says", "said",
+    "can", "could", "may", "might", "must", "should"})
+
+
+def _verb_like(word: str) -> bool:
+    """A lower-case headline word that reads as a verb: an auxiliary, "to", a third person
+    "-s" ("hails", "blames") or an "-ed" form ("charged"); not "-ss", "-us", "-is" nouns."""
+    low = word.casefold()
+    return word[:1].islower() and (
+        low in _AUXILIARIES or low.endswith("ed")
+        or (low.endswith("s") and not low.endswith(("ss", "us", "is"))))
+
+
+def headline_verb(title: str, name: str) -> bool:
+    """The headline names this actor as the subject of a verb: its first capitalised mention
+    that ends in the name's last word is followed by a verb ("Christian Horner hails ...",
+    "Clinton blames ...", "Pedro Rosales charged ..."), not by a noun it qualifies ("Trump
+    protest march"), a possessive ("Verstappen's performance") or a colon ("Trump election:")."""
+    words = [w.strip(".").casefold() for w in name.split() if len(w) > 2]
+    if not words:
+        return False
+    names, last = set(words), words[-1]
+    toks = _HEADLINE_TOKEN.findall(title)
+    for j, tok in enumerate(toks):
+        base = _POSSESSIVE.sub("", tok)
+        if not (base[:1].isupper() and base.casefold().strip(".") in names):
+            continue
+        end = j
+        while end + 1 < len(toks) and _POSSESSIVE.sub("", toks[end + 1]).casefold() in names:
+            end += 1
+        if _POSSESSIVE.sub("", toks[end]).casefold().strip(".") != last:
+            continue  # "Houston" of "Houston Police": not this actor's mention
+        if _POSSESSIVE.search(toks[end]) or end + 1 == len(toks):
+            return False
+        return _verb_like(toks[end + 1])
+    return False
+
+
 # Signals whose weight depends on the actor's type.
 TYPE_SIGNALS = ("headline_subject", "lead_subject", "title", "lead", "first_rank",
-                "count_share", "participant", "involved", "speaker")
+                "count_share", "participant", "involved", "speaker", "headline_verb")
 
 
 def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sentence],
@@ -440,6 +481,8 @@ def candidates(merged: list[Merged], unnamed: Merged | None, sentences: list[Sen
             f["headline_subject"] = 1.0
         if i == lead_subject:
             f["lead_subject"] = 1.0
+        if kind == "person" and headline_verb(title, cand.name):
+            f["headline_verb"] = 1.0  # organisations here are mostly places, police, papers
         if cand.place_word:
             f["place_word"] = 1.0
         if cand.surname_ref:

@@ -242,10 +242,11 @@ class IndexReads:
         from extractors.content.text import opening
         from extractors.events.dedup import COMPARE_CHARS
 
-        entries = self.entries(seqs)
-        by_id = {e.id: s for s, e in entries.items()}
-        if not by_id:
+        seqs = set(seqs)
+        if not seqs:
             return {}
+        by_id = {r["article_id"]: r["seq"] for r in self.con.rows(q.IDS_BY_SEQ, {
+            "seqs": sorted(seqs), "lo": min(seqs), "hi": max(seqs)})}
         rows = rows_by_id_list(self.con, TEXTS_BY_IDS, by_id)
         return {by_id[r["id"]]: opening(r["text"] or "", COMPARE_CHARS) for r in rows}
 

@@ -291,10 +291,10 @@ class RunStore:
         then every event of the stories they join (their records)."""
         s = DEFAULT_STORY_SETTINGS
         fresh = [e.id for e in result.events]
-        light, light_story_of, by_terms = queries.story_context(
+        narrow, narrow_story_of, by_terms = queries.story_context(
             con, result.events, story_window(result.events, now), replaced, s.top_names,
             s.max_postings)
-        counts, comparable = narrow_context(light, light_story_of.values(), result.events,
+        counts, comparable = narrow_context(narrow, narrow_story_of.values(), result.events,
                                             by_terms, s)
         earlier, story_of = queries.story_events(con, ids=comparable)
         _, previous = queries.event_and_story_of_articles(con, article_ids)

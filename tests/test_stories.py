@@ -356,6 +356,14 @@ def test_the_flow_places_from_a_narrow_read_what_the_whole_context_gives(tmp_pat
     events it can compare, the latest per word found in SQL: stories, records and ids are
     the ones placing against every stored event of the stories at hand gives. Words held
     by more events than max_postings, equal times (ties by id) and unknown times included."""
+    from extractors.events.stories import (
+        DEFAULT_STORY_SETTINGS as s,
+    )
+    from extractors.events.stories import (
+        context_counts,
+        narrow_context,
+        place_events,
+    )
     from extractors.models import ClusterResult, Event
     from flows.run_store import RunStore
     from warehouse import queries
@@ -368,8 +376,9 @@ def test_the_flow_places_from_a_narrow_read_what_the_whole_context_gives(tmp_pat
     same_time = now - timedelta(days=5)
 
     def event(i: int) -> Event:
-        words = ["police", *rnd.sample(vocab, 5)]
-        terms = tuple((w, round(rnd.uniform(0.1, 1.0), 4)) for w in words)
+        # One heavy term all share: the names, weighed by rarity, decide between stories.
+        terms = (("police", 1.0), *((w, round(rnd.uniform(0.05, 0.4), 4))
+                                    for w in rnd.sample(vocab, 3)))
         kind = rnd.random()
         seen = (None if kind < 0.05 else same_time if kind < 0.15
                 else now - timedelta(days=rnd.uniform(0, 80)))
@@ -401,8 +410,19 @@ def test_the_flow_places_from_a_narrow_read_what_the_whole_context_gives(tmp_pat
         earlier, earlier_story_of = queries.story_candidates(con, fresh, since, replaced)
         whole = build_stories(fresh, earlier, earlier_story_of)
         narrow = RunStore._stories(con, result, replaced, [], now)
+        context, context_story_of, by_terms = queries.story_context(
+            con, fresh, since, replaced, s.top_names, s.max_postings)
     assert narrow == whole
-    assert len(set(whole.story_of.values()) & set(story_of.values())) >= 10  # joins happen
+    # What the narrow read gives is the whole context's: its counts, and a subset of its
+    # events to compare that places every event where the whole context does.
+    fresh_ids = {e.id for e in fresh}
+    every = [e for e in earlier if e.id not in fresh_ids]
+    counts, comparable = narrow_context(context, context_story_of.values(), fresh, by_terms)
+    assert counts == context_counts(every, {earlier_story_of[e.id] for e in every})
+    assert comparable < {e.id for e in every}
+    subset = [e for e in every if e.id in comparable]
+    assert place_events(fresh, subset, earlier_story_of, counts=counts) == whole.story_of
+    assert len(set(whole.story_of.values()) & set(story_of.values())) >= 5  # joins happen
 
 
 _STORED_EVENT = pa.schema([

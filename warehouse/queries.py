@@ -277,10 +277,11 @@ def _story_keys(events: Sequence[Event]) -> set[str]:
 def story_context(
     con: Connection, events: Sequence[Event], since: datetime, replaced: Collection[str],
     top_names: int, max_postings: int,
-) -> tuple[list[Event], dict[str, str], set[str]]:
-    """story_candidates' events, but `events`' own ids, narrow: (the events with only their
-    ids, first-seen times and first `top_names` actors and places; event id -> story id; the
-    ids among them that are one of the `max_postings` latest holding a term of `events`)."""
+) -> tuple[list[tuple], dict[str, str], set[str]]:
+    """story_candidates' events, but `events`' own ids, narrow: ((id, first seen in
+    microseconds since 1970 or None, first `top_names` actors, and places) of each; event id
+    -> story id; the ids among them that are one of the `max_postings` latest holding a term
+    of `events`)."""
     keys = _story_keys(events)
     if not keys:
         return [], {}, set()
@@ -292,13 +293,11 @@ def story_context(
                     ids=key_table(replaced, IDS_SCHEMA),
                     fresh=key_table(sorted({e.id for e in events}), IDS_SCHEMA))
     columns = {name: got.column(name).to_pylist() for name in got.column_names}
-    light = [Event(id=i, headline="", article_ids=(), first_seen=t, actors=tuple(a or ()),
-                   places=tuple(p or ()))
-             for i, t, a, p in zip(columns["id"], columns["first_seen"], columns["actors"],
-                                   columns["places"], strict=True)]
+    context = [(i, t, a or (), p or ()) for i, t, a, p in zip(
+        columns["id"], columns["t_us"], columns["actors"], columns["places"], strict=True)]
     story_of = dict(zip(columns["id"], columns["story_id"], strict=True))
     by_terms = {i for i, flag in zip(columns["id"], columns["by_terms"], strict=True) if flag}
-    return light, story_of, by_terms
+    return context, story_of, by_terms
 
 
 def story_events(con: Connection, ids: Collection[str] = (), stories: Collection[str] = (),

@@ -516,7 +516,8 @@ latest AS (
     WHERE term IN (SELECT term FROM fresh_terms)
 ),
 by_terms AS (SELECT DISTINCT id FROM latest WHERE rank <= $cap)
-SELECT c.id, c.first_seen, c.actors[1:$top] AS actors, c.places[1:$top] AS places,
+SELECT c.id, epoch_us(c.first_seen) AS t_us, c.actors[1:$top] AS actors,
+       c.places[1:$top] AS places,
        c.story_id, c.id IN (SELECT id FROM by_terms) AS by_terms
 FROM context AS c
 """

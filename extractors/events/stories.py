@@ -172,22 +172,24 @@ def _counts(names: Sequence[frozenset[str]], stories: Iterable[str]) -> ContextC
 
 
 def narrow_context(
-    context: Sequence[Event], stories: Iterable[str], events: Sequence[Event],
-    by_terms: Collection[str], settings: StorySettings = DEFAULT_STORY_SETTINGS,
+    context: Sequence[tuple[str, int | None, Sequence[str], Sequence[str]]],
+    stories: Iterable[str], events: Sequence[Event], by_terms: Collection[str],
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
 ) -> tuple[ContextCounts, set[str]]:
     """What placing `events` needs of a whole stored context besides the events it can
     compare, and the ids of those: (context_counts, the stored events placement can
     compare). Those are, for each name word of `events`, the `max_postings` context events
     holding it placed last, and `by_terms`, the same for their terms (found by the
-    warehouse). `context`: every stored event at hand (ids, times, actors and places only),
-    none with an id of `events`; `stories`: theirs."""
-    ordered = sorted(context, key=_arrival)
-    names = _names_of(ordered, settings.top_names)
+    warehouse). `context`: every stored event at hand, none with an id of `events`, as (id,
+    first seen in microseconds since 1970 or None, actors, places); `stories`: theirs."""
+    # Arrival order (_arrival): microseconds order as the float days do, one to one.
+    ordered = sorted(context, key=lambda c: (c[1] is None, c[1] or 0, c[0]))
+    names = _name_words([(c[2], c[3]) for c in ordered], settings.top_names)
     fresh_names = {w for ws in _names_of(events, settings.top_names) for w in ws}
     postings: dict[str, list[str]] = defaultdict(list)
-    for e, ws in zip(ordered, names, strict=True):
+    for c, ws in zip(ordered, names, strict=True):
         for w in ws & fresh_names:
-            postings[w].append(e.id)
+            postings[w].append(c[0])
     wanted = set(by_terms)
     for ids in postings.values():
         wanted.update(ids[-settings.max_postings:])
@@ -330,7 +332,14 @@ def _rows(vectors: list[dict[str, float]]) -> sparse.csr_matrix:
 def _names_of(events: Sequence[Event], limit: int) -> list[frozenset[str]]:
     """Each event's name words: stems of the words of its main actors and places
     ("Fuentes" meets "Gloria Fuentes"; the 6-letter stems of clustering, so "Korea" meets
-    "Korean"). Each distinct name is split once (names repeat across a window's events)."""
+    "Korean")."""
+    return _name_words([(e.actors, e.places) for e in events], limit)
+
+
+def _name_words(names: Sequence[tuple[Sequence[str], Sequence[str]]], limit: int
+                ) -> list[frozenset[str]]:
+    """_names_of for (actors, places) pairs. Each distinct name is split once (names
+    repeat across a window's events)."""
     memo: dict[str, list[str]] = {}
 
     def stems(name: str) -> list[str]:
@@ -338,8 +347,8 @@ def _names_of(events: Sequence[Event], limit: int) -> list[frozenset[str]]:
             memo[name] = [w[:6] for w in words(name) if len(w) > 2]
         return memo[name]
 
-    return [frozenset(w for name in e.actors[:limit] + e.places[:limit] for w in stems(name))
-            for e in events]
+    return [frozenset(w for name in (*actors[:limit], *places[:limit]) for w in stems(name))
+            for actors, places in names]
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:

@@ -26,7 +26,6 @@ from extractors.events.stories import (
     DEFAULT_STORY_SETTINGS,
     ContextCounts,
     StorySettings,
-    build_stories,
     place_events,
     story_records,
 )
@@ -179,21 +178,11 @@ class StoryContext:
     counts: ContextCounts | None = None
 
 
-def place_in_stories(
-    result: ClusterResult, context: StoryContext,
-    settings: StorySettings = DEFAULT_STORY_SETTINGS,
-) -> StoryResult:
-    """Place a window's events into the stories stored so far (or new ones); `earlier`
-    holds every event of the stored stories in the context."""
-    return build_stories(result.events, context.earlier, context.story_of, context.previous,
-                         settings)
-
-
 def story_placement(
     result: ClusterResult, context: StoryContext,
     settings: StorySettings = DEFAULT_STORY_SETTINGS,
 ) -> dict[str, str]:
-    """The story of each of a window's events (event id -> story id), as place_in_stories
+    """The story of each of a window's events (event id -> story id), as build_stories
     places them, from the comparable stored events and the context's counts."""
     return place_events(result.events, context.earlier, context.story_of, context.previous,
                         settings, context.counts)

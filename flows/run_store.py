@@ -18,6 +18,7 @@ from extractors.events import incremental
 from extractors.events.clustering import ClusterSettings, event_merges
 from extractors.events.features import TermStats
 from extractors.events.incremental import Arrival
+from extractors.events.stories import DEFAULT_STORY_SETTINGS, narrow_context
 from extractors.fetch.discover import Discovery, source_hosts
 from extractors.fetch.health import with_gaps
 from extractors.fetch.http import Validators
@@ -32,8 +33,15 @@ from extractors.models import (
     RobotsRecord,
     Source,
     SourceOutcome,
+    StoryResult,
 )
-from flows.stages import DiscoveredChunk, StoryContext, place_in_stories, story_window
+from flows.stages import (
+    DiscoveredChunk,
+    StoryContext,
+    story_placement,
+    story_result,
+    story_window,
+)
 from reports.digest import TOP_EVENTS
 from reports.source_health import (
     SourceHealth,
@@ -265,10 +273,7 @@ class RunStore:
             change = incremental.update(reads, arrivals, first, stats, settings)
             result = change.result
             replaced = sorted(set(change.events_before.values()))
-            earlier, story_of = queries.story_candidates(
-                con, result.events, story_window(result.events, now), replaced)
-            _, previous = queries.event_and_story_of_articles(con, change.article_ids)
-            stories = place_in_stories(result, StoryContext(tuple(earlier), story_of, previous))
+            stories = self._stories(con, result, replaced, change.article_ids, now)
             after = {m.article_id: m.event_id for m in result.memberships}
             cluster_index.write_change(con, change, first, day, settings.window_days + 1)
             load.replace_clusters(con, self.run_id, result, change.article_ids,
@@ -276,6 +281,28 @@ class RunStore:
                                   old_events=replaced)
             load.set_watermark(con, INDEX_WATERMARK, started)
         return ClusterOutcome(result, change.article_ids, change.scored_pairs)
+
+    @staticmethod
+    def _stories(con: Connection, result: ClusterResult, replaced: list[str],
+                 article_ids: Collection[str], now: datetime) -> StoryResult:
+        """Place the events decided again in stories, reading of the stored context (the
+        events of the stories they share a term or name with) what the placement uses: all
+        of it narrow (ids, times, names: the counts), whole only the events it can compare,
+        then every event of the stories they join (their records)."""
+        s = DEFAULT_STORY_SETTINGS
+        fresh = [e.id for e in result.events]
+        narrow, narrow_story_of, by_terms = queries.story_context(
+            con, result.events, story_window(result.events, now), replaced, s.top_names,
+            s.max_postings)
+        counts, comparable = narrow_context(narrow, narrow_story_of.values(), result.events,
+                                            by_terms, s)
+        earlier, story_of = queries.story_events(con, ids=comparable)
+        _, previous = queries.event_and_story_of_articles(con, article_ids)
+        placed = story_placement(result, StoryContext(tuple(earlier), story_of, previous,
+                                                      counts), s)
+        members, members_story_of = queries.story_events(
+            con, stories=set(placed.values()) & counts.stories, replaced=replaced, fresh=fresh)
+        return story_result(result, placed, members, members_story_of)
 
     # --- watchlists ---------------------------------------------------------------------------
 

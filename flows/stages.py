@@ -22,7 +22,13 @@ from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
 from extractors.content.parallel import extract_pages
 from extractors.events.clustering import ClusterSettings, cluster
 from extractors.events.incremental import Arrival, arrivals_of
-from extractors.events.stories import DEFAULT_STORY_SETTINGS, StorySettings, build_stories
+from extractors.events.stories import (
+    DEFAULT_STORY_SETTINGS,
+    ContextCounts,
+    StorySettings,
+    place_events,
+    story_records,
+)
 from extractors.fetch.discover import Discovery, discover_sources
 from extractors.fetch.http import Fetcher, FetchSettings, Validators, shared_politeness
 from extractors.models import (
@@ -162,20 +168,32 @@ def article_features(articles: Sequence[Article], window_days: int) -> list[Arri
 class StoryContext:
     """What placing a re-clustered window's events into stories needs, read by the flow
     beforehand: the stored events they may join and their stories, and the story each of
-    the window's articles was in before (so a story keeps its id)."""
+    the window's articles was in before (so a story keeps its id). With `counts` (of the
+    whole stored context), `earlier` need hold only the stored events placement can compare
+    (extractors.events.stories.narrow_context)."""
 
     earlier: tuple[Event, ...] = ()
     story_of: dict[str, str] = field(default_factory=dict)  # earlier event id -> story id
     previous: dict[str, str] = field(default_factory=dict)  # article id -> story id
+    counts: ContextCounts | None = None
 
 
-def place_in_stories(
+def story_placement(
     result: ClusterResult, context: StoryContext,
     settings: StorySettings = DEFAULT_STORY_SETTINGS,
-) -> StoryResult:
-    """Place a window's events into the stories stored so far (or new ones)."""
-    return build_stories(result.events, context.earlier, context.story_of, context.previous,
-                         settings)
+) -> dict[str, str]:
+    """The story of each of a window's events (event id -> story id), as build_stories
+    places them, from the comparable stored events and the context's counts."""
+    return place_events(result.events, context.earlier, context.story_of, context.previous,
+                        settings, context.counts)
+
+
+def story_result(result: ClusterResult, story_of: dict[str, str], members: Sequence[Event],
+                 members_story_of: dict[str, str]) -> StoryResult:
+    """StoryResult of a placement: the records of the stories the events are in, made from
+    those events and every stored event of those stories (`members`)."""
+    return StoryResult(story_records(story_of, result.events, members, members_story_of),
+                       story_of)
 
 
 def story_window(events: Sequence[Event], now: datetime,

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -348,3 +349,86 @@ def test_placing_against_a_large_stored_context_follows_the_rule() -> None:
     expected = _reference_story_of(fresh, earlier, earlier_story_of)
     assert placed.story_of == expected
     assert len(set(expected.values()) & set(earlier_story_of.values())) >= 10  # joins happen
+
+
+def test_the_flow_places_from_a_narrow_read_what_the_whole_context_gives(tmp_path: Path):
+    """The flow reads of the stored context only its counts (ids, times, names) and the
+    events it can compare, the latest per word found in SQL: stories, records and ids are
+    the ones placing against every stored event of the stories at hand gives. Words held
+    by more events than max_postings, equal times (ties by id) and unknown times included."""
+    from extractors.events.stories import (
+        DEFAULT_STORY_SETTINGS as s,
+    )
+    from extractors.events.stories import (
+        context_counts,
+        narrow_context,
+        place_events,
+    )
+    from extractors.models import ClusterResult, Event
+    from flows.run_store import RunStore
+    from warehouse import queries
+
+    rnd = random.Random(11)
+    vocab = [f"word{i}" for i in range(30)]
+    people = ["Jane Okafor", "Omar Haddad", "Li Wang", "Ivan Petrov", "Aisha Bello",
+              "Lisbon", "Nairobi", "Seoul", "Oslo", "Cairo", "Lagos", "Quito"]
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    same_time = now - timedelta(days=5)
+
+    def event(i: int) -> Event:
+        # One heavy term all share: the names, weighed by rarity, decide between stories.
+        terms = (("police", 1.0), *((w, round(rnd.uniform(0.05, 0.4), 4))
+                                    for w in rnd.sample(vocab, 3)))
+        kind = rnd.random()
+        seen = (None if kind < 0.05 else same_time if kind < 0.15
+                else now - timedelta(days=rnd.uniform(0, 80)))
+        return Event(f"ev{i:04d}", f"headline {i}", (f"a{i}",), n_articles=rnd.randint(1, 4),
+                     actors=tuple(rnd.sample(people[:6], rnd.randint(1, 3))),
+                     places=tuple(rnd.sample(people[6:], rnd.randint(0, 2))),
+                     first_seen=seen, last_seen=seen, terms=terms)
+
+    stored = [event(i) for i in range(400)]
+    story_of = {e.id: f"st_{rnd.randrange(70):02d}" for e in stored}
+    db = tmp_path / "w.duckdb"
+    with open_writer(db) as con:
+        con.execute("INSERT INTO events (id, headline, first_seen, last_seen, actors, places, "
+                    "n_articles, terms, story_id) SELECT id, headline, first_seen, last_seen, "
+                    "actors, places, n_articles, map_from_entries(terms), story_id FROM batch",
+                    batch=load.to_arrow((
+                        {"id": e.id, "headline": e.headline, "first_seen": e.first_seen,
+                         "last_seen": e.last_seen, "actors": list(e.actors),
+                         "places": list(e.places), "n_articles": e.n_articles,
+                         "terms": [{"k": t, "v": w} for t, w in e.terms],
+                         "story_id": story_of[e.id]} for e in stored), _STORED_EVENT))
+    fresh = [replace(event(1000 + i), first_seen=now - timedelta(hours=i),
+                     last_seen=now - timedelta(hours=i)) for i in range(30)]
+    replaced = [stored[3].id, stored[4].id]
+    fresh.append(replace(fresh[0], id=stored[5].id))  # a new event that keeps a stored id
+    result = ClusterResult((), tuple(fresh), ())
+    with open_writer(db) as con:
+        since = stages.story_window(fresh, now)
+        earlier, earlier_story_of = queries.story_candidates(con, fresh, since, replaced)
+        whole = build_stories(fresh, earlier, earlier_story_of)
+        narrow = RunStore._stories(con, result, replaced, [], now)
+        context, context_story_of, by_terms = queries.story_context(
+            con, fresh, since, replaced, s.top_names, s.max_postings)
+    assert narrow == whole
+    # What the narrow read gives is the whole context's: its counts, and a subset of its
+    # events to compare that places every event where the whole context does.
+    fresh_ids = {e.id for e in fresh}
+    every = [e for e in earlier if e.id not in fresh_ids]
+    counts, comparable = narrow_context(context, context_story_of.values(), fresh, by_terms)
+    assert counts == context_counts(every, {earlier_story_of[e.id] for e in every})
+    assert comparable < {e.id for e in every}
+    subset = [e for e in every if e.id in comparable]
+    assert place_events(fresh, subset, earlier_story_of, counts=counts) == whole.story_of
+    assert len(set(whole.story_of.values()) & set(story_of.values())) >= 5  # joins happen
+
+
+_STORED_EVENT = pa.schema([
+    ("id", pa.string()), ("headline", pa.string()), ("first_seen", pa.timestamp("us", "UTC")),
+    ("last_seen", pa.timestamp("us", "UTC")), ("actors", pa.list_(pa.string())),
+    ("places", pa.list_(pa.string())), ("n_articles", pa.int32()),
+    ("terms", pa.list_(pa.struct([("k", pa.string()), ("v", pa.float64())]))),
+    ("story_id", pa.string()),
+])

@@ -15,6 +15,13 @@ _ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM cluster_articles"
 # The bounds let the scan skip row groups (seqs are in arrival order): a run reads mostly
 # the recent days' entries.
 ENTRIES_BY_SEQ = _ENTRIES + " WHERE seq >= $lo AND seq <= $hi AND seq = ANY($seqs)"
+# The articles of these seqs, narrow (the copy check's openings read only the texts).
+IDS_BY_SEQ = """
+SELECT seq, article_id FROM cluster_articles WHERE seq >= $lo AND seq <= $hi AND seq = ANY($seqs)
+"""
+# Entries by a short list of seqs ({seqs}: bound parameters): found through the seq index
+# (migration 0020), for seqs scattered over the year.
+ENTRIES_IN_LIST = _ENTRIES + " WHERE seq IN ({seqs})"
 # Which seqs index these articles: a narrow scan (new articles, mostly: none).
 SEQS_OF_ARTICLES = """
 SELECT seq FROM cluster_articles WHERE article_id IN (SELECT id FROM article_ids)

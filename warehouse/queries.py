@@ -256,9 +256,7 @@ def story_candidates(
     `since` sharing a term, an actor or a place with them, and every event of those stories
     (`replaced`: event ids the new events replace, left out). Bounded by what the new events
     share, not by the number of stored events."""
-    keys = {"t:" + t for e in events for t, _ in e.terms}
-    keys |= {"a:" + a for e in events for a in e.actors}
-    keys |= {"p:" + p for e in events for p in e.places}
+    keys = _story_keys(events)
     if not keys:
         return [], {}
     # Through Arrow: tens of thousands of rows of lists, maps and zoned times convert in a
@@ -267,6 +265,54 @@ def story_candidates(
                      batch=key_table(sorted(keys), pa.schema([("key", pa.string())])),
                      ids=key_table(replaced, IDS_SCHEMA)).to_pylist()
     return _story_events(rows)
+
+
+def _story_keys(events: Sequence[Event]) -> set[str]:
+    keys = {"t:" + t for e in events for t, _ in e.terms}
+    keys |= {"a:" + a for e in events for a in e.actors}
+    keys |= {"p:" + p for e in events for p in e.places}
+    return keys
+
+
+def story_context(
+    con: Connection, events: Sequence[Event], since: datetime, replaced: Collection[str],
+    top_names: int, max_postings: int,
+) -> tuple[list[tuple], dict[str, str], set[str]]:
+    """story_candidates' events, but `events`' own ids, narrow: ((id, first seen in
+    microseconds since 1970 or None, first `top_names` actors, and places) of each; event id
+    -> story id; the ids among them that are one of the `max_postings` latest holding a term
+    of `events`)."""
+    keys = _story_keys(events)
+    if not keys:
+        return [], {}, set()
+    key_schema = pa.schema([("key", pa.string())])
+    got = con.arrow(sql.STORY_CONTEXT, {"since": since, "top": top_names, "cap": max_postings},
+                    batch=key_table(sorted(keys), key_schema),
+                    fresh_terms=key_table(sorted({t for e in events for t, _ in e.terms}),
+                                    pa.schema([("term", pa.string())])),
+                    ids=key_table(replaced, IDS_SCHEMA),
+                    fresh=key_table(sorted({e.id for e in events}), IDS_SCHEMA))
+    columns = {name: got.column(name).to_pylist() for name in got.column_names}
+    context = [(i, t, a or (), p or ()) for i, t, a, p in zip(
+        columns["id"], columns["t_us"], columns["actors"], columns["places"], strict=True)]
+    story_of = dict(zip(columns["id"], columns["story_id"], strict=True))
+    by_terms = {i for i, flag in zip(columns["id"], columns["by_terms"], strict=True) if flag}
+    return context, story_of, by_terms
+
+
+def story_events(con: Connection, ids: Collection[str] = (), stories: Collection[str] = (),
+                 replaced: Collection[str] = (), fresh: Collection[str] = ()
+                 ) -> tuple[list[Event], dict[str, str]]:
+    """Stored events in stories, whole, and their stories: those with these `ids`, or every
+    event of these `stories` but `replaced` and `fresh` ones."""
+    if stories:
+        table = con.arrow(sql.STORY_MEMBERS, story_ids=key_table(sorted(stories), IDS_SCHEMA),
+                          ids=key_table(replaced, IDS_SCHEMA), fresh=key_table(fresh, IDS_SCHEMA))
+    elif ids:
+        table = con.arrow(sql.STORY_EVENTS_BY_IDS, ids=key_table(sorted(ids), IDS_SCHEMA))
+    else:
+        return [], {}
+    return _story_events(table.to_pylist())
 
 
 def _story_events(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str, str]]:

@@ -462,14 +462,10 @@ ORDER BY url
 
 TOP_EVENTS = "SELECT * FROM top_events_today LIMIT $limit"
 
-# Stored events a clustering's events may join in stories, bounded by what they share: events
-# in a story, seen since $since, not among those the clustering replaces (`ids`), sharing a
-# term, an actor or a place with the new events (`batch`: key = 't:' term, 'a:' actor,
-# 'p:' place); then every event of those events' stories, so story records come out whole.
-# The window is a condition on plain columns (row groups outside it are skipped) and the keys
-# are joined, not searched list by list: 3.2 s against 8.6 s at 1M stored articles.
-STORY_CANDIDATES = """
-WITH wanted AS (SELECT DISTINCT key FROM batch),
+# The stories `batch`'s keys reach: those of the events seen since $since (but `ids`) holding
+# one of them as a term ('t:'), an actor ('a:') or a place ('p:').
+_STORY_NEAR = """
+wanted AS (SELECT DISTINCT key FROM batch),
 keyed AS (
     SELECT story_id, unnest(list_concat(list_transform(map_keys(terms), lambda t: 't:' || t),
                                         list_transform(actors, lambda a: 'a:' || a),
@@ -479,11 +475,61 @@ keyed AS (
       AND (last_seen >= $since OR (last_seen IS NULL AND first_seen >= $since))
       AND id NOT IN (SELECT id FROM ids)
 ),
-near AS (SELECT DISTINCT story_id FROM keyed WHERE key IN (SELECT key FROM wanted))
+near AS (SELECT DISTINCT story_id FROM keyed WHERE key IN (SELECT key FROM wanted))"""
+
+# Stored events a clustering's events may join in stories, bounded by what they share: events
+# in a story, seen since $since, not among those the clustering replaces (`ids`), sharing a
+# term, an actor or a place with the new events (`batch`: key = 't:' term, 'a:' actor,
+# 'p:' place); then every event of those events' stories, so story records come out whole.
+# The window is a condition on plain columns (row groups outside it are skipped) and the keys
+# are joined, not searched list by list: 3.2 s against 8.6 s at 1M stored articles.
+STORY_CANDIDATES = f"""
+WITH {_STORY_NEAR}
 SELECT e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors, e.places,
        e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id
 FROM events AS e
 WHERE e.story_id IN (SELECT story_id FROM near) AND e.id NOT IN (SELECT id FROM ids)
+ORDER BY e.id
+"""
+
+# The same context as STORY_CANDIDATES, narrow (#32): what placing a run's events needs of
+# every event of it is its id, time, names (the first $top actors and places) and story; of
+# their terms (`fresh_terms`), only which events hold one among the $cap latest holding
+# it in arrival order (time, unknown last, then id: extractors/events/stories._arrival), the
+# events placement can compare by a term. `fresh`: the run's event ids, left out as well.
+STORY_CONTEXT = f"""
+WITH {_STORY_NEAR},
+context AS (
+    SELECT id, first_seen, actors, places, story_id, terms FROM events
+    WHERE story_id IN (SELECT story_id FROM near) AND id NOT IN (SELECT id FROM ids)
+      AND id NOT IN (SELECT id FROM fresh)
+),
+latest AS (
+    SELECT id, row_number() OVER (PARTITION BY term ORDER BY first_seen IS NULL DESC,
+                                                            first_seen DESC, id DESC) AS rank
+    FROM (SELECT id, first_seen, unnest(map_keys(terms)) AS term FROM context)
+    WHERE term IN (SELECT term FROM fresh_terms)
+),
+by_terms AS (SELECT DISTINCT id FROM latest WHERE rank <= $cap)
+SELECT c.id, epoch_us(c.first_seen) AS t_us, c.actors[1:$top] AS actors,
+       c.places[1:$top] AS places,
+       c.story_id, c.id IN (SELECT id FROM by_terms) AS by_terms
+FROM context AS c
+"""
+
+# Stored events in stories, whole (what story placement compares, or a story's record is
+# made of): those of a batch of ids (`ids`), or every event of a batch of stories
+# (`story_ids`) but the run's (`fresh`) and those it replaces (`ids`).
+_STORY_EVENT_COLUMNS = """e.id, e.headline, e.event_date, e.first_seen, e.last_seen, e.actors,
+       e.places, e.keywords, e.n_articles, e.n_sources, e.n_copies, e.terms, e.story_id"""
+STORY_EVENTS_BY_IDS = f"""
+SELECT {_STORY_EVENT_COLUMNS} FROM events AS e
+WHERE e.id IN (SELECT id FROM ids) AND e.story_id IS NOT NULL ORDER BY e.id
+"""
+STORY_MEMBERS = f"""
+SELECT {_STORY_EVENT_COLUMNS} FROM events AS e
+WHERE e.story_id IN (SELECT id FROM story_ids) AND e.id NOT IN (SELECT id FROM ids)
+  AND e.id NOT IN (SELECT id FROM fresh)
 ORDER BY e.id
 """
 

@@ -192,11 +192,11 @@ def _countries(places: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def term_matrix(feats: Sequence[ArticleFeatures]) -> tuple[sparse.csr_matrix, list[str]]:
     """One unit TF-IDF row per article over the sorted terms of all of them (float32)."""
-    vocab = sorted({t for f in feats for t in f.terms})
-    column = {t: i for i, t in enumerate(vocab)}
+    vocab = sorted(set().union(*(f.terms for f in feats)))
+    column = {t: i for i, t in enumerate(vocab)}.__getitem__
     indptr, indices, data = [0], [], []
-    for f in feats:
-        indices.extend(column[t] for t in f.terms)
+    for f in feats:  # map and set.union: a year's window scores ~3M terms per update
+        indices.extend(map(column, f.terms))
         data.extend(f.weights)
         indptr.append(len(indices))
     matrix = sparse.csr_matrix(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +70,17 @@ def story_id(founding_event_id: str) -> str:
     return "st_" + hashlib.sha1(founding_event_id.encode("utf-8")).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class ContextCounts:
+    """What the whole stored context of a placement weighs in, beyond the events it can
+    compare: its size and the events holding each name word (the rarity of name words is
+    counted over every event at hand), and its stories (ids a new story may not take)."""
+
+    size: int
+    name_docs: Mapping[str, int]
+    stories: frozenset[str]
+
+
 def build_stories(
     events: Sequence[Event],
     earlier: Sequence[Event] = (),
@@ -85,6 +96,23 @@ def build_stories(
     Returns the story of each of `events` and the records of every story they are in.
     """
     earlier_story_of = earlier_story_of or {}
+    story_of = place_events(events, earlier, earlier_story_of, previous, settings)
+    return StoryResult(story_records(story_of, events, earlier, earlier_story_of), story_of)
+
+
+def place_events(
+    events: Sequence[Event],
+    earlier: Sequence[Event],
+    earlier_story_of: Mapping[str, str],
+    previous: Mapping[str, str] | None = None,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+    counts: ContextCounts | None = None,
+) -> dict[str, str]:
+    """The story of each of `events` (event id -> story id), as build_stories places them.
+
+    Without `counts`, `earlier` is the whole stored context. With them (`context_counts` of
+    the whole context), `earlier` need hold only the stored events that can be compared
+    (`narrow_context`): the placement is the same."""
     previous = previous or {}
     fresh = sorted({e.id: e for e in events}.values(), key=_arrival)
     fresh_ids = {e.id for e in fresh}
@@ -93,12 +121,12 @@ def build_stories(
          if e.id not in fresh_ids and e.id in earlier_story_of),
         key=_arrival,
     )
+    if counts is None:
+        counts = context_counts(context, {earlier_story_of[e.id] for e in context}, settings)
     everyone = [*context, *fresh]
-    profiles = _Profiles(everyone, len(context), settings)
+    profiles = _Profiles(everyone, len(context), settings, counts)
     row_story: list[str] = [earlier_story_of[e.id] for e in context]
-    members: dict[str, list[Event]] = defaultdict(list)  # story id -> its events
-    for e, sid in zip(context, row_story, strict=True):
-        members[sid].append(e)
+    taken = set(counts.stories)
 
     story_of: dict[str, str] = {}
     for row in range(len(context), len(everyone)):
@@ -109,12 +137,63 @@ def build_stories(
             # The story whose event clears its bar by most (ties: the smaller story id).
             if margin >= 0 and (best is None or (-margin, sid) < (-best[0], best[1])):
                 best = (margin, sid)
-        story_of[e.id] = best[1] if best else _new_id(e, previous, members)
+        story_of[e.id] = best[1] if best else _new_id(e, previous, taken)
         row_story.append(story_of[e.id])
-        members[story_of[e.id]].append(e)
+        taken.add(story_of[e.id])
         profiles.index(row)
-    stories = tuple(_story(sid, members[sid]) for sid in sorted(set(story_of.values())))
-    return StoryResult(stories, story_of)
+    return story_of
+
+
+def story_records(
+    story_of: Mapping[str, str], events: Sequence[Event], earlier: Sequence[Event],
+    earlier_story_of: Mapping[str, str],
+) -> tuple[Story, ...]:
+    """The records of the stories `events` are in (`story_of`), from those events and the
+    stored events of those stories in `earlier` (give them all)."""
+    fresh = {e.id: e for e in events}
+    members: dict[str, list[Event]] = defaultdict(list)
+    for e in {e.id: e for e in earlier}.values():
+        if e.id not in fresh and e.id in earlier_story_of:
+            members[earlier_story_of[e.id]].append(e)
+    for e in fresh.values():
+        members[story_of[e.id]].append(e)
+    return tuple(_story(sid, members[sid]) for sid in sorted(set(story_of.values())))
+
+
+def context_counts(context: Sequence[Event], stories: Iterable[str],
+                   settings: StorySettings = DEFAULT_STORY_SETTINGS) -> ContextCounts:
+    """The counts of a whole stored context (its events need only ids, actors and places)
+    whose events are in `stories`."""
+    return _counts(_names_of(context, settings.top_names), stories)
+
+
+def _counts(names: Sequence[frozenset[str]], stories: Iterable[str]) -> ContextCounts:
+    return ContextCounts(len(names), Counter(w for ws in names for w in ws), frozenset(stories))
+
+
+def narrow_context(
+    context: Sequence[tuple[str, int | None, Sequence[str], Sequence[str]]],
+    stories: Iterable[str], events: Sequence[Event], by_terms: Collection[str],
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> tuple[ContextCounts, set[str]]:
+    """What placing `events` needs of a whole stored context besides the events it can
+    compare, and the ids of those: (context_counts, the stored events placement can
+    compare). Those are, for each name word of `events`, the `max_postings` context events
+    holding it placed last, and `by_terms`, the same for their terms (found by the
+    warehouse). `context`: every stored event at hand, none with an id of `events`, as (id,
+    first seen in microseconds since 1970 or None, actors, places); `stories`: theirs."""
+    # Arrival order (_arrival): microseconds order as the float days do, one to one.
+    ordered = sorted(context, key=lambda c: (c[1] is None, c[1] or 0, c[0]))
+    names = _name_words([(c[2], c[3]) for c in ordered], settings.top_names)
+    fresh_names = {w for ws in _names_of(events, settings.top_names) for w in ws}
+    postings: dict[str, list[str]] = defaultdict(list)
+    for c, ws in zip(ordered, names, strict=True):
+        for w in ws & fresh_names:
+            postings[w].append(c[0])
+    wanted = set(by_terms)
+    for ids in postings.values():
+        wanted.update(ids[-settings.max_postings:])
+    return _counts(names, stories), wanted
 
 
 def _time(event: Event) -> float | None:
@@ -131,7 +210,7 @@ def _arrival(event: Event) -> tuple[bool, float, str]:
     return (t is None, 0.0 if t is None else t, event.id)
 
 
-def _new_id(event: Event, previous: Mapping[str, str], taken: Mapping[str, list]) -> str:
+def _new_id(event: Event, previous: Mapping[str, str], taken: Collection[str]) -> str:
     """The story most of the event's articles were in before (ties by id), unless another
     story holds that id now; else a new id from the event."""
     before = Counter(previous[a] for a in event.article_ids if a in previous)
@@ -153,15 +232,16 @@ class _Profiles:
     the last `max_postings` placed rows of each of their words): a window of stored events
     costs their name words (for the rarity weights), not a vector each."""
 
-    def __init__(self, events: Sequence[Event], placed: int, s: StorySettings):
+    def __init__(self, events: Sequence[Event], placed: int, s: StorySettings,
+                 counts: ContextCounts):
         self.s = s
         n = len(events)
         self.times = np.array([np.nan if (t := _time(e)) is None else t for e in events])
         names = _names_of(events, s.top_names)
-        name_df = Counter(w for ws in names for w in ws)
-        name_idf = {w: math.log((n + 1) / (k + 1)) + 1.0 for w, k in name_df.items()}
+        fresh_df = Counter(w for ws in names[placed:] for w in ws)
+        name_idf = _Rarity(counts.size + n - placed, counts.name_docs, fresh_df)
         fresh_terms = {t for e in events[placed:] for t, _ in e.terms}
-        fresh_names = {w for ws in names[placed:] for w in ws}
+        fresh_names = set(fresh_df)
         self.term_postings: dict[str, list[int]] = defaultdict(list)
         self.name_postings: dict[str, list[int]] = defaultdict(list)
         for row in range(placed):  # indexed in row order, as if placed one by one
@@ -223,6 +303,20 @@ class _Profiles:
         return list(zip(others.tolist(), (similarity - bar).tolist(), strict=True))
 
 
+class _Rarity(dict):
+    """name word -> its weight, log((n + 1) / (k + 1)) + 1 for a word k of the n events at
+    hand hold (the stored context's counts plus the events to place), made when asked."""
+
+    def __init__(self, n: int, stored: Mapping[str, int], fresh: Mapping[str, int]):
+        super().__init__()
+        self.n, self.stored, self.fresh = n, stored, fresh
+
+    def __missing__(self, word: str) -> float:
+        k = self.stored.get(word, 0) + self.fresh.get(word, 0)
+        self[word] = weight = math.log((self.n + 1) / (k + 1)) + 1.0
+        return weight
+
+
 def _rows(vectors: list[dict[str, float]]) -> sparse.csr_matrix:
     """One sparse row per {word: weight} dict, over the words of all of them."""
     vocab: dict[str, int] = {}
@@ -238,7 +332,14 @@ def _rows(vectors: list[dict[str, float]]) -> sparse.csr_matrix:
 def _names_of(events: Sequence[Event], limit: int) -> list[frozenset[str]]:
     """Each event's name words: stems of the words of its main actors and places
     ("Fuentes" meets "Gloria Fuentes"; the 6-letter stems of clustering, so "Korea" meets
-    "Korean"). Each distinct name is split once (names repeat across a window's events)."""
+    "Korean")."""
+    return _name_words([(e.actors, e.places) for e in events], limit)
+
+
+def _name_words(names: Sequence[tuple[Sequence[str], Sequence[str]]], limit: int
+                ) -> list[frozenset[str]]:
+    """_names_of for (actors, places) pairs. Each distinct name is split once (names
+    repeat across a window's events)."""
     memo: dict[str, list[str]] = {}
 
     def stems(name: str) -> list[str]:
@@ -246,8 +347,8 @@ def _names_of(events: Sequence[Event], limit: int) -> list[frozenset[str]]:
             memo[name] = [w[:6] for w in words(name) if len(w) > 2]
         return memo[name]
 
-    return [frozenset(w for name in e.actors[:limit] + e.places[:limit] for w in stems(name))
-            for e in events]
+    return [frozenset(w for name in (*actors[:limit], *places[:limit]) for w in stems(name))
+            for actors, places in names]
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:

@@ -94,6 +94,15 @@ def cluster_task(articles: Sequence[Article], window_days: int) -> list[Arrival]
     return arrivals
 
 
+@task(name="embed", cache_policy=NO_CACHE)
+def embed_task(texts: Sequence[str]) -> bytes:
+    """The sentence vectors of the texts the cluster step compares across languages, in one
+    batch, as float32 bytes: in an extraction worker (in a Dask worker, there)."""
+    vectors = stages.embed(texts, use_pool=not inside_dask_worker())
+    get_run_logger().info("clustering: sentence vectors of %d texts", len(texts))
+    return vectors
+
+
 @task(name="match-watchlists", cache_policy=NO_CACHE)
 def match_task(rules: Sequence[Rule], events: Sequence[WatchedEvent]) -> list[Match]:
     """Which watchlist rules the new and updated events match."""

@@ -70,6 +70,7 @@ from flows.tasks import (
     discover_task,
     embed_task,
     extract_task,
+    features_task,
     fetch_task,
     match_task,
 )
@@ -344,6 +345,17 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     settings = cluster_settings(window_days)
     prepared = {a.id: unpack_features(packed[a.id]) for a in articles if a.id in packed}
     ready, left = prepared_arrivals(articles, prepared, settings)
+    if left and not uses_dask():
+        # the local pool's workers make them in one call (one worker holds the place index),
+        # not the flow process (~6 ms a page); should the call fail, the flow makes them
+        try:
+            made_in_worker = features_task.submit(left).result()
+        except Exception as exc:
+            get_run_logger().warning("clustering features in a worker failed (%s): "
+                                     "made here", exc)
+        else:
+            prepared.update((i, unpack_features(p)) for i, p in made_in_worker.items())
+            ready, left = prepared_arrivals(articles, prepared, settings)
     known_keys = prepared_keys(ready.values(), prepared)
     if left:
         made = cluster_task.submit(left, window_days).result()

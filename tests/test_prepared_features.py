@@ -96,3 +96,18 @@ def test_features_of_another_version_or_settings_are_made_again():
     assert stale == {}  # keys of another version never seed the cross-lingual scorer
     other = ClusterSettings(stem_chars=5)
     assert prepared_arrivals([a], prepared, other) == ({}, [a])
+
+
+def test_a_worker_call_makes_the_stored_articles_features(tmp_path: Path):
+    """The local pool's flow has the cluster step's articles' features made in one worker
+    call (cluster_features_in_worker): the same arrivals as made in the flow process."""
+    from extractors.content.parallel import cluster_features_in_worker
+
+    articles = list(corpus())
+    stored = _store(tmp_path / "w.duckdb", [
+        ExtractionOutcome(a.url, a.source, "extracted", article=a) for a in articles])
+    made = cluster_features_in_worker(stored)
+    assert sorted(made) == sorted(a.id for a in stored)
+    prepared = {i: unpack_features(p) for i, p in made.items()}
+    ready, left = prepared_arrivals(stored, prepared, SETTINGS)
+    assert left == [] and [ready[a.id] for a in stored] == arrivals_of(stored, SETTINGS)

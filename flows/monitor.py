@@ -335,8 +335,10 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
              window_days: int, started: datetime, summary: RunSummary) -> list[str]:
     """Match the run's articles (and any a stopped run stored but never clustered) against
     the stored cluster index and decide again the events they touch; returns the events the
-    run's articles are in now. Features the extraction workers made (`packed`) are used
-    for the articles as stored; the cluster task makes the others."""
+    run's articles are in now. Features the extraction workers made (`packed`, on Dask) are
+    used for the articles as stored; with the local pool one worker makes the others in one
+    call, and the cluster task makes what is still missing. The two-language candidates'
+    sentence vectors are made by a worker too: the flow process only decides."""
     report_progress("cluster", 0, 1)
     articles = store.articles_to_cluster(article_ids)
     if not articles:

@@ -54,10 +54,10 @@ def test_vectors_match_the_wheels_own_engine(encoder):
 
 
 def test_the_model_stays_small_in_memory():
-    """It runs in the flow process, which holds a run's pages too (a run's process tree stays
-    under 1 GiB, tests/test_hostile.py): the weights stay 4-bit in the file and are read a
-    layer at a time; texts pass in small batches. (Float32 weights and a dict vocabulary took
-    ~160 MB.)"""
+    """It runs in an extraction worker or the flow process, next to a run's pages (a run's
+    process tree stays under 1 GiB, tests/test_hostile.py): the weights stay 4-bit in the
+    file and are read a layer at a time; texts pass in small batches. (Float32 weights and a
+    dict vocabulary took ~160 MB.)"""
     texts = [f"{_head(r)} {i}" for r in (REPORT, RUSSIAN, GERMAN, SOCHI, SMOKE_RINGS)
              for i in range(4)]
     mib = 1024 * 1024

@@ -353,19 +353,15 @@ class ExtractionPool:
 
     def submit(self, page: FetchResult, settings: ExtractionSettings,
                domains: Collection[str] = ()) -> Future:
-        job = _Job(page, settings, frozenset(domains))
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the extraction pool is shut down")
-            self._jobs.append(job)
-        self._wake()
-        return job.future
+        return self._enqueue(_Job(page, settings, frozenset(domains)))
 
     def call(self, function: str, payload: bytes, cpu_limit_s: float) -> Future:
         """Run `function` ("module:name", bytes -> bytes) on `payload` in a worker, queued
         with the pages; the future gets its bytes, or raises CallFailed. A worker past
         `cpu_limit_s` of CPU (and a grace) is killed and replaced, as for a page."""
-        job = _Call(function, payload, cpu_limit_s)
+        return self._enqueue(_Call(function, payload, cpu_limit_s))
+
+    def _enqueue(self, job: _Job | _Call) -> Future:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the extraction pool is shut down")

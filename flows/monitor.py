@@ -363,7 +363,7 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
         made = cluster_task.submit(left, window_days).result()
         ready.update((a.article.id, a) for a in made)
     arrivals = [ready[i] for i in sorted(ready)]  # in id order, as article_features makes them
-    get_run_logger().info("clustering: features of %d articles ready (%d made in extraction)",
+    get_run_logger().info("clustering: features of %d articles ready (%d made in workers)",
                           len(arrivals), len(arrivals) - len(left))
     # The cross-lingual scorer's article keys are made already; its sentence vectors are made
     # by a worker, in one batch (the model was ~1/3 of the flow process's CPU per page).

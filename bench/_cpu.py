@@ -115,7 +115,11 @@ FLOW_STAGES = (
     ("decode_html", "extractors.fetch.http", "decode_html"),
     ("extract_wait", "flows.stages", "extract"),
     ("cluster", "flows.stages", "article_features"),
+    # The local pool's share of making them in one worker call: pickling the articles,
+    # taking the features over.
+    ("cluster", "flows.tasks", "cluster_features_in_worker"),
     ("cluster_prepared", "flows.monitor", "prepared_arrivals"),
+    ("cluster_prepared", "flows.monitor", "unpack_features"),
     ("store_discovery", "flows.run_store", "RunStore.record_discovery"),
     ("store_batch", "flows.run_store", "RunStore.record_batch"),
     ("store_raw", "warehouse.raw_store", "write_pages"),
@@ -123,8 +127,10 @@ FLOW_STAGES = (
     ("read_cluster_inputs", "flows.run_store", "RunStore.articles_to_cluster"),
     ("settle_ledger", "flows.run_store", "RunStore.settle"),
     # Within store_cluster: the sentence vectors of two-language candidates (tokens in the
-    # calling thread, the model's layers in threads of its own) and the dates in the texts.
+    # calling thread, the model's layers in threads of its own; since round 4 in a worker,
+    # the flow's share is the call) and the dates in the texts.
     ("embed", "extractors.content.embedding", "Encoder.embed"),
+    ("embed", "flows.stages", "embed"),  # the texts sent to a worker, the vectors back
     ("embed", "extractors.content.embedding", "Encoder._forward"),
     ("encoder_load", "extractors.content.embedding", "Encoder.__init__"),
     ("keys_dates", "extractors.content.keys", "dates_in"),

@@ -24,7 +24,9 @@ flow process (this one), the extraction workers, Prefect's API server and the be
 server, read before and after the run; `flow_cpu_ms_per_page_<stage>` from thread CPU
 clocks around the flow process's stages, each stage its own time (a stage called within
 another is taken out of it: they add up; `embed`: the sentence vectors of two-language
-candidates, inside the cluster write), `..._thread_<name>` the other threads' own clocks
+candidates, inside the cluster write; since #31's round 4 a worker makes them and the
+features of `cluster`, so these lines hold only the flow's share of those calls),
+`..._thread_<name>` the other threads' own clocks
 (Prefect's event loops and heartbeats, this benchmark's watcher), `untimed` the rest
 (Prefect's engine and the flow's bookkeeping in the threads that run stages);
 `cpu_ms_per_page_bare_loop`: the bare loop's own thread. Load averages (1, 5, 15 min) before

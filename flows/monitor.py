@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 from prefect import flow, get_run_logger
 from prefect.artifacts import (
     create_markdown_artifact,
@@ -32,6 +33,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from pydantic import PositiveInt, WithJsonSchema
 
+from extractors.content import embedding
 from extractors.content.facets.gazetteer import warm_up as warm_up_gazetteer
 from extractors.content.keys import keys_memo
 from extractors.content.parallel import warm_up as warm_up_extraction
@@ -66,7 +68,9 @@ from flows.tasks import (
     cluster_task,
     deliver_task,
     discover_task,
+    embed_task,
     extract_task,
+    features_task,
     fetch_task,
     match_task,
 )
@@ -331,8 +335,10 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
              window_days: int, started: datetime, summary: RunSummary) -> list[str]:
     """Match the run's articles (and any a stopped run stored but never clustered) against
     the stored cluster index and decide again the events they touch; returns the events the
-    run's articles are in now. Features the extraction workers made (`packed`) are used
-    for the articles as stored; the cluster task makes the others."""
+    run's articles are in now. Features the extraction workers made (`packed`, on Dask) are
+    used for the articles as stored; with the local pool one worker makes the others in one
+    call, and the cluster task makes what is still missing. The two-language candidates'
+    sentence vectors are made by a worker too: the flow process only decides."""
     report_progress("cluster", 0, 1)
     articles = store.articles_to_cluster(article_ids)
     if not articles:
@@ -341,14 +347,27 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     settings = cluster_settings(window_days)
     prepared = {a.id: unpack_features(packed[a.id]) for a in articles if a.id in packed}
     ready, left = prepared_arrivals(articles, prepared, settings)
+    if left and not uses_dask():
+        # the local pool's workers make them in one call (one worker holds the place index),
+        # not the flow process (~6 ms a page); should the call fail, the flow makes them
+        try:
+            made_in_worker = features_task.submit(left).result()
+        except Exception as exc:
+            get_run_logger().warning("clustering features in a worker failed (%s): "
+                                     "made here", exc)
+        else:
+            prepared.update((i, unpack_features(p)) for i, p in made_in_worker.items())
+            ready, left = prepared_arrivals(articles, prepared, settings)
     known_keys = prepared_keys(ready.values(), prepared)
     if left:
         made = cluster_task.submit(left, window_days).result()
         ready.update((a.article.id, a) for a in made)
     arrivals = [ready[i] for i in sorted(ready)]  # in id order, as article_features makes them
-    get_run_logger().info("clustering: features of %d articles ready (%d made in extraction)",
+    get_run_logger().info("clustering: features of %d articles ready (%d made in workers)",
                           len(arrivals), len(arrivals) - len(left))
-    with keys_memo(known_keys):  # the cross-lingual scorer's article keys, made already
+    # The cross-lingual scorer's article keys are made already; its sentence vectors are made
+    # by a worker, in one batch (the model was ~1/3 of the flow process's CPU per page).
+    with keys_memo(known_keys), embedding.embedded_by(_embed_in_worker):
         outcome = store.cluster(arrivals, settings, utc_now(), started)
     report_progress("cluster", 1, 1)
     new_ids = {a.id for a in articles}
@@ -357,6 +376,11 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
     summary.events = len(touched)
     return touched
+
+
+def _embed_in_worker(texts: list[str]) -> np.ndarray:
+    """Sentence vectors made by the flow's task runner (flows.tasks.embed_task)."""
+    return embedding.unpack_vectors(embed_task.submit(texts).result(), len(texts))
 
 
 def _watch(store: RunStore, rules: Watchlists, event_ids: list[str]) -> list[Alert]:

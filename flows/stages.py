@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from extractors.content import embedding
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
-from extractors.content.parallel import extract_pages
+from extractors.content.parallel import extract_pages, get_pool
 from extractors.events.clustering import ClusterSettings, cluster
 from extractors.events.incremental import Arrival, arrivals_of
 from extractors.events.stories import (
@@ -145,6 +146,17 @@ def extract(
     processes if this starts it). `domains`: per source, its sites (urls.own_domains)."""
     return extract_pages([p for p in pages if p.ok], use_pool=use_pool, settings=settings,
                          domains=domains, workers=workers)
+
+
+def embed(texts: Sequence[str], use_pool: bool = True) -> bytes:
+    """Sentence vectors of `texts` (extractors.content.embedding) as float32 bytes, made in
+    one call to an extraction worker, or in this process without `use_pool` (a Dask
+    worker's cores are Dask's): the model's CPU and memory stay off the flow process."""
+    payload = embedding.pack_texts(texts)
+    if not use_pool:
+        return embedding.embed_packed(payload)
+    limit = embedding.CALL_CPU_S + embedding.CPU_S_PER_TEXT * len(texts)
+    return get_pool().call(f"{embedding.__name__}:embed_packed", payload, limit).result()
 
 
 def cluster_articles(articles: Sequence[Article], window_days: int) -> ClusterResult:

@@ -54,10 +54,10 @@ def test_vectors_match_the_wheels_own_engine(encoder):
 
 
 def test_the_model_stays_small_in_memory():
-    """It runs in the flow process, which holds a run's pages too (a run's process tree stays
-    under 1 GiB, tests/test_hostile.py): the weights stay 4-bit in the file and are read a
-    layer at a time; texts pass in small batches. (Float32 weights and a dict vocabulary took
-    ~160 MB.)"""
+    """It runs in an extraction worker or the flow process, next to a run's pages (a run's
+    process tree stays under 1 GiB, tests/test_hostile.py): the weights stay 4-bit in the
+    file and are read a layer at a time; texts pass in small batches. (Float32 weights and a
+    dict vocabulary took ~160 MB.)"""
     texts = [f"{_head(r)} {i}" for r in (REPORT, RUSSIAN, GERMAN, SOCHI, SMOKE_RINGS)
              for i in range(4)]
     mib = 1024 * 1024
@@ -85,3 +85,51 @@ def test_vectors_are_memoised_by_text():
     first = embedding.embed([_head(GERMAN)])
     again = embedding.embed([_head(GERMAN), _head(GERMAN)])
     assert np.array_equal(first[0], again[1]) and _head(GERMAN) in embedding._memo
+
+
+def _heads() -> list[str]:
+    return [_head(r) for r in (REPORT, RUSSIAN, GERMAN, SOCHI, SMOKE_RINGS)]
+
+
+def test_an_extraction_worker_makes_the_same_vectors():
+    """The monitor flow has its cluster step's texts embedded by an extraction worker (one
+    call, flows.stages.embed): the vectors are those this process makes, bit for bit, so
+    moving the model off the flow process changes no answer."""
+    from flows.stages import embed
+
+    texts = _heads()
+    made = embedding.unpack_vectors(embed(texts), len(texts))
+    assert np.array_equal(made, embedding.Encoder().embed(texts))
+
+
+def test_embedded_by_routes_new_texts_and_memoises_them(monkeypatch):
+    """Within `embedded_by`, texts not memoised go to the embedder only (not this process's
+    encoder), in one batch, and are memoised; outside it the memo answers."""
+    texts = [f"{t} routed" for t in _heads()]
+    local = embedding.Encoder().embed(texts)
+    calls = []
+
+    def elsewhere(batch: list[str]) -> np.ndarray:
+        calls.append(list(batch))
+        return local[[texts.index(t) for t in batch]]
+
+    def no_local_model():
+        raise AssertionError("embedded in this process")
+
+    monkeypatch.setattr(embedding, "encoder", no_local_model)
+    with embedding.embedded_by(elsewhere):
+        got = embedding.embed([texts[0], *texts, texts[1]])
+    assert calls == [texts]
+    assert np.array_equal(got[1:-1], local) and np.array_equal(got[0], local[0])
+    assert np.array_equal(embedding.embed(texts[:2]), local[:2])  # memoised, no model
+
+
+def test_a_failing_embedder_falls_back_to_this_process():
+    texts = [f"{t} fallback" for t in _heads()[:2]]
+
+    def broken(batch: list[str]) -> np.ndarray:
+        raise RuntimeError("worker gone")
+
+    with embedding.embedded_by(broken):
+        got = embedding.embed(texts)
+    assert np.array_equal(got, embedding.Encoder().embed(texts))

@@ -7,7 +7,10 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,3 +162,32 @@ def test_a_worker_that_died_idle_is_replaced_when_pages_come():
     time.sleep(0.5)
     outcomes = extract_pages(_pages(4, "Later"))
     assert [o.status for o in outcomes] == ["extracted"] * 4
+
+
+def spin_on(payload: bytes) -> bytes:
+    """A worker call that never returns."""
+    while payload:
+        pass
+    return payload
+
+
+def fail_on(payload: bytes) -> bytes:
+    raise ValueError(payload.decode())
+
+
+def test_a_worker_call_returns_its_bytes_or_fails_clearly_and_pages_go_on():
+    """ExtractionPool.call: a function's bytes come back; an error in it, or a call past its
+    CPU budget (the worker is replaced), fails that call only."""
+    from extractors.content.parallel import CallFailed, extract_pages, get_pool
+
+    pool = get_pool()
+    made = pool.call("zlib:compress", b"x" * 1000, 5.0).result(timeout=60)
+    assert made == zlib.compress(b"x" * 1000)
+    with pytest.raises(CallFailed, match="ValueError: no such thing"):
+        pool.call("tests.test_parallel:fail_on", b"no such thing", 5.0).result(timeout=60)
+    before = pool.replaced
+    started = time.monotonic()
+    with pytest.raises(CallFailed, match="CPU budget"):
+        pool.call("tests.test_parallel:spin_on", b"spin", 1.0).result(timeout=120)
+    assert pool.replaced == before + 1 and time.monotonic() - started < 60
+    assert [o.status for o in extract_pages(_pages(3, "After"))] == ["extracted"] * 3

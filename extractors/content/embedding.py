@@ -16,17 +16,26 @@ weights stay 4-bit in the mapped file, and a group of texts (`GROUP`) passes thr
 model layer by layer, each layer dequantised once for the group (~8 ms) and dropped after it;
 within the group, texts go through in batches of `BATCH`. `Encoder` loads once per process
 (~0.3 s, ~15 MB); callers embed only what they compare across languages.
+
+Where the texts are embedded is the caller's choice (`embedded_by`): the monitor flow has its
+cluster step's texts embedded by an extraction worker (`embed_packed`, one call a run), so
+the model's CPU and memory stay off the flow process. Vectors are the same wherever they are
+made: the same texts in the same order go through the same code, on one BLAS thread a group.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import os
+import pickle
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -364,12 +373,65 @@ def encoder() -> Encoder:
         return _encoder
 
 
+Embedder = Callable[[list[str]], np.ndarray]
+_embedder: ContextVar[Embedder | None] = ContextVar("newsmon_embedder", default=None)
+CPU_S_PER_TEXT = 1.0  # a call's CPU budget per text (~0.07 s each; the load once ~0.3 s)
+CALL_CPU_S = 10.0  # and on top, per call
+
+
+@contextlib.contextmanager
+def embedded_by(embedder: Embedder) -> Iterator[None]:
+    """Within the block (this thread, this context), `embed` has the texts it has not
+    memoised embedded by `embedder` (texts -> [n, 384] float32), e.g. in another process;
+    should it fail, they are embedded here."""
+    token = _embedder.set(embedder)
+    try:
+        yield
+    finally:
+        _embedder.reset(token)
+
+
+def pack_texts(texts: Sequence[str]) -> bytes:
+    return pickle.dumps(list(texts), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def embed_packed(payload: bytes) -> bytes:
+    """`Encoder.embed` of pickled texts, as float32 bytes (what a worker runs)."""
+    texts = pickle.loads(payload)
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        raise TypeError("embed_packed takes a pickled list of str")
+    return encoder().embed(texts).astype(np.float32, copy=False).tobytes()
+
+
+def unpack_vectors(data: bytes, count: int) -> np.ndarray:
+    """embed_packed's bytes as [count, dims] float32 (checked against `count`)."""
+    vectors = np.frombuffer(data, np.float32).copy()
+    if count == 0 or vectors.size % count:
+        raise ValueError(f"{vectors.size} floats for {count} texts")
+    return vectors.reshape(count, -1)
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    """Vectors of `texts`, by the context's embedder if any (falling back to this process)."""
+    embedder = _embedder.get()
+    if embedder is not None:
+        try:
+            vectors = embedder(texts)
+            if vectors.shape[0] == len(texts):
+                return vectors
+            raise ValueError(f"{vectors.shape[0]} vectors for {len(texts)} texts")
+        except Exception as exc:  # the answers are the same either way: only the cost moves
+            logging.getLogger(__name__).warning(
+                "embedding %d texts elsewhere failed (%s): embedding them here", len(texts), exc)
+    return encoder().embed(texts)
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Vectors of `texts` (memoised by text: re-clustering a window embeds only new ones)."""
     with _lock:
         todo = list(dict.fromkeys(t for t in texts if t not in _memo))
     if todo:
-        vectors = encoder().embed(todo)
+        vectors = _encode(todo)
         with _lock:
             for text, vector in zip(todo, vectors, strict=True):
                 _memo[text] = vector
@@ -379,6 +441,6 @@ def embed(texts: Sequence[str]) -> np.ndarray:
         found = [_memo.get(t) for t in texts]
     missing = [t for t, v in zip(texts, found, strict=True) if v is None]
     if missing:  # evicted between the two steps by a huge concurrent call
-        extra = dict(zip(missing, encoder().embed(missing), strict=True))
+        extra = dict(zip(missing, _encode(missing), strict=True))
         found = [v if v is not None else extra[t] for t, v in zip(texts, found, strict=True)]
     return np.array(found, dtype=np.float32).reshape(len(texts), -1)

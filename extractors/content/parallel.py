@@ -14,12 +14,17 @@ Every page has a CPU-time budget (`ExtractionSettings.cpu_limit_s`):
   replaced, its page recorded `too_slow`; so is one that stays on a page ten budgets of wall
   time (blocked, not computing). A worker that dies (killed, out of memory) costs its page,
   recorded as failed, and is replaced; the batch goes on.
+
+Besides pages, a worker runs one-off calls (`ExtractionPool.call`): a named function on bytes,
+returning bytes, bounded by its own CPU budget from outside. The cluster step embeds its
+run's candidate texts so, in one call (extractors/content/embedding.py), off the flow process.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import os
 import pickle
 import signal
@@ -108,6 +113,28 @@ def _cluster_features(article: Article) -> bytes:
     return pack_features(prepare_features(article, DEFAULT_SETTINGS.tokens))
 
 
+FEATURES_CPU_S = 10.0  # a features call's CPU budget: this, plus per article
+FEATURES_CPU_S_PER_ARTICLE = 0.5  # (~7 ms each on news pages)
+
+
+def cluster_features_of(payload: bytes) -> bytes:
+    """A worker call: the packed clustering features (`_cluster_features`) of pickled
+    articles, by id, for the cluster step's articles that came without them."""
+    articles = pickle.loads(payload)
+    return pickle.dumps({a.id: _cluster_features(a) for a in articles},
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def cluster_features_in_worker(articles: Sequence[Article]) -> dict[str, bytes]:
+    """`cluster_features_of` in one call to a worker of the process's pool: the features
+    are made off the calling process, in one worker (which loads the clustering modules and
+    their place index, ~80 MiB, once)."""
+    payload = pickle.dumps(list(articles), protocol=pickle.HIGHEST_PROTOCOL)
+    limit = FEATURES_CPU_S + FEATURES_CPU_S_PER_ARTICLE * len(articles)
+    return pickle.loads(get_pool().call(f"{__name__}:cluster_features_of", payload,
+                                        limit).result())
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     """End this worker when the process that started it is gone (killed with SIGKILL, say):
     the socket pair alone would not tell a worker blocked in a page."""
@@ -129,10 +156,33 @@ _WARM_UP_PAGE = FetchResult(
 )
 
 
+@dataclass(frozen=True)
+class _CallRequest:
+    """A one-off call for a worker: `function` ("module:name") on the bytes that follow."""
+
+    function: str
+
+
+@dataclass(frozen=True)
+class _CallReply:
+    data: bytes | None
+    error: str | None = None
+
+
+def _run_call(request: _CallRequest, payload: bytes) -> _CallReply:
+    """The named function on `payload` (it returns bytes); an error comes back as text."""
+    module, name = request.function.split(":")
+    try:
+        return _CallReply(getattr(importlib.import_module(module), name)(payload))
+    except Exception as exc:  # reported to the caller, whose call fails with it
+        return _CallReply(None, f"{type(exc).__name__}: {exc}")
+
+
 def serve(conn: Connection, parent_pid: int) -> None:
     """The worker's loop: ("ready"), then per page two messages in (the page without its HTML,
     settings and domains; the HTML's UTF-8 bytes), one outcome out, carrying the page
     compressed for storage (extractors/content/rawpage.py: the flow process then need not).
+    A call (`_CallRequest`, then its bytes) gets a `_CallReply`.
 
     Before it is ready, the worker extracts a sample page: what the first extraction loads
     (the gazetteer, the language model, trafilatura's tables) is not charged to a real
@@ -146,8 +196,12 @@ def serve(conn: Connection, parent_pid: int) -> None:
     try:
         conn.send("ready")
         while True:
-            page, settings, domains = conn.recv()
+            message = conn.recv()
             body = conn.recv_bytes()
+            if isinstance(message, _CallRequest):
+                conn.send(_run_call(message, body))
+                continue
+            page, settings, domains = message
             if settings.cluster_features and not features_loaded and warm.article is not None:
                 # loaded only by a worker asked for features (~80 MiB: the place index),
                 # before the page's own budget timer starts
@@ -164,10 +218,61 @@ def serve(conn: Connection, parent_pid: int) -> None:
 
 @dataclass
 class _Job:
+    """One page to extract; its future gets the ExtractionOutcome."""
+
     page: FetchResult
     settings: ExtractionSettings
     domains: frozenset[str]
     future: Future = field(default_factory=Future)
+
+    @property
+    def cpu_limit_s(self) -> float:
+        return self.settings.cpu_limit_s
+
+    def send(self, conn: Connection) -> None:
+        """The page's record without the HTML (pickled, small), then the HTML as UTF-8
+        bytes (not pickled a second time)."""
+        conn.send((replace(self.page, html=None), self.settings, self.domains))
+        conn.send_bytes(html_bytes(self.page.html or ""))
+
+    def finish(self, message: object) -> None:
+        self.future.set_result(message)
+
+    def fail(self, reason: str) -> None:
+        self.future.set_result(_failed(self.page, reason))
+
+    def over_budget(self) -> None:
+        self.future.set_result(too_slow(self.page, self.cpu_limit_s))
+
+
+class CallFailed(RuntimeError):
+    """A worker call raised, overran its CPU budget, or lost its worker."""
+
+
+@dataclass
+class _Call:
+    """One call (`ExtractionPool.call`); its future gets the bytes the function returned."""
+
+    function: str
+    payload: bytes
+    cpu_limit_s: float
+    future: Future = field(default_factory=Future)
+
+    def send(self, conn: Connection) -> None:
+        conn.send(_CallRequest(self.function))
+        conn.send_bytes(self.payload)
+
+    def finish(self, message: object) -> None:
+        if isinstance(message, _CallReply) and message.error is None:
+            self.future.set_result(message.data)
+        else:
+            self.fail(message.error if isinstance(message, _CallReply) else repr(message))
+
+    def fail(self, reason: str) -> None:
+        self.future.set_exception(CallFailed(f"{self.function}: {reason}"))
+
+    def over_budget(self) -> None:
+        self.fail(f"over its CPU budget of {self.cpu_limit_s:.0f} s")
 
 
 class _Worker:
@@ -187,7 +292,7 @@ class _Worker:
         self.ps = psutil.Process(self.proc.pid)
         self._clock = _process_cpu_clock(self.proc.pid)
         self.ready = False
-        self.jobs: deque[_Job] = deque()  # handed over, in order; the first is running
+        self.jobs: deque[_Job | _Call] = deque()  # handed over, in order; the first is running
         self.cpu_at_start = 0.0  # the worker's CPU time when the first job began
         self.started_at = 0.0
 
@@ -200,18 +305,13 @@ class _Worker:
             times = self.ps.cpu_times()
             return times.user + times.system
 
-    def hand(self, job: _Job) -> None:
-        """Send the page: its record without the HTML (pickled, small), then the HTML as
-        UTF-8 bytes (not pickled a second time)."""
-        page = job.page
-        body = html_bytes(page.html or "")
-        self.conn.send((replace(page, html=None), job.settings, job.domains))
-        self.conn.send_bytes(body)
+    def hand(self, job: _Job | _Call) -> None:
+        job.send(self.conn)
         self.jobs.append(job)
         if len(self.jobs) == 1:
             self._began()
 
-    def done(self) -> _Job:
+    def done(self) -> _Job | _Call:
         """The first job's outcome arrived: the next one is running now."""
         job = self.jobs.popleft()
         if self.jobs:
@@ -240,7 +340,7 @@ class ExtractionPool:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._jobs: deque[_Job] = deque()
+        self._jobs: deque[_Job | _Call] = deque()
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = socket.socketpair()
         self._workers: list[_Worker] = []
@@ -253,7 +353,15 @@ class ExtractionPool:
 
     def submit(self, page: FetchResult, settings: ExtractionSettings,
                domains: Collection[str] = ()) -> Future:
-        job = _Job(page, settings, frozenset(domains))
+        return self._enqueue(_Job(page, settings, frozenset(domains)))
+
+    def call(self, function: str, payload: bytes, cpu_limit_s: float) -> Future:
+        """Run `function` ("module:name", bytes -> bytes) on `payload` in a worker, queued
+        with the pages; the future gets its bytes, or raises CallFailed. A worker past
+        `cpu_limit_s` of CPU (and a grace) is killed and replaced, as for a page."""
+        return self._enqueue(_Call(function, payload, cpu_limit_s))
+
+    def _enqueue(self, job: _Job | _Call) -> Future:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the extraction pool is shut down")
@@ -312,7 +420,7 @@ class ExtractionPool:
             if self._broken is not None:
                 failed, self._jobs = list(self._jobs), deque()
                 for job in failed:
-                    job.future.set_result(_failed(job.page, self._broken))
+                    job.fail(self._broken)
                 return
         while len(self._workers) < self.size and (fill or pending > len(self._workers)):
             self._workers.append(_Worker())
@@ -331,7 +439,7 @@ class ExtractionPool:
                         self._jobs.appendleft(job)
                     self._replace(worker, "extraction worker died")
                 except (pickle.PicklingError, AttributeError, TypeError) as exc:
-                    job.future.set_result(_failed(job.page, f"cannot hand to a worker: {exc}"))
+                    job.fail(f"cannot hand to a worker: {exc}")
 
     def _receive(self, worker: _Worker) -> None:
         try:
@@ -344,14 +452,14 @@ class ExtractionPool:
             self._failed_starts = 0
             return
         if worker.jobs:
-            worker.done().future.set_result(message)
+            worker.done().finish(message)
 
     def _watch_budgets(self) -> None:
         now = time.monotonic()
         for worker in list(self._workers):
             if not worker.jobs:
                 continue
-            limit = worker.jobs[0].settings.cpu_limit_s
+            limit = worker.jobs[0].cpu_limit_s
             try:
                 spent = worker.cpu_s() - worker.cpu_at_start
             except psutil.Error:
@@ -378,10 +486,10 @@ class ExtractionPool:
                 return
         if job is not None:
             if died is None:
-                job.future.set_result(too_slow(job.page, job.settings.cpu_limit_s))
+                job.over_budget()
             else:
                 how = f" (exit code {code})" if code is not None else ""
-                job.future.set_result(_failed(job.page, f"{died}{how}"))
+                job.fail(f"{died}{how}")
         if not self._closed:
             self._workers.append(_Worker())
 
@@ -391,10 +499,10 @@ class ExtractionPool:
             self._jobs.clear()
         for job in left:
             if job is not None:
-                job.future.set_result(_failed(job.page, "extraction pool shut down"))
+                job.fail("extraction pool shut down")
         for worker in self._workers:
             for job in worker.jobs:
-                job.future.set_result(_failed(job.page, "extraction pool shut down"))
+                job.fail("extraction pool shut down")
             worker.conn.close()  # the worker sees end-of-file and exits
         deadline = time.monotonic() + 5
         for worker in self._workers:

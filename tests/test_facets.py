@@ -534,6 +534,7 @@ def test_actor_type_from_how_the_name_is_used(text: str, name: str, kind: str) -
      ("Berg election: Lund concedes", "Anna Berg", False),
      ("Shooting in Houston injures nine", "Houston Police", False),
      ("Sports world reacts to the Cubs' win", "World Champions", False),
+     ("Berg and Lund hold talks in Oslo, Michel says", "Charles Michel", False),
      ("Anna Berg", "Anna Berg", False)],
 )
 def test_headline_verb_marks_the_headlines_subject(title: str, name: str,

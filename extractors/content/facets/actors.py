@@ -400,15 +400,17 @@ def _first_named(merged: list[Merged], text: str) -> int | None:
 _HEADLINE_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*|[:;,!?\"“”‘]")
 _POSSESSIVE = re.compile(r"['’]s$")
 _AUXILIARIES = frozenset({
-    "is", "was", "are", "were", "has", "had", "have", "will", "would", "to", "says", "said",
-    "can", "could", "may", "might", "must", "should"})
+    "is", "was", "are", "were", "has", "had", "have", "will", "would", "to", "can", "could",
+    "may", "might", "must", "should"})
+# "..., Michel says": the source of the headline, not its subject (the speaker signal's part).
+_SPEECH_VERBS = frozenset({"says", "said", "tells", "told"})
 
 
 def _verb_like(word: str) -> bool:
     """A lower-case headline word that reads as a verb: an auxiliary, "to", a third person
     "-s" ("hails", "blames") or an "-ed" form ("charged"); not "-ss", "-us", "-is" nouns."""
     low = word.casefold()
-    return word[:1].islower() and (
+    return word[:1].islower() and low not in _SPEECH_VERBS and (
         low in _AUXILIARIES or low.endswith("ed")
         or (low.endswith("s") and not low.endswith(("ss", "us", "is"))))
 
@@ -417,7 +419,8 @@ def headline_verb(title: str, name: str) -> bool:
     """The headline names this actor as the subject of a verb: its first capitalised mention
     that ends in the name's last word is followed by a verb ("Christian Horner hails ...",
     "Clinton blames ...", "Pedro Rosales charged ..."), not by a noun it qualifies ("Trump
-    protest march"), a possessive ("Verstappen's performance") or a colon ("Trump election:")."""
+    protest march"), a possessive ("Verstappen's performance"), a colon ("Trump election:")
+    or a verb of saying ("..., Michel says")."""
     words = [w.strip(".").casefold() for w in name.split() if len(w) > 2]
     if not words:
         return False

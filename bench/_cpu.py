@@ -115,6 +115,9 @@ FLOW_STAGES = (
     ("decode_html", "extractors.fetch.http", "decode_html"),
     ("extract_wait", "flows.stages", "extract"),
     ("cluster", "flows.stages", "article_features"),
+    # The local pool's share of making them in one worker call: pickling the articles,
+    # taking the features over.
+    ("cluster", "flows.tasks", "cluster_features_in_worker"),
     ("cluster_prepared", "flows.monitor", "prepared_arrivals"),
     ("cluster_prepared", "flows.monitor", "unpack_features"),
     ("store_discovery", "flows.run_store", "RunStore.record_discovery"),

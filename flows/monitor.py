@@ -70,6 +70,7 @@ from flows.tasks import (
     discover_task,
     embed_task,
     extract_task,
+    features_task,
     fetch_task,
     match_task,
 )
@@ -299,7 +300,9 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     # Dask workers also make each article's clustering features (the cluster step's input),
     # taking ~8 ms a page off the coordinator. The local pool does not: on one machine the
     # work only moves (bench.pipeline: total CPU per page up, ratio unchanged) and each
-    # worker would hold the place index (~80 MiB; the hostile run's tree passed 1 GiB).
+    # worker would hold the clustering modules and place index (the hostile run's tree passed
+    # 1 GiB when the index was ~80 MiB; ~11 since #31 round 5). The cluster step has one
+    # worker make them instead, in one call.
     extraction = replace(settings.extraction_settings(), cluster_features=uses_dask())
     sites = {s.name: own_domains((*s.feeds, *s.sitemaps, *s.urls), s.domains) for s in sources}
     if not uses_dask():
@@ -335,8 +338,9 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     """Match the run's articles (and any a stopped run stored but never clustered) against
     the stored cluster index and decide again the events they touch; returns the events the
     run's articles are in now. Features the extraction workers made (`packed`, on Dask) are
-    used for the articles as stored; the cluster task makes the others. The two-language
-    candidates' sentence vectors are made by an extraction worker, in one call."""
+    used for the articles as stored; with the local pool one worker makes the others in one
+    call, and the cluster task makes what is still missing. The two-language candidates'
+    sentence vectors are made by a worker too: the flow process only decides."""
     report_progress("cluster", 0, 1)
     articles = store.articles_to_cluster(article_ids)
     if not articles:
@@ -345,12 +349,23 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     settings = cluster_settings(window_days)
     prepared = {a.id: unpack_features(packed[a.id]) for a in articles if a.id in packed}
     ready, left = prepared_arrivals(articles, prepared, settings)
+    if left and not uses_dask():
+        # the local pool's workers make them in one call (one worker holds the place index),
+        # not the flow process (~6 ms a page); should the call fail, the flow makes them
+        try:
+            made_in_worker = features_task.submit(left).result()
+        except Exception as exc:
+            get_run_logger().warning("clustering features in a worker failed (%s): "
+                                     "made here", exc)
+        else:
+            prepared.update((i, unpack_features(p)) for i, p in made_in_worker.items())
+            ready, left = prepared_arrivals(articles, prepared, settings)
     known_keys = prepared_keys(ready.values(), prepared)
     if left:
         made = cluster_task.submit(left, window_days).result()
         ready.update((a.article.id, a) for a in made)
     arrivals = [ready[i] for i in sorted(ready)]  # in id order, as article_features makes them
-    get_run_logger().info("clustering: features of %d articles ready (%d made in extraction)",
+    get_run_logger().info("clustering: features of %d articles ready (%d made in workers)",
                           len(arrivals), len(arrivals) - len(left))
     # The cross-lingual scorer's article keys are made already; its sentence vectors are made
     # by a worker, in one batch (the model was ~1/3 of the flow process's CPU per page).

@@ -15,6 +15,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from extractors.content.article import DEFAULT_EXTRACTION, ExtractionSettings
+from extractors.content.parallel import cluster_features_in_worker
 from extractors.events.incremental import Arrival
 from extractors.fetch.http import FetchSettings
 from extractors.models import Article, ExtractionOutcome, FetchResult
@@ -92,6 +93,15 @@ def cluster_task(articles: Sequence[Article], window_days: int) -> list[Arrival]
     arrivals = stages.article_features(articles, window_days)
     get_run_logger().info("clustering: features of %d articles", len(arrivals))
     return arrivals
+
+
+@task(name="cluster-features", cache_policy=NO_CACHE)
+def features_task(articles: Sequence[Article]) -> dict[str, bytes]:
+    """The clustering features of the run's articles that came without them (packed, by
+    id), made in one call to an extraction worker: off the flow process."""
+    made = cluster_features_in_worker(articles)
+    get_run_logger().info("clustering: features of %d articles made in a worker", len(made))
+    return made
 
 
 @task(name="embed", cache_policy=NO_CACHE)

@@ -52,6 +52,6 @@ def test_monitor_flow_and_its_tasks_can_be_shipped_to_a_dask_worker():
     from flows.monitor import monitor
 
     for shipped in (monitor, tasks.discover_task, tasks.fetch_task, tasks.extract_task,
-                    tasks.cluster_task, tasks.embed_task,
+                    tasks.cluster_task, tasks.features_task, tasks.embed_task,
                     tasks.match_task, tasks.deliver_task):
         assert cloudpickle.loads(cloudpickle.dumps(shipped)).name == shipped.name

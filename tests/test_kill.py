@@ -29,7 +29,8 @@ CONTENT = {
 }
 # Log lines after which the run is killed: the first is mid-fetch (later batches still to
 # fetch), the second mid-extraction, the third between the articles' clustering features
-# (made in extraction, or by the cluster task: flows/monitor.py logs the line either way)
+# (made in extraction, by the local pool's features call or by the cluster task: each logs
+# a line so, the first of them ends the run)
 # and the clustering's one transaction (index, events, stories).
 KILL_POINTS = {
     "fetching": "fetch batch 1:",

@@ -98,21 +98,43 @@ def test_features_of_another_version_or_settings_are_made_again():
     assert prepared_arrivals([a], prepared, other) == ({}, [a])
 
 
-def test_the_flows_call_makes_vectors_in_a_worker(prefect_server, tmp_path: Path):
-    """The monitor flow's worker call for sentence vectors, as the flow runs it (a Prefect
-    task on its runner): it must work, not only fall back to the flow process (which would
-    hide a broken call behind equal answers)."""
+def test_a_worker_call_makes_the_stored_articles_features(tmp_path: Path):
+    """The local pool's flow has the cluster step's articles' features made in one worker
+    call (cluster_features_in_worker): the same arrivals as made in the flow process."""
+    from extractors.content.parallel import cluster_features_in_worker
+
+    articles = list(corpus())
+    stored = _store(tmp_path / "w.duckdb", [
+        ExtractionOutcome(a.url, a.source, "extracted", article=a) for a in articles])
+    made = cluster_features_in_worker(stored)
+    assert sorted(made) == sorted(a.id for a in stored)
+    prepared = {i: unpack_features(p) for i, p in made.items()}
+    ready, left = prepared_arrivals(stored, prepared, SETTINGS)
+    assert left == [] and [ready[a.id] for a in stored] == arrivals_of(stored, SETTINGS)
+
+
+def test_the_flows_calls_make_features_and_vectors_in_a_worker(prefect_server, tmp_path: Path):
+    """The monitor flow's two worker calls, as the flow runs them (Prefect tasks on its
+    runner): they must work, not only fall back to the flow process (which would hide a
+    broken call behind equal answers)."""
     import numpy as np
     from prefect import flow
 
     from extractors.content import embedding
     from flows.monitor import _embed_in_worker
+    from flows.tasks import features_task
 
-    heads = [f"{a.title}\n{a.text}"[:600] for a in list(corpus())[:6]]
+    articles = list(corpus())
+    stored = _store(tmp_path / "w.duckdb", [
+        ExtractionOutcome(a.url, a.source, "extracted", article=a) for a in articles])
+    heads = [f"{a.title}\n{a.text}"[:600] for a in stored[:6]]
 
     @flow
-    def vectors_in_a_worker() -> np.ndarray:
-        return _embed_in_worker(heads)
+    def both() -> tuple[dict[str, bytes], np.ndarray]:
+        return features_task.submit(stored).result(), _embed_in_worker(heads)
 
-    vectors = vectors_in_a_worker()
+    made, vectors = both()
+    prepared = {i: unpack_features(p) for i, p in made.items()}
+    ready, left = prepared_arrivals(stored, prepared, SETTINGS)
+    assert left == [] and [ready[a.id] for a in stored] == arrivals_of(stored, SETTINGS)
     assert np.array_equal(vectors, embedding.Encoder().embed(heads))

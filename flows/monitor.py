@@ -301,7 +301,7 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
     # taking ~8 ms a page off the coordinator. The local pool does not: on one machine the
     # work only moves (bench.pipeline: total CPU per page up, ratio unchanged) and each
     # worker would hold the clustering modules and place index (the hostile run's tree passed
-    # 1 GiB when the index was ~80 MiB; ~11 since #31 round 5). The cluster step has one
+    # 1 GiB when the index was ~80 MiB; ~15 since #31 round 5). The cluster step has one
     # worker make them instead, in one call.
     extraction = replace(settings.extraction_settings(), cluster_features=uses_dask())
     sites = {s.name: own_domains((*s.feeds, *s.sitemaps, *s.urls), s.domains) for s in sources}

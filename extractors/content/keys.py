@@ -16,7 +16,7 @@ same people ("Пашинян", "Paschinjan", "Pashinyan"), the same city ("Бр�
   mapped to the gazetteer's canonical place ("Brussels", "Belgium"). Chinese and Japanese
   are not written with spaces: their runs of characters are searched for the names. Those
   names are read from a packaged table written from the two packages (`place_name_rows`,
-  scripts/build_place_names.py): the index then costs ~11 MiB a process, not ~80.
+  scripts/build_place_names.py): the index then costs ~15 MiB a process, not ~70.
 - **numbers**: figures of three or more significant digits, or with decimals, read with the
   language's own separators ("45.000" in German, "45,000" in English, "10 亿" in Chinese),
   scaled by written multipliers ("2,5 Millionen"); years and small counts are left out.

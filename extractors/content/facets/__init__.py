@@ -108,7 +108,7 @@ def extract_facets(
     places, dates, titles and function words; `language` (ISO 639-1) only switches off
     lone-word actors for German, which capitalises every noun. `source_country` (ISO 3166-1
     alpha-2, from the source's settings) and `url` (the article's address: its outlet's home
-    town, its path's words; outlet.py) are context for telling places of one name apart.
+    town; outlet.py) are context for telling places of one name apart.
     """
     return decide(analyse(title, text, published, language, actor_extractor, source_country,
                           url))

@@ -280,8 +280,9 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
 
 
 def _outlet_features(f: dict[str, float], e: Entry, outlet: Outlet) -> None:
-    """The address's evidence for a sense: near the outlet's home town (Athens, Ga. on
-    "onlineathens.com", not Athens, Greece), in its US state ("arkansasonline.com")."""
+    """The address's evidence for a sense: near a town the outlet's host names (Jacksonville,
+    Texas on "palestineherald.com"), in its US state (Athens, Ga. on "onlineathens.com", not
+    Athens, Greece; any town on "arkansasonline.com")."""
     if e.kind in ("city", "county") and outlet.near(e):
         f["url_near"] = 1.0
     if outlet.same_state(e):

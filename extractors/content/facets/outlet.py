@@ -23,6 +23,8 @@ MAX_NAME = 20  # longest run of letters read as one name ("westpalmbeach": 13)
 MAX_SENSES = 12  # senses of a host's name kept (most prominent first)
 MAX_HOST_CHARS = 253  # a DNS name's limit
 NEAR_KM = 80.0  # a town this close to the outlet's home is in its area
+# a latitude difference beyond this is farther than NEAR_KM (a degree is >= 111.19 km)
+_NEAR_DEGREES = NEAR_KM / 111.19
 # Host labels that are no outlet's name: the web's furniture.
 _GENERIC = frozenset(
     "www www2 m mobile amp edition news com org net co gov edu ac".split())  # noqa: SIM905
@@ -44,8 +46,9 @@ class Outlet:
         for h in self.homes:
             if h.id == e.id:
                 return True
-            if h.lat is not None and h.lon is not None and h.kind in ("city", "county") and (
-                    _km(h.lat, h.lon, e.lat, e.lon) <= NEAR_KM):
+            if (h.lat is not None and h.lon is not None and h.kind in ("city", "county")
+                    and abs(h.lat - e.lat) <= _NEAR_DEGREES
+                    and _km(h.lat, h.lon, e.lat, e.lon) <= NEAR_KM):
                 return True
         return False
 

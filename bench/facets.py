@@ -323,7 +323,7 @@ class Scored:
         self.doc = doc
         started = time.process_time()
         self.analysis = analyse(doc.title, doc.text, doc.published, "en",
-                                source_country=country_of_url(doc.url))
+                                source_country=country_of_url(doc.url), url=doc.url)
         self.shipped = decide(self.analysis)
         self.seconds = time.process_time() - started
         self.right: dict[str, list[bool]] = {

@@ -195,7 +195,8 @@ def _extract(page: FetchResult, settings: ExtractionSettings,
         fetched_at=page.fetched_at,
         tags=page_tags(doc.categories, doc.tags),
         facets=extract_facets(title, text, published_at, language, settings.actor_extractor,
-                              source_country=country_of_url(canonical_url)),
+                              source_country=country_of_url(canonical_url),
+                              url=canonical_url),
     )
     note = (f"{NOT_ADOPTED}: {not_adopted} is another site's (the page's own URL is its "
             "identity)") if not_adopted else None

@@ -86,7 +86,8 @@ def article_from_record(record: dict) -> Article:
         language=language,
         description=summary,
         facets=extract_facets(title, text or summary or "", published, language,
-                              source_country=country_of_url(record.get("url"))),
+                              source_country=country_of_url(record.get("url")),
+                              url=record.get("url")),
     )
 
 

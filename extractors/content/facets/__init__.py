@@ -38,6 +38,7 @@ from extractors.content.facets import places as _places
 from extractors.content.facets import ranking
 from extractors.content.facets.actors import actor_key
 from extractors.content.facets.gazetteer import Entry, Gazetteer, fold, gazetteer, place_key
+from extractors.content.facets.outlet import read_url
 from extractors.content.facets.ranking import Candidate
 from extractors.content.facets.scan import is_titlecase, scan
 from extractors.content.facets.sentences import (
@@ -99,15 +100,18 @@ def extract_facets(
     language: str | None = None,
     actor_extractor: ActorExtractor | None = None,
     source_country: str | None = None,
+    url: str | None = None,
 ) -> Facets:
     """Who, where, when, and every actor, place and date mentioned, of one article.
 
     Pure and deterministic; never raises on any string. Written for English, with Russian
     places, dates, titles and function words; `language` (ISO 639-1) only switches off
     lone-word actors for German, which capitalises every noun. `source_country` (ISO 3166-1
-    alpha-2, from the source's settings) is context for telling places of one name apart.
+    alpha-2, from the source's settings) and `url` (the article's address: its outlet's home
+    town; outlet.py) are context for telling places of one name apart.
     """
-    return decide(analyse(title, text, published, language, actor_extractor, source_country))
+    return decide(analyse(title, text, published, language, actor_extractor, source_country,
+                          url))
 
 
 def analyse(
@@ -117,6 +121,7 @@ def analyse(
     language: str | None = None,
     actor_extractor: ActorExtractor | None = None,
     source_country: str | None = None,
+    url: str | None = None,
 ) -> Analysis:
     title = (title or "")[:MAX_TITLE_CHARS]
     text = (text or "")[:MAX_TEXT_CHARS]
@@ -148,7 +153,8 @@ def analyse(
     _places.drop_name_words(found, typed)
     person_words = {fold(w) for name, kind, _ in typed if " " in name and kind == "person"
                     for w in name.split()}
-    where = _places.candidates(found, dateline, gaz, source_country, person_words)
+    where = _places.candidates(found, dateline, gaz, source_country, person_words,
+                               read_url(url))
     places = _places.mention_list(found, dateline, gaz)
 
     local_time = _local_time(published, _zone(found, dateline, gaz, source_country))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import regex
 
 from extractors.content.facets.gazetteer import Entry, Gazetteer, fold
+from extractors.content.facets.outlet import Outlet
 from extractors.content.facets.ranking import Candidate
 from extractors.content.facets.scan import PlaceMention, Scan
 from extractors.models import Place
@@ -171,11 +172,13 @@ def drop_name_words(scan: Scan, names: list[tuple[str, str, int]]) -> None:
 
 
 def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
-               source_country: str | None, person_words: set[str] | None = None
-               ) -> list[Candidate]:
+               source_country: str | None, person_words: set[str] | None = None,
+               outlet: Outlet | None = None) -> list[Candidate]:
     """Every sense of every place named, every site, and "no place" (value None).
     `person_words`: the words of people's names in the article ("Bailey" of "Lorraine
-    Bailey"): a town of that name is likelier that person."""
+    Bailey"): a town of that name is likelier that person. `outlet`: the article's
+    address read (outlet.py): the outlet's home town is a candidate, and backs the senses
+    near it or in its US state."""
     _one_sense_per_name(scan, dateline, gaz)
     if dateline is not None:  # the dateline's own words are not a mention in the story
         for m in scan.places:
@@ -195,6 +198,14 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
     if dateline is not None and dateline.entry is not None and dateline.entry.id not in entries:
         entries[dateline.entry.id] = dateline.entry
         named_order.append(dateline.entry.id)
+    # The outlet's home town even when the text never names it: a story naming only a
+    # neighbourhood ("North Lawndale") on "nbcchicago.com" happened in Chicago.
+    outlet_only: set[str] = set()
+    home = outlet.homes[0] if outlet is not None and outlet.homes else None
+    if home is not None and home.kind in ("city", "county") and home.id not in entries:
+        entries[home.id] = home
+        named_order.append(home.id)
+        outlet_only.add(home.id)
     implied: set[str] = set()  # a named city's country, which the text may never name
     for e in list(entries.values()):
         country = gaz.defaults.get(e.country or "")
@@ -243,6 +254,8 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
             f["dateline"] = 1.0
         if pid in implied:
             f["implied"] = 1.0
+        if pid in outlet_only:
+            f["outlet_only"] = 1.0
         if e.code == "US" and e.kind != "country" and e.state in home_states:
             f["home_state"] = 1.0  # the outlet's state ("... - WISTV - Columbia, S.C.")
         if e.code in home_countries:
@@ -256,12 +269,24 @@ def candidates(scan: Scan, dateline: Dateline | None, gaz: Gazetteer,
         if person_words and ms and fold(ms[0].surface) in person_words:
             f["person_word"] = 1.0  # "Bailey" beside "Lorraine Bailey": a surname
         f["order"] = 1.0 / (1.0 + rank_)
+        if outlet is not None:
+            _outlet_features(f, e, outlet)
         out.append(Candidate(e, f))
     _relative_to_namesakes(out, by_id)
     out += _site_candidates(scan, gaz)
     for cand in out:
         _by_kind(cand.features)
     return out
+
+
+def _outlet_features(f: dict[str, float], e: Entry, outlet: Outlet) -> None:
+    """The address's evidence for a sense: near a town the outlet's host names (Jacksonville,
+    Texas on "palestineherald.com"), in its US state (Athens, Ga. on "onlineathens.com", not
+    Athens, Greece; any town on "arkansasonline.com")."""
+    if e.kind in ("city", "county") and outlet.near(e):
+        f["url_near"] = 1.0
+    if outlet.same_state(e):
+        f["url_state"] = 1.0
 
 
 # Signals whose weight depends on the kind of place: a country in the headline is less

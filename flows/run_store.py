@@ -59,7 +59,14 @@ from reports.watchlists import (
     store_matches,
 )
 from warehouse import alerts, cluster_index, load, queries, sql
-from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
+from warehouse.db import (
+    DEFAULT_STORAGE_VERSION,
+    WAL_CHECKPOINT_BYTES,
+    Connection,
+    open_reader,
+    open_writer,
+    wal_bytes,
+)
 
 HANDOFF_MAX_ARTICLES = 5000  # new articles a run keeps in memory for clustering (~10 KB each)
 
@@ -114,8 +121,10 @@ class RunStore:
     @contextmanager
     def _write(self, checkpoint: bool = False) -> Iterator[Connection]:
         """One transaction on a connection held only for it. Its close leaves the commit in
-        the write-ahead log (readers replay it): the run checkpoints once, when it finishes,
-        instead of after every batch (warehouse.db.open_writer)."""
+        the write-ahead log (readers replay it) instead of checkpointing after every batch
+        (warehouse.db.open_writer), unless `checkpoint` or the log has grown past
+        WAL_CHECKPOINT_BYTES: every later open would replay it all."""
+        checkpoint = checkpoint or wal_bytes(self.path) >= WAL_CHECKPOINT_BYTES
         with open_writer(self.path, timeout_s=self.timeout_s,
                          storage_version=self.storage_version,
                          checkpoint=checkpoint) as con, con.transaction():
@@ -148,7 +157,9 @@ class RunStore:
             facts = queries.entry_facts(con, [c.url for c in plan.to_fetch])
         settled = settle(plan, facts)
         after = documents_after(discoveries, [*(p.record() for p in plan.entries), *settled])
-        with self._write() as con:
+        # The end of the fetch phase: its commits go into the file now, not replayed again
+        # by every open of the steps after it (health, ledger report, cluster, report: 7).
+        with self._write(checkpoint=True) as con:
             load.record_entries(con, self.run_id, settled, now)
             load.record_validators(con, after.validators)
             load.record_listed_lastmods(con, after.listed)

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -59,14 +60,27 @@ def batch_name(run_id: str, pages: Iterable[FetchResult]) -> str:
     return f"{safe}-{digest.hexdigest()[:16]}"
 
 
+class Written(NamedTuple):
+    """Where a page's HTML went (relative to the raw folder) and its UTF-8 length."""
+
+    file: str
+    n_bytes: int
+
+
+# Columns small enough for Parquet's dictionary and min/max statistics to pay: on the html
+# column both only cost CPU (every page is different; nothing filters on its HTML).
+_SMALL_COLUMNS = [name for name in RAW_SCHEMA.names if name != "html"]
+
+
 def write_pages(warehouse: str | Path, name: str, pages: Sequence[FetchResult]
-                ) -> dict[str, str]:
-    """Write the pages' HTML (one file per fetch day) and return url -> file (relative to the
-    raw folder). `name` makes the file name unique (run id and batch)."""
+                ) -> dict[str, Written]:
+    """Write the pages' HTML (one file per fetch day) and return url -> where it went and its
+    UTF-8 length (Arrow's own encoding: the caller need not encode the page again). `name`
+    makes the file name unique (run id and batch)."""
     by_day: dict[date, list[FetchResult]] = defaultdict(list)
     for p in pages:
         by_day[_day(p.fetched_at)].append(p)
-    where: dict[str, str] = {}
+    where: dict[str, Written] = {}
     root = raw_dir(warehouse)
     for day, group in sorted(by_day.items()):
         relative = f"{DAY_PREFIX}{day.isoformat()}/{name}.parquet"
@@ -74,12 +88,14 @@ def write_pages(warehouse: str | Path, name: str, pages: Sequence[FetchResult]
         target.parent.mkdir(parents=True, exist_ok=True)
         table = _raw_table(group)
         partial = target.with_name(target.name + ".partial")
-        pq.write_table(table, partial, compression="zstd")
+        pq.write_table(table, partial, compression="zstd", use_dictionary=_SMALL_COLUMNS,
+                       write_statistics=_SMALL_COLUMNS)
         with open(partial, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(partial, target)
-        for p in group:
-            where[p.url] = relative
+        for url, n_bytes in zip(table.column("url").to_pylist(),
+                                table.column("n_bytes").to_pylist(), strict=True):
+            where[url] = Written(relative, n_bytes)
     return where
 
 

@@ -157,9 +157,7 @@ class RunStore:
             facts = queries.entry_facts(con, [c.url for c in plan.to_fetch])
         settled = settle(plan, facts)
         after = documents_after(discoveries, [*(p.record() for p in plan.entries), *settled])
-        # The end of the fetch phase: its commits go into the file now, not replayed again
-        # by every open of the steps after it (health, ledger report, cluster, report: 7).
-        with self._write(checkpoint=True) as con:
+        with self._write() as con:
             load.record_entries(con, self.run_id, settled, now)
             load.record_validators(con, after.validators)
             load.record_listed_lastmods(con, after.listed)

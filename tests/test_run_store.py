@@ -45,24 +45,3 @@ def test_a_write_checkpoints_once_the_log_passed_its_bound(tmp_path, monkeypatch
     with open_reader(db) as con:
         stored = {p.url: p.html for p in queries.raw_pages(con)}
     assert stored == {p.url: p.html for batch in batches for p in batch}
-
-
-def test_the_end_of_the_fetch_phase_checkpoints(tmp_path):
-    """settle (the ledger, once every page is handled) leaves nothing in the log for the
-    cluster and report steps' opens to replay."""
-    db = tmp_path / "w.duckdb"
-    store = RunStore(db, "run-1", timeout_s=30)
-    store.start({}, None, [])
-    pages = _pages(0, 5)
-    store.record_batch(pages, _skipped(pages))
-    assert wal_bytes(db) > 0
-    store.settle(_empty_plan(), [], [], T0, T0)
-    assert wal_bytes(db) == 0
-    with open_reader(db) as con:
-        assert len(queries.raw_pages(con)) == 5
-
-
-def _empty_plan():
-    from extractors.fetch.ledger import combine
-
-    return combine([])

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from extractors.fetch.charset import page_html, utf8_as_served
 from extractors.models import FetchResult
 
 RAW_SCHEMA = pa.schema(
@@ -100,14 +101,46 @@ def write_pages(warehouse: str | Path, name: str, pages: Sequence[FetchResult]
 
 
 def _raw_table(pages: Sequence[FetchResult]) -> pa.Table:
-    """The pages as RAW_SCHEMA columns; each HTML is encoded to UTF-8 once, by Arrow, and
-    n_bytes is that encoding's length (no second encoding in Python)."""
-    html = pa.array([p.html for p in pages], pa.string())
+    """The pages as RAW_SCHEMA columns; n_bytes is the length of the html column's UTF-8
+    (no second encoding in Python)."""
+    html = _html_column(pages)
     columns = {name: pa.array([getattr(p, name) for p in pages], RAW_SCHEMA.field(name).type)
                for name in ("url", "source", "final_url", "status_code", "fetched_at",
                             "content_type")}
     n_bytes = pc.binary_length(html).cast(pa.int64())
     return pa.Table.from_arrays([*columns.values(), n_bytes, html], schema=RAW_SCHEMA)
+
+
+def _html_column(pages: Sequence[FetchResult]) -> pa.Array:
+    """The UTF-8 of each page's decoded HTML. A page still in its bytes as served that
+    decoding reads as UTF-8 is stored as it came, not decoded in this process: Arrow checks
+    the whole column's UTF-8 at once, without building a str; a page that says UTF-8 and is
+    not valid UTF-8 (decoding replaces its bad bytes) is decoded here, as is any other."""
+    utf8 = [_as_served_utf8(p) for p in pages]
+    values = [u if u is not None else _decoded_utf8(p) for u, p in zip(utf8, pages, strict=True)]
+    try:
+        return pa.array(values, pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        values = [v if u is None or _valid_utf8(u) else _decoded_utf8(p)
+                  for v, u, p in zip(values, utf8, pages, strict=True)]
+        return pa.array(values, pa.binary()).cast(pa.string())
+
+
+def _as_served_utf8(page: FetchResult) -> bytes | None:
+    served = page.body if page.html is None else None
+    return served if served is not None and utf8_as_served(served, page.content_type) else None
+
+
+def _decoded_utf8(page: FetchResult) -> bytes:
+    return (page_html(page) or "").encode()
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        pa.array([data], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def read_html(warehouse: str | Path, wanted: Iterable[tuple[str, str]]) -> dict[str, str]:

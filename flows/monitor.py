@@ -320,8 +320,8 @@ def _discover_fetch_extract(store: RunStore, sources: Sequence[Source],
             fetch=lambda job: network.submit(
                 fetch_task, {"job": quote(job), "fetch_settings": fetch_settings}),
             extract=lambda pages, n: extract_task.submit(
-                quote(pages), n, extraction,
-                domains=quote({p.source: sites.get(p.source, frozenset()) for p in pages})),
+                _quoted(pages), n, extraction,
+                domains=_quoted({p.source: sites.get(p.source, frozenset()) for p in pages})),
             extracts_in_flight=extracts_in_flight(EXTRACTS_IN_FLIGHT),
         )
         pipeline = Pipeline(
@@ -353,7 +353,7 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     if left:
         # quoted: Prefect would walk every article's fields looking for futures (~1.5 ms of
         # the flow's CPU per page in bench.pipeline)
-        made = cluster_task.submit(quote(left), window_days).result()
+        made = cluster_task.submit(_quoted(left), window_days).result()
         ready.update((a.article.id, a) for a in made)
     arrivals = [ready[i] for i in sorted(ready)]  # in id order, as article_features makes them
     get_run_logger().info("clustering: features of %d articles ready (%d made in extraction)",
@@ -369,6 +369,12 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     touched = sorted({m.event_id for m in result.memberships if m.article_id in new_ids})
     summary.events = len(touched)
     return touched
+
+
+def _quoted(value: object) -> object:
+    """`value` for the flow's task runner, not walked by Prefect (quote): threads only, the
+    Dask runner hands a quoted parameter to its task still wrapped."""
+    return value if uses_dask() else quote(value)
 
 
 def _embed_in_worker(texts: list[str]) -> np.ndarray:

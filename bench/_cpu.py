@@ -113,6 +113,9 @@ FLOW_STAGES = (
     ("discover", "flows.stages", "discover"),
     ("fetch", "flows.stages", "fetch"),
     ("decode_html", "extractors.fetch.http", "decode_html"),
+    ("decode_html", "extractors.fetch.charset", "decode_html"),  # since #31 round 5: the
+    # fetcher leaves pages undecoded for the workers; the flow decodes only raw pages that
+    # are not stored as they came (not valid UTF-8 as served)
     ("extract_wait", "flows.stages", "extract"),
     ("cluster", "flows.stages", "article_features"),
     # The local pool's share of making them in one worker call: pickling the articles,

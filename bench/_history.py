@@ -605,7 +605,8 @@ def _write_day(con_path: Path, params: Params, day: date, d: int, run_id: str,
         files = raw_store.write_pages(con_path, f"{run_id}-0", pages)
         raw_rows = [{"url": p.url, "source": p.source, "final_url": p.url, "status_code": 200,
                      "fetched_at": fetched, "content_type": p.content_type,
-                     "n_bytes": len(p.html.encode()), "file": files[p.url]} for p in pages]
+                     "n_bytes": files[p.url].n_bytes, "file": files[p.url].file}
+                    for p in pages]
     postings = {"copy": [], "event": []}
     for e in entries:
         if e.role != "same-text" and e.copy.n_words >= 6:

@@ -179,10 +179,13 @@ class FetchResult:
     fetched_at: datetime | None = None
     feed_title: str | None = None
     feed_published: datetime | None = None
+    # The page's bytes as served (Content-Encoding undone) while `html` is None: the monitor
+    # flow has the extraction worker decode them (extractors/fetch/charset.py).
+    body: bytes | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
-        return self.html is not None and self.error_class is None
+        return (self.html is not None or self.body is not None) and self.error_class is None
 
 
 @dataclass(frozen=True)

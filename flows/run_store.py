@@ -59,7 +59,14 @@ from reports.watchlists import (
     store_matches,
 )
 from warehouse import alerts, cluster_index, load, queries, sql
-from warehouse.db import DEFAULT_STORAGE_VERSION, Connection, open_reader, open_writer
+from warehouse.db import (
+    DEFAULT_STORAGE_VERSION,
+    WAL_CHECKPOINT_BYTES,
+    Connection,
+    open_reader,
+    open_writer,
+    wal_bytes,
+)
 
 HANDOFF_MAX_ARTICLES = 5000  # new articles a run keeps in memory for clustering (~10 KB each)
 
@@ -114,8 +121,10 @@ class RunStore:
     @contextmanager
     def _write(self, checkpoint: bool = False) -> Iterator[Connection]:
         """One transaction on a connection held only for it. Its close leaves the commit in
-        the write-ahead log (readers replay it): the run checkpoints once, when it finishes,
-        instead of after every batch (warehouse.db.open_writer)."""
+        the write-ahead log (readers replay it) instead of checkpointing after every batch
+        (warehouse.db.open_writer), unless `checkpoint` or the log has grown past
+        WAL_CHECKPOINT_BYTES: every later open would replay it all."""
+        checkpoint = checkpoint or wal_bytes(self.path) >= WAL_CHECKPOINT_BYTES
         with open_writer(self.path, timeout_s=self.timeout_s,
                          storage_version=self.storage_version,
                          checkpoint=checkpoint) as con, con.transaction():

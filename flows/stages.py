@@ -126,10 +126,12 @@ def discover(job: DiscoveryJob, fetch_settings: FetchSettings) -> DiscoveredChun
 
 def fetch(job: FetchJob, fetch_settings: FetchSettings) -> FetchedBatch:
     """Fetch one batch of pages with one client; pages in `job.reused` are not fetched again
-    (a retried flow run hands in what it already stored)."""
+    (a retried flow run hands in what it already stored). Pages come back undecoded (`body`):
+    the extraction worker decodes them, off the flow process and within the page's budget."""
     todo = [c for c in job.candidates if c.url not in job.reused]
     fetched, robots = (
-        _with_fetcher(fetch_settings, job.sources, job.robots, lambda f: f.fetch_pages(todo))
+        _with_fetcher(fetch_settings, job.sources, job.robots,
+                      lambda f: f.fetch_pages(todo, decode=False))
         if todo else ([], ())
     )
     by_url = {**job.reused, **{p.url: p for p in fetched}}

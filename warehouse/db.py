@@ -53,6 +53,11 @@ READER_TIMEOUT_S = 30.0  # how long a reader waits for a writer to let go of the
 # applies it to the writes of connections that attach the file with it; any client reads it.
 ROW_GROUP_ROWS = 8192
 WRITER_ALIAS = "warehouse"  # the attached file's name on a writer connection
+# A run leaves its batches' commits in the write-ahead log (open_writer's `checkpoint`), but
+# every connection opened replays the whole log (~10 ms of CPU per MiB, on top of ~25 ms an
+# open): past this size the next writer checkpoints, so a run's opens stay bounded instead of
+# growing with the batches written before them (bench.pipeline, docs/performance.md #31).
+WAL_CHECKPOINT_BYTES = 4 << 20
 
 
 class WarehouseError(Exception):
@@ -509,6 +514,15 @@ def hold_run_lock(
         os.close(fd)
         raise
     return RunLock(lock_path, fd)
+
+
+def wal_bytes(path: str | Path) -> int:
+    """Bytes in the warehouse's write-ahead log: what every connection opened now replays."""
+    path = Path(path)
+    try:
+        return path.with_name(path.name + ".wal").stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def file_bytes(path: str | Path) -> int:

@@ -284,8 +284,8 @@ def record_fetches(
                                       list(newest.values()))
         pages = [{"url": r.url, "source": r.source, "final_url": r.final_url,
                   "status_code": r.status_code, "fetched_at": r.fetched_at,
-                  "content_type": r.content_type, "n_bytes": len(r.html.encode("utf-8")),
-                  "file": files[r.url]} for r in newest.values()]
+                  "content_type": r.content_type, "n_bytes": files[r.url].n_bytes,
+                  "file": files[r.url].file} for r in newest.values()]
         steps.append((sql.UPSERT_RAW_PAGES, "batch", to_arrow(pages, RAW_SCHEMA)))
     run_batch(con, steps)
 

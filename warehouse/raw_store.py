@@ -24,11 +24,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from extractors.fetch.charset import page_html, utf8_as_served
 from extractors.models import FetchResult
 
 RAW_SCHEMA = pa.schema(
@@ -59,14 +61,27 @@ def batch_name(run_id: str, pages: Iterable[FetchResult]) -> str:
     return f"{safe}-{digest.hexdigest()[:16]}"
 
 
+class Written(NamedTuple):
+    """Where a page's HTML went (relative to the raw folder) and its UTF-8 length."""
+
+    file: str
+    n_bytes: int
+
+
+# Columns small enough for Parquet's dictionary and min/max statistics to pay: on the html
+# column both only cost CPU (every page is different; nothing filters on its HTML).
+_SMALL_COLUMNS = [name for name in RAW_SCHEMA.names if name != "html"]
+
+
 def write_pages(warehouse: str | Path, name: str, pages: Sequence[FetchResult]
-                ) -> dict[str, str]:
-    """Write the pages' HTML (one file per fetch day) and return url -> file (relative to the
-    raw folder). `name` makes the file name unique (run id and batch)."""
+                ) -> dict[str, Written]:
+    """Write the pages' HTML (one file per fetch day) and return url -> where it went and its
+    UTF-8 length (Arrow's own encoding: the caller need not encode the page again). `name`
+    makes the file name unique (run id and batch)."""
     by_day: dict[date, list[FetchResult]] = defaultdict(list)
     for p in pages:
         by_day[_day(p.fetched_at)].append(p)
-    where: dict[str, str] = {}
+    where: dict[str, Written] = {}
     root = raw_dir(warehouse)
     for day, group in sorted(by_day.items()):
         relative = f"{DAY_PREFIX}{day.isoformat()}/{name}.parquet"
@@ -74,24 +89,58 @@ def write_pages(warehouse: str | Path, name: str, pages: Sequence[FetchResult]
         target.parent.mkdir(parents=True, exist_ok=True)
         table = _raw_table(group)
         partial = target.with_name(target.name + ".partial")
-        pq.write_table(table, partial, compression="zstd")
+        pq.write_table(table, partial, compression="zstd", use_dictionary=_SMALL_COLUMNS,
+                       write_statistics=_SMALL_COLUMNS)
         with open(partial, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(partial, target)
-        for p in group:
-            where[p.url] = relative
+        for url, n_bytes in zip(table.column("url").to_pylist(),
+                                table.column("n_bytes").to_pylist(), strict=True):
+            where[url] = Written(relative, n_bytes)
     return where
 
 
 def _raw_table(pages: Sequence[FetchResult]) -> pa.Table:
-    """The pages as RAW_SCHEMA columns; each HTML is encoded to UTF-8 once, by Arrow, and
-    n_bytes is that encoding's length (no second encoding in Python)."""
-    html = pa.array([p.html for p in pages], pa.string())
+    """The pages as RAW_SCHEMA columns; n_bytes is the length of the html column's UTF-8
+    (no second encoding in Python)."""
+    html = _html_column(pages)
     columns = {name: pa.array([getattr(p, name) for p in pages], RAW_SCHEMA.field(name).type)
                for name in ("url", "source", "final_url", "status_code", "fetched_at",
                             "content_type")}
     n_bytes = pc.binary_length(html).cast(pa.int64())
     return pa.Table.from_arrays([*columns.values(), n_bytes, html], schema=RAW_SCHEMA)
+
+
+def _html_column(pages: Sequence[FetchResult]) -> pa.Array:
+    """The UTF-8 of each page's decoded HTML. A page still in its bytes as served that
+    decoding reads as UTF-8 is stored as it came, not decoded in this process: Arrow checks
+    the whole column's UTF-8 at once, without building a str; a page that says UTF-8 and is
+    not valid UTF-8 (decoding replaces its bad bytes) is decoded here, as is any other."""
+    utf8 = [_as_served_utf8(p) for p in pages]
+    values = [u if u is not None else _decoded_utf8(p) for u, p in zip(utf8, pages, strict=True)]
+    try:
+        return pa.array(values, pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        values = [v if u is None or _valid_utf8(u) else _decoded_utf8(p)
+                  for v, u, p in zip(values, utf8, pages, strict=True)]
+        return pa.array(values, pa.binary()).cast(pa.string())
+
+
+def _as_served_utf8(page: FetchResult) -> bytes | None:
+    served = page.body if page.html is None else None
+    return served if served is not None and utf8_as_served(served, page.content_type) else None
+
+
+def _decoded_utf8(page: FetchResult) -> bytes:
+    return (page_html(page) or "").encode()
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        pa.array([data], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def read_html(warehouse: str | Path, wanted: Iterable[tuple[str, str]]) -> dict[str, str]:

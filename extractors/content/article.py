@@ -31,6 +31,7 @@ from trafilatura.utils import load_html
 
 from extractors.content.facets import ActorExtractor, country_of_url, extract_facets
 from extractors.content.text import clean_text, content_hash
+from extractors.fetch.charset import page_html
 from extractors.fetch.urls import adopt_canonical, article_id, canonicalize
 from extractors.models import Article, ExtractionOutcome, FetchResult
 from extractors.timezones import to_utc
@@ -128,7 +129,7 @@ def extract_article(
     `domains`: the sites the page's outlet publishes on (urls.own_domains), where its
     rel=canonical may point; one elsewhere is recorded in the outcome's reason, not adopted.
     """
-    if not page.ok or page.html is None:
+    if not page.ok:
         return ExtractionOutcome(
             url=page.url, source=page.source, status="failed",
             reason=f"not fetched: {page.error_class or 'no body'}: {page.error or ''}".strip(),
@@ -150,7 +151,7 @@ def too_slow(page: FetchResult, cpu_limit_s: float) -> ExtractionOutcome:
 
 def _extract(page: FetchResult, settings: ExtractionSettings,
              domains: Collection[str]) -> ExtractionOutcome:
-    html = page.html or ""
+    html = page_html(page) or ""
     page_url = page.final_url or page.url
 
     def skipped(reason: str) -> ExtractionOutcome:

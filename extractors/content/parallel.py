@@ -179,10 +179,10 @@ def _run_call(request: _CallRequest, payload: bytes) -> _CallReply:
 
 
 def serve(conn: Connection, parent_pid: int) -> None:
-    """The worker's loop: ("ready"), then per page two messages in (the page without its HTML,
-    settings and domains; the HTML's UTF-8 bytes), one outcome out, carrying the page
-    compressed for storage (extractors/content/rawpage.py: the flow process then need not).
-    A call (`_CallRequest`, then its bytes) gets a `_CallReply`.
+    """The worker's loop: ("ready"), then per page two messages in (the page without its HTML
+    or bytes, settings, domains and whether the bytes that follow are as served or the HTML's
+    UTF-8; those bytes), one outcome out. A call (`_CallRequest`, then its bytes) gets a
+    `_CallReply`.
 
     Before it is ready, the worker extracts a sample page: what the first extraction loads
     (the gazetteer, the language model, trafilatura's tables) is not charged to a real
@@ -201,13 +201,15 @@ def serve(conn: Connection, parent_pid: int) -> None:
             if isinstance(message, _CallRequest):
                 conn.send(_run_call(message, body))
                 continue
-            page, settings, domains = message
+            page, settings, domains, served = message
             if settings.cluster_features and not features_loaded and warm.article is not None:
                 # loaded only by a worker asked for features (~25 MiB with the place index),
                 # before the page's own budget timer starts
                 _cluster_features(warm.article)
                 features_loaded = True
-            outcome = _extract_bounded(replace(page, html=html_text(body)), settings, domains)
+            # bytes as served are decoded by extract_article, within the page's budget
+            page = replace(page, body=body) if served else replace(page, html=html_text(body))
+            outcome = _extract_bounded(page, settings, domains)
             conn.send(outcome)
     except (EOFError, OSError):  # the pool closed the socket: it is shutting down
         return
@@ -230,10 +232,13 @@ class _Job:
         return self.settings.cpu_limit_s
 
     def send(self, conn: Connection) -> None:
-        """The page's record without the HTML (pickled, small), then the HTML as UTF-8
-        bytes (not pickled a second time)."""
-        conn.send((replace(self.page, html=None), self.settings, self.domains))
-        conn.send_bytes(html_bytes(self.page.html or ""))
+        """The page's record without its HTML or bytes (pickled, small), then its bytes as
+        served (the worker decodes them) or, for a page decoded already, its HTML's UTF-8:
+        neither pickled a second time."""
+        served = self.page.html is None and self.page.body is not None
+        conn.send((replace(self.page, html=None, body=None), self.settings, self.domains,
+                   served))
+        conn.send_bytes(self.page.body if served else html_bytes(self.page.html or ""))
 
     def finish(self, message: object) -> None:
         self.future.set_result(message)

@@ -38,11 +38,11 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-import charset_normalizer
 import httpx
 from protego import Protego
 
 from extractors.fetch import errors, inflate
+from extractors.fetch.charset import decode_html
 from extractors.fetch.errors import RETRY_STATUSES
 from extractors.fetch.guard import AddressGuard, PinnedTransport, Resolver
 from extractors.fetch.limits import (
@@ -329,8 +329,11 @@ class Fetcher:
         *,
         feed_title: str | None = None,
         feed_published: datetime | None = None,
+        decode: bool = True,
     ) -> FetchResult:
-        """Fetch one HTML page, decoded; any failure is described in the result."""
+        """Fetch one HTML page, decoded (`html`), or without `decode` its bytes as served
+        (`body`, Content-Encoding undone: the extraction worker decodes them); any failure is
+        described in the result."""
         url = without_credentials(url)
         started = time.monotonic()
         fetched_at = datetime.now(UTC)
@@ -349,18 +352,22 @@ class Fetcher:
             final_url=resp.url,
             status_code=resp.status,
             content_type=content_type,
-            html=decode_html(resp.body, content_type),
+            html=decode_html(resp.body, content_type) if decode else None,
+            body=None if decode else resp.body,
             n_bytes=len(resp.body),
             elapsed_ms=_ms_since(started),
             attempts=resp.attempts,
         )
 
-    async def fetch_pages(self, items: Sequence[Candidate]) -> list[FetchResult]:
-        """Fetch many pages concurrently (bounded per host and globally); results in input order."""
+    async def fetch_pages(self, items: Sequence[Candidate],
+                          decode: bool = True) -> list[FetchResult]:
+        """Fetch many pages concurrently (bounded per host and globally); results in input
+        order (`decode`: as fetch_page's)."""
         return list(
             await asyncio.gather(
                 *(
-                    self.fetch_page(c.url, c.source, feed_title=c.title, feed_published=c.published)
+                    self.fetch_page(c.url, c.source, feed_title=c.title,
+                                    feed_published=c.published, decode=decode)
                     for c in items
                 )
             )
@@ -745,57 +752,6 @@ def _too_large(max_bytes: int, url: str, status: int, content_type: str | None) 
                            status_code=status, content_type=content_type)
 
 
-_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
-)
-
-
-def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode a page: BOM, then the header charset, then <meta charset>/http-equiv, then UTF-8
-    if it is valid, then charset_normalizer's guess (cp1252 as the last resort)."""
-    for bom, codec in _BOMS:
-        if body.startswith(bom):
-            return body.decode(codec, errors="replace").lstrip("\ufeff")
-    declared = []
-    if content_type and "charset=" in content_type.lower():
-        value = content_type.lower().split("charset=", 1)[1].split(";")[0]
-        declared.append(value.strip().strip("\"'"))
-    match = _META_CHARSET.search(body[:4096])
-    if match:
-        declared.append(match.group(1).decode("ascii").lower())
-    for name in declared:
-        try:
-            return body.decode(_WHATWG_ALIASES.get(name, name), errors="replace")
-        except LookupError:
-            continue
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    return body.decode(_guess_encoding(body), errors="replace")
-
-
-def _guess_encoding(body: bytes) -> str:
-    """charset_normalizer's pick, except that windows-1252 wins when it is nearly as plausible:
-    on short Western texts the detector wavers between Latin code pages (café -> cafĂ©), and
-    windows-1252 is what browsers assume for undeclared pages."""
-    matches = list(charset_normalizer.from_bytes(body))
-    if not matches:
-        return "cp1252"
-    best = matches[0]
-    for match in matches:
-        if match.encoding in ("cp1252", "latin_1", "iso8859_15") and (
-            match.chaos <= best.chaos + 0.1
-        ):
-            return "cp1252"
-    return best.encoding
-
-
-# Browsers (WHATWG Encoding) read these labels as their supersets; so must we.
-_WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
-                   "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-9": "cp1254",
-                   "tis-620": "cp874", "gb2312": "gb18030", "gbk": "gb18030"}
 
 
 def host_key(url: str) -> str:

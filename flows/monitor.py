@@ -355,9 +355,10 @@ def _cluster(store: RunStore, article_ids: list[str], packed: Mapping[str, bytes
     ready, left = prepared_arrivals(articles, prepared, settings)
     if left and not uses_dask():
         # the local pool's workers make them in one call (one worker holds the place index),
-        # not the flow process (~6 ms a page); should the call fail, the flow makes them
+        # not the flow process (~6 ms a page); should the call fail, the flow makes them.
+        # Quoted, as the cluster task's articles below: not walked by Prefect.
         try:
-            made_in_worker = features_task.submit(left).result()
+            made_in_worker = features_task.submit(_quoted(left)).result()
         except Exception as exc:
             get_run_logger().warning("clustering features in a worker failed (%s): "
                                      "made here", exc)
